@@ -1,0 +1,131 @@
+import { z } from "zod";
+
+/** Every event's detail starts with these fields; the rest is the payload. */
+const base = {
+  version: z.literal(1),
+  jobId: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, "jobId must be 6-64 url-safe characters"),
+  occurredAt: z.string().datetime(),
+};
+
+const objectRef = z.object({ bucket: z.string().min(1), key: z.string().min(1) });
+
+/** One rung of the ladder after it has been fitted to the source (never upscaled, even sizes). */
+export const Rendition = z.object({
+  name: z.string().min(1),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  videoBitrate: z.number().int().positive(),
+  maxrate: z.number().int().positive(),
+});
+export type Rendition = z.infer<typeof Rendition>;
+
+export const ChunkRef = z.object({
+  index: z.number().int().nonnegative(),
+  count: z.number().int().positive(),
+});
+
+const encodedOutput = z.object({
+  rendition: z.string(),
+  key: z.string(),
+  frames: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+
+const finalOutput = z.object({
+  rendition: z.string(),
+  key: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  frames: z.number().int().nonnegative(),
+  duration: z.number().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  bitrate: z.number().nonnegative(),
+});
+export type FinalOutput = z.infer<typeof finalOutput>;
+
+export const catalog = {
+  /** The source is in the uploads bucket; the job can start. */
+  VideoUploaded: z.object({
+    ...base,
+    owner: z.string().min(1),
+    source: objectRef.extend({ size: z.number().int().nonnegative(), name: z.string() }),
+    ladder: z.array(z.string()).min(1),
+  }),
+  /** One keyframe-aligned piece of the source is stored and waits for an encoder. */
+  ChunkReady: z.object({
+    ...base,
+    chunk: ChunkRef.extend({
+      source: objectRef,
+      startFrame: z.number().int().nonnegative(),
+      frames: z.number().int().positive(),
+      startTime: z.number().nonnegative(),
+      duration: z.number().nonnegative(),
+    }),
+    renditions: z.array(Rendition).min(1),
+    rotation: z.number().int(),
+    /** Keyframe interval in frames, the same for every chunk so HLS segments align. */
+    gop: z.number().int().positive(),
+    outputBucket: z.string().min(1),
+    outputPrefix: z.string().min(1),
+  }),
+  /** Every rendition of one chunk is encoded and stored. */
+  ChunkEncoded: z.object({
+    ...base,
+    chunk: ChunkRef,
+    outputs: z.array(encodedOutput).min(1),
+    worker: z.string(),
+    attempt: z.number().int().positive(),
+    startedAt: z.string().datetime(),
+    finishedAt: z.string().datetime(),
+  }),
+  /** An attempt at one chunk failed; `final` means no attempt is left. */
+  ChunkFailed: z.object({
+    ...base,
+    chunk: ChunkRef,
+    attempt: z.number().int().positive(),
+    final: z.boolean(),
+    reason: z.string().min(1),
+    worker: z.string(),
+  }),
+  /** The last chunk of the set was recorded as encoded. */
+  ChunksEncoded: z.object({
+    ...base,
+    chunkCount: z.number().int().positive(),
+    sourceSize: z.number().int().nonnegative(),
+  }),
+  /** Renditions, HLS ladder and poster are in the outputs bucket. */
+  VideoAssembled: z.object({
+    ...base,
+    bucket: z.string(),
+    outputs: z.array(finalOutput).min(1),
+    hls: z.string(),
+    poster: z.string(),
+  }),
+  /** The job is done and its outputs verified. */
+  JobCompleted: z.object({
+    ...base,
+    outputs: z.array(finalOutput).min(1),
+    hls: z.string(),
+    poster: z.string(),
+  }),
+  /** The job cannot finish; `reason` is meant for a person. */
+  JobFailed: z.object({
+    ...base,
+    stage: z.enum(["upload", "chunking", "encoding", "assembly", "finishing"]),
+    reason: z.string().min(1),
+  }),
+  /** A person cancelled the job. */
+  JobCancelled: z.object({ ...base, by: z.string() }),
+} as const;
+
+export type Catalog = typeof catalog;
+export type EventName = keyof Catalog;
+export type EventDetail<N extends EventName> = z.infer<Catalog[N]>;
+/** A domain event as handlers see it: name plus validated detail. */
+export type DomainEvent = { [N in EventName]: { name: N; detail: EventDetail<N> } }[EventName];
+
+export const eventNames = Object.keys(catalog) as EventName[];
+
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(catalog, name);
+}

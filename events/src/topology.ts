@@ -1,0 +1,117 @@
+import { SOURCE } from "./envelope.ts";
+import type { EventName } from "./catalog.ts";
+
+/**
+ * Who listens to what. This table is the single source of routing: the local bus
+ * dispatches from it and the SST stacks create one EventBridge rule per entry.
+ */
+export type Runtime = "lambda" | "task";
+
+export type HandlerName = "chunker" | "encoder" | "tracker" | "chunkFailures" | "assembler" | "finisher" | "recorder";
+
+export interface RetryPolicy {
+  /** Redeliveries after the first attempt (EventBridge allows 0-185). */
+  maximumRetryAttempts: number;
+  /** Give up on an event older than this (EventBridge allows 60-86400). */
+  maximumEventAgeSeconds: number;
+}
+
+export interface Subscription {
+  /** Unique rule name; also names the dead-letter queue `<name>-dlq`. */
+  name: string;
+  handler: HandlerName;
+  runtime: Runtime;
+  /** The detail-types this rule can match; used to check the catalog is fully wired. */
+  events: readonly EventName[];
+  /** An EventBridge event pattern, used verbatim by the rule and by the local bus. */
+  pattern: Record<string, unknown>;
+  retry: RetryPolicy;
+  deadLetter: string;
+}
+
+/**
+ * Sources at or above this size are split and assembled on a task (Fargate) instead of a
+ * Lambda: stream-copying a multi-GB file can outlast Lambda's 15 minutes and 10 GB of /tmp.
+ */
+export const LARGE_SOURCE_BYTES = 2 * 1024 ** 3;
+
+const standardRetry: RetryPolicy = { maximumRetryAttempts: 3, maximumEventAgeSeconds: 3600 };
+const types = (...names: EventName[]) => ({ source: [SOURCE], "detail-type": names });
+const sub = (s: Omit<Subscription, "deadLetter">): Subscription => ({ ...s, deadLetter: `${s.name}-dlq` });
+
+export const topology: readonly Subscription[] = [
+  sub({
+    name: "chunk-small-source",
+    handler: "chunker",
+    runtime: "lambda",
+    events: ["VideoUploaded"],
+    pattern: { ...types("VideoUploaded"), detail: { source: { size: [{ numeric: ["<", LARGE_SOURCE_BYTES] }] } } },
+    retry: standardRetry,
+  }),
+  sub({
+    name: "chunk-large-source",
+    handler: "chunker",
+    runtime: "task",
+    events: ["VideoUploaded"],
+    pattern: { ...types("VideoUploaded"), detail: { source: { size: [{ numeric: [">=", LARGE_SOURCE_BYTES] }] } } },
+    retry: standardRetry,
+  }),
+  sub({
+    name: "encode-chunk",
+    handler: "encoder",
+    runtime: "task",
+    events: ["ChunkReady"],
+    pattern: types("ChunkReady"),
+    // the encoder retries ffmpeg itself and reports ChunkFailed; bus retries cover lost workers
+    retry: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 7200 },
+  }),
+  sub({
+    name: "track-chunk",
+    handler: "tracker",
+    runtime: "lambda",
+    events: ["ChunkEncoded"],
+    pattern: types("ChunkEncoded"),
+    retry: standardRetry,
+  }),
+  sub({
+    name: "fail-on-final-chunk-failure",
+    handler: "chunkFailures",
+    runtime: "lambda",
+    events: ["ChunkFailed"],
+    pattern: { ...types("ChunkFailed"), detail: { final: [true] } },
+    retry: standardRetry,
+  }),
+  sub({
+    name: "assemble-small",
+    handler: "assembler",
+    runtime: "lambda",
+    events: ["ChunksEncoded"],
+    pattern: { ...types("ChunksEncoded"), detail: { sourceSize: [{ numeric: ["<", LARGE_SOURCE_BYTES] }] } },
+    retry: standardRetry,
+  }),
+  sub({
+    name: "assemble-large",
+    handler: "assembler",
+    runtime: "task",
+    events: ["ChunksEncoded"],
+    pattern: { ...types("ChunksEncoded"), detail: { sourceSize: [{ numeric: [">=", LARGE_SOURCE_BYTES] }] } },
+    retry: standardRetry,
+  }),
+  sub({
+    name: "finish-job",
+    handler: "finisher",
+    runtime: "lambda",
+    events: ["VideoAssembled"],
+    pattern: types("VideoAssembled"),
+    retry: standardRetry,
+  }),
+  sub({
+    name: "record-timeline",
+    handler: "recorder",
+    runtime: "lambda",
+    events: ["VideoUploaded", "ChunkReady", "ChunkEncoded", "ChunkFailed", "ChunksEncoded", "VideoAssembled", "JobCompleted", "JobFailed", "JobCancelled"],
+    // every videoforge event that names a job
+    pattern: { source: [SOURCE], detail: { jobId: [{ exists: true }] } },
+    retry: { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 },
+  }),
+];

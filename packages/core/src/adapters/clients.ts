@@ -1,0 +1,19 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import type { Config } from "../config.ts";
+
+/** SDK clients for the configured endpoints: real AWS when none is set, the local cloud otherwise. */
+export function createClients(cfg: Config) {
+  const base = { region: cfg.region, ...(cfg.credentials ? { credentials: cfg.credentials } : {}) };
+  const dynamodb = new DynamoDBClient({ ...base, endpoint: cfg.endpoints.dynamodb });
+  return {
+    dynamodb,
+    document: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    // s3rver serves buckets as paths, not subdomains
+    s3: new S3Client({ ...base, endpoint: cfg.endpoints.s3, forcePathStyle: Boolean(cfg.endpoints.s3) }),
+    events: new EventBridgeClient({ ...base, endpoint: cfg.endpoints.events }),
+  };
+}
+export type Clients = ReturnType<typeof createClients>;

@@ -1,0 +1,94 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { ObjectStore } from "../ports.ts";
+
+/** Parts of 16 MiB keep memory bounded for multi-GB files. */
+const PART_SIZE = 16 * 1024 * 1024;
+
+export function s3Store(s3: S3Client): ObjectStore {
+  return {
+    async download(bucket, key, file) {
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!res.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+      await pipeline(res.Body as Readable, createWriteStream(file));
+    },
+    async upload(bucket, key, file, contentType) {
+      const { size } = await stat(file);
+      if (size <= PART_SIZE) {
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: contentType }));
+      } else {
+        await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: createReadStream(file), ContentType: contentType }, partSize: PART_SIZE, queueSize: 2 }).done();
+      }
+      return { bytes: size };
+    },
+    async putText(bucket, key, body, contentType) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    },
+    async head(bucket, key) {
+      try {
+        const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return { size: res.ContentLength ?? 0 };
+      } catch (err) {
+        if (err instanceof Error && (err.name === "NotFound" || err.name === "NoSuchKey")) return null;
+        throw err;
+      }
+    },
+    async list(bucket, prefix) {
+      const out: { key: string; size: number }[] = [];
+      let token: string | undefined;
+      do {
+        const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+        token = res.IsTruncated ? res.NextContinuationToken : undefined;
+      } while (token);
+      return out;
+    },
+    async remove(bucket, keys) {
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })) } }));
+      }
+    },
+    presignGet(bucket, key, expiresIn, downloadName) {
+      const disposition = downloadName ? `attachment; filename="${downloadName.replace(/[^\w.-]/g, "_")}"` : undefined;
+      return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: disposition }), { expiresIn });
+    },
+    async createMultipart(bucket, key, contentType) {
+      const res = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
+      if (!res.UploadId) throw new Error("S3 returned no UploadId");
+      return res.UploadId;
+    },
+    presignPart(bucket, key, uploadId, partNumber, expiresIn) {
+      return getSignedUrl(s3, new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), { expiresIn });
+    },
+    async completeMultipart(bucket, key, uploadId, parts) {
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      );
+    },
+    async abortMultipart(bucket, key, uploadId) {
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    },
+  };
+}

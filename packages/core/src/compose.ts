@@ -1,0 +1,25 @@
+import { hostname } from "node:os";
+import { config as defaultConfig, type Config } from "./config.ts";
+import { createClients } from "./adapters/clients.ts";
+import { s3Store } from "./adapters/s3-store.ts";
+import { eventBridgePublisher } from "./adapters/eventbridge-publisher.ts";
+import { createDb } from "./db/index.ts";
+import { createLogger } from "./log.ts";
+import type { Deps } from "./pipeline/deps.ts";
+
+/**
+ * The composition root shared by every runtime: the same adapters on AWS and locally,
+ * only the endpoints in the config differ.
+ */
+export function composeDeps(cfg: Config = defaultConfig(), worker = `${hostname()}:${process.pid}`): Deps & { clients: ReturnType<typeof createClients> } {
+  const clients = createClients(cfg);
+  return {
+    cfg,
+    clients,
+    db: createDb(clients.document, cfg.table),
+    store: s3Store(clients.s3),
+    events: eventBridgePublisher(clients.events, cfg.busName),
+    log: createLogger({ worker }),
+    worker,
+  };
+}

@@ -1,0 +1,28 @@
+import { Service, type EntityItem } from "electrodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { JobEntity } from "./job.ts";
+import { ChunkEntity } from "./chunk.ts";
+import { TimelineEventEntity } from "./timeline.ts";
+import { UploadEntity } from "./upload.ts";
+
+export { JOB_STATUSES, FINAL_STATUSES, type JobStatus } from "./job.ts";
+export { ensureTable, TABLE_KEYS } from "./table.ts";
+
+/** All entities over one table; `jobView` returns job + chunks + timeline in one query. */
+export function createDb(client: DynamoDBDocumentClient, table: string) {
+  return new Service({ job: JobEntity, chunk: ChunkEntity, timeline: TimelineEventEntity, upload: UploadEntity }, { client, table });
+}
+export type Db = ReturnType<typeof createDb>;
+
+export type JobItem = EntityItem<typeof JobEntity>;
+export type ChunkItem = EntityItem<typeof ChunkEntity>;
+export type TimelineItem = EntityItem<typeof TimelineEventEntity>;
+export type UploadItem = EntityItem<typeof UploadEntity>;
+
+/** True when DynamoDB refused a write because its condition did not hold (someone else got there first). */
+export function isConditionFailure(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e.name === "ConditionalCheckFailedException" || /conditional request failed/i.test(e.message)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,89 @@
+import type { Rendition } from "@videoforge/events";
+import { ffmpegBinaries } from "./locate.ts";
+
+/**
+ * Argument builders, one per kind of ffmpeg job. The pipeline and the single-pass
+ * baseline share `x264Args`, so quality comparisons compare like with like.
+ */
+export interface X264Settings {
+  preset: string;
+  crf: number;
+  /** Keyframe interval in frames; equal on every rung so HLS segments line up. */
+  gop: number;
+}
+
+/** Picture turn for the probe's clockwise rotation, applied by us because chunks may not carry it. */
+export function rotateFilter(rotation: number): string[] {
+  if (rotation === 90) return ["transpose=clock"];
+  if (rotation === 180) return ["hflip", "vflip"];
+  if (rotation === 270) return ["transpose=cclock"];
+  return [];
+}
+
+/** One decode, split to every rung: `[0:v]...split=N[s0]..;[s0]scale=..[v0];..` */
+export function ladderFilter(renditions: readonly Rendition[], rotation: number): string {
+  const n = renditions.length;
+  const pre = [...rotateFilter(rotation), "format=yuv420p"];
+  const splits = renditions.map((_, i) => `[s${i}]`).join("");
+  const head = `[0:v:0]${[...pre, `split=${n}`].join(",")}${splits}`;
+  const scales = renditions.map((r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1[v${i}]`);
+  return [head, ...scales].join(";");
+}
+
+export function x264Args(r: Rendition, s: X264Settings): string[] {
+  return [
+    "-c:v", "libx264", "-preset", s.preset, "-crf", String(s.crf),
+    "-maxrate", String(r.maxrate), "-bufsize", String(r.maxrate * 2),
+    "-profile:v", "high", "-pix_fmt", "yuv420p",
+    "-g", String(s.gop), "-keyint_min", String(s.gop), "-sc_threshold", "0",
+  ];
+}
+
+/** Keep the source's timestamps exactly (VFR stays VFR, no frame dropped or duplicated). */
+export function passthroughTiming(): string[] {
+  const { fpsModeFlag } = ffmpegBinaries();
+  return [fpsModeFlag, "passthrough", "-enc_time_base", "-1"];
+}
+
+/**
+ * Timestamp offset for encoded chunks: every chunk keeps source time plus this constant,
+ * so B-frame decode times never go negative (which would make the muxer shift one chunk
+ * differently from the others). Assembly removes it.
+ */
+export const CHUNK_TS_OFFSET = 10;
+
+/** Encode one chunk to every rung as MPEG-TS with source timestamps. */
+export function encodeChunkArgs(input: string, outputs: { rendition: Rendition; file: string }[], s: X264Settings, rotation: number, threads: number): string[] {
+  const args = ["-noautorotate", "-threads", String(threads), "-i", input, "-filter_complex", ladderFilter(outputs.map((o) => o.rendition), rotation), "-copyts"];
+  outputs.forEach((o, i) => {
+    args.push("-map", `[v${i}]`, ...x264Args(o.rendition, s), ...passthroughTiming(), "-threads", String(threads), "-an", "-output_ts_offset", String(CHUNK_TS_OFFSET), "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", o.file);
+  });
+  return args;
+}
+
+/** The whole audio track, encoded once. */
+export function audioArgs(input: string, output: string): string[] {
+  return ["-i", input, "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2", output];
+}
+
+/** Keyframe-aligned split of the video track by stream copy; cuts at decode-order packet indices. */
+export function splitArgs(input: string, cutFrames: readonly number[], pattern: string): string[] {
+  const seg = cutFrames.length ? ["-segment_frames", cutFrames.join(",")] : ["-segment_time", "1000000000"];
+  return ["-i", input, "-map", "0:v:0", "-c", "copy", "-f", "segment", ...seg, "-reset_timestamps", "0", "-segment_format", "matroska", pattern];
+}
+
+/** Join encoded chunks (byte-concatenated MPEG-TS) and the audio into one MP4. */
+export function assembleArgs(concatInput: string, audio: string | null, output: string): string[] {
+  const audioIn = audio ? ["-i", audio] : [];
+  const audioMap = audio ? ["-map", "1:a:0"] : [];
+  return ["-f", "mpegts", "-i", concatInput, ...audioIn, "-map", "0:v:0", ...audioMap, "-c", "copy", "-movflags", "+faststart", output];
+}
+
+/** Package one rendition MP4 as an HLS VOD media playlist with TS segments. */
+export function hlsArgs(input: string, playlist: string, segmentPattern: string, segmentSeconds: number): string[] {
+  return ["-i", input, "-map", "0", "-c", "copy", "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_filename", segmentPattern, playlist];
+}
+
+export function posterArgs(input: string, atSeconds: number, output: string): string[] {
+  return ["-ss", atSeconds.toFixed(3), "-i", input, "-frames:v", "1", "-q:v", "3", output];
+}

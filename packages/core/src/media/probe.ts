@@ -1,0 +1,157 @@
+import { stat } from "node:fs/promises";
+import { z } from "zod";
+import { ffprobeJson, FfmpegError } from "../ffmpeg/run.ts";
+
+export const SourceInfo = z.object({
+  container: z.string(),
+  size: z.number(),
+  duration: z.number(),
+  video: z.object({
+    codec: z.string(),
+    width: z.number(),
+    height: z.number(),
+    /** Size as shown, after rotation metadata is applied. */
+    displayWidth: z.number(),
+    displayHeight: z.number(),
+    /** Clockwise degrees the player must turn the picture: 0, 90, 180 or 270. */
+    rotation: z.number(),
+    fps: z.number(),
+    pixFmt: z.string(),
+    frames: z.number(),
+  }),
+  audio: z.object({ codec: z.string(), channels: z.number(), sampleRate: z.number() }).nullable(),
+});
+export type SourceInfo = z.infer<typeof SourceInfo>;
+
+/** A source problem a person can fix; the job fails with this message. */
+export class BadSourceError extends Error {
+  override name = "BadSourceError";
+}
+
+const Stream = z.object({
+  codec_type: z.string().optional(),
+  codec_name: z.string().optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  avg_frame_rate: z.string().optional(),
+  r_frame_rate: z.string().optional(),
+  pix_fmt: z.string().optional(),
+  channels: z.number().optional(),
+  sample_rate: z.string().optional(),
+  duration: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  side_data_list: z.array(z.object({ rotation: z.number().optional() }).loose()).optional(),
+  disposition: z.object({ attached_pic: z.number().optional() }).loose().optional(),
+});
+const ProbeOutput = z.object({
+  streams: z.array(Stream.loose()).default([]),
+  format: z.object({ format_name: z.string().optional(), duration: z.string().optional() }).loose().optional(),
+});
+
+export interface Packet {
+  pts: number;
+  keyframe: boolean;
+}
+
+function rate(r: string | undefined): number {
+  if (!r) return 0;
+  const [n, d] = r.split("/").map(Number);
+  return n && d ? n / d : 0;
+}
+
+function rotationOf(s: z.infer<typeof Stream>): number {
+  // display matrix rotation is counter-clockwise (ffmpeg >= 5), the legacy tag clockwise
+  const matrix = s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation;
+  const degrees = matrix !== undefined ? -matrix : Number(s.tags?.rotate ?? 0);
+  return (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
+}
+
+/** Turn ffprobe's complaint into a sentence a person can act on. */
+function explain(err: unknown): string {
+  const tail = err instanceof FfmpegError ? err.stderrTail : String(err);
+  if (/moov atom not found/i.test(tail)) return "The file looks truncated or incomplete (its MP4 index is missing). Upload the complete file.";
+  if (/Invalid data found/i.test(tail)) return "The file is not a video format we can read. Upload a video file (MP4, MOV, MKV, WebM…).";
+  return `The file could not be read as a video: ${tail.split("\n").pop() ?? "unknown error"}`;
+}
+
+/** Probe a local source: container, streams, every video packet (for planning) and the frame count. */
+export async function probeSource(file: string): Promise<{ info: SourceInfo; packets: Packet[] }> {
+  const size = (await stat(file)).size;
+  if (size === 0) throw new BadSourceError("The file is empty (0 bytes). Upload the video again.");
+  let raw: unknown;
+  try {
+    raw = await ffprobeJson(["-show_format", "-show_streams", file], { timeoutMs: 60_000 });
+  } catch (err) {
+    throw new BadSourceError(explain(err));
+  }
+  const probe = ProbeOutput.parse(raw);
+  const video = probe.streams.find((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
+  if (!video || !video.width || !video.height) {
+    const what = probe.streams.some((s) => s.codec_type === "audio") ? "only audio" : "no video stream";
+    throw new BadSourceError(`The file has ${what}; upload a file with a video track.`);
+  }
+  const audio = probe.streams.find((s) => s.codec_type === "audio");
+  const packets = await videoPackets(file);
+  if (packets.length === 0) throw new BadSourceError("The video track has no frames.");
+  if (!packets[0]?.keyframe) throw new BadSourceError("The video does not start with a keyframe; it is probably cut or damaged.");
+  const rotation = rotationOf(video);
+  const turned = rotation === 90 || rotation === 270;
+  const sorted = packets.map((p) => p.pts).sort((a, b) => a - b);
+  const span = sorted.length > 1 ? sorted[sorted.length - 1]! - sorted[0]! : 0;
+  const fps = rate(video.avg_frame_rate) || rate(video.r_frame_rate) || (span > 0 ? (sorted.length - 1) / span : 25);
+  const duration = Number(probe.format?.duration ?? video.duration ?? 0) || span + 1 / fps;
+  return {
+    packets,
+    info: {
+      container: probe.format?.format_name ?? "unknown",
+      size,
+      duration,
+      video: {
+        codec: video.codec_name ?? "unknown",
+        width: video.width,
+        height: video.height,
+        displayWidth: turned ? video.height : video.width,
+        displayHeight: turned ? video.width : video.height,
+        rotation,
+        fps,
+        pixFmt: video.pix_fmt ?? "unknown",
+        frames: packets.length,
+      },
+      audio: audio
+        ? { codec: audio.codec_name ?? "unknown", channels: audio.channels ?? 0, sampleRate: Number(audio.sample_rate ?? 0) }
+        : null,
+    },
+  };
+}
+
+/** Every packet of the first video stream in decode order; reading packets needs no decoding. */
+export async function videoPackets(file: string): Promise<Packet[]> {
+  let raw: unknown;
+  try {
+    raw = await ffprobeJson(["-select_streams", "v:0", "-show_entries", "packet=pts_time,dts_time,flags", file], { timeoutMs: 10 * 60_000 });
+  } catch (err) {
+    throw new BadSourceError(explain(err));
+  }
+  const parsed = z
+    .object({ packets: z.array(z.object({ pts_time: z.string().optional(), dts_time: z.string().optional(), flags: z.string().default("") })).default([]) })
+    .parse(raw);
+  return parsed.packets.map((p) => ({ pts: Number(p.pts_time ?? p.dts_time ?? 0), keyframe: p.flags.startsWith("K") }));
+}
+
+/** Frame count and duration of a finished file's video, for verification. */
+export async function measureOutput(file: string): Promise<{ frames: number; duration: number; audioDuration: number | null }> {
+  const raw = await ffprobeJson(["-count_packets", "-show_entries", "stream=codec_type,nb_read_packets,duration:format=duration", file], { timeoutMs: 120_000 });
+  const parsed = z
+    .object({
+      streams: z.array(z.object({ codec_type: z.string(), nb_read_packets: z.string().optional(), duration: z.string().optional() })),
+      format: z.object({ duration: z.string().optional() }).optional(),
+    })
+    .parse(raw);
+  const v = parsed.streams.find((s) => s.codec_type === "video");
+  const a = parsed.streams.find((s) => s.codec_type === "audio");
+  return {
+    frames: Number(v?.nb_read_packets ?? 0),
+    duration: Number(v?.duration ?? parsed.format?.duration ?? 0),
+    audioDuration: a?.duration ? Number(a.duration) : null,
+  };
+}

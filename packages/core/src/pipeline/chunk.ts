@@ -1,0 +1,110 @@
+import { join } from "node:path";
+import { makeEvent, type EventDetail } from "@videoforge/events";
+import { isConditionFailure } from "../db/index.ts";
+import { ffmpeg } from "../ffmpeg/run.ts";
+import { audioArgs, splitArgs } from "../ffmpeg/args.ts";
+import { planChunks } from "../media/plan.ts";
+import { BadSourceError, measureOutput, probeSource, type SourceInfo } from "../media/probe.ts";
+import { fitLadder, parseLadder } from "../media/ladder.ts";
+import { getJob, failJob, isFinal, transition } from "./job.ts";
+import { keys, withScratch, type Deps } from "./deps.ts";
+import { checkLimits } from "./limits.ts";
+
+/** GOP of two seconds: HLS segments then cut on keyframes that line up across rungs. */
+export function gopFor(fps: number): number {
+  return Math.max(1, Math.round(fps * 2));
+}
+
+/**
+ * VideoUploaded → probe, plan keyframe-aligned chunks, split by stream copy, encode the
+ * audio once, store it all, then announce every chunk. Safe to run twice: keys are
+ * deterministic and chunk rows are created only once.
+ */
+export async function chunkSource(deps: Deps, event: EventDetail<"VideoUploaded">): Promise<void> {
+  const { jobId } = event;
+  const log = deps.log.child({ jobId });
+  let job = await getJob(deps, jobId);
+  if (!job) {
+    // a VideoUploaded published without the API (e.g. by an S3 notification): adopt it
+    await deps.db.entities.job
+      .create({ jobId, owner: event.owner, status: "QUEUED", sourceName: event.source.name, sourceBucket: event.source.bucket, sourceKey: event.source.key, sourceSize: event.source.size, ladder: event.ladder, createdAt: Date.now() })
+      .go()
+      .catch((err: unknown) => {
+        if (!isConditionFailure(err)) throw err;
+      });
+    job = await getJob(deps, jobId);
+  }
+  if (!job || isFinal(job.status)) return log.info("job already ended; nothing to chunk", { status: job?.status });
+  if (job.status !== "QUEUED" && job.status !== "CHUNKING") return log.info("job already chunked", { status: job.status });
+  await transition(deps, jobId, ["QUEUED", "CHUNKING"], "CHUNKING");
+
+  let ladder;
+  try {
+    ladder = parseLadder(event.ladder);
+  } catch (err) {
+    return failJob(deps, jobId, "chunking", (err as Error).message);
+  }
+
+  await withScratch(deps.cfg, async (dir) => {
+    const source = join(dir, "source");
+    await deps.store.download(event.source.bucket, event.source.key, source);
+    let probed: Awaited<ReturnType<typeof probeSource>>;
+    try {
+      probed = await probeSource(source);
+      checkLimits(probed.info);
+    } catch (err) {
+      if (err instanceof BadSourceError) return failJob(deps, jobId, "chunking", err.message);
+      throw err;
+    }
+    const { info, packets } = probed;
+    const renditions = fitLadder(ladder, info.video.displayWidth, info.video.displayHeight);
+    const plan = planChunks(packets, deps.cfg.chunkSeconds);
+    log.info("planned chunks", { chunks: plan.length, frames: info.video.frames, renditions: renditions.map((r) => `${r.name}:${r.width}x${r.height}`) });
+
+    const pattern = join(dir, "chunk_%05d.mkv");
+    const audioFile = join(dir, "audio.m4a");
+    await Promise.all([
+      ffmpeg(splitArgs(source, plan.slice(1).map((c) => c.startFrame), pattern), { timeoutMs: deps.cfg.ffmpegTimeoutMs }),
+      info.audio ? ffmpeg(audioArgs(source, audioFile), { timeoutMs: deps.cfg.ffmpegTimeoutMs }) : Promise.resolve(),
+    ]);
+    await verifySplit(plan, (i) => pattern.replace("%05d", String(i).padStart(5, "0")));
+
+    const work = deps.cfg.buckets.work;
+    await Promise.all(plan.map((c) => deps.store.upload(work, keys.chunk(jobId, c.index), pattern.replace("%05d", String(c.index).padStart(5, "0")), "video/x-matroska")));
+    if (info.audio) await deps.store.upload(work, keys.audio(jobId), audioFile, "audio/mp4");
+
+    for (const c of plan) {
+      await deps.db.entities.chunk
+        .create({ jobId, index: c.index, status: "PENDING", startFrame: c.startFrame, frames: c.frames, startTime: c.startTime, duration: c.duration, readyAt: Date.now() })
+        .go()
+        .catch((err: unknown) => {
+          if (!isConditionFailure(err)) throw err;
+        });
+    }
+    const moved = await transition(deps, jobId, ["CHUNKING"], "ENCODING", { source: info satisfies SourceInfo, renditions, chunkCount: plan.length });
+    if (!moved) return log.info("job moved on while chunking; not announcing chunks");
+    await deps.events.publish(
+      ...plan.map((c) =>
+        makeEvent("ChunkReady", {
+          jobId,
+          chunk: { index: c.index, count: plan.length, source: { bucket: work, key: keys.chunk(jobId, c.index) }, startFrame: c.startFrame, frames: c.frames, startTime: c.startTime, duration: c.duration },
+          renditions,
+          rotation: info.video.rotation,
+          gop: gopFor(info.video.fps),
+          outputBucket: work,
+          outputPrefix: keys.encodedPrefix(jobId),
+        }),
+      ),
+    );
+  });
+}
+
+/** The split must hold exactly the planned frames; anything else would surface as a wrong output later. */
+async function verifySplit(plan: ReturnType<typeof planChunks>, fileOf: (i: number) => string): Promise<void> {
+  const counts = await Promise.all(plan.map(async (c) => (await measureOutput(fileOf(c.index))).frames));
+  const wrong = plan.filter((c, i) => counts[i] !== c.frames);
+  if (wrong.length) {
+    const detail = wrong.map((c) => `chunk ${c.index}: planned ${c.frames}, got ${counts[c.index]}`).join("; ");
+    throw new Error(`splitting by stream copy did not cut where planned (${detail})`);
+  }
+}

@@ -1,0 +1,39 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/index.ts";
+import type { Logger } from "../log.ts";
+import type { EventPublisher, ObjectStore } from "../ports.ts";
+
+/** What every pipeline step gets from its runtime's composition root. */
+export interface Deps {
+  db: Db;
+  store: ObjectStore;
+  events: EventPublisher;
+  cfg: Config;
+  log: Logger;
+  /** Name of the process doing the work (shown on the Gantt chart). */
+  worker: string;
+}
+
+/** Run `fn` in a fresh scratch directory that is removed afterwards, whatever happens. */
+export async function withScratch<T>(cfg: Config, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(cfg.tmpDir, "videoforge-"));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Object keys, in one place so producers and consumers agree. */
+export const keys = {
+  source: (jobId: string) => `jobs/${jobId}/source`,
+  chunk: (jobId: string, index: number) => `jobs/${jobId}/chunks/${String(index).padStart(5, "0")}.mkv`,
+  audio: (jobId: string) => `jobs/${jobId}/audio.m4a`,
+  encodedPrefix: (jobId: string) => `jobs/${jobId}/encoded`,
+  encoded: (prefix: string, rendition: string, index: number) => `${prefix}/${rendition}/${String(index).padStart(5, "0")}.ts`,
+  output: (jobId: string, rendition: string) => `jobs/${jobId}/${rendition}.mp4`,
+  hlsDir: (jobId: string) => `jobs/${jobId}/hls`,
+  poster: (jobId: string) => `jobs/${jobId}/poster.jpg`,
+};

@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import { makeEvent } from "@videoforge/events";
+import { z } from "zod";
+import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
+import { isConditionFailure } from "../db/index.ts";
+import { keys, type Deps } from "./deps.ts";
+import { transition } from "./job.ts";
+
+/** Parts between 8 MiB and 5 GiB, at most 10,000 of them (S3's rules). */
+const MIN_PART = 8 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+export const MAX_UPLOAD_BYTES = 50 * 1024 ** 3;
+const URL_SECONDS = 3600;
+
+export const CreateUploadInput = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((n) => !/[\u0000-\u001f\u007f/\\]/.test(n), "name must not contain path separators or control characters"),
+  size: z.number().int().positive().max(MAX_UPLOAD_BYTES, `size must be at most ${MAX_UPLOAD_BYTES} bytes`),
+  contentType: z.string().max(255).default("application/octet-stream"),
+  ladder: z.array(z.string()).min(1).optional(),
+});
+export type CreateUploadInput = z.input<typeof CreateUploadInput>;
+
+export const CompleteUploadInput = z.object({
+  parts: z.array(z.object({ partNumber: z.number().int().min(1).max(MAX_PARTS), etag: z.string().min(1) })).min(1),
+});
+
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+}
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}
+
+export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
+
+/** Start a job and its multipart upload; returns one presigned URL per part. */
+export async function createUpload(deps: Deps, owner: string, raw: CreateUploadInput) {
+  const input = CreateUploadInput.parse(raw);
+  const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
+  const jobId = newId();
+  const uploadId = newId();
+  const bucket = deps.cfg.buckets.uploads;
+  const key = keys.source(jobId);
+  const partSize = Math.max(MIN_PART, Math.ceil(input.size / MAX_PARTS));
+  const partCount = Math.max(1, Math.ceil(input.size / partSize));
+  const s3UploadId = await deps.store.createMultipart(bucket, key, input.contentType);
+  const createdAt = Date.now();
+  await deps.db.entities.job.create({ jobId, owner, status: "UPLOADING", sourceName: input.name, sourceBucket: bucket, sourceKey: key, sourceSize: input.size, ladder, createdAt }).go();
+  await deps.db.entities.upload.create({ uploadId, jobId, owner, bucket, key, s3UploadId, name: input.name, size: input.size, partSize, ladder, status: "OPEN", createdAt }).go();
+  const parts = await Promise.all(
+    Array.from({ length: partCount }, async (_, i) => ({ partNumber: i + 1, url: await deps.store.presignPart(bucket, key, s3UploadId, i + 1, URL_SECONDS) })),
+  );
+  return { uploadId, jobId, partSize, parts, expiresIn: URL_SECONDS };
+}
+
+/** Finish the multipart upload, check the bytes arrived, queue the job and announce VideoUploaded. */
+export async function completeUpload(deps: Deps, owner: string, uploadId: string, raw: z.input<typeof CompleteUploadInput>) {
+  const { parts } = CompleteUploadInput.parse(raw);
+  const upload = (await deps.db.entities.upload.get({ uploadId }).go()).data;
+  if (!upload || upload.owner !== owner) throw new NotFoundError(`No upload ${uploadId}.`);
+  if (upload.status === "COMPLETED") return { jobId: upload.jobId };
+  await deps.store.completeMultipart(upload.bucket, upload.key, upload.s3UploadId, [...parts].sort((a, b) => a.partNumber - b.partNumber));
+  const stored = await deps.store.head(upload.bucket, upload.key);
+  if (!stored) throw new ConflictError("The upload has no data yet; upload the parts first.");
+  if (stored.size !== upload.size) throw new ConflictError(`The upload has ${stored.size} bytes; ${upload.size} were announced.`);
+  try {
+    await deps.db.entities.upload.patch({ uploadId }).set({ status: "COMPLETED" }).where((a, op) => op.eq(a.status, "OPEN")).go();
+  } catch (err) {
+    if (isConditionFailure(err)) return { jobId: upload.jobId };
+    throw err;
+  }
+  await transition(deps, upload.jobId, ["UPLOADING"], "QUEUED");
+  await deps.events.publish(
+    makeEvent("VideoUploaded", { jobId: upload.jobId, owner, source: { bucket: upload.bucket, key: upload.key, size: stored.size, name: upload.name }, ladder: upload.ladder }),
+  );
+  return { jobId: upload.jobId };
+}

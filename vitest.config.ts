@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["events/src/**/*.test.ts", "packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    // ffmpeg-heavy suites share 2 cores; running files in parallel only adds contention
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+  },
+});
