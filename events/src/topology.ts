@@ -30,10 +30,10 @@ export interface Subscription {
 }
 
 /**
- * Sources at or above this size are split and assembled on a task (Fargate) instead of a
+ * Sources at or above this size (1 GB, inside the range EventBridge numeric matching accepts) are split and assembled on a task (Fargate) instead of a
  * Lambda: stream-copying a multi-GB file can outlast Lambda's 15 minutes and 10 GB of /tmp.
  */
-export const LARGE_SOURCE_BYTES = 2 * 1024 ** 3;
+export const LARGE_SOURCE_BYTES = 1_000_000_000;
 
 const standardRetry: RetryPolicy = { maximumRetryAttempts: 3, maximumEventAgeSeconds: 3600 };
 const types = (...names: EventName[]) => ({ source: [SOURCE], "detail-type": names });

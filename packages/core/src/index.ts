@@ -1,6 +1,7 @@
 export * from "./config.ts";
 export * from "./log.ts";
 export * from "./ports.ts";
+export * from "./errors.ts";
 export * from "./db/index.ts";
 export * from "./ffmpeg/locate.ts";
 export * from "./ffmpeg/run.ts";

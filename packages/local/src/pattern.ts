@@ -60,8 +60,9 @@ function matchValue(m: Matcher, v: Scalar): boolean {
   if ("suffix" in m) return typeof v === "string" && v.endsWith(m.suffix);
   if ("equals-ignore-case" in m) return typeof v === "string" && v.toLowerCase() === m["equals-ignore-case"].toLowerCase();
   if ("wildcard" in m) {
-    const re = typeof v === "string" ? compileWildcard(m.wildcard) : "";
-    return re instanceof RegExp && re.test(String(v));
+    if (typeof v !== "string") return false;
+    const re = compileWildcard(m.wildcard);
+    return typeof re !== "string" && re.test(v);
   }
   if ("numeric" in m) return typeof v === "number" && matchNumeric(m.numeric, v);
   if ("anything-but" in m) {
@@ -96,8 +97,8 @@ function compare(op: string | number | undefined, a: number, b: number): boolean
 }
 
 /**
- * Compiles a wildcard pattern: `*` matches any run of characters, `\\*` and `\\\\` are a literal
- * `*` and `\\`. Returns a problem string for patterns EventBridge rejects.
+ * Compiles a wildcard pattern: `*` matches any run of characters; `\*` and `\\` are a literal
+ * `*` and `\`. Returns a problem string instead for patterns EventBridge rejects.
  */
 function compileWildcard(pattern: string): RegExp | string {
   let source = "";
@@ -136,6 +137,7 @@ function validateObject(value: unknown, path: string, out: string[]): void {
   if (entries.length === 0) out.push(`${where}: must not be an empty object`);
   for (const [key, child] of entries) {
     const childPath = path ? `${path}.${key}` : key;
+    if (key === "$or") { out.push(`${childPath}: "$or" is not supported`); continue; }
     if (Array.isArray(child)) validateList(child, childPath, out);
     else if (isObject(child)) validateObject(child, childPath, out);
     else out.push(`${childPath}: leaf values must be arrays of matchers, got ${describe(child)}`);

@@ -12,7 +12,14 @@ export function createClients(cfg: Config) {
     dynamodb,
     document: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     // s3rver serves buckets as paths, not subdomains
-    s3: new S3Client({ ...base, endpoint: cfg.endpoints.s3, forcePathStyle: Boolean(cfg.endpoints.s3) }),
+    // plain payloads, not aws-chunked with trailing checksums: s3rver stores those frames verbatim
+    s3: new S3Client({
+      ...base,
+      endpoint: cfg.endpoints.s3,
+      forcePathStyle: Boolean(cfg.endpoints.s3),
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    }),
     events: new EventBridgeClient({ ...base, endpoint: cfg.endpoints.events }),
   };
 }

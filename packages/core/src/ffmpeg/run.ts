@@ -25,7 +25,8 @@ export class FfmpegError extends Error {
     readonly exitCode: number | null,
     readonly stderrTail: string,
   ) {
-    super(`${message}\n--- ffmpeg stderr (tail) ---\n${stderrTail}`);
+    // the first line names the cause (ffmpeg's last complaint); the tail follows for the logs
+    super(`${message}${stderrTail ? `: ${stderrTail.split("\n").pop()}` : ""}\n--- stderr (tail) ---\n${stderrTail}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Rendition } from "@videoforge/events";
+import { InvalidInputError } from "../errors.ts";
 
 /** Named rungs: the short side in pixels and the bitrate ceiling for capped-CRF H.264. */
 export const RUNGS = {
@@ -21,9 +22,9 @@ export function isRungName(name: string): name is RungName {
 /** Parse "720p,360p"; throws with the list of valid names for anything unknown. */
 export function parseLadder(input: string | readonly string[]): RungName[] {
   const names = (typeof input === "string" ? input.split(",") : [...input]).map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new Error("The ladder is empty; name at least one rung.");
+  if (names.length === 0) throw new InvalidInputError("The ladder is empty; name at least one rung.");
   const unknown = names.filter((n) => !isRungName(n));
-  if (unknown.length) throw new Error(`Unknown rung ${unknown.map((u) => `"${u}"`).join(", ")}; choose from ${Object.keys(RUNGS).join(", ")}.`);
+  if (unknown.length) throw new InvalidInputError(`Unknown rung ${unknown.map((u) => `"${u}"`).join(", ")}; choose from ${Object.keys(RUNGS).join(", ")}.`);
   return [...new Set(names as RungName[])].sort((a, b) => RUNGS[b].short - RUNGS[a].short);
 }
 

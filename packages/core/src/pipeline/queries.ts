@@ -1,6 +1,6 @@
 import { SourceInfo } from "../media/probe.ts";
 import type { ChunkItem, JobItem, TimelineItem } from "../db/index.ts";
-import { NotFoundError } from "./upload.ts";
+import { NotFoundError } from "../errors.ts";
 import { keys, type Deps } from "./deps.ts";
 
 /** Jobs list, newest first (dashboard list, `videoforge jobs`). */

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
 import { isConditionFailure } from "../db/index.ts";
 import { keys, type Deps } from "./deps.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
 import { transition } from "./job.ts";
 
 /** Parts between 8 MiB and 5 GiB, at most 10,000 of them (S3's rules). */
@@ -28,12 +29,6 @@ export const CompleteUploadInput = z.object({
   parts: z.array(z.object({ partNumber: z.number().int().min(1).max(MAX_PARTS), etag: z.string().min(1) })).min(1),
 });
 
-export class NotFoundError extends Error {
-  override name = "NotFoundError";
-}
-export class ConflictError extends Error {
-  override name = "ConflictError";
-}
 
 export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
 

@@ -1,0 +1,69 @@
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { cancelJob, completeUpload, createUpload, ffmpegBinaries, getJobView, listJobs, NotFoundError, outputUrls, ConflictError, type Deps } from "@videoforge/core";
+import { errorBody, toResponse } from "./errors.ts";
+import { placeholderPage } from "./page.ts";
+
+export interface ApiOptions {
+  /** Who is calling; issue-level auth replaces the single local user. */
+  identify?: (c: Context) => string | null;
+  maxBodyBytes?: number;
+}
+
+const JobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, "not a valid id");
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text) return {};
+  return JSON.parse(text) as unknown;
+}
+
+/** The HTTP API: one hono app that runs on Node locally and on Lambda in AWS. */
+export function createApi(deps: Deps, opts: ApiOptions = {}) {
+  const identify = opts.identify ?? (() => "local");
+  const app = new Hono<{ Variables: { owner: string } }>();
+  app.onError((err, c) => toResponse(c, err));
+  app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
+  app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json(errorBody("body_too_large", "The request body is too large."), 413) }));
+
+  app.get("/health", (c) => {
+    const bin = ffmpegBinaries();
+    return c.json({ ok: true, ffmpeg: { origin: bin.origin, version: bin.version } });
+  });
+  app.get("/", (c) => c.html(placeholderPage));
+
+  app.use("/uploads/*", async (c, next) => authorize(c, next));
+  app.use("/uploads", async (c, next) => authorize(c, next));
+  app.use("/jobs/*", async (c, next) => authorize(c, next));
+  app.use("/jobs", async (c, next) => authorize(c, next));
+  async function authorize(c: Context<{ Variables: { owner: string } }>, next: () => Promise<void>) {
+    const owner = identify(c);
+    if (!owner) return c.json(errorBody("unauthorized", "Missing or wrong API token."), 401);
+    c.set("owner", owner);
+    await next();
+  }
+
+  app.post("/uploads", async (c) => c.json(await createUpload(deps, c.get("owner"), (await jsonBody(c)) as never), 201));
+  app.post("/uploads/:id/complete", async (c) => {
+    const id = JobId.safeParse(c.req.param("id"));
+    if (!id.success) throw new NotFoundError(`No upload ${c.req.param("id")}.`);
+    return c.json(await completeUpload(deps, c.get("owner"), id.data, (await jsonBody(c)) as never), 202);
+  });
+  app.get("/jobs", async (c) => c.json({ jobs: await listJobs(deps, c.get("owner")) }));
+  app.get("/jobs/:id", async (c) => c.json(await getJobView(deps, c.get("owner"), jobIdOf(c))));
+  app.get("/jobs/:id/outputs", async (c) => c.json(await outputUrls(deps, c.get("owner"), jobIdOf(c))));
+  app.delete("/jobs/:id", async (c) => {
+    const jobId = jobIdOf(c);
+    await getJobView(deps, c.get("owner"), jobId);
+    if (!(await cancelJob(deps, jobId, c.get("owner")))) throw new ConflictError("The job has already ended.");
+    return c.json({ jobId, status: "CANCELLED" }, 202);
+  });
+  return app;
+}
+
+function jobIdOf(c: Context): string {
+  const id = JobId.safeParse(c.req.param("id"));
+  if (!id.success) throw new NotFoundError(`No job ${c.req.param("id")}.`);
+  return id.data;
+}

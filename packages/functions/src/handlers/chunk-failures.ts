@@ -1,0 +1,4 @@
+import { failOnChunk } from "@videoforge/core";
+import { on } from "./on.ts";
+
+export const chunkFailures = on("ChunkFailed", failOnChunk);

@@ -1,0 +1,4 @@
+import { chunkSource } from "@videoforge/core";
+import { on } from "./on.ts";
+
+export const chunker = on("VideoUploaded", chunkSource);

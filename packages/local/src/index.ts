@@ -1,0 +1,6 @@
+export * from "./cloud.ts";
+export * from "./bus.ts";
+export * from "./dlq.ts";
+export * from "./pattern.ts";
+export * from "./task-runner.ts";
+export * from "./server.ts";

@@ -1,0 +1,83 @@
+import { spawn } from "node:child_process";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import type { Envelope, HandlerName } from "@videoforge/events";
+
+/** The task entry point: the same file the Fargate container runs. */
+export const TASK_ENTRY = fileURLToPath(new URL("../../encoder/src/main.ts", import.meta.url));
+const TSX = createRequire(import.meta.url).resolve("tsx");
+
+export interface TaskRunnerOptions {
+  /** Environment every task gets (the local cloud's endpoints and names). */
+  env: Record<string, string>;
+  concurrency?: number;
+  /** Where the child's JSON log lines go. */
+  onLog?: (line: string) => void;
+}
+
+export class TaskFailedError extends Error {
+  override name = "TaskFailedError";
+}
+
+/**
+ * Runs task-runtime handlers as child processes, at most `concurrency` at once
+ * (default: one per core), like ECS RunTask starting a container per event.
+ */
+export function createTaskRunner(opts: TaskRunnerOptions) {
+  const limit = opts.concurrency ?? cpus().length;
+  const children = new Set<ReturnType<typeof spawn>>();
+  let running = 0;
+  const waiting: (() => void)[] = [];
+
+  async function slot(): Promise<() => void> {
+    if (running >= limit) await new Promise<void>((r) => waiting.push(r));
+    running++;
+    return () => {
+      running--;
+      waiting.shift()?.();
+    };
+  }
+
+  return {
+    async run(handler: HandlerName, envelope: Envelope, attempt: number): Promise<void> {
+      const release = await slot();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, ["--import", TSX, TASK_ENTRY], {
+            env: { ...process.env, ...opts.env, VIDEOFORGE_HANDLER: handler, VIDEOFORGE_EVENT: JSON.stringify(envelope), VIDEOFORGE_ATTEMPT: String(attempt) },
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          children.add(child);
+          let tail = "";
+          let partial = "";
+          const onData = (data: Buffer) => {
+            const lines = (partial + data.toString("utf8")).split("\n");
+            partial = lines.pop() ?? "";
+            for (const line of lines) {
+              if (!line.trim()) continue;
+              tail = (tail + line + "\n").slice(-4000);
+              opts.onLog?.(line);
+            }
+          };
+          child.stdout.on("data", onData);
+          child.stderr.on("data", onData);
+          child.on("error", reject);
+          child.on("close", (code, signal) => {
+            children.delete(child);
+            if (code === 0) return resolve();
+            reject(new TaskFailedError(`${handler} task ${signal ? `killed by ${signal}` : `exited with code ${code}`}\n${tail.trim().split("\n").slice(-5).join("\n")}`));
+          });
+        });
+      } finally {
+        release();
+      }
+    },
+    /** The pids of running tasks (fault tests kill them). */
+    pids: () => [...children].map((c) => c.pid).filter((p): p is number => p !== undefined),
+    stopAll() {
+      for (const c of children) c.kill("SIGKILL");
+    },
+  };
+}
+export type TaskRunner = ReturnType<typeof createTaskRunner>;
