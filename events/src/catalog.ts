@@ -56,6 +56,9 @@ export const catalog = {
     ...base,
     chunk: ChunkRef.extend({
       source: objectRef,
+      /** The next chunk's piece: open-GOP leading frames that display before the cut live there. */
+      next: objectRef.optional(),
+      format: z.enum(["mpegts", "matroska"]),
       startFrame: z.number().int().nonnegative(),
       frames: z.number().int().positive(),
       startTime: z.number().nonnegative(),

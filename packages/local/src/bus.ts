@@ -54,8 +54,10 @@ export function createLocalBus(opts: BusOptions) {
     const born = Date.parse(envelope.time);
     const attempts = 1 + sub.retry.maximumRetryAttempts;
     let lastError = "";
+    let made = 0;
     for (let attempt = 1; attempt <= attempts && !closed; attempt++) {
       if (opts.faults?.shuffleMs) await sleep(Math.random() * opts.faults.shuffleMs);
+      made = attempt;
       try {
         await opts.deliver(sub, envelope, attempt);
         return;
@@ -68,7 +70,7 @@ export function createLocalBus(opts: BusOptions) {
       }
     }
     if (closed) return;
-    await opts.dlq.put({ id: randomUUID(), queue: sub.deadLetter, subscription: sub.name, envelope, error: lastError, attempts, failedAt: new Date().toISOString() });
+    await opts.dlq.put({ id: randomUUID(), queue: sub.deadLetter, subscription: sub.name, envelope, error: lastError, attempts: made, failedAt: new Date().toISOString() });
     log.error("dead-lettered", { queue: sub.deadLetter });
   }
 

@@ -20,10 +20,20 @@ export function rotateFilter(rotation: number): string[] {
   return [];
 }
 
-/** One decode, split to every rung: `[0:v]...split=N[s0]..;[s0]scale=..[v0];..` */
-export function ladderFilter(renditions: readonly Rendition[], rotation: number): string {
+/** Frames shown in [start, end) of the input's own timeline (seconds; end open when undefined). */
+export interface FrameRange {
+  start: number;
+  end?: number;
+}
+
+/** Timestamps read back from ffprobe carry 6 decimals; frames are at least 4 ms apart. */
+const EPS = 0.001;
+
+/** One decode, split to every rung: `[0:v]select,...split=N[s0]..;[s0]scale=..[v0];..` */
+export function ladderFilter(renditions: readonly Rendition[], rotation: number, range?: FrameRange): string {
   const n = renditions.length;
-  const pre = [...rotateFilter(rotation), "format=yuv420p"];
+  const select = range ? [`select='gte(t,${(range.start - EPS).toFixed(6)})${range.end !== undefined ? `*lt(t,${(range.end - EPS).toFixed(6)})` : ""}'`] : [];
+  const pre = [...select, ...rotateFilter(rotation), "format=yuv420p"];
   const splits = renditions.map((_, i) => `[s${i}]`).join("");
   const head = `[0:v:0]${[...pre, `split=${n}`].join(",")}${splits}`;
   const scales = renditions.map((r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1[v${i}]`);
@@ -52,11 +62,16 @@ export function passthroughTiming(): string[] {
  */
 export const CHUNK_TS_OFFSET = 10;
 
-/** Encode one chunk to every rung as MPEG-TS with source timestamps. */
-export function encodeChunkArgs(input: string, outputs: { rendition: Rendition; file: string }[], s: X264Settings, rotation: number, threads: number): string[] {
-  const args = ["-noautorotate", "-threads", String(threads), "-i", input, "-filter_complex", ladderFilter(outputs.map((o) => o.rendition), rotation), "-copyts"];
+/**
+ * Encode one chunk to every rung as MPEG-TS with source timestamps. `range` picks the
+ * chunk's frames out of its piece (plus the next piece's head); `frames` stops decoding
+ * as soon as every rung has them all.
+ */
+export function encodeChunkArgs(input: string, outputs: { rendition: Rendition; file: string }[], s: X264Settings, opts: { rotation: number; threads: number; range: FrameRange; frames: number }): string[] {
+  const filter = ladderFilter(outputs.map((o) => o.rendition), opts.rotation, opts.range);
+  const args = ["-noautorotate", "-threads", String(opts.threads), "-i", input, "-filter_complex", filter, "-copyts"];
   outputs.forEach((o, i) => {
-    args.push("-map", `[v${i}]`, ...x264Args(o.rendition, s), ...passthroughTiming(), "-threads", String(threads), "-an", "-output_ts_offset", String(CHUNK_TS_OFFSET), "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", o.file);
+    args.push("-map", `[v${i}]`, "-frames:v", String(opts.frames), ...x264Args(o.rendition, s), ...passthroughTiming(), "-threads", String(opts.threads), "-an", "-output_ts_offset", String(CHUNK_TS_OFFSET), "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", o.file);
   });
   return args;
 }
@@ -66,17 +81,30 @@ export function audioArgs(input: string, output: string): string[] {
   return ["-i", input, "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2", output];
 }
 
-/** Keyframe-aligned split of the video track by stream copy; cuts at decode-order packet indices. */
-export function splitArgs(input: string, cutFrames: readonly number[], pattern: string): string[] {
-  const seg = cutFrames.length ? ["-segment_frames", cutFrames.join(",")] : ["-segment_time", "1000000000"];
-  return ["-i", input, "-map", "0:v:0", "-c", "copy", "-f", "segment", ...seg, "-reset_timestamps", "0", "-segment_format", "matroska", pattern];
+/**
+ * Keyframe-aligned split of the video track by stream copy, cutting at decode-order
+ * packet indices. MPEG-TS where the codec allows (pieces then join byte-wise and keep
+ * 90 kHz timestamps), Matroska otherwise.
+ */
+export function splitArgs(input: string, cutPackets: readonly number[], pattern: string, format: "mpegts" | "matroska"): string[] {
+  const seg = cutPackets.length ? ["-segment_frames", cutPackets.join(",")] : ["-segment_time", "1000000000"];
+  return ["-i", input, "-map", "0:v:0", "-c", "copy", "-f", "segment", ...seg, "-reset_timestamps", "0", "-segment_format", format, pattern];
 }
 
-/** Join encoded chunks (byte-concatenated MPEG-TS) and the audio into one MP4. */
-export function assembleArgs(concatInput: string, audio: string | null, output: string): string[] {
+/** Codecs MPEG-TS carries; their pieces can be read together with the next one. */
+export const TS_CODECS = new Set(["h264", "hevc", "mpeg2video", "mpeg1video"]);
+
+/**
+ * Join encoded chunks (byte-concatenated MPEG-TS) and the audio into one MP4. MPEG-TS
+ * carries no frame durations, so the last frame's comes from the source (setts, ffmpeg >= 4.4).
+ */
+export function assembleArgs(concatInput: string, audio: string | null, output: string, lastFrameSeconds: number): string[] {
   const audioIn = audio ? ["-i", audio] : [];
   const audioMap = audio ? ["-map", "1:a:0"] : [];
-  return ["-f", "mpegts", "-i", concatInput, ...audioIn, "-map", "0:v:0", ...audioMap, "-c", "copy", "-movflags", "+faststart", output];
+  const ticks = Math.max(1, Math.round(lastFrameSeconds * 90_000));
+  // pts and dts spelled out: ffmpeg 5.1's setts otherwise loses the B-frame reordering
+  const setts = ffmpegBinaries().version >= 4.04 ? ["-bsf:v", `setts=pts=PTS:dts=DTS:duration=${ticks}`] : [];
+  return ["-f", "mpegts", "-i", concatInput, ...audioIn, "-map", "0:v:0", ...audioMap, "-c", "copy", ...setts, "-movflags", "+faststart", output];
 }
 
 /** Package one rendition MP4 as an HLS VOD media playlist with TS segments. */

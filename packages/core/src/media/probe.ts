@@ -18,6 +18,10 @@ export const SourceInfo = z.object({
     fps: z.number(),
     pixFmt: z.string(),
     frames: z.number(),
+    /** How long the last frame is shown; the final MP4 needs it, MPEG-TS does not carry it. */
+    lastFrameDuration: z.number(),
+    /** First frame shown to the end of the last one, in seconds. */
+    duration: z.number(),
   }),
   audio: z.object({ codec: z.string(), channels: z.number(), sampleRate: z.number() }).nullable(),
 });
@@ -51,6 +55,8 @@ const ProbeOutput = z.object({
 export interface Packet {
   pts: number;
   keyframe: boolean;
+  /** Seconds, when the container says. */
+  duration?: number;
 }
 
 function rate(r: string | undefined): number {
@@ -116,6 +122,8 @@ export async function probeSource(file: string): Promise<{ info: SourceInfo; pac
         fps,
         pixFmt: video.pix_fmt ?? "unknown",
         frames: packets.length,
+        lastFrameDuration: lastShown(packets)?.duration ?? 1 / fps,
+        duration: span + (lastShown(packets)?.duration ?? 1 / fps),
       },
       audio: audio
         ? { codec: audio.codec_name ?? "unknown", channels: audio.channels ?? 0, sampleRate: Number(audio.sample_rate ?? 0) }
@@ -124,34 +132,42 @@ export async function probeSource(file: string): Promise<{ info: SourceInfo; pac
   };
 }
 
+function lastShown(packets: readonly Packet[]): Packet | undefined {
+  return packets.reduce<Packet | undefined>((last, p) => (!last || p.pts > last.pts ? p : last), undefined);
+}
+
 /** Every packet of the first video stream in decode order; reading packets needs no decoding. */
 export async function videoPackets(file: string): Promise<Packet[]> {
   let raw: unknown;
   try {
-    raw = await ffprobeJson(["-select_streams", "v:0", "-show_entries", "packet=pts_time,dts_time,flags", file], { timeoutMs: 10 * 60_000 });
+    raw = await ffprobeJson(["-select_streams", "v:0", "-show_entries", "packet=pts_time,dts_time,duration_time,flags", file], { timeoutMs: 10 * 60_000 });
   } catch (err) {
     throw new BadSourceError(explain(err));
   }
   const parsed = z
-    .object({ packets: z.array(z.object({ pts_time: z.string().optional(), dts_time: z.string().optional(), flags: z.string().default("") })).default([]) })
+    .object({ packets: z.array(z.object({ pts_time: z.string().optional(), dts_time: z.string().optional(), duration_time: z.string().optional(), flags: z.string().default("") })).default([]) })
     .parse(raw);
-  return parsed.packets.map((p) => ({ pts: Number(p.pts_time ?? p.dts_time ?? 0), keyframe: p.flags.startsWith("K") }));
+  return parsed.packets.map((p) => {
+    const duration = Number(p.duration_time);
+    return { pts: Number(p.pts_time ?? p.dts_time ?? 0), keyframe: p.flags.startsWith("K"), ...(duration > 0 ? { duration } : {}) };
+  });
 }
 
-/** Frame count and duration of a finished file's video, for verification. */
-export async function measureOutput(file: string): Promise<{ frames: number; duration: number; audioDuration: number | null }> {
-  const raw = await ffprobeJson(["-count_packets", "-show_entries", "stream=codec_type,nb_read_packets,duration:format=duration", file], { timeoutMs: 120_000 });
-  const parsed = z
-    .object({
-      streams: z.array(z.object({ codec_type: z.string(), nb_read_packets: z.string().optional(), duration: z.string().optional() })),
-      format: z.object({ duration: z.string().optional() }).optional(),
-    })
-    .parse(raw);
-  const v = parsed.streams.find((s) => s.codec_type === "video");
-  const a = parsed.streams.find((s) => s.codec_type === "audio");
-  return {
-    frames: Number(v?.nb_read_packets ?? 0),
-    duration: Number(v?.duration ?? parsed.format?.duration ?? 0),
-    audioDuration: a?.duration ? Number(a.duration) : null,
-  };
+/** Frame count and presentation span (first to last frame start) of a file's video, for verification. */
+export async function measureOutput(file: string): Promise<{ frames: number; span: number }> {
+  const raw = await ffprobeJson(["-select_streams", "v:0", "-show_entries", "packet=pts_time", file], { timeoutMs: 120_000 });
+  const pts = z
+    .object({ packets: z.array(z.object({ pts_time: z.string().optional() })).default([]) })
+    .parse(raw)
+    .packets.map((p) => Number(p.pts_time))
+    .filter(Number.isFinite);
+  if (pts.length === 0) return { frames: 0, span: 0 };
+  return { frames: pts.length, span: Math.max(...pts) - Math.min(...pts) };
+}
+
+/** Presentation time of a file's first video packet (a piece's keyframe), in its own timeline. */
+export async function firstPacketTime(file: string): Promise<number> {
+  const raw = await ffprobeJson(["-select_streams", "v:0", "-read_intervals", "%+#1", "-show_entries", "packet=pts_time", file], { timeoutMs: 60_000 });
+  const pts = z.object({ packets: z.array(z.object({ pts_time: z.string() })).min(1) }).parse(raw).packets[0]!.pts_time;
+  return Number(pts);
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { isConditionFailure } from "../db/index.ts";
 import { ffmpeg } from "../ffmpeg/run.ts";
 import { assembleArgs, hlsArgs, posterArgs } from "../ffmpeg/args.ts";
-import { measureOutput } from "../media/probe.ts";
+import { measureOutput, SourceInfo } from "../media/probe.ts";
 import { getJob, isFinal, transition } from "./job.ts";
 import { keys, withScratch, type Deps } from "./deps.ts";
 
@@ -23,6 +23,7 @@ export async function assembleJob(deps: Deps, event: EventDetail<"ChunksEncoded"
   if (!job || isFinal(job.status) || job.assembledAt) return log.info("nothing to assemble", { status: job?.status });
   await transition(deps, jobId, ["ENCODING", "ASSEMBLING"], "ASSEMBLING");
   const renditions = z.array(Rendition).parse(job.renditions);
+  const source = SourceInfo.parse(job.source);
   const chunkCount = job.chunkCount ?? event.chunkCount;
   const work = deps.cfg.buckets.work;
   const out = deps.cfg.buckets.outputs;
@@ -42,11 +43,12 @@ export async function assembleJob(deps: Deps, event: EventDetail<"ChunksEncoded"
       }
       const mp4 = join(dir, `${r.name}.mp4`);
       // MPEG-TS concatenates byte-wise; the chunks carry source timestamps so none are rewritten
-      await ffmpeg(assembleArgs(`concat:${parts.join("|")}`, audio, mp4), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
+      await ffmpeg(assembleArgs(`concat:${parts.join("|")}`, audio, mp4, source.video.lastFrameDuration), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
       const m = await measureOutput(mp4);
+      const duration = m.span + source.video.lastFrameDuration;
       const key = keys.output(jobId, r.name);
       const { bytes } = await deps.store.upload(out, key, mp4, "video/mp4");
-      outputs.push({ rendition: r.name, key, width: r.width, height: r.height, frames: m.frames, duration: m.duration, bytes, bitrate: m.duration > 0 ? Math.round((bytes * 8) / m.duration) : 0 });
+      outputs.push({ rendition: r.name, key, width: r.width, height: r.height, frames: m.frames, duration, bytes, bitrate: Math.round((bytes * 8) / duration) });
       const rungDir = join(hlsDir, r.name);
       await mkdir(rungDir, { recursive: true });
       await ffmpeg(hlsArgs(mp4, join(rungDir, "index.m3u8"), join(rungDir, "seg_%05d.ts"), HLS_SEGMENT_SECONDS), { timeoutMs: deps.cfg.ffmpegTimeoutMs });

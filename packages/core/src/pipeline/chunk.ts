@@ -2,8 +2,8 @@ import { join } from "node:path";
 import { makeEvent, type EventDetail } from "@videoforge/events";
 import { isConditionFailure } from "../db/index.ts";
 import { ffmpeg } from "../ffmpeg/run.ts";
-import { audioArgs, splitArgs } from "../ffmpeg/args.ts";
-import { planChunks } from "../media/plan.ts";
+import { audioArgs, splitArgs, TS_CODECS } from "../ffmpeg/args.ts";
+import { planChunks, type PlannedChunk } from "../media/plan.ts";
 import { BadSourceError, measureOutput, probeSource, type SourceInfo } from "../media/probe.ts";
 import { fitLadder, parseLadder } from "../media/ladder.ts";
 import { getJob, failJob, isFinal, transition } from "./job.ts";
@@ -61,16 +61,17 @@ export async function chunkSource(deps: Deps, event: EventDetail<"VideoUploaded"
     const plan = planChunks(packets, deps.cfg.chunkSeconds);
     log.info("planned chunks", { chunks: plan.length, frames: info.video.frames, renditions: renditions.map((r) => `${r.name}:${r.width}x${r.height}`) });
 
-    const pattern = join(dir, "chunk_%05d.mkv");
+    const format = TS_CODECS.has(info.video.codec) ? "mpegts" : "matroska";
+    const pieceOf = (i: number) => join(dir, `chunk_${String(i).padStart(5, "0")}.${format === "mpegts" ? "ts" : "mkv"}`);
     const audioFile = join(dir, "audio.m4a");
     await Promise.all([
-      ffmpeg(splitArgs(source, plan.slice(1).map((c) => c.startFrame), pattern), { timeoutMs: deps.cfg.ffmpegTimeoutMs }),
+      ffmpeg(splitArgs(source, cutPackets(plan), join(dir, `chunk_%05d.${format === "mpegts" ? "ts" : "mkv"}`), format), { timeoutMs: deps.cfg.ffmpegTimeoutMs }),
       info.audio ? ffmpeg(audioArgs(source, audioFile), { timeoutMs: deps.cfg.ffmpegTimeoutMs }) : Promise.resolve(),
     ]);
-    await verifySplit(plan, (i) => pattern.replace("%05d", String(i).padStart(5, "0")));
+    await verifySplit(plan, pieceOf);
 
     const work = deps.cfg.buckets.work;
-    await Promise.all(plan.map((c) => deps.store.upload(work, keys.chunk(jobId, c.index), pattern.replace("%05d", String(c.index).padStart(5, "0")), "video/x-matroska")));
+    await Promise.all(plan.map((c) => deps.store.upload(work, keys.chunk(jobId, c.index, format), pieceOf(c.index), format === "mpegts" ? "video/mp2t" : "video/x-matroska")));
     if (info.audio) await deps.store.upload(work, keys.audio(jobId), audioFile, "audio/mp4");
 
     for (const c of plan) {
@@ -87,7 +88,18 @@ export async function chunkSource(deps: Deps, event: EventDetail<"VideoUploaded"
       ...plan.map((c) =>
         makeEvent("ChunkReady", {
           jobId,
-          chunk: { index: c.index, count: plan.length, source: { bucket: work, key: keys.chunk(jobId, c.index) }, startFrame: c.startFrame, frames: c.frames, startTime: c.startTime, duration: c.duration },
+          chunk: {
+            index: c.index,
+            count: plan.length,
+            source: { bucket: work, key: keys.chunk(jobId, c.index, format) },
+            // only MPEG-TS pieces can be read on into the next one
+            next: format === "mpegts" && c.index + 1 < plan.length ? { bucket: work, key: keys.chunk(jobId, c.index + 1, format) } : undefined,
+            format,
+            startFrame: c.startFrame,
+            frames: c.frames,
+            startTime: c.startTime,
+            duration: c.duration,
+          },
           renditions,
           rotation: info.video.rotation,
           gop: gopFor(info.video.fps),
@@ -99,12 +111,18 @@ export async function chunkSource(deps: Deps, event: EventDetail<"VideoUploaded"
   });
 }
 
-/** The split must hold exactly the planned frames; anything else would surface as a wrong output later. */
-async function verifySplit(plan: ReturnType<typeof planChunks>, fileOf: (i: number) => string): Promise<void> {
+/** Decode-order packet index where each chunk after the first begins. */
+function cutPackets(plan: PlannedChunk[]): number[] {
+  let at = 0;
+  return plan.slice(0, -1).map((c) => (at += c.packets));
+}
+
+/** Each piece must hold exactly the planned packets; anything else would surface as a wrong output later. */
+async function verifySplit(plan: PlannedChunk[], fileOf: (i: number) => string): Promise<void> {
   const counts = await Promise.all(plan.map(async (c) => (await measureOutput(fileOf(c.index))).frames));
-  const wrong = plan.filter((c, i) => counts[i] !== c.frames);
+  const wrong = plan.filter((c, i) => counts[i] !== c.packets);
   if (wrong.length) {
-    const detail = wrong.map((c) => `chunk ${c.index}: planned ${c.frames}, got ${counts[c.index]}`).join("; ");
+    const detail = wrong.map((c) => `chunk ${c.index}: planned ${c.packets} packets, got ${counts[c.index]}`).join("; ");
     throw new Error(`splitting by stream copy did not cut where planned (${detail})`);
   }
 }

@@ -26,10 +26,12 @@ export async function withScratch<T>(cfg: Config, fn: (dir: string) => Promise<T
   }
 }
 
+export type ChunkFormat = "mpegts" | "matroska";
+
 /** Object keys, in one place so producers and consumers agree. */
 export const keys = {
   source: (jobId: string) => `jobs/${jobId}/source`,
-  chunk: (jobId: string, index: number) => `jobs/${jobId}/chunks/${String(index).padStart(5, "0")}.mkv`,
+  chunk: (jobId: string, index: number, format: ChunkFormat) => `jobs/${jobId}/chunks/${String(index).padStart(5, "0")}.${format === "mpegts" ? "ts" : "mkv"}`,
   audio: (jobId: string) => `jobs/${jobId}/audio.m4a`,
   encodedPrefix: (jobId: string) => `jobs/${jobId}/encoded`,
   encoded: (prefix: string, rendition: string, index: number) => `${prefix}/${rendition}/${String(index).padStart(5, "0")}.ts`,

@@ -1,9 +1,8 @@
 import { join } from "node:path";
-import { stat } from "node:fs/promises";
 import { makeEvent, type EventDetail } from "@videoforge/events";
 import { ffmpeg, type FfmpegProgress } from "../ffmpeg/run.ts";
 import { encodeChunkArgs } from "../ffmpeg/args.ts";
-import { measureOutput } from "../media/probe.ts";
+import { firstPacketTime, measureOutput } from "../media/probe.ts";
 import { getJob, isFinal } from "./job.ts";
 import { keys, withScratch, type Deps } from "./deps.ts";
 
@@ -28,10 +27,19 @@ export async function encodeChunk(deps: Deps, event: EventDetail<"ChunkReady">, 
 
   try {
     const outputs = await withScratch(deps.cfg, async (dir) => {
-      const input = join(dir, "chunk.mkv");
-      await deps.store.download(chunk.source.bucket, chunk.source.key, input);
+      const own = join(dir, chunk.format === "mpegts" ? "piece.ts" : "piece.mkv");
+      await deps.store.download(chunk.source.bucket, chunk.source.key, own);
+      let input = own;
+      let end: number | undefined;
+      if (chunk.next) {
+        const next = join(dir, "next.ts");
+        await deps.store.download(chunk.next.bucket, chunk.next.key, next);
+        end = await firstPacketTime(next);
+        input = `concat:${own}|${next}`;
+      }
+      const range = { start: await firstPacketTime(own), end };
       const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.ts`) }));
-      const args = encodeChunkArgs(input, files, { ...deps.cfg.x264, gop: event.gop }, event.rotation, deps.cfg.encoderThreads);
+      const args = encodeChunkArgs(input, files, { ...deps.cfg.x264, gop: event.gop }, { rotation: event.rotation, threads: deps.cfg.encoderThreads, range, frames: chunk.frames });
       await ffmpeg(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs, stallMs: 120_000, onProgress });
       return Promise.all(
         files.map(async ({ rendition, file }) => {
@@ -39,7 +47,7 @@ export async function encodeChunk(deps: Deps, event: EventDetail<"ChunkReady">, 
           if (frames !== chunk.frames) throw new Error(`rendition ${rendition.name} has ${frames} frames, expected ${chunk.frames}`);
           const key = keys.encoded(event.outputPrefix, rendition.name, chunk.index);
           const { bytes } = await deps.store.upload(event.outputBucket, key, file, "video/mp2t");
-          return { rendition: rendition.name, key, frames, bytes: bytes || (await stat(file)).size };
+          return { rendition: rendition.name, key, frames, bytes };
         }),
       );
     });

@@ -12,14 +12,12 @@ export async function finishJob(deps: Deps, event: EventDetail<"VideoAssembled">
   const job = await getJob(deps, jobId);
   if (!job || job.status !== "ASSEMBLING") return deps.log.info("nothing to finish", { jobId, status: job?.status });
   const source = SourceInfo.parse(job.source);
-  const frameTime = 1 / (source.video.fps || 25);
+  // "within one frame": the longest a frame of this source is shown, with float slack
+  const frameTime = Math.max(source.video.lastFrameDuration, 1 / (source.video.fps || 25)) + 1e-3;
   const problems: string[] = [];
   for (const o of event.outputs) {
     if (o.frames !== source.video.frames) problems.push(`${o.rendition} has ${o.frames} frames, the source has ${source.video.frames}`);
-    const sourceDuration = source.video.frames * frameTime;
-    if (Math.abs(o.duration - sourceDuration) > frameTime * 1.5 && Math.abs(o.duration - source.duration) > frameTime * 1.5) {
-      problems.push(`${o.rendition} lasts ${o.duration.toFixed(3)} s, the source ${source.duration.toFixed(3)} s`);
-    }
+    if (Math.abs(o.duration - source.video.duration) > frameTime) problems.push(`${o.rendition} lasts ${o.duration.toFixed(3)} s, the source ${source.video.duration.toFixed(3)} s`);
     const stored = await deps.store.head(event.bucket, o.key);
     if (!stored || stored.size !== o.bytes) problems.push(`${o.rendition} is missing or incomplete in storage`);
   }

@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setLogSink } from "@videoforge/core";
+import { startApiServer, startLocalCloud, type LocalCloudOptions } from "@videoforge/local";
+import { apiClient } from "@videoforge/cli/api-client";
+
+/** A throwaway local cloud + API for one test file; logs go to a file in its data dir. */
+export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), "videoforge-test-"));
+  const log = createWriteStream(join(dir, "log.jsonl"));
+  setLogSink((line) => log.write(line + "\n"));
+  const cloud = await startLocalCloud({ dataDir: dir, backoffMs: 50, onTaskLog: (line) => log.write(line + "\n"), ...opts });
+  const api = await startApiServer(cloud, 0);
+  const client = apiClient(api.url);
+
+  async function waitForEnd(jobId: string, timeoutMs = 120_000) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await client.job(jobId);
+      if (["COMPLETED", "FAILED", "CANCELLED"].includes(view.job.status)) {
+        await cloud.bus.idle();
+        return client.job(jobId);
+      }
+      if (Date.now() > until) throw new Error(`job ${jobId} still ${view.job.status} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  return {
+    dir,
+    cloud,
+    api,
+    client,
+    waitForEnd,
+    async process(file: string, ladder?: string[]) {
+      const { jobId } = await client.upload(file, ladder);
+      return waitForEnd(jobId);
+    },
+    async stop() {
+      await api.stop();
+      await cloud.stop();
+      log.end();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+export type TestCloud = Awaited<ReturnType<typeof startTestCloud>>;

@@ -1,0 +1,45 @@
+import { writeFile } from "node:fs/promises";
+import { ffmpegBinaries, runProcess } from "@videoforge/core";
+
+/** Independent checks on outputs: these decode, where the pipeline itself only counts packets. */
+export async function decodedVideo(file: string): Promise<{ frames: number; width: number; height: number; duration: number; rotation: number }> {
+  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames,width,height,duration:stream_side_data=rotation:stream_tags=rotate", "-of", "json", file]);
+  const s = (JSON.parse(stdout) as { streams: { nb_read_frames: string; width: number; height: number; duration?: string; side_data_list?: { rotation?: number }[]; tags?: { rotate?: string } }[] }).streams[0]!;
+  const rotation = s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? Number(s.tags?.rotate ?? 0);
+  return { frames: Number(s.nb_read_frames), width: s.width, height: s.height, duration: Number(s.duration ?? 0), rotation };
+}
+
+/**
+ * Start and end (seconds) of the first video and audio streams, from their packets:
+ * end = the last presentation time plus that packet's duration. MP4s remuxed from
+ * MPEG-TS report no per-packet video duration; `lastFrame` (the source's) stands in.
+ */
+export async function streamSpans(file: string, lastFrame = 0): Promise<{ video: { start: number; end: number; lastFrame: number }; audio: { start: number; end: number; lastFrame: number } | null }> {
+  const span = async (sel: string, fallback: number) => {
+    const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-select_streams", sel, "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", file]);
+    const rows = stdout.trim().split("\n").filter(Boolean).map((l) => l.split(",").map(Number) as [number, number]);
+    if (rows.length === 0) return null;
+    const last = rows.reduce((a, b) => (b[0] > a[0] ? b : a));
+    const lastDuration = Number.isFinite(last[1]) ? last[1] : fallback;
+    return { start: Math.min(...rows.map((r) => r[0])), end: last[0] + lastDuration, lastFrame: lastDuration };
+  };
+  const video = await span("v:0", lastFrame);
+  if (!video) throw new Error(`${file} has no video`);
+  return { video, audio: await span("a:0", 0) };
+}
+
+/** Mean SSIM (All) of `distorted` against `reference`, scaled to the reference's size if needed. */
+export async function ssim(distorted: string, reference: string): Promise<number> {
+  const { stderr } = await runProcess(ffmpegBinaries().ffmpeg, ["-hide_banner", "-nostdin", "-i", distorted, "-i", reference, "-lavfi", "[0:v][1:v]scale2ref=flags=bicubic[d][r];[d][r]ssim", "-f", "null", "-"]);
+  const m = /SSIM .*All:([\d.]+)/.exec(stderr);
+  if (!m) throw new Error(`no SSIM in ffmpeg output: ${stderr.slice(-500)}`);
+  return Number(m[1]);
+}
+
+export async function download(url: string, file: string): Promise<number> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url} → ${res.status}`);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  await writeFile(file, bytes);
+  return bytes.length;
+}
