@@ -48,7 +48,12 @@ export const catalog = {
   VideoUploaded: z.object({
     ...base,
     owner: z.string().min(1),
-    source: objectRef.extend({ size: z.number().int().nonnegative(), name: z.string() }),
+    source: objectRef.extend({
+      size: z.number().int().nonnegative(),
+      /** Size in whole megabytes (rounded up), for routing rules: EventBridge compares numbers only up to 5e9. */
+      megabytes: z.number().int().nonnegative(),
+      name: z.string(),
+    }),
     ladder: z.array(z.string()).min(1),
   }),
   /** One keyframe-aligned piece of the source is stored and waits for an encoder. */
@@ -94,7 +99,8 @@ export const catalog = {
   ChunksEncoded: z.object({
     ...base,
     chunkCount: z.number().int().positive(),
-    sourceSize: z.number().int().nonnegative(),
+    /** Source size in whole megabytes (rounded up), for routing rules. */
+    sourceMegabytes: z.number().int().nonnegative(),
   }),
   /** Renditions, HLS ladder and poster are in the outputs bucket. */
   VideoAssembled: z.object({
@@ -122,6 +128,11 @@ export const catalog = {
 } as const;
 
 export type Catalog = typeof catalog;
+
+/** Megabytes as the routing fields carry them. */
+export function toMegabytes(bytes: number): number {
+  return Math.ceil(bytes / 1_000_000);
+}
 export type EventName = keyof Catalog;
 export type EventDetail<N extends EventName> = z.infer<Catalog[N]>;
 /** A domain event as handlers see it: name plus validated detail. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { matches, validatePattern, type EventPattern } from "@videoforge/local/pattern";
 import { handlers } from "@videoforge/functions/registry";
-import { eventNames, isEventName, type EventDetail, type EventName } from "./catalog.ts";
+import { eventNames, isEventName, toMegabytes, type EventDetail, type EventName } from "./catalog.ts";
 import { makeEvent, parseEnvelope, SOURCE, type Envelope } from "./envelope.ts";
-import { LARGE_SOURCE_BYTES, topology, type Subscription } from "./topology.ts";
+import { LARGE_SOURCE_MEGABYTES, topology, type Subscription } from "./topology.ts";
 
 type Payload<N extends EventName> = Omit<EventDetail<N>, "version" | "occurredAt">;
 
@@ -15,7 +15,7 @@ const output = { rendition: "720p", key: "out/job_0123456789/720p.mp4", width: 1
 const uploaded = (size: number): Payload<"VideoUploaded"> => ({
   jobId,
   owner: "user-1",
-  source: { bucket: "videoforge-uploads", key: `raw/${jobId}.mp4`, size, name: "holiday.mp4" },
+  source: { bucket: "videoforge-uploads", key: `raw/${jobId}.mp4`, size, megabytes: toMegabytes(size), name: "holiday.mp4" },
   ladder: ["720p", "360p"],
 });
 const chunkFailed = (final: boolean): Payload<"ChunkFailed"> => ({
@@ -26,11 +26,11 @@ const chunkFailed = (final: boolean): Payload<"ChunkFailed"> => ({
   reason: "ffmpeg exited with code 1",
   worker: "task-1",
 });
-const chunksEncoded = (sourceSize: number): Payload<"ChunksEncoded"> => ({ jobId, chunkCount: 8, sourceSize });
+const chunksEncoded = (sourceSize: number): Payload<"ChunksEncoded"> => ({ jobId, chunkCount: 8, sourceMegabytes: toMegabytes(sourceSize) });
 
 /** Realistic payloads for every catalog event, with variants on each side of every content filter. */
 const samples: { [N in EventName]: Payload<N>[] } = {
-  VideoUploaded: [uploaded(500 * MB), uploaded(5 * GB), uploaded(LARGE_SOURCE_BYTES - 1), uploaded(LARGE_SOURCE_BYTES)],
+  VideoUploaded: [uploaded(500 * MB), uploaded(5 * GB), uploaded(LARGE_SOURCE_MEGABYTES * MB - 1), uploaded(LARGE_SOURCE_MEGABYTES * MB)],
   ChunkReady: [
     {
       jobId,
@@ -152,10 +152,10 @@ describe("topology", () => {
     expect(matching(upload(5 * GB))).toEqual(["chunk-large-source", "record-timeline"]);
   });
 
-  it("splits uploads exactly at LARGE_SOURCE_BYTES, with no gap and no overlap", () => {
-    for (const size of [0, 1, LARGE_SOURCE_BYTES - 1, LARGE_SOURCE_BYTES, LARGE_SOURCE_BYTES + 1, 5 * GB]) {
+  it("splits uploads at LARGE_SOURCE_MEGABYTES, with no gap and no overlap, up to 50 GiB", () => {
+    for (const size of [0, 1, (LARGE_SOURCE_MEGABYTES - 1) * MB, LARGE_SOURCE_MEGABYTES * MB - 1, LARGE_SOURCE_MEGABYTES * MB, LARGE_SOURCE_MEGABYTES * MB + 1, 5 * GB, 50 * 1024 ** 3]) {
       const chunkers = matching(upload(size)).filter((n) => byName(n).handler === "chunker");
-      expect({ size, chunkers }).toEqual({ size, chunkers: [size < LARGE_SOURCE_BYTES ? "chunk-small-source" : "chunk-large-source"] });
+      expect({ size, chunkers }).toEqual({ size, chunkers: [toMegabytes(size) < LARGE_SOURCE_MEGABYTES ? "chunk-small-source" : "chunk-large-source"] });
     }
   });
 

@@ -30,10 +30,12 @@ export interface Subscription {
 }
 
 /**
- * Sources at or above this size (1 GB, inside the range EventBridge numeric matching accepts) are split and assembled on a task (Fargate) instead of a
- * Lambda: stream-copying a multi-GB file can outlast Lambda's 15 minutes and 10 GB of /tmp.
+ * Sources of this many megabytes or more are split and assembled on a task (Fargate)
+ * instead of a Lambda: stream-copying a multi-GB file can outlast Lambda's 15 minutes
+ * and 10 GB of /tmp. Rules compare megabytes because EventBridge numeric matching only
+ * covers -5e9..5e9, less than a large upload's byte count.
  */
-export const LARGE_SOURCE_BYTES = 1_000_000_000;
+export const LARGE_SOURCE_MEGABYTES = 1_000;
 
 const standardRetry: RetryPolicy = { maximumRetryAttempts: 3, maximumEventAgeSeconds: 3600 };
 const types = (...names: EventName[]) => ({ source: [SOURCE], "detail-type": names });
@@ -45,7 +47,7 @@ export const topology: readonly Subscription[] = [
     handler: "chunker",
     runtime: "lambda",
     events: ["VideoUploaded"],
-    pattern: { ...types("VideoUploaded"), detail: { source: { size: [{ numeric: ["<", LARGE_SOURCE_BYTES] }] } } },
+    pattern: { ...types("VideoUploaded"), detail: { source: { megabytes: [{ numeric: ["<", LARGE_SOURCE_MEGABYTES] }] } } },
     retry: standardRetry,
   }),
   sub({
@@ -53,7 +55,7 @@ export const topology: readonly Subscription[] = [
     handler: "chunker",
     runtime: "task",
     events: ["VideoUploaded"],
-    pattern: { ...types("VideoUploaded"), detail: { source: { size: [{ numeric: [">=", LARGE_SOURCE_BYTES] }] } } },
+    pattern: { ...types("VideoUploaded"), detail: { source: { megabytes: [{ numeric: [">=", LARGE_SOURCE_MEGABYTES] }] } } },
     retry: standardRetry,
   }),
   sub({
@@ -86,7 +88,7 @@ export const topology: readonly Subscription[] = [
     handler: "assembler",
     runtime: "lambda",
     events: ["ChunksEncoded"],
-    pattern: { ...types("ChunksEncoded"), detail: { sourceSize: [{ numeric: ["<", LARGE_SOURCE_BYTES] }] } },
+    pattern: { ...types("ChunksEncoded"), detail: { sourceMegabytes: [{ numeric: ["<", LARGE_SOURCE_MEGABYTES] }] } },
     retry: standardRetry,
   }),
   sub({
@@ -94,7 +96,7 @@ export const topology: readonly Subscription[] = [
     handler: "assembler",
     runtime: "task",
     events: ["ChunksEncoded"],
-    pattern: { ...types("ChunksEncoded"), detail: { sourceSize: [{ numeric: [">=", LARGE_SOURCE_BYTES] }] } },
+    pattern: { ...types("ChunksEncoded"), detail: { sourceMegabytes: [{ numeric: [">=", LARGE_SOURCE_MEGABYTES] }] } },
     retry: standardRetry,
   }),
   sub({

@@ -273,7 +273,7 @@ describe("PutEvents endpoint", () => {
     const upload = makeEvent("VideoUploaded", {
       jobId: "job-endpoint1",
       owner: "user-1",
-      source: { bucket: "uploads", key: "raw/job-endpoint1.mp4", size: 12345, name: "clip.mp4" },
+      source: { bucket: "uploads", key: "raw/job-endpoint1.mp4", size: 12345, megabytes: 1, name: "clip.mp4" },
       ladder: ["720p"],
     });
     const cancel = makeEvent("JobCancelled", { jobId: "job-endpoint1", by: "user-1" });

@@ -30,7 +30,7 @@ describe("eventBridgePublisher", () => {
     const upload = makeEvent("VideoUploaded", {
       jobId: "job-abc123",
       owner: "user-1",
-      source: { bucket: "uploads", key: "raw/job-abc123.mp4", size: 123456, name: "clip.mp4" },
+      source: { bucket: "uploads", key: "raw/job-abc123.mp4", size: 123456, megabytes: 1, name: "clip.mp4" },
       ladder: ["720p", "360p"],
     });
     const failed = makeEvent("JobFailed", { jobId: "job-abc123", stage: "encoding", reason: "Chunk 2 failed." });

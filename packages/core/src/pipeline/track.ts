@@ -1,4 +1,4 @@
-import { makeEvent, type EventDetail } from "@videoforge/events";
+import { makeEvent, toMegabytes, type EventDetail } from "@videoforge/events";
 import { isConditionFailure } from "../db/index.ts";
 import { failJob, getJob } from "./job.ts";
 import type { Deps } from "./deps.ts";
@@ -26,7 +26,7 @@ export async function trackChunk(deps: Deps, event: EventDetail<"ChunkEncoded">)
     const res = await deps.db.entities.job.patch({ jobId }).add({ chunksEncoded: 1, framesEncoded: frames }).go({ response: "all_new" });
     const { chunksEncoded = 0, chunkCount = 0, sourceSize = 0 } = res.data;
     log.info("chunk recorded", { chunksEncoded, chunkCount });
-    if (chunksEncoded === chunkCount) await deps.events.publish(makeEvent("ChunksEncoded", { jobId, chunkCount, sourceSize }));
+    if (chunksEncoded === chunkCount) await deps.events.publish(makeEvent("ChunksEncoded", { jobId, chunkCount, sourceMegabytes: toMegabytes(sourceSize) }));
     return;
   }
   // A redelivery. If the earlier delivery died between its two writes, the counter is short:
@@ -36,7 +36,7 @@ export async function trackChunk(deps: Deps, event: EventDetail<"ChunkEncoded">)
   if (job?.status === "ENCODING" && job.chunkCount === done && (job.chunksEncoded ?? 0) < done) {
     log.warn("repairing chunk counter after a partial write", { done });
     await deps.db.entities.job.patch({ jobId }).set({ chunksEncoded: done }).go();
-    await deps.events.publish(makeEvent("ChunksEncoded", { jobId, chunkCount: done, sourceSize: job.sourceSize ?? 0 }));
+    await deps.events.publish(makeEvent("ChunksEncoded", { jobId, chunkCount: done, sourceMegabytes: toMegabytes(job.sourceSize ?? 0) }));
   } else {
     log.info("duplicate ChunkEncoded ignored");
   }

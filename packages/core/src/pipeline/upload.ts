@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { makeEvent } from "@videoforge/events";
+import { makeEvent, toMegabytes } from "@videoforge/events";
 import { z } from "zod";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
 import { isConditionFailure } from "../db/index.ts";
@@ -70,7 +70,7 @@ export async function completeUpload(deps: Deps, owner: string, uploadId: string
   }
   await transition(deps, upload.jobId, ["UPLOADING"], "QUEUED");
   await deps.events.publish(
-    makeEvent("VideoUploaded", { jobId: upload.jobId, owner, source: { bucket: upload.bucket, key: upload.key, size: stored.size, name: upload.name }, ladder: upload.ladder }),
+    makeEvent("VideoUploaded", { jobId: upload.jobId, owner, source: { bucket: upload.bucket, key: upload.key, size: stored.size, megabytes: toMegabytes(stored.size), name: upload.name }, ladder: upload.ladder }),
   );
   return { jobId: upload.jobId };
 }
