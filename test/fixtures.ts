@@ -9,9 +9,11 @@ import { execFile } from "node:child_process";
 import { access, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
+import { ffmpegBinaries } from "@videoforge/core";
 
-export const ffmpegBin = process.env.FFMPEG_PATH ?? "ffmpeg";
-export const ffprobeBin = process.env.FFPROBE_PATH ?? "ffprobe";
+// the same binaries the product uses: system ffmpeg when recent, else the npm-shipped build
+export const ffmpegBin = process.env.FFMPEG_PATH ?? ffmpegBinaries().ffmpeg;
+export const ffprobeBin = process.env.FFPROBE_PATH ?? ffmpegBinaries().ffprobe;
 
 export const fixtureNames = [
   "tiny-2s",

@@ -18,7 +18,15 @@ export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
   async function waitForEnd(jobId: string, timeoutMs = 120_000) {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const view = await client.job(jobId);
+      // a job announced straight on the bus appears only once the chunker adopts it
+      const view = await client.job(jobId).catch((err: Error) => {
+        if (/404/.test(err.message) && Date.now() < until) return null;
+        throw err;
+      });
+      if (!view) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       if (["COMPLETED", "FAILED", "CANCELLED"].includes(view.job.status)) {
         await cloud.bus.idle();
         return client.job(jobId);

@@ -79,7 +79,7 @@ export interface ChunkRow {
   error?: string;
 }
 export interface JobView {
-  job: JobSummary & { framesEncoded?: number };
+  job: JobSummary;
   chunks: ChunkRow[];
   timeline: TimelineRow[];
 }

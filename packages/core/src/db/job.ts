@@ -20,8 +20,8 @@ export const JobEntity = new Entity({
     source: { type: "any" },
     renditions: { type: "any" },
     chunkCount: { type: "number" },
-    chunksEncoded: { type: "number", default: 0 },
-    framesEncoded: { type: "number", default: 0 },
+    /** Indexes of encoded chunks: adding to a set is idempotent, so redelivery cannot double count. */
+    encodedChunks: { type: "set", items: "number" },
     outputs: { type: "any" },
     hls: { type: "string" },
     poster: { type: "string" },

@@ -29,6 +29,8 @@ export function parseLadder(input: string | readonly string[]): RungName[] {
 }
 
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+/** Even and not above `n`: rounding an odd source size up would upscale it. */
+const evenBelow = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
 
 /**
  * Fit the rungs to a source shown at `width`x`height`: never upscale, keep the aspect
@@ -42,8 +44,8 @@ export function fitLadder(names: readonly RungName[], width: number, height: num
   const bySize = new Map<number, Rendition>();
   for (const name of [...names].sort((a, b) => RUNGS[b].short - RUNGS[a].short)) {
     const rung = RUNGS[name];
-    const s = even(Math.min(rung.short, short));
-    const l = even((long * s) / short);
+    const s = evenBelow(Math.min(rung.short, short));
+    const l = Math.min(even((long * s) / short), evenBelow(long));
     const maxrate = Math.round(rung.maxrate * Math.min(1, (s * l) / (rung.short * ((rung.short * 16) / 9))));
     bySize.set(s, {
       name,

@@ -39,6 +39,8 @@ export function planChunks(packets: readonly Packet[], targetSeconds: number): P
       // the first keyframe past the target, or the one before it if that is nearer
       const pick = previous && previous.t > last.t && want - previous.t < k.t - want ? previous : k;
       if (total - pick.t >= targetSeconds / 2) cuts.push(pick);
+      // cutting at the earlier keyframe may leave this one a full target past the new cut
+      if (pick !== k && cuts[cuts.length - 1] === pick && k.t >= pick.t + targetSeconds && total - k.t >= targetSeconds / 2) cuts.push(k);
     }
     previous = k;
   }

@@ -23,7 +23,8 @@ export async function getJobView(deps: Pick<Deps, "db">, owner: string, jobId: s
 export function summarize(job: JobItem) {
   const parsed = SourceInfo.safeParse(job.source);
   const source = parsed.success ? parsed.data : null;
-  const progress = job.chunkCount ? (job.chunksEncoded ?? 0) / job.chunkCount : 0;
+  const chunksEncoded = job.encodedChunks?.length ?? 0;
+  const progress = job.chunkCount ? chunksEncoded / job.chunkCount : 0;
   return {
     jobId: job.jobId,
     status: job.status,
@@ -32,7 +33,7 @@ export function summarize(job: JobItem) {
     ladder: job.ladder,
     source: source && { frames: source.video.frames, duration: source.duration, width: source.video.displayWidth, height: source.video.displayHeight, fps: source.video.fps, audio: source.audio !== null },
     chunkCount: job.chunkCount ?? null,
-    chunksEncoded: job.chunksEncoded ?? 0,
+    chunksEncoded,
     progress,
     outputs: (job.outputs as unknown[] | undefined) ?? [],
     hls: job.hls ?? null,

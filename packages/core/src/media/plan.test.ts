@@ -1,0 +1,210 @@
+import { describe, expect, it } from "vitest";
+import { planChunks, type PlannedChunk } from "./plan.ts";
+import type { Packet } from "./probe.ts";
+
+/** Constant frame rate, no reordering: `frames` packets, a keyframe every `gop` frames. */
+function cfr(frames: number, fps: number, gop: number, startPts = 0): Packet[] {
+  return Array.from({ length: frames }, (_, i) => ({ pts: startPts + i / fps, keyframe: i % gop === 0, duration: 1 / fps }));
+}
+
+/** Packets of display frames 0..frames-1 at `fps`, keyframes at the given display indices. */
+function withKeyframes(frames: number, fps: number, keys: number[]): Packet[] {
+  const set = new Set(keys);
+  return Array.from({ length: frames }, (_, i) => ({ pts: i / fps, keyframe: set.has(i) }));
+}
+
+/**
+ * Open GOP with B-frames, in decode order: I0 P3 B1 B2 P6 B4 B5 … I30 B28 B29 P33 B31 B32 …
+ * The two B-frames decoded after each keyframe (but the first) are shown before it.
+ * `frames` must be 3m+1 so the last display frame is an anchor.
+ */
+function openGop(frames: number, fps: number, gop: number): { packets: Packet[]; display: number[] } {
+  const display: number[] = [0];
+  for (let a = 3; a < frames; a += 3) display.push(a, a - 2, a - 1);
+  const packets = display.map((d) => ({ pts: d / fps, keyframe: d % gop === 0 }));
+  return { packets, display };
+}
+
+/** The invariants every plan must keep, whatever the source. */
+function expectCovers(plan: PlannedChunk[], packets: readonly Packet[]) {
+  expect(plan.map((c) => c.index)).toEqual(plan.map((_, i) => i));
+  expect(plan.reduce((n, c) => n + c.frames, 0)).toBe(packets.length);
+  expect(plan.reduce((n, c) => n + c.packets, 0)).toBe(packets.length);
+  let frame = 0;
+  let time = 0;
+  for (const c of plan) {
+    expect(c.startFrame).toBe(frame);
+    expect(c.startTime).toBeCloseTo(time, 9);
+    expect(c.frames).toBeGreaterThan(0);
+    expect(c.packets).toBeGreaterThan(0);
+    expect(c.duration).toBeGreaterThan(0);
+    frame += c.frames;
+    time += c.duration;
+  }
+  // every chunk starts on a keyframe: the packet at its decode-order start is one
+  let at = 0;
+  for (const c of plan) {
+    expect(packets[at]!.keyframe).toBe(true);
+    at += c.packets;
+  }
+}
+
+describe("planChunks", () => {
+  it("returns no chunks for no packets", () => {
+    expect(planChunks([], 4)).toEqual([]);
+  });
+
+  it("cuts 4 s chunks from keyframes every second at 30 fps", () => {
+    const packets = cfr(30 * 20, 30, 30);
+    const plan = planChunks(packets, 4);
+    expect(plan).toHaveLength(5);
+    for (const [i, c] of plan.entries()) {
+      expect(c.startFrame).toBe(i * 120);
+      expect(c.frames).toBe(120);
+      expect(c.packets).toBe(120);
+      expect(c.startTime).toBeCloseTo(i * 4, 9);
+      expect(c.duration).toBeCloseTo(4, 9);
+    }
+    expectCovers(plan, packets);
+  });
+
+  it("covers every frame exactly once when the length is not a multiple of the target", () => {
+    const packets = cfr(30 * 19 + 7, 30, 30);
+    const plan = planChunks(packets, 4);
+    expectCovers(plan, packets);
+    expect(plan.reduce((s, c) => s + c.duration, 0)).toBeCloseTo(packets.length / 30, 9);
+  });
+
+  it("cuts at the keyframe nearest the target, before or after it", () => {
+    // keyframes at 0, 3.9 s and 4.6 s: 3.9 is 0.1 s from the target, 4.6 is 0.6 s past it
+    const before = planChunks(withKeyframes(30 * 10, 30, [0, 117, 138]), 4);
+    expect(before.map((c) => c.startTime)).toEqual([0, expect.closeTo(3.9, 9)]);
+    expect(before[0]!.frames).toBe(117);
+    // keyframes at 0, 3.2 s and 4.1 s: the later one is nearer
+    const after = planChunks(withKeyframes(30 * 10, 30, [0, 96, 123]), 4);
+    expect(after.map((c) => c.startTime)).toEqual([0, expect.closeTo(4.1, 9)]);
+    expect(after[0]!.frames).toBe(123);
+  });
+
+  it("still cuts at a keyframe a full target past a cut placed on the keyframe before it", () => {
+    // keyframes at 0, 3.9 s and 8 s in a 12 s source: the cut at 3.9 is chosen while looking at 8,
+    // and 8 is then itself a full target later
+    const packets = withKeyframes(30 * 12, 30, [0, 117, 240]);
+    const plan = planChunks(packets, 4);
+    expect(plan.map((c) => c.startTime)).toEqual([0, expect.closeTo(3.9, 9), expect.closeTo(8, 9)]);
+    expect(plan.map((c) => c.frames)).toEqual([117, 123, 120]);
+    expectCovers(plan, packets);
+  });
+
+  it("takes the next keyframe when keyframes are further apart than the target", () => {
+    const packets = cfr(30 * 40, 30, 300);
+    const plan = planChunks(packets, 4);
+    expect(plan.map((c) => c.startTime)).toEqual([0, expect.closeTo(10, 9), expect.closeTo(20, 9), expect.closeTo(30, 9)]);
+    expectCovers(plan, packets);
+  });
+
+  it("merges a tail shorter than half the target into the chunk before it", () => {
+    // 9.5 s: a cut at 8 s would leave a 1.5 s tail (< 2 s)
+    const packets = cfr(285, 30, 30);
+    const plan = planChunks(packets, 4);
+    expect(plan.map((c) => c.startTime)).toEqual([0, expect.closeTo(4, 9)]);
+    expect(plan[1]!.frames).toBe(165);
+    expect(plan[1]!.duration).toBeCloseTo(5.5, 9);
+    expectCovers(plan, packets);
+  });
+
+  it("keeps a tail of at least half the target as its own chunk", () => {
+    // 10.5 s: the cut at 8 s leaves 2.5 s
+    const packets = cfr(315, 30, 30);
+    const plan = planChunks(packets, 4);
+    expect(plan.map((c) => c.startTime)).toEqual([0, expect.closeTo(4, 9), expect.closeTo(8, 9)]);
+    expect(plan[2]!.frames).toBe(75);
+    expectCovers(plan, packets);
+  });
+
+  it("makes one chunk of a source with a single keyframe", () => {
+    const packets = withKeyframes(30 * 30, 30, [0]);
+    const plan = planChunks(packets, 4);
+    expect(plan).toEqual([{ index: 0, startFrame: 0, frames: 900, packets: 900, startTime: 0, duration: expect.closeTo(30, 9) }]);
+  });
+
+  it("makes one chunk of a single packet", () => {
+    const plan = planChunks([{ pts: 1.5, keyframe: true }], 4);
+    expect(plan).toEqual([{ index: 0, startFrame: 0, frames: 1, packets: 1, startTime: 0, duration: 0 }]);
+  });
+
+  it("makes one chunk of a source shorter than the target", () => {
+    const packets = cfr(60, 30, 30);
+    expect(planChunks(packets, 4)).toHaveLength(1);
+  });
+
+  it("measures time from the first frame when the source does not start at zero", () => {
+    const packets = cfr(30 * 12, 30, 30, 1.4);
+    const plan = planChunks(packets, 4);
+    expect(plan.map((c) => c.startTime)).toEqual([0, expect.closeTo(4, 9), expect.closeTo(8, 9)]);
+    expectCovers(plan, packets);
+  });
+
+  it("counts frames by display time and packets by decode order with open GOPs", () => {
+    const fps = 30;
+    const { packets, display } = openGop(30 * 12 + 1, fps, 30);
+    // decode order really is out of display order, with leading frames after keyframes
+    const k30 = display.indexOf(30);
+    expect(display.slice(k30, k30 + 3)).toEqual([30, 28, 29]);
+
+    const plan = planChunks(packets, 4);
+    expect(plan.map((c) => c.startTime)).toEqual([0, expect.closeTo(4, 9), expect.closeTo(8, 9)]);
+    const k120 = display.indexOf(120);
+    const k240 = display.indexOf(240);
+    // frames: everything shown before the keyframe's time belongs to the chunk before it,
+    // including the two B-frames decoded after the keyframe
+    expect(plan.map((c) => c.startFrame)).toEqual([0, 120, 240]);
+    expect(plan.map((c) => c.frames)).toEqual([120, 120, 121]);
+    // packets: the stream-copy split cuts at the keyframe's decode position
+    expect(plan.map((c) => c.packets)).toEqual([k120, k240 - k120, packets.length - k240]);
+    expect(plan[0]!.packets).toBe(118);
+    expect(plan[0]!.frames - plan[0]!.packets).toBe(2);
+    expectCovers(plan, packets);
+  });
+
+  it("handles variable frame rate timestamps", () => {
+    // bursts of 60 fps and stretches of 10 fps; a keyframe roughly every second
+    const packets: Packet[] = [];
+    let t = 0;
+    let sinceKey = 1;
+    for (let i = 0; i < 2000; i++) {
+      const key = i === 0 || sinceKey >= 1;
+      if (key) sinceKey = 0;
+      packets.push({ pts: t, keyframe: key });
+      const step = Math.floor(i / 50) % 2 === 0 ? 1 / 60 : 1 / 10;
+      t += step;
+      sinceKey += step;
+    }
+    const sorted = packets.map((p) => p.pts);
+    const keyTimes = packets.filter((p) => p.keyframe).map((p) => p.pts);
+    const plan = planChunks(packets, 4);
+    expect(plan.length).toBeGreaterThan(10);
+    expectCovers(plan, packets);
+    for (const [n, c] of plan.entries()) {
+      expect(keyTimes).toContain(c.startTime);
+      const end = plan[n + 1]?.startTime ?? Infinity;
+      expect(c.frames).toBe(sorted.filter((p) => p >= c.startTime && p < end).length);
+      // keyframes are at most ~1.1 s apart, so each cut is within ~0.6 s of its target
+      if (n + 1 < plan.length) expect(Math.abs(c.duration - 4)).toBeLessThan(0.6);
+    }
+  });
+
+  it("plans a 200k-packet source quickly", () => {
+    const { packets } = openGop(199_999, 30, 60);
+    expect(packets.length).toBeGreaterThan(199_990);
+    const started = performance.now();
+    const plan = planChunks(packets, 4);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeLessThan(2000);
+    // 6666.6 s: a cut every 4 s up to 6664 s, the 2.6 s tail kept as its own chunk
+    expect(plan).toHaveLength(1667);
+    expect(plan.slice(0, -1).every((c) => c.frames === 120)).toBe(true);
+    expect(plan.at(-1)!.frames).toBe(79);
+    expectCovers(plan, packets);
+  });
+});

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { config, ffmpeg, fitLadder, ladderFilter, x264Args, gopFor, passthroughTiming } from "@videoforge/core";
+import { makeFixture } from "./fixtures.ts";
+import { startTestCloud, type TestCloud } from "./helpers/cloud.ts";
+import { download, ssim } from "./helpers/media.ts";
+
+/**
+ * Chunked encoding must cost no quality: the top rung's SSIM against the source is
+ * within 0.002 of one plain ffmpeg pass with identical x264 settings.
+ */
+let cloud: TestCloud;
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "videoforge-quality-"));
+  process.env.VIDEOFORGE_CHUNK_SECONDS = "2";
+  cloud = await startTestCloud();
+});
+afterAll(async () => {
+  await cloud?.stop();
+  await rm(dir, { recursive: true, force: true });
+  delete process.env.VIDEOFORGE_CHUNK_SECONDS;
+});
+
+it("top rung SSIM is within 0.002 of a single-pass encode", async () => {
+  // arrange: the source, and the same rung encoded in one pass with the pipeline's settings
+  const source = await makeFixture("h264-1080p-bframes-audio", dir);
+  const [top] = fitLadder(["1080p"], 1920, 1080);
+  const single = join(dir, "single.mp4");
+  const settings = { ...config().x264, gop: gopFor(30) };
+  await ffmpeg(["-i", source, "-filter_complex", ladderFilter([top!], 0), "-map", "[v0]", ...x264Args(top!, settings), ...passthroughTiming(), "-an", single]);
+
+  // act: the same source through the pipeline, in chunks
+  const view = await cloud.process(source, ["1080p"]);
+  expect(view.job.status).toBe("COMPLETED");
+  expect(view.chunks.length).toBeGreaterThanOrEqual(3);
+  const outputs = await cloud.client.outputs(view.job.jobId);
+  const chunked = join(dir, "chunked.mp4");
+  await download(outputs.outputs[0]!.url, chunked);
+
+  // assert
+  const [chunkedSsim, singleSsim] = [await ssim(chunked, source), await ssim(single, source)];
+  console.log(`SSIM vs source: chunked ${chunkedSsim.toFixed(5)}, single pass ${singleSsim.toFixed(5)}, delta ${(chunkedSsim - singleSsim).toFixed(5)} (${view.chunks.length} chunks)`);
+  expect(chunkedSsim).toBeGreaterThan(0.9);
+  expect(Math.abs(chunkedSsim - singleSsim)).toBeLessThanOrEqual(0.002);
+}, 240_000);
