@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { z } from "zod";
-import { ffprobeJson, FfmpegError } from "../ffmpeg/run.ts";
+import { ffprobeJson, FfmpegError, runProcess } from "../ffmpeg/run.ts";
+import { ffmpegBinaries } from "../ffmpeg/locate.ts";
 
 export const SourceInfo = z.object({
   container: z.string(),
@@ -136,38 +137,49 @@ function lastShown(packets: readonly Packet[]): Packet | undefined {
   return packets.reduce<Packet | undefined>((last, p) => (!last || p.pts > last.pts ? p : last), undefined);
 }
 
-/** Every packet of the first video stream in decode order; reading packets needs no decoding. */
-export async function videoPackets(file: string): Promise<Packet[]> {
-  let raw: unknown;
+const NOPTS = -9223372036854775808n;
+
+/**
+ * Every packet of the first video stream in decode order, read by remuxing to ffmpeg's
+ * `framecrc` listing: no decoding, and it works where the static npm ffprobe cannot read
+ * MPEG-TS. `-copyts` keeps the file's own timestamps.
+ */
+export async function videoPackets(file: string, opts: { first?: boolean } = {}): Promise<Packet[]> {
+  let stdout: string;
   try {
-    raw = await ffprobeJson(["-select_streams", "v:0", "-show_entries", "packet=pts_time,dts_time,duration_time,flags", file], { timeoutMs: 10 * 60_000 });
+    ({ stdout } = await runProcess(ffmpegBinaries().ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-copyts", "-i", file, "-map", "0:v:0", "-c", "copy", ...(opts.first ? ["-frames:v", "1"] : []), "-f", "framecrc", "-"], { timeoutMs: 10 * 60_000 }));
   } catch (err) {
     throw new BadSourceError(explain(err));
   }
-  const parsed = z
-    .object({ packets: z.array(z.object({ pts_time: z.string().optional(), dts_time: z.string().optional(), duration_time: z.string().optional(), flags: z.string().default("") })).default([]) })
-    .parse(raw);
-  return parsed.packets.map((p) => {
-    const duration = Number(p.duration_time);
-    return { pts: Number(p.pts_time ?? p.dts_time ?? 0), keyframe: p.flags.startsWith("K"), ...(duration > 0 ? { duration } : {}) };
-  });
+  let timeBase = 0;
+  const packets: Packet[] = [];
+  for (const line of stdout.split("\n")) {
+    const tb = /^#tb 0: (\d+)\/(\d+)/.exec(line);
+    if (tb) timeBase = Number(tb[1]) / Number(tb[2]);
+    if (!line.startsWith("0,")) continue;
+    const [, dts, pts, duration] = line.split(",").map((f) => f.trim());
+    const flags = /F=0x([0-9A-Fa-f]+)/.exec(line);
+    const t = BigInt(pts!) === NOPTS ? BigInt(dts!) : BigInt(pts!);
+    const d = Number(duration) * timeBase;
+    packets.push({ pts: Number(t) * timeBase, keyframe: flags ? (parseInt(flags[1]!, 16) & 1) === 1 : true, ...(d > 0 ? { duration: d } : {}) });
+  }
+  return packets;
 }
 
 /** Frame count and presentation span (first to last frame start) of a file's video, for verification. */
 export async function measureOutput(file: string): Promise<{ frames: number; span: number }> {
-  const raw = await ffprobeJson(["-select_streams", "v:0", "-show_entries", "packet=pts_time", file], { timeoutMs: 120_000 });
-  const pts = z
-    .object({ packets: z.array(z.object({ pts_time: z.string().optional() })).default([]) })
-    .parse(raw)
-    .packets.map((p) => Number(p.pts_time))
-    .filter(Number.isFinite);
+  const pts = (await videoPackets(file)).map((p) => p.pts);
   if (pts.length === 0) return { frames: 0, span: 0 };
-  return { frames: pts.length, span: Math.max(...pts) - Math.min(...pts) };
+  // a loop, not Math.max(...pts): hours of video are more arguments than a call may take
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const t of pts) [lo, hi] = [Math.min(lo, t), Math.max(hi, t)];
+  return { frames: pts.length, span: hi - lo };
 }
 
 /** Presentation time of a file's first video packet (a piece's keyframe), in its own timeline. */
 export async function firstPacketTime(file: string): Promise<number> {
-  const raw = await ffprobeJson(["-select_streams", "v:0", "-read_intervals", "%+#1", "-show_entries", "packet=pts_time", file], { timeoutMs: 60_000 });
-  const pts = z.object({ packets: z.array(z.object({ pts_time: z.string() })).min(1) }).parse(raw).packets[0]!.pts_time;
-  return Number(pts);
+  const [first] = await videoPackets(file, { first: true });
+  if (!first) throw new Error(`${file} has no video packet`);
+  return first.pts;
 }

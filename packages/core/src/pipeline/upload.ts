@@ -5,7 +5,7 @@ import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
 import { isConditionFailure } from "../db/index.ts";
 import { keys, type Deps } from "./deps.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { transition } from "./job.ts";
+import { failJob, transition } from "./job.ts";
 
 /** Parts between 8 MiB and 5 GiB, at most 10,000 of them (S3's rules). */
 const MIN_PART = 8 * 1024 * 1024;
@@ -58,10 +58,17 @@ export async function completeUpload(deps: Deps, owner: string, uploadId: string
   const upload = (await deps.db.entities.upload.get({ uploadId }).go()).data;
   if (!upload || upload.owner !== owner) throw new NotFoundError(`No upload ${uploadId}.`);
   if (upload.status === "COMPLETED") return { jobId: upload.jobId };
+  // its S3 upload is already used up: a retry must not reach S3 again (that answers with a 500)
+  if (upload.status === "ABORTED") throw new ConflictError(`Upload ${uploadId} was rejected; start a new upload.`);
   await deps.store.completeMultipart(upload.bucket, upload.key, upload.s3UploadId, [...parts].sort((a, b) => a.partNumber - b.partNumber));
   const stored = await deps.store.head(upload.bucket, upload.key);
   if (!stored) throw new ConflictError("The upload has no data yet; upload the parts first.");
-  if (stored.size !== upload.size) throw new ConflictError(`The upload has ${stored.size} bytes; ${upload.size} were announced.`);
+  if (stored.size !== upload.size) {
+    const reason = `The upload has ${stored.size} bytes; ${upload.size} were announced.`;
+    await deps.db.entities.upload.patch({ uploadId }).set({ status: "ABORTED" }).go();
+    await failJob(deps, upload.jobId, "upload", reason);
+    throw new ConflictError(reason);
+  }
   try {
     await deps.db.entities.upload.patch({ uploadId }).set({ status: "COMPLETED" }).where((a, op) => op.eq(a.status, "OPEN")).go();
   } catch (err) {

@@ -25,7 +25,9 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
   const app = new Hono<{ Variables: { owner: string } }>();
   app.onError((err, c) => toResponse(c, err));
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
-  app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json(errorBody("body_too_large", "The request body is too large."), 413) }));
+  // the unread body stays on the socket, which then gets dropped: say so, or keep-alive clients reuse it and fail
+  const tooLarge = (c: Context) => c.json(errorBody("body_too_large", "The request body is too large."), 413, { connection: "close" });
+  app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: tooLarge }));
 
   app.get("/health", (c) => {
     const bin = ffmpegBinaries();

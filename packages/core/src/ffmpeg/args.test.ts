@@ -1,0 +1,213 @@
+import { execFileSync } from "node:child_process";
+import type { Rendition } from "@videoforge/events";
+import { describe, expect, it } from "vitest";
+import { fitLadder } from "../media/ladder.ts";
+import {
+  assembleArgs,
+  audioArgs,
+  CHUNK_TS_OFFSET,
+  encodeChunkArgs,
+  hlsArgs,
+  ladderFilter,
+  passthroughTiming,
+  rotateFilter,
+  splitArgs,
+  x264Args,
+  type X264Settings,
+} from "./args.ts";
+import { ffmpegBinaries } from "./locate.ts";
+
+const ladder: Rendition[] = fitLadder(["1080p", "720p", "360p"], 1920, 1080);
+const settings: X264Settings = { preset: "veryfast", crf: 23, gop: 60 };
+
+const count = (haystack: string, needle: string) => haystack.split(needle).length - 1;
+
+/** Index of `part` as a contiguous run inside `args`, or -1. */
+function indexOfRun(args: readonly string[], part: readonly string[]): number {
+  for (let i = 0; i + part.length <= args.length; i++) if (part.every((p, j) => args[i + j] === p)) return i;
+  return -1;
+}
+
+/** The value following `flag`, for every occurrence. */
+function valuesOf(args: readonly string[], flag: string): string[] {
+  return args.flatMap((a, i) => (a === flag ? [args[i + 1]!] : []));
+}
+
+describe("ladderFilter", () => {
+  it("decodes once and splits to one scale per rung", () => {
+    const f = ladderFilter(ladder, 0);
+    expect(count(f, "split=")).toBe(1);
+    expect(f).toContain("split=3[s0][s1][s2]");
+    expect(count(f, "scale=")).toBe(3);
+    expect(f).toContain("[s0]scale=1920:1080:flags=bicubic,setsar=1[v0]");
+    expect(f).toContain("[s1]scale=1280:720:flags=bicubic,setsar=1[v1]");
+    expect(f).toContain("[s2]scale=640:360:flags=bicubic,setsar=1[v2]");
+    expect(f.startsWith("[0:v:0]")).toBe(true);
+    expect(f).toContain("format=yuv420p");
+    expect(f).not.toContain("select");
+    expect(f).not.toMatch(/transpose|flip/);
+  });
+
+  it("handles a single rung", () => {
+    const f = ladderFilter(ladder.slice(0, 1), 0);
+    expect(f).toBe("[0:v:0]format=yuv420p,split=1[s0];[s0]scale=1920:1080:flags=bicubic,setsar=1[v0]");
+  });
+
+  it.each([
+    [90, ["transpose=clock"]],
+    [180, ["hflip", "vflip"]],
+    [270, ["transpose=cclock"]],
+    [0, []],
+  ])("turns the picture for rotation %i", (rotation, filters) => {
+    expect(rotateFilter(rotation)).toEqual(filters);
+    const f = ladderFilter(ladder, rotation);
+    const head = f.split(";")[0]!;
+    expect(head).toBe(`[0:v:0]${[...filters, "format=yuv420p", "split=3"].join(",")}[s0][s1][s2]`);
+  });
+
+  it("selects a range with an end, a millisecond before each bound", () => {
+    const f = ladderFilter(ladder, 90, { start: 4, end: 8 });
+    expect(f).toContain("select='gte(t,3.999000)*lt(t,7.999000)'");
+    // select first, then turn, then convert, then split
+    const head = f.split(";")[0]!;
+    expect(head.indexOf("select")).toBeLessThan(head.indexOf("transpose"));
+    expect(head.indexOf("transpose")).toBeLessThan(head.indexOf("format"));
+    expect(head.indexOf("format")).toBeLessThan(head.indexOf("split"));
+  });
+
+  it("selects a range without an end", () => {
+    const f = ladderFilter(ladder, 0, { start: 12.5 });
+    expect(f).toContain("select='gte(t,12.499000)'");
+    expect(f).not.toContain("lt(t");
+  });
+
+  it("is a graph ffmpeg accepts and the range picks the frames in [start, end)", () => {
+    // a 640x360 picture turned a quarter is shown 360x640
+    const small = fitLadder(["360p", "240p"], 360, 640);
+    expect(small.map((r) => `${r.width}x${r.height}`)).toEqual(["360x640", "240x426"]);
+    const f = ladderFilter(small, 90, { start: 0.2, end: 0.5 });
+    const out = execFileSync(
+      ffmpegBinaries().ffmpeg,
+      ["-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30:duration=1", "-filter_complex", f, "-map", "[v0]", "-f", "framecrc", "-", "-map", "[v1]", "-f", "framecrc", "-"],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    // frames 6 (0.2 s) to 14 (0.467 s) for each of the two outputs, written to the same pipe
+    const frames = out.split("\n").filter((l) => /^\d+,/.test(l));
+    expect(frames).toHaveLength(18);
+    expect(out).toContain("#dimensions 0: 360x640");
+    expect(out).toContain("#dimensions 0: 240x426");
+  });
+});
+
+describe("x264Args", () => {
+  it("caps CRF with the rung's maxrate and a fixed GOP", () => {
+    const a = x264Args(ladder[1]!, settings);
+    expect(valuesOf(a, "-c:v")).toEqual(["libx264"]);
+    expect(valuesOf(a, "-preset")).toEqual(["veryfast"]);
+    expect(valuesOf(a, "-crf")).toEqual(["23"]);
+    expect(valuesOf(a, "-maxrate")).toEqual([String(ladder[1]!.maxrate)]);
+    expect(valuesOf(a, "-bufsize")).toEqual([String(ladder[1]!.maxrate * 2)]);
+    expect(valuesOf(a, "-g")).toEqual(["60"]);
+    expect(valuesOf(a, "-keyint_min")).toEqual(["60"]);
+    expect(valuesOf(a, "-sc_threshold")).toEqual(["0"]);
+    expect(valuesOf(a, "-pix_fmt")).toEqual(["yuv420p"]);
+  });
+});
+
+describe("encodeChunkArgs", () => {
+  const outputs = ladder.map((rendition, i) => ({ rendition, file: `/tmp/out_${i}.ts` }));
+  const args = encodeChunkArgs("/tmp/piece.ts", outputs, settings, { rotation: 270, threads: 2, range: { start: 4, end: 8 }, frames: 120 });
+
+  it("reads one input through one ladder filter, keeping timestamps", () => {
+    expect(valuesOf(args, "-i")).toEqual(["/tmp/piece.ts"]);
+    expect(args).toContain("-noautorotate");
+    expect(args.indexOf("-noautorotate")).toBeLessThan(args.indexOf("-i"));
+    expect(valuesOf(args, "-filter_complex")).toEqual([ladderFilter(ladder, 270, { start: 4, end: 8 })]);
+    expect(args.filter((a) => a === "-copyts")).toHaveLength(1);
+    expect(args.indexOf("-copyts")).toBeLessThan(args.indexOf("-map"));
+  });
+
+  it("maps every rung to its own MPEG-TS output with the frame count", () => {
+    const maps = args.flatMap((a, i) => (a === "-map" ? [i] : []));
+    expect(maps).toHaveLength(ladder.length);
+    maps.forEach((start, i) => {
+      const end = maps[i + 1] ?? args.length;
+      const own = args.slice(start, end);
+      expect(own[1]).toBe(`[v${i}]`);
+      expect(own.at(-1)).toBe(`/tmp/out_${i}.ts`);
+      expect(valuesOf(own, "-frames:v")).toEqual(["120"]);
+      expect(valuesOf(own, "-f")).toEqual(["mpegts"]);
+      expect(valuesOf(own, "-output_ts_offset")).toEqual([String(CHUNK_TS_OFFSET)]);
+      expect(own).toContain("-an");
+      // the same encoder settings the single-pass baseline uses
+      expect(indexOfRun(own, x264Args(ladder[i]!, settings))).toBeGreaterThan(0);
+      expect(indexOfRun(own, passthroughTiming())).toBeGreaterThan(0);
+    });
+  });
+
+  it("uses the requested thread count", () => {
+    expect(new Set(valuesOf(args, "-threads"))).toEqual(new Set(["2"]));
+  });
+});
+
+describe("splitArgs", () => {
+  it("cuts at the listed decode-order packets", () => {
+    const a = splitArgs("/in.mp4", [118, 238, 358], "/tmp/chunk_%05d.ts", "mpegts");
+    expect(valuesOf(a, "-segment_frames")).toEqual(["118,238,358"]);
+    expect(a).not.toContain("-segment_time");
+    expect(valuesOf(a, "-segment_format")).toEqual(["mpegts"]);
+    expect(valuesOf(a, "-c")).toEqual(["copy"]);
+    expect(valuesOf(a, "-map")).toEqual(["0:v:0"]);
+    expect(valuesOf(a, "-reset_timestamps")).toEqual(["0"]);
+    expect(a.at(-1)).toBe("/tmp/chunk_%05d.ts");
+  });
+
+  it("writes one segment when there are no cuts", () => {
+    const a = splitArgs("/in.mkv", [], "/tmp/chunk_%05d.mkv", "matroska");
+    expect(a).not.toContain("-segment_frames");
+    expect(Number(valuesOf(a, "-segment_time")[0])).toBeGreaterThan(1e8);
+    expect(valuesOf(a, "-segment_format")).toEqual(["matroska"]);
+  });
+});
+
+describe("assembleArgs", () => {
+  it("maps the audio when given", () => {
+    const a = assembleArgs("concat:a.ts|b.ts", "/tmp/audio.m4a", "/tmp/out.mp4", 1 / 30);
+    expect(valuesOf(a, "-i")).toEqual(["concat:a.ts|b.ts", "/tmp/audio.m4a"]);
+    expect(valuesOf(a, "-map")).toEqual(["0:v:0", "1:a:0"]);
+    expect(a.indexOf("-f")).toBeLessThan(a.indexOf("-i"));
+    expect(valuesOf(a, "-f")).toEqual(["mpegts"]);
+    expect(valuesOf(a, "-c")).toEqual(["copy"]);
+    expect(a.at(-1)).toBe("/tmp/out.mp4");
+  });
+
+  it("maps no audio when there is none", () => {
+    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 30);
+    expect(valuesOf(a, "-i")).toEqual(["concat:a.ts"]);
+    expect(valuesOf(a, "-map")).toEqual(["0:v:0"]);
+    expect(a.join(" ")).not.toContain(":a:");
+  });
+
+  it("sets the last frame's duration in 90 kHz ticks when ffmpeg has setts", () => {
+    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 25);
+    if (ffmpegBinaries().version >= 4.04) expect(valuesOf(a, "-bsf:v")).toEqual(["setts=pts=PTS:dts=DTS:duration=3600"]);
+    else expect(a).not.toContain("-bsf:v");
+  });
+});
+
+describe("other builders", () => {
+  it("encodes the first audio track once to stereo AAC", () => {
+    const a = audioArgs("/in.mp4", "/tmp/audio.m4a");
+    expect(valuesOf(a, "-map")).toEqual(["0:a:0"]);
+    expect(valuesOf(a, "-c:a")).toEqual(["aac"]);
+    expect(a).toContain("-vn");
+  });
+
+  it("packages HLS by stream copy with the segment length", () => {
+    const a = hlsArgs("/r.mp4", "/out/index.m3u8", "/out/seg_%05d.ts", 6);
+    expect(valuesOf(a, "-hls_time")).toEqual(["6"]);
+    expect(valuesOf(a, "-hls_playlist_type")).toEqual(["vod"]);
+    expect(valuesOf(a, "-c")).toEqual(["copy"]);
+    expect(a.at(-1)).toBe("/out/index.m3u8");
+  });
+});
