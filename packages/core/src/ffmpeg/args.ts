@@ -40,8 +40,15 @@ export function ladderFilter(renditions: readonly Rendition[], rotation: number,
   return [head, ...scales].join(";");
 }
 
+/** The 2018 static build that npm ships: no setts bitstream filter, and MP4 edit lists that drop frames. */
+function legacyFfmpeg(): boolean {
+  return ffmpegBinaries().version < 4.04;
+}
+
 export function x264Args(r: Rendition, s: X264Settings): string[] {
   return [
+    // without B-frames no reordering delay, so the legacy muxer needs no edit list
+    ...(legacyFfmpeg() ? ["-bf", "0"] : []),
     "-c:v", "libx264", "-preset", s.preset, "-crf", String(s.crf),
     "-maxrate", String(r.maxrate), "-bufsize", String(r.maxrate * 2),
     "-profile:v", "high", "-pix_fmt", "yuv420p",
@@ -103,8 +110,10 @@ export function assembleArgs(concatInput: string, audio: string | null, output: 
   const audioMap = audio ? ["-map", "1:a:0"] : [];
   const ticks = Math.max(1, Math.round(lastFrameSeconds * 90_000));
   // pts and dts spelled out: ffmpeg 5.1's setts otherwise loses the B-frame reordering
-  const setts = ffmpegBinaries().version >= 4.04 ? ["-bsf:v", `setts=pts=PTS:dts=DTS:duration=${ticks}`] : [];
-  return ["-f", "mpegts", "-i", concatInput, ...audioIn, "-map", "0:v:0", ...audioMap, "-c", "copy", ...setts, "-movflags", "+faststart", output];
+  const setts = legacyFfmpeg() ? [] : ["-bsf:v", `setts=pts=PTS:dts=DTS:duration=${ticks}`];
+  // the legacy muxer's edit list, lacking the last frame's duration, cuts that frame off
+  const editList = legacyFfmpeg() ? ["-use_editlist", "0"] : [];
+  return ["-f", "mpegts", "-i", concatInput, ...audioIn, "-map", "0:v:0", ...audioMap, "-c", "copy", ...setts, ...editList, "-movflags", "+faststart", output];
 }
 
 /** Package one rendition MP4 as an HLS VOD media playlist with TS segments. */
