@@ -39,7 +39,7 @@ const cases: Case[] = [
   { fixture: "h264-noaudio", ladder: ["720p", "360p"], expect: ["720p:1280x720", "360p:640x360"], minChunks: 2 },
   { fixture: "h264-single-keyframe", expect: ["360p:640x360"], minChunks: 1 },
   { fixture: "h264-vfr", ladder: ["360p", "240p"], expect: ["360p:640x360", "240p:426x240"], minChunks: 2 },
-  { fixture: "h264-odd-1918x1078", ladder: ["1080p", "360p"], expect: ["1080p:1918x1078", "360p:640x360"], minChunks: 2 },
+  { fixture: "h264-odd-1918x1078", ladder: ["1080p", "360p"], expect: ["1078p:1918x1078", "360p:640x360"], minChunks: 2 },
   { fixture: "h264-rotated", ladder: ["720p", "360p"], expect: ["720p:720x1280", "360p:360x640"], minChunks: 2 },
   { fixture: "hevc-10bit", ladder: ["720p", "360p"], expect: ["720p:1280x720", "360p:640x360"], minChunks: 2 },
   { fixture: "vp8-vorbis-webm", ladder: ["360p"], expect: ["360p:640x360"], minChunks: 2 },

@@ -6,6 +6,7 @@ import { parseLadder, setLogSink, type JobSummary } from "@videoforge/core";
 import { startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
 import { apiClient, type ApiClient, type JobView } from "./api-client.ts";
 import { progressLine } from "./progress.ts";
+import { bench } from "./bench.ts";
 
 export const usage = `videoforge — chunk-parallel video encoding on an event-driven local cloud
 
@@ -16,6 +17,8 @@ export const usage = `videoforge — chunk-parallel video encoding on an event-d
   videoforge submit FILE [--api URL] [--ladder ...] [--wait]
   videoforge jobs [--api URL]
   videoforge events JOB [--api URL]
+  videoforge bench [--seconds 30] [--reps 3] [--chunk-seconds N]
+      time the pipeline against one plain ffmpeg command making the same renditions
 `;
 
 type Flags = { [k: string]: string | boolean | undefined };
@@ -36,6 +39,8 @@ export async function runCommand(command: string, args: string[], flags: Flags):
       return jobs(flags);
     case "events":
       return events(args, flags);
+    case "bench":
+      return bench({ seconds: Number(str(flags.seconds) ?? 30), reps: Number(str(flags.reps) ?? 3), chunkSeconds: str(flags["chunk-seconds"]) ? Number(str(flags["chunk-seconds"])) : undefined });
     default:
       throw new Error(`unknown command "${command}"\n${usage}`);
   }

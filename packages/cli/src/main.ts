@@ -17,6 +17,8 @@ try {
       host: { type: "string" },
       "data-dir": { type: "string" },
       "chunk-seconds": { type: "string" },
+      seconds: { type: "string" },
+      reps: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -11,7 +11,11 @@ export interface Config {
   table: string;
   buckets: { uploads: string; work: string; outputs: string };
   busName: string;
-  /** Target chunk duration in seconds (see README: chosen by measurement). */
+  /**
+   * Target chunk duration in seconds. 8 s measured fastest among 2/4/8 s on a 30 s 1080p
+   * clip here (35.8 / 28.9 / 25.4 s): each chunk costs a process start and a short x264
+   * warm-up, so very short chunks lose more to overhead than they win in balance.
+   */
   chunkSeconds: number;
   /** x264 preset/crf used by both the pipeline and the single-pass baseline. */
   x264: { preset: string; crf: number };
@@ -47,7 +51,7 @@ export function loadConfig(env: Env = process.env): Config {
       outputs: env.VIDEOFORGE_OUTPUTS_BUCKET ?? "videoforge-outputs",
     },
     busName: env.VIDEOFORGE_BUS ?? "videoforge",
-    chunkSeconds: num(env, "VIDEOFORGE_CHUNK_SECONDS", 4),
+    chunkSeconds: num(env, "VIDEOFORGE_CHUNK_SECONDS", 8),
     x264: { preset: env.VIDEOFORGE_X264_PRESET ?? "veryfast", crf: num(env, "VIDEOFORGE_X264_CRF", 23) },
     encoderThreads: num(env, "VIDEOFORGE_ENCODER_THREADS", Math.max(1, cpus().length)),
     tmpDir: env.VIDEOFORGE_TMP_DIR ?? (env.TMPDIR || "/tmp"),

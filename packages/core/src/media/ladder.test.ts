@@ -74,14 +74,14 @@ describe("fitLadder", () => {
     expect(sizes(DEFAULT_LADDER, 640, 360)).toEqual(["360p:640x360"]);
   });
 
-  it("clamps rungs above the source to the source size and names them by the smallest", () => {
+  it("clamps rungs above the source to the source size and names them for their size", () => {
     expect(sizes(DEFAULT_LADDER, 1280, 720)).toEqual(["720p:1280x720", "480p:854x480", "360p:640x360"]);
-    expect(sizes(["1080p", "2160p"], 1280, 720)).toEqual(["1080p:1280x720"]);
+    expect(sizes(["1080p", "2160p"], 1280, 720)).toEqual(["720p:1280x720"]);
   });
 
   it("keeps an even source's size for its top rung and rounds the others to even", () => {
     const ladder = fitLadder(DEFAULT_LADDER, 1918, 1078);
-    expect(ladder[0]).toMatchObject({ name: "1080p", width: 1918, height: 1078 });
+    expect(ladder[0]).toMatchObject({ name: "1078p", width: 1918, height: 1078 });
     expect(ladder.map((r) => r.height)).toEqual([1078, 720, 480, 360]);
     for (const r of ladder) expect([r.width % 2, r.height % 2]).toEqual([0, 0]);
   });

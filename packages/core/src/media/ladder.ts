@@ -34,8 +34,8 @@ const evenBelow = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
 
 /**
  * Fit the rungs to a source shown at `width`x`height`: never upscale, keep the aspect
- * ratio, round to even sizes. A rung taller than the source is clamped to the source;
- * rungs that end up the same size collapse into the smallest-named one.
+ * ratio, round to even sizes. A rung taller than the source is clamped to the source
+ * and renamed for its size; rungs that end up the same size collapse into one.
  */
 export function fitLadder(names: readonly RungName[], width: number, height: number): Rendition[] {
   const short = Math.min(width, height);
@@ -48,7 +48,8 @@ export function fitLadder(names: readonly RungName[], width: number, height: num
     const l = Math.min(even((long * s) / short), evenBelow(long));
     const maxrate = Math.round(rung.maxrate * Math.min(1, (s * l) / (rung.short * ((rung.short * 16) / 9))));
     bySize.set(s, {
-      name,
+      // a rung clamped to a smaller source is named for what it is (1078p, not 1080p)
+      name: s === rung.short ? name : `${s}p`,
       width: portrait ? s : l,
       height: portrait ? l : s,
       videoBitrate: maxrate,
