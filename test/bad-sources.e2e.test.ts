@@ -1,22 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { stat } from "node:fs/promises";
 import { makeEvent, toMegabytes } from "@videoforge/events";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
-import { startTestCloud, type TestCloud } from "./helpers/cloud.ts";
+import { useTestCloud } from "./helpers/cloud.ts";
 
 /** Broken sources end as FAILED with a reason a person can act on; the stack keeps working. */
-let cloud: TestCloud;
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "videoforge-bad-"));
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const env = useTestCloud();
 
 const bad: { fixture: FixtureName; reason: RegExp }[] = [
   { fixture: "bad-text", reason: /not a video format we can read/i },
@@ -25,6 +14,7 @@ const bad: { fixture: FixtureName; reason: RegExp }[] = [
 
 describe("bad sources", () => {
   it("fail with readable reasons while a good job alongside completes", async () => {
+    const { cloud, dir } = env;
     // arrange: two broken files and one good one, submitted together
     const good = await makeFixture("tiny-2s", dir);
     const files = await Promise.all(bad.map((b) => makeFixture(b.fixture, dir)));
@@ -49,6 +39,7 @@ describe("bad sources", () => {
   }, 180_000);
 
   it("a zero-byte upload is refused at the API", async () => {
+    const { cloud } = env;
     const res = await fetch(new URL("/uploads", cloud.api.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "empty.mp4", size: 0 }) });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
@@ -57,6 +48,7 @@ describe("bad sources", () => {
   });
 
   it("a zero-byte object announced by event (not through the API) fails the job, not the stack", async () => {
+    const { cloud, dir } = env;
     // arrange: an empty object in the uploads bucket, announced directly on the bus
     const empty = await makeFixture("bad-zero-byte", dir);
     expect((await stat(empty)).size).toBe(0);

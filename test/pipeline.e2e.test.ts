@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
-import { startTestCloud, type TestCloud } from "./helpers/cloud.ts";
+import { useTestCloud } from "./helpers/cloud.ts";
 import { decodedVideo, download, streamSpans } from "./helpers/media.ts";
 
 /**
@@ -11,20 +9,7 @@ import { decodedVideo, download, streamSpans } from "./helpers/media.ts";
  * (API upload → chunker → encoder tasks → tracker → assembler → finisher) and each
  * output is checked by decoding it: exact frame count, duration, audio sync, sizes.
  */
-let cloud: TestCloud;
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "videoforge-pipeline-"));
-  // small chunks so even short clips are cut into several pieces
-  process.env.VIDEOFORGE_CHUNK_SECONDS = "2";
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud?.stop();
-  await rm(dir, { recursive: true, force: true });
-  delete process.env.VIDEOFORGE_CHUNK_SECONDS;
-});
+const env = useTestCloud({ chunkSeconds: 2 });
 
 interface Case {
   fixture: FixtureName;
@@ -47,6 +32,7 @@ const cases: Case[] = [
 
 describe("pipeline on real sources", () => {
   it.each(cases)("$fixture → frame-exact renditions", async (c) => {
+    const { cloud, dir } = env;
     // arrange
     const source = await makeFixture(c.fixture, dir);
     const src = await decodedVideo(source);

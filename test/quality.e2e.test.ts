@@ -1,30 +1,18 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { expect, it } from "vitest";
 import { join } from "node:path";
 import { config, ffmpeg, fitLadder, ladderFilter, x264Args, gopFor, passthroughTiming } from "@videoforge/core";
 import { makeFixture } from "./fixtures.ts";
-import { startTestCloud, type TestCloud } from "./helpers/cloud.ts";
+import { useTestCloud } from "./helpers/cloud.ts";
 import { download, ssim } from "./helpers/media.ts";
 
 /**
  * Chunked encoding must cost no quality: the top rung's SSIM against the source is
  * within 0.002 of one plain ffmpeg pass with identical x264 settings.
  */
-let cloud: TestCloud;
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "videoforge-quality-"));
-  process.env.VIDEOFORGE_CHUNK_SECONDS = "2";
-  cloud = await startTestCloud();
-});
-afterAll(async () => {
-  await cloud?.stop();
-  await rm(dir, { recursive: true, force: true });
-  delete process.env.VIDEOFORGE_CHUNK_SECONDS;
-});
+const env = useTestCloud({ chunkSeconds: 2 });
 
 it("top rung SSIM is within 0.002 of a single-pass encode", async () => {
+  const { cloud, dir } = env;
   // arrange: the source, and the same rung encoded in one pass with the pipeline's settings
   const source = await makeFixture("h264-1080p-bframes-audio", dir);
   const [top] = fitLadder(["1080p"], 1920, 1080);

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,3 +56,31 @@ export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
   };
 }
 export type TestCloud = Awaited<ReturnType<typeof startTestCloud>>;
+
+/**
+ * One test cloud and one scratch folder for a whole test file, with an optional chunk
+ * length (short chunks so short clips still split into several).
+ */
+export function useTestCloud(opts: { chunkSeconds?: number; cloud?: Partial<LocalCloudOptions> } = {}) {
+  const state: { cloud?: TestCloud; dir?: string } = {};
+  beforeAll(async () => {
+    state.dir = await mkdtemp(join(tmpdir(), "videoforge-files-"));
+    if (opts.chunkSeconds) process.env.VIDEOFORGE_CHUNK_SECONDS = String(opts.chunkSeconds);
+    state.cloud = await startTestCloud(opts.cloud);
+  });
+  afterAll(async () => {
+    await state.cloud?.stop();
+    if (state.dir) await rm(state.dir, { recursive: true, force: true });
+    if (opts.chunkSeconds) delete process.env.VIDEOFORGE_CHUNK_SECONDS;
+  });
+  return {
+    get cloud(): TestCloud {
+      if (!state.cloud) throw new Error("the test cloud starts in beforeAll");
+      return state.cloud;
+    },
+    get dir(): string {
+      if (!state.dir) throw new Error("the scratch folder is made in beforeAll");
+      return state.dir;
+    },
+  };
+}

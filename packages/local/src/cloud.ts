@@ -5,7 +5,7 @@ import { composeDeps, createLogger, ensureTable, loadConfig, type Deps, type Log
 import { handlers } from "@videoforge/functions";
 import { parseEnvelope, topology } from "@videoforge/events";
 import { startDynalite, startS3rver } from "./storage.ts";
-import { createLocalBus, type BusOptions } from "./bus.ts";
+import { createLocalBus, type BusOptions, type LocalBus } from "./bus.ts";
 import { deadLetterStore } from "./dlq.ts";
 import { startEventsEndpoint } from "./events-endpoint.ts";
 import { createTaskRunner } from "./task-runner.ts";
@@ -34,13 +34,14 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   const buckets = Object.values(base.buckets);
   const [db, s3] = await Promise.all([startDynalite(join(dataDir, "dynamodb")), startS3rver(join(dataDir, "s3"), buckets)]);
 
-  let bus: ReturnType<typeof createLocalBus> | undefined;
+  // the endpoint's address goes into the config the bus's handlers use, so it starts first
+  let bus: LocalBus | undefined;
   const events = await startEventsEndpoint({
     putEvents: (entries) => {
       if (!bus) throw new Error("bus not ready");
       return bus.putEvents(entries);
     },
-  } as ReturnType<typeof createLocalBus>);
+  });
 
   const concurrency = opts.concurrency ?? cpus().length;
   const env: Record<string, string> = {
@@ -58,8 +59,8 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     VIDEOFORGE_ENCODER_THREADS: process.env.VIDEOFORGE_ENCODER_THREADS ?? String(Math.max(1, Math.floor(cpus().length / concurrency))),
   };
   const cfg = loadConfig({ ...process.env, ...env });
-  const deps: Deps = composeDeps(cfg, `local:${process.pid}`);
-  await ensureTable(composeDeps(cfg).clients.dynamodb, cfg.table);
+  const { clients, ...deps } = composeDeps(cfg, `local:${process.pid}`);
+  await ensureTable(clients.dynamodb, cfg.table);
 
   const tasks = createTaskRunner({ env, concurrency, onLog: opts.onTaskLog ?? ((line) => process.stderr.write(line + "\n")) });
   const dlq = deadLetterStore(join(dataDir, "dlq"));

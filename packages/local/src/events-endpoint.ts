@@ -7,7 +7,7 @@ import type { LocalBus, PutEntry } from "./bus.ts";
  * An HTTP endpoint that speaks EventBridge's PutEvents (AWS JSON 1.1), so every process —
  * including encoder child processes — publishes with the real EventBridge client.
  */
-export async function startEventsEndpoint(bus: LocalBus, port = 0) {
+export async function startEventsEndpoint(bus: Pick<LocalBus, "putEvents">, port = 0) {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));

@@ -33,7 +33,8 @@ export const CompleteUploadInput = z.object({
 export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
 
 /** Start a job and its multipart upload; returns one presigned URL per part. */
-export async function createUpload(deps: Deps, owner: string, raw: CreateUploadInput) {
+/** `raw` is an untrusted request body; it is parsed here, at the domain's edge. */
+export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const input = CreateUploadInput.parse(raw);
   const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
   const jobId = newId();
@@ -53,7 +54,7 @@ export async function createUpload(deps: Deps, owner: string, raw: CreateUploadI
 }
 
 /** Finish the multipart upload, check the bytes arrived, queue the job and announce VideoUploaded. */
-export async function completeUpload(deps: Deps, owner: string, uploadId: string, raw: z.input<typeof CompleteUploadInput>) {
+export async function completeUpload(deps: Deps, owner: string, uploadId: string, raw: unknown) {
   const { parts } = CompleteUploadInput.parse(raw);
   const upload = (await deps.db.entities.upload.get({ uploadId }).go()).data;
   if (!upload || upload.owner !== owner) throw new NotFoundError(`No upload ${uploadId}.`);

@@ -46,11 +46,11 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     await next();
   }
 
-  app.post("/uploads", async (c) => c.json(await createUpload(deps, c.get("owner"), (await jsonBody(c)) as never), 201));
+  app.post("/uploads", async (c) => c.json(await createUpload(deps, c.get("owner"), await jsonBody(c)), 201));
   app.post("/uploads/:id/complete", async (c) => {
     const id = JobId.safeParse(c.req.param("id"));
     if (!id.success) throw new NotFoundError(`No upload ${c.req.param("id")}.`);
-    return c.json(await completeUpload(deps, c.get("owner"), id.data, (await jsonBody(c)) as never), 202);
+    return c.json(await completeUpload(deps, c.get("owner"), id.data, await jsonBody(c)), 202);
   });
   app.get("/jobs", async (c) => c.json({ jobs: await listJobs(deps, c.get("owner")) }));
   app.get("/jobs/:id", async (c) => c.json(await getJobView(deps, c.get("owner"), jobIdOf(c))));
