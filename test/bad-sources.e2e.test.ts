@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { stat } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { keys } from "@videoforge/core";
 import { makeEvent, toMegabytes } from "@videoforge/events";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
@@ -63,5 +65,29 @@ describe("bad sources", () => {
     // assert
     expect(view.job.status).toBe("FAILED");
     expect(view.job.error?.reason).toMatch(/empty \(0 bytes\)/);
+  }, 60_000);
+
+  it("encoded chunks ffmpeg cannot join fail the job at assembly, without retries", async () => {
+    const { cloud, dir } = env;
+    // arrange: a finished job's record copied to a new job whose one encoded chunk is garbage
+    const done = await cloud.process(await makeFixture("tiny-2s", dir), ["240p"]);
+    const { deps, cfg } = cloud.cloud;
+    const original = (await deps.db.entities.job.get({ jobId: done.job.jobId }).go()).data!;
+    const jobId = "garbledjob01";
+    await deps.db.entities.job.create({ ...original, jobId, status: "ENCODING", chunkCount: 1, createdAt: Date.now(), assembledAt: undefined, outputs: undefined }).go();
+    const garbage = join(dir, "garbage.ts");
+    await writeFile(garbage, "this is not MPEG-TS ".repeat(500));
+    const rendition = (original.renditions as { name: string }[])[0]!.name;
+    await deps.store.upload(cfg.buckets.work, keys.encoded(keys.encodedPrefix(jobId), rendition, 0), garbage);
+
+    // act
+    await deps.events.publish(makeEvent("ChunksEncoded", { jobId, chunkCount: 1, sourceMegabytes: 1 }));
+    const view = await cloud.waitForEnd(jobId);
+
+    // assert
+    expect(view.job.status).toBe("FAILED");
+    expect(view.job.error).toMatchObject({ stage: "assembly" });
+    expect(view.job.error?.reason).toMatch(/^Joining the encoded chunks failed: /);
+    expect(await cloud.cloud.dlq.list()).toEqual([]);
   }, 60_000);
 });

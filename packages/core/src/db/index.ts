@@ -26,3 +26,14 @@ export function isConditionFailure(err: unknown): boolean {
   }
   return false;
 }
+
+/** Run a conditional write; resolves true if it was applied, false if its condition did not hold. */
+export async function applied(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}

@@ -32,6 +32,11 @@ export class FfmpegError extends Error {
 
 const STDERR_KEEP = 8 * 1024;
 
+/** The first line of an error's message: for an FfmpegError, the cause without the stderr tail. */
+export function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+}
+
 /** Keeps the last few KB of a stream: enough to explain a failure, bounded for long runs. */
 function tailBuffer() {
   let text = "";

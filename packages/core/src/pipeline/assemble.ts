@@ -2,11 +2,11 @@ import { join } from "node:path";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { makeEvent, Rendition, type EventDetail, type FinalOutput } from "@videoforge/events";
 import { z } from "zod";
-import { isConditionFailure } from "../db/index.ts";
-import { ffmpeg } from "../ffmpeg/run.ts";
+import { applied } from "../db/index.ts";
+import { ffmpeg, FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import { assembleArgs, hlsArgs, posterArgs } from "../ffmpeg/args.ts";
 import { measureOutput, SourceInfo } from "../media/probe.ts";
-import { getJob, isFinal, transition } from "./job.ts";
+import { failJob, getJob, isFinal, transition } from "./job.ts";
 import { keys, withScratch, type Deps } from "./deps.ts";
 
 const HLS_SEGMENT_SECONDS = 6;
@@ -22,61 +22,78 @@ export async function assembleJob(deps: Deps, event: EventDetail<"ChunksEncoded"
   const job = await getJob(deps, jobId);
   if (!job || isFinal(job.status) || job.assembledAt) return log.info("nothing to assemble", { status: job?.status });
   await transition(deps, jobId, ["ENCODING", "ASSEMBLING"], "ASSEMBLING");
-  const renditions = z.array(Rendition).parse(job.renditions);
-  const source = SourceInfo.parse(job.source);
-  const chunkCount = job.chunkCount ?? event.chunkCount;
-  const work = deps.cfg.buckets.work;
-  const out = deps.cfg.buckets.outputs;
-  const hasAudio = (await deps.store.head(work, keys.audio(jobId))) !== null;
-
-  const result = await withScratch(deps.cfg, async (dir) => {
-    const audio = hasAudio ? join(dir, "audio.m4a") : null;
-    if (audio) await deps.store.download(work, keys.audio(jobId), audio);
-    const outputs: FinalOutput[] = [];
-    const hlsDir = join(dir, "hls");
-    for (const r of renditions) {
-      const parts: string[] = [];
-      for (let i = 0; i < chunkCount; i++) {
-        const file = join(dir, `${r.name}_${String(i).padStart(5, "0")}.ts`);
-        await deps.store.download(work, keys.encoded(keys.encodedPrefix(jobId), r.name, i), file);
-        parts.push(file);
-      }
-      const mp4 = join(dir, `${r.name}.mp4`);
-      // MPEG-TS concatenates byte-wise; the chunks carry source timestamps so none are rewritten
-      await ffmpeg(assembleArgs(`concat:${parts.join("|")}`, audio, mp4, source.video.lastFrameDuration), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
-      const m = await measureOutput(mp4);
-      const duration = m.span + source.video.lastFrameDuration;
-      const key = keys.output(jobId, r.name);
-      const { bytes } = await deps.store.upload(out, key, mp4, "video/mp4");
-      outputs.push({ rendition: r.name, key, width: r.width, height: r.height, frames: m.frames, duration, bytes, bitrate: Math.round((bytes * 8) / duration) });
-      const rungDir = join(hlsDir, r.name);
-      await mkdir(rungDir, { recursive: true });
-      await ffmpeg(hlsArgs(mp4, join(rungDir, "index.m3u8"), join(rungDir, "seg_%05d.ts"), HLS_SEGMENT_SECONDS), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
-    }
-    await writeFile(join(hlsDir, "master.m3u8"), masterPlaylist(outputs, hasAudio));
-    const hlsPrefix = keys.hlsDir(jobId);
-    for (const rel of await readdir(hlsDir, { recursive: true })) {
-      if (!/\.(m3u8|ts)$/.test(rel)) continue;
-      await deps.store.upload(out, `${hlsPrefix}/${rel}`, join(hlsDir, rel), rel.endsWith(".m3u8") ? "application/vnd.apple.mpegurl" : "video/mp2t");
-    }
-    const top = outputs[0]!;
-    const poster = join(dir, "poster.jpg");
-    await ffmpeg(posterArgs(join(dir, `${top.rendition}.mp4`), Math.min(top.duration * 0.1, 3), poster));
-    await deps.store.upload(out, keys.poster(jobId), poster, "image/jpeg");
-    return { outputs, hls: `${hlsPrefix}/master.m3u8`, poster: keys.poster(jobId) };
+  const plan: AssemblyPlan = {
+    jobId,
+    renditions: z.array(Rendition).parse(job.renditions),
+    source: SourceInfo.parse(job.source),
+    chunkCount: job.chunkCount ?? event.chunkCount,
+    hasAudio: (await deps.store.head(deps.cfg.buckets.work, keys.audio(jobId))) !== null,
+  };
+  const result = await withScratch(deps.cfg, (dir) => assembleIn(deps, dir, plan)).catch((err: unknown) => {
+    // ffmpeg refusing these chunks will refuse them again: fail the job rather than retry
+    if (err instanceof FfmpegError) return failJob(deps, jobId, "assembly", `Joining the encoded chunks failed: ${firstLine(err)}`).then(() => null);
+    throw err;
   });
+  if (!result) return;
 
-  try {
-    await deps.db.entities.job
+  const first = await applied(
+    deps.db.entities.job
       .patch({ jobId })
       .set({ assembledAt: Date.now(), outputs: result.outputs, hls: result.hls, poster: result.poster })
       .where((a, op) => op.notExists(a.assembledAt))
-      .go();
-  } catch (err) {
-    if (isConditionFailure(err)) return log.info("another delivery assembled first");
-    throw err;
+      .go(),
+  );
+  if (!first) return log.info("another delivery assembled first");
+  await deps.events.publish(makeEvent("VideoAssembled", { jobId, bucket: deps.cfg.buckets.outputs, ...result }));
+}
+
+interface AssemblyPlan {
+  jobId: string;
+  renditions: Rendition[];
+  source: SourceInfo;
+  chunkCount: number;
+  hasAudio: boolean;
+}
+
+/** The assembly's work in one scratch folder: MP4 per rung, HLS, master playlist, poster, all stored. */
+async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan) {
+  const { jobId, renditions, source, chunkCount } = plan;
+  const work = deps.cfg.buckets.work;
+  const out = deps.cfg.buckets.outputs;
+  const audio = plan.hasAudio ? join(dir, "audio.m4a") : null;
+  if (audio) await deps.store.download(work, keys.audio(jobId), audio);
+  const outputs: FinalOutput[] = [];
+  const hlsDir = join(dir, "hls");
+  for (const r of renditions) {
+    const parts: string[] = [];
+    for (let i = 0; i < chunkCount; i++) {
+      const file = join(dir, `${r.name}_${String(i).padStart(5, "0")}.ts`);
+      await deps.store.download(work, keys.encoded(keys.encodedPrefix(jobId), r.name, i), file);
+      parts.push(file);
+    }
+    const mp4 = join(dir, `${r.name}.mp4`);
+    // MPEG-TS concatenates byte-wise; the chunks carry source timestamps so none are rewritten
+    await ffmpeg(assembleArgs(`concat:${parts.join("|")}`, audio, mp4, source.video.lastFrameDuration), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
+    const m = await measureOutput(mp4);
+    const duration = m.span + source.video.lastFrameDuration;
+    const key = keys.output(jobId, r.name);
+    const { bytes } = await deps.store.upload(out, key, mp4, "video/mp4");
+    outputs.push({ rendition: r.name, key, width: r.width, height: r.height, frames: m.frames, duration, bytes, bitrate: Math.round((bytes * 8) / duration) });
+    const rungDir = join(hlsDir, r.name);
+    await mkdir(rungDir, { recursive: true });
+    await ffmpeg(hlsArgs(mp4, join(rungDir, "index.m3u8"), join(rungDir, "seg_%05d.ts"), HLS_SEGMENT_SECONDS), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
   }
-  await deps.events.publish(makeEvent("VideoAssembled", { jobId, bucket: out, ...result }));
+  await writeFile(join(hlsDir, "master.m3u8"), masterPlaylist(outputs, plan.hasAudio));
+  const hlsPrefix = keys.hlsDir(jobId);
+  for (const rel of await readdir(hlsDir, { recursive: true })) {
+    if (!/\.(m3u8|ts)$/.test(rel)) continue;
+    await deps.store.upload(out, `${hlsPrefix}/${rel}`, join(hlsDir, rel), rel.endsWith(".m3u8") ? "application/vnd.apple.mpegurl" : "video/mp2t");
+  }
+  const top = outputs[0]!;
+  const poster = join(dir, "poster.jpg");
+  await ffmpeg(posterArgs(join(dir, `${top.rendition}.mp4`), Math.min(top.duration * 0.1, 3), poster));
+  await deps.store.upload(out, keys.poster(jobId), poster, "image/jpeg");
+  return { outputs, hls: `${hlsPrefix}/master.m3u8`, poster: keys.poster(jobId) };
 }
 
 /** The master playlist names every rung with its measured bandwidth, top rung first. */

@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import { makeEvent, type EventDetail } from "@videoforge/events";
-import { isConditionFailure } from "../db/index.ts";
-import { ffmpeg } from "../ffmpeg/run.ts";
+import { applied } from "../db/index.ts";
+import { ffmpeg, FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import { audioArgs, splitArgs, TS_CODECS } from "../ffmpeg/args.ts";
 import { planChunks, type PlannedChunk } from "../media/plan.ts";
 import { BadSourceError, measureOutput, probeSource, type SourceInfo } from "../media/probe.ts";
 import { fitLadder, parseLadder } from "../media/ladder.ts";
 import { getJob, failJob, isFinal, transition } from "./job.ts";
-import { keys, withScratch, type Deps } from "./deps.ts";
+import { keys, pieceName, withScratch, type Deps } from "./deps.ts";
 import { checkLimits } from "./limits.ts";
 
 /** GOP of two seconds: HLS segments then cut on keyframes that line up across rungs. */
@@ -26,12 +26,11 @@ export async function chunkSource(deps: Deps, event: EventDetail<"VideoUploaded"
   let job = await getJob(deps, jobId);
   if (!job) {
     // a VideoUploaded published without the API (e.g. by an S3 notification): adopt it
-    await deps.db.entities.job
-      .create({ jobId, owner: event.owner, status: "QUEUED", sourceName: event.source.name, sourceBucket: event.source.bucket, sourceKey: event.source.key, sourceSize: event.source.size, ladder: event.ladder, createdAt: Date.now() })
-      .go()
-      .catch((err: unknown) => {
-        if (!isConditionFailure(err)) throw err;
-      });
+    await applied(
+      deps.db.entities.job
+        .create({ jobId, owner: event.owner, status: "QUEUED", sourceName: event.source.name, sourceBucket: event.source.bucket, sourceKey: event.source.key, sourceSize: event.source.size, ladder: event.ladder, createdAt: Date.now() })
+        .go(),
+    );
     job = await getJob(deps, jobId);
   }
   if (!job || isFinal(job.status)) return log.info("job already ended; nothing to chunk", { status: job?.status });
@@ -62,25 +61,29 @@ export async function chunkSource(deps: Deps, event: EventDetail<"VideoUploaded"
     log.info("planned chunks", { chunks: plan.length, frames: info.video.frames, renditions: renditions.map((r) => `${r.name}:${r.width}x${r.height}`) });
 
     const format = TS_CODECS.has(info.video.codec) ? "mpegts" : "matroska";
-    const pieceOf = (i: number) => join(dir, `chunk_${String(i).padStart(5, "0")}.${format === "mpegts" ? "ts" : "mkv"}`);
+    const pieceOf = (i: number) => join(dir, pieceName(i, format));
     const audioFile = join(dir, "audio.m4a");
-    await Promise.all([
-      ffmpeg(splitArgs(source, cutPackets(plan), join(dir, `chunk_%05d.${format === "mpegts" ? "ts" : "mkv"}`), format), { timeoutMs: deps.cfg.ffmpegTimeoutMs }),
-      info.audio ? ffmpeg(audioArgs(source, audioFile), { timeoutMs: deps.cfg.ffmpegTimeoutMs }) : Promise.resolve(),
-    ]);
-    await verifySplit(plan, pieceOf);
+    try {
+      await Promise.all([
+        ffmpeg(splitArgs(source, cutPackets(plan), join(dir, pieceName("%05d", format)), format), { timeoutMs: deps.cfg.ffmpegTimeoutMs }),
+        info.audio ? ffmpeg(audioArgs(source, audioFile), { timeoutMs: deps.cfg.ffmpegTimeoutMs }) : Promise.resolve(),
+      ]);
+      await verifySplit(plan, pieceOf);
+    } catch (err) {
+      // ffmpeg refusing this source will refuse it again: fail the job instead of retrying
+      if (err instanceof FfmpegError || err instanceof BadSourceError) return failJob(deps, jobId, "chunking", `Splitting the video failed: ${firstLine(err)}`);
+      throw err;
+    }
 
     const work = deps.cfg.buckets.work;
     await Promise.all(plan.map((c) => deps.store.upload(work, keys.chunk(jobId, c.index, format), pieceOf(c.index), format === "mpegts" ? "video/mp2t" : "video/x-matroska")));
     if (info.audio) await deps.store.upload(work, keys.audio(jobId), audioFile, "audio/mp4");
 
     for (const c of plan) {
-      await deps.db.entities.chunk
-        .create({ jobId, index: c.index, status: "PENDING", startFrame: c.startFrame, frames: c.frames, startTime: c.startTime, duration: c.duration, readyAt: Date.now() })
-        .go()
-        .catch((err: unknown) => {
-          if (!isConditionFailure(err)) throw err;
-        });
+      // create, not put: a second delivery must not reset a chunk that is already encoding
+      await applied(
+        deps.db.entities.chunk.create({ jobId, index: c.index, status: "PENDING", startFrame: c.startFrame, frames: c.frames, startTime: c.startTime, duration: c.duration, readyAt: Date.now() }).go(),
+      );
     }
     const moved = await transition(deps, jobId, ["CHUNKING"], "ENCODING", { source: info satisfies SourceInfo, renditions, chunkCount: plan.length });
     if (!moved) return log.info("job moved on while chunking; not announcing chunks");
@@ -123,6 +126,6 @@ async function verifySplit(plan: PlannedChunk[], fileOf: (i: number) => string):
   const wrong = plan.filter((c, i) => counts[i] !== c.packets);
   if (wrong.length) {
     const detail = wrong.map((c) => `chunk ${c.index}: planned ${c.packets} packets, got ${counts[c.index]}`).join("; ");
-    throw new Error(`splitting by stream copy did not cut where planned (${detail})`);
+    throw new BadSourceError(`stream copy did not cut where planned (${detail})`);
   }
 }

@@ -28,10 +28,16 @@ export async function withScratch<T>(cfg: Config, fn: (dir: string) => Promise<T
 
 export type ChunkFormat = "mpegts" | "matroska";
 
+/** File name of a chunk's piece: `00003.ts`; with `%05d` for the index, ffmpeg's segment pattern. */
+export function pieceName(index: number | "%05d", format: ChunkFormat): string {
+  const stem = index === "%05d" ? index : String(index).padStart(5, "0");
+  return `${stem}.${format === "mpegts" ? "ts" : "mkv"}`;
+}
+
 /** Object keys, in one place so producers and consumers agree. */
 export const keys = {
   source: (jobId: string) => `jobs/${jobId}/source`,
-  chunk: (jobId: string, index: number, format: ChunkFormat) => `jobs/${jobId}/chunks/${String(index).padStart(5, "0")}.${format === "mpegts" ? "ts" : "mkv"}`,
+  chunk: (jobId: string, index: number, format: ChunkFormat) => `jobs/${jobId}/chunks/${pieceName(index, format)}`,
   audio: (jobId: string) => `jobs/${jobId}/audio.m4a`,
   encodedPrefix: (jobId: string) => `jobs/${jobId}/encoded`,
   encoded: (prefix: string, rendition: string, index: number) => `${prefix}/${rendition}/${String(index).padStart(5, "0")}.ts`,

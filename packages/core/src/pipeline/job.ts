@@ -1,5 +1,5 @@
 import { makeEvent, type EventDetail } from "@videoforge/events";
-import { FINAL_STATUSES, isConditionFailure, type JobItem, type JobStatus } from "../db/index.ts";
+import { applied, FINAL_STATUSES, type JobItem, type JobStatus } from "../db/index.ts";
 import type { Deps } from "./deps.ts";
 
 type Stage = EventDetail<"JobFailed">["stage"];
@@ -30,17 +30,13 @@ const stampFor: Partial<Record<JobStatus, "chunkingAt" | "encodingAt" | "assembl
  */
 export async function transition(deps: Pick<Deps, "db">, jobId: string, from: readonly JobStatus[], to: JobStatus, extra: Partial<JobItem> = {}): Promise<boolean> {
   const stamp = stampFor[to];
-  try {
-    await deps.db.entities.job
+  return applied(
+    deps.db.entities.job
       .patch({ jobId })
       .set({ ...extra, status: to, ...(stamp ? { [stamp]: Date.now() } : {}) })
       .where((a, op) => `(${from.map((s) => op.eq(a.status, s)).join(" OR ")})`)
-      .go();
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+      .go(),
+  );
 }
 
 /** End the job as FAILED with a reason a person can act on; a job already ended stays as it is. */

@@ -1,5 +1,6 @@
 import { makeEvent, toMegabytes, type EventDetail } from "@videoforge/events";
 import { failJob } from "./job.ts";
+import { firstLine } from "../ffmpeg/run.ts";
 import type { Deps } from "./deps.ts";
 
 /**
@@ -26,6 +27,5 @@ export async function trackChunk(deps: Deps, event: EventDetail<"ChunkEncoded">)
 export async function failOnChunk(deps: Deps, event: EventDetail<"ChunkFailed">): Promise<void> {
   const { jobId, chunk } = event;
   await deps.db.entities.chunk.patch({ jobId, index: chunk.index }).set({ status: "FAILED", error: event.reason }).go();
-  const firstLine = event.reason.split("\n")[0];
-  await failJob(deps, jobId, "encoding", `Chunk ${chunk.index + 1} of ${chunk.count} failed after ${event.attempt} attempts: ${firstLine}`);
+  await failJob(deps, jobId, "encoding", `Chunk ${chunk.index + 1} of ${chunk.count} failed after ${event.attempt} attempts: ${firstLine(event.reason)}`);
 }

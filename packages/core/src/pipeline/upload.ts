@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { makeEvent, toMegabytes } from "@videoforge/events";
 import { z } from "zod";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
-import { isConditionFailure } from "../db/index.ts";
+import { applied } from "../db/index.ts";
 import { keys, type Deps } from "./deps.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { failJob, transition } from "./job.ts";
@@ -70,12 +70,8 @@ export async function completeUpload(deps: Deps, owner: string, uploadId: string
     await failJob(deps, upload.jobId, "upload", reason);
     throw new ConflictError(reason);
   }
-  try {
-    await deps.db.entities.upload.patch({ uploadId }).set({ status: "COMPLETED" }).where((a, op) => op.eq(a.status, "OPEN")).go();
-  } catch (err) {
-    if (isConditionFailure(err)) return { jobId: upload.jobId };
-    throw err;
-  }
+  // only the completion that flips OPEN → COMPLETED announces the job
+  if (!(await applied(deps.db.entities.upload.patch({ uploadId }).set({ status: "COMPLETED" }).where((a, op) => op.eq(a.status, "OPEN")).go()))) return { jobId: upload.jobId };
   await transition(deps, upload.jobId, ["UPLOADING"], "QUEUED");
   await deps.events.publish(
     makeEvent("VideoUploaded", { jobId: upload.jobId, owner, source: { bucket: upload.bucket, key: upload.key, size: stored.size, megabytes: toMegabytes(stored.size), name: upload.name }, ladder: upload.ladder }),
