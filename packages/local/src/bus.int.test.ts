@@ -207,15 +207,16 @@ describe("local bus", () => {
       { Source: SOURCE, DetailType: "JobCancelled", Detail: "{not json" },
       { DetailType: "JobCancelled", Detail: "{}" },
       { Source: SOURCE, DetailType: "JobCancelled", Detail: "42" },
+      { Source: SOURCE, DetailType: "JobCancelled", Detail: "[]" },
       cancelled("job-good02"),
     ]);
-    expect(res.FailedEntryCount).toBe(4);
-    expect(res.Entries).toHaveLength(6);
-    const [good1, , , , , good2] = ids(res);
+    expect(res.FailedEntryCount).toBe(5);
+    expect(res.Entries).toHaveLength(7);
+    const [good1, , , , , , good2] = ids(res);
     expect(good1).toEqual(expect.any(String));
     expect(good2).toEqual(expect.any(String));
     expect(good1).not.toBe(good2);
-    for (const i of [1, 2, 3, 4]) {
+    for (const i of [1, 2, 3, 4, 5]) {
       const entry = res.Entries[i]!;
       expect("EventId" in entry).toBe(false);
       expect(entry).toMatchObject({ ErrorCode: expect.any(String), ErrorMessage: expect.any(String) });
@@ -245,6 +246,14 @@ describe("local bus", () => {
     await waiting;
     expect(finished).toBe(4);
     expect(bus.pending()).toBe(0);
+  });
+
+  it("releases idle() waiters when the bus closes with deliveries still in flight", async () => {
+    const { bus } = setup(() => new Promise<void>(() => {}));
+    bus.putEvents([cancelled()]);
+    const waiting = bus.idle();
+    bus.close();
+    await expect(waiting).resolves.toBeUndefined();
   });
 });
 

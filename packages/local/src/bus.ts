@@ -38,7 +38,7 @@ export interface BusOptions {
 export function createLocalBus(opts: BusOptions) {
   const backoff = opts.backoffMs ?? 500;
   const inFlight = new Set<Promise<void>>();
-  let idleWaiters: (() => void)[] = [];
+  const idleWaiters: (() => void)[] = [];
   let closed = false;
 
   const track = (p: Promise<void>) => {
@@ -94,7 +94,7 @@ export function createLocalBus(opts: BusOptions) {
         } catch {
           detail = undefined;
         }
-        if (!e.Source || !e.DetailType || typeof detail !== "object" || detail === null) {
+        if (!e.Source || !e.DetailType || typeof detail !== "object" || detail === null || Array.isArray(detail)) {
           failed++;
           return { ErrorCode: "MalformedDetail", ErrorMessage: "Source, DetailType and a JSON object Detail are required" };
         }
@@ -118,7 +118,8 @@ export function createLocalBus(opts: BusOptions) {
     pending: () => inFlight.size,
     close() {
       closed = true;
-      idleWaiters = [];
+      // nothing more will be delivered: whoever waits for quiet has it
+      for (const w of idleWaiters.splice(0)) w();
     },
   };
 }
