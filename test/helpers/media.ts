@@ -28,13 +28,7 @@ export async function streamSpans(file: string, lastFrame = 0): Promise<{ video:
   return { video, audio: await span("a:0", 0) };
 }
 
-/** Mean SSIM (All) of `distorted` against `reference`, scaled to the reference's size if needed. */
-export async function ssim(distorted: string, reference: string): Promise<number> {
-  const { stderr } = await runProcess(ffmpegBinaries().ffmpeg, ["-hide_banner", "-nostdin", "-i", distorted, "-i", reference, "-lavfi", "[0:v][1:v]scale2ref=flags=bicubic[d][r];[d][r]ssim", "-f", "null", "-"]);
-  const m = /SSIM .*All:([\d.]+)/.exec(stderr);
-  if (!m) throw new Error(`no SSIM in ffmpeg output: ${stderr.slice(-500)}`);
-  return Number(m[1]);
-}
+export { ssim } from "@videoforge/core";
 
 export async function download(url: string, file: string): Promise<number> {
   const res = await fetch(url);

@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { config, DEFAULT_LADDER, ffmpeg, ffmpegBinaries, fitLadder, gopFor, ladderFilter, passthroughTiming, runProcess, x264Args } from "@videoforge/core";
+import { config, DEFAULT_LADDER, ffmpeg, ffmpegBinaries, fitLadder, gopFor, ladderFilter, passthroughTiming, ssim, x264Args } from "@videoforge/core";
 
 /**
  * The pipeline (`videoforge encode`, local cloud and all) against one plain ffmpeg command
@@ -24,11 +24,6 @@ function runCli(args: string[], env: Record<string, string>): Promise<void> {
     child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`videoforge encode exited ${code}: ${err}`))));
   });
-}
-
-async function ssim(distorted: string, reference: string): Promise<number> {
-  const { stderr } = await runProcess(ffmpegBinaries().ffmpeg, ["-hide_banner", "-nostdin", "-i", distorted, "-i", reference, "-lavfi", "[0:v][1:v]ssim", "-f", "null", "-"]);
-  return Number(/All:([\d.]+)/.exec(stderr)?.[1] ?? NaN);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

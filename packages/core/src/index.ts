@@ -9,6 +9,7 @@ export * from "./ffmpeg/args.ts";
 export * from "./media/probe.ts";
 export * from "./media/plan.ts";
 export * from "./media/ladder.ts";
+export * from "./media/quality.ts";
 export * from "./pipeline/deps.ts";
 export * from "./pipeline/job.ts";
 export * from "./pipeline/chunk.ts";

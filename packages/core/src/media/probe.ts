@@ -107,6 +107,7 @@ export async function probeSource(file: string): Promise<{ info: SourceInfo; pac
   const span = sorted.length > 1 ? sorted[sorted.length - 1]! - sorted[0]! : 0;
   const fps = rate(video.avg_frame_rate) || rate(video.r_frame_rate) || (span > 0 ? (sorted.length - 1) / span : 25);
   const duration = Number(probe.format?.duration ?? video.duration ?? 0) || span + 1 / fps;
+  const lastFrameDuration = lastShown(packets)?.duration ?? 1 / fps;
   return {
     packets,
     info: {
@@ -123,8 +124,8 @@ export async function probeSource(file: string): Promise<{ info: SourceInfo; pac
         fps,
         pixFmt: video.pix_fmt ?? "unknown",
         frames: packets.length,
-        lastFrameDuration: lastShown(packets)?.duration ?? 1 / fps,
-        duration: span + (lastShown(packets)?.duration ?? 1 / fps),
+        lastFrameDuration,
+        duration: span + lastFrameDuration,
       },
       audio: audio
         ? { codec: audio.codec_name ?? "unknown", channels: audio.channels ?? 0, sampleRate: Number(audio.sample_rate ?? 0) }

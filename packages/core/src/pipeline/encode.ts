@@ -4,7 +4,7 @@ import { ffmpeg, type FfmpegProgress } from "../ffmpeg/run.ts";
 import { encodeChunkArgs } from "../ffmpeg/args.ts";
 import { firstPacketTime, measureOutput } from "../media/probe.ts";
 import { getJob, isFinal } from "./job.ts";
-import { keys, withScratch, type Deps } from "./deps.ts";
+import { keys, pieceName, withScratch, type Deps } from "./deps.ts";
 
 /** Attempts per chunk, counted in the table so crashed workers count too. */
 export const MAX_CHUNK_ATTEMPTS = 3;
@@ -27,12 +27,12 @@ export async function encodeChunk(deps: Deps, event: EventDetail<"ChunkReady">, 
 
   try {
     const outputs = await withScratch(deps.cfg, async (dir) => {
-      const own = join(dir, chunk.format === "mpegts" ? "piece.ts" : "piece.mkv");
+      const own = join(dir, pieceName(chunk.index, chunk.format));
       await deps.store.download(chunk.source.bucket, chunk.source.key, own);
       let input = own;
       let end: number | undefined;
       if (chunk.next) {
-        const next = join(dir, "next.ts");
+        const next = join(dir, pieceName(chunk.index + 1, "mpegts"));
         await deps.store.download(chunk.next.bucket, chunk.next.key, next);
         end = await firstPacketTime(next);
         input = `concat:${own}|${next}`;
