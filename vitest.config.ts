@@ -7,5 +7,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // prints the reliability suite's counts (faults, bad inputs, ownership checks, jobs lost) at the end
+    globalSetup: ["test/reliability/summary.ts"],
   },
 });

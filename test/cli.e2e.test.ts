@@ -88,26 +88,44 @@ describe("videoforge encode", () => {
 });
 
 describe("videoforge up / submit / jobs / events", () => {
-  it("serves the API, takes a submission and shows its timeline", async () => {
-    const up = cli(["up", "--port", "0", "--data-dir", join(dir, "data")]);
+  it("serves the API behind a token, takes a submission and shows its timeline", async () => {
+    const data = join(dir, "data");
+    const up = cli(["up", "--port", "0", "--data-dir", data]);
     try {
       const deadline = Date.now() + 30_000;
-      while (!/is up: (http\S+)/.test(up.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (!/dashboard: (http\S+)/.test(up.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const api = /is up: (http\S+)/.exec(up.out())?.[1];
       expect(api, up.out()).toBeTruthy();
-      expect(await (await fetch(`${api}/`)).text()).toContain("videoforge is running");
+      // the token is printed once and kept in the data directory, readable only by its owner
+      const token = (await readFile(join(data, "token"), "utf8")).trim();
+      expect(up.out()).toContain(`dashboard: ${api}/?token=${token}`);
+      expect((await stat(join(data, "token"))).mode & 0o077).toBe(0);
+      expect(await (await fetch(`${api}/`)).text()).toContain("videoforge");
+      const anonymous = await fetch(`${api}/jobs`);
+      expect(anonymous.status).toBe(401);
+      expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
 
-      const submitted = await cli(["submit", await makeFixture("tiny-2s", dir), "--api", api!, "--wait"]).done;
+      // the CLI finds the token through --data-dir (or VIDEOFORGE_TOKEN / --token)
+      const submitted = await cli(["submit", await makeFixture("tiny-2s", dir), "--api", api!, "--data-dir", data, "--wait"]).done;
       expect(submitted.code, submitted.stderr).toBe(0);
       const jobId = submitted.stdout.trim();
 
-      const jobs = await cli(["jobs", "--api", api!]).done;
+      const jobs = await cli(["jobs", "--api", api!, "--token", token]).done;
       expect(jobs.stdout).toMatch(new RegExp(`${jobId}\\s+COMPLETED`));
-      const events = await cli(["events", jobId, "--api", api!]).done;
+      const events = await cli(["events", jobId, "--api", api!, "--data-dir", data]).done;
       for (const type of ["VideoUploaded", "ChunkReady", "ChunkEncoded", "ChunksEncoded", "VideoAssembled", "JobCompleted"]) expect(events.stdout).toContain(type);
+      const refused = await cli(["jobs", "--api", api!, "--token", "vf_wrong"]).done;
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/401/);
     } finally {
       up.child.kill("SIGINT");
       expect((await up.done).code).toBe(0);
     }
   }, 120_000);
+
+  it("refuses to listen beyond loopback without tokens", async () => {
+    const up = await cli(["up", "--port", "0", "--host", "0.0.0.0", "--no-auth", "--data-dir", join(dir, "open")]).done;
+    expect(up.code).not.toBe(0);
+    expect(up.stderr).toMatch(/Refusing to listen on 0\.0\.0\.0 without API tokens/);
+  }, 60_000);
 });

@@ -20,6 +20,7 @@ export const fixtureNames = [
   "h264-1080p-bframes-audio",
   "h264-noaudio",
   "h264-single-keyframe",
+  "sparse-keyframes",
   "h264-vfr",
   "h264-odd-1918x1078",
   "h264-rotated",
@@ -99,6 +100,12 @@ const recipes: Record<FixtureName, Recipe> = {
   "h264-noaudio": (out) => ffmpeg([...sources(1280, 720, 25, 5, false), ...x264(25), out]),
   "h264-single-keyframe": (out) =>
     ffmpeg([...sources(640, 360, 30, 6), ...x264(100000), "-keyint_min", "100000", "-sc_threshold", "0", ...aac, out]),
+  // a screen recording's GOP: keyframes only at 0 s and 6.5 s over 10 s, B-frames, audio
+  "sparse-keyframes": (out) =>
+    ffmpeg([
+      ...sources(640, 360, 30, 10), ...x264(100000), "-bf", "3",
+      "-x264-params", "keyint=100000:min-keyint=100000:scenecut=0", "-force_key_frames", "0,6.5", ...aac, out,
+    ]),
   // 30 fps for 2.5 s, then every other frame dropped (15 fps); timestamps kept, keyframe each second
   "h264-vfr": (out) =>
     ffmpegVfr((fpsMode) => [

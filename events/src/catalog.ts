@@ -68,6 +68,14 @@ export const catalog = {
       frames: z.number().int().positive(),
       startTime: z.number().nonnegative(),
       duration: z.number().nonnegative(),
+      /**
+       * Set when keyframes are too sparse to cut pieces: `source` is then the whole source and
+       * the encoder decodes from the keyframe at `seek`, keeping frames shown in [start, end).
+       * Seconds in the source's own timeline (its packets' timestamps).
+       */
+      window: z.object({ seek: z.number(), start: z.number(), end: z.number().optional() }).optional(),
+      /** The piece's frames as the chunker measured them: shown in [start, end) of the piece's own timeline (else the encoder measures). */
+      range: z.object({ start: z.number(), end: z.number().optional() }).optional(),
     }),
     renditions: z.array(Rendition).min(1),
     rotation: z.number().int(),

@@ -13,8 +13,9 @@ export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
   const log = createWriteStream(join(dir, "log.jsonl"));
   setLogSink((line) => log.write(line + "\n"));
   const cloud = await startLocalCloud({ dataDir: dir, backoffMs: 50, onTaskLog: (line) => log.write(line + "\n"), ...opts });
-  const api = await startApiServer(cloud, 0);
-  const client = apiClient(api.url);
+  const api = await startApiServer(cloud, { port: 0 });
+  const token = cloud.auth.token;
+  const client = apiClient(api.url, token);
 
   async function waitForEnd(jobId: string, timeoutMs = 120_000) {
     const until = Date.now() + timeoutMs;
@@ -41,6 +42,7 @@ export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
     dir,
     cloud,
     api,
+    token,
     client,
     waitForEnd,
     async process(file: string, ladder?: string[]) {

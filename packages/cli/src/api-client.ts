@@ -46,9 +46,7 @@ export function apiClient(base: string, token?: string) {
           const length = Math.min(created.partSize, size - offset);
           const buffer = Buffer.alloc(length);
           await handle.read(buffer, 0, length, offset);
-          const res = await fetch(part.url, { method: "PUT", body: buffer });
-          if (!res.ok) throw new Error(`uploading part ${part.partNumber} failed: HTTP ${res.status} ${await res.text()}`);
-          done.push({ partNumber: part.partNumber, etag: res.headers.get("etag") ?? "" });
+          done.push({ partNumber: part.partNumber, etag: await putPart(part.url, part.partNumber, buffer) });
           sent += length;
           onProgress?.(sent, size);
         }
@@ -60,6 +58,24 @@ export function apiClient(base: string, token?: string) {
   };
 }
 export type ApiClient = ReturnType<typeof apiClient>;
+
+/** PUT one part, retrying what S3 says is transient (5xx, a dropped connection) with backoff; 4xx is final. */
+async function putPart(url: string, partNumber: number, body: Buffer, attempts = 4): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    let problem: string;
+    try {
+      const res = await fetch(url, { method: "PUT", body });
+      if (res.ok) return res.headers.get("etag") ?? "";
+      problem = `HTTP ${res.status} ${await res.text()}`;
+      if (res.status < 500) throw new Error(`uploading part ${partNumber} failed: ${problem}`);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith("uploading part")) throw err;
+      problem = (err as Error).message;
+    }
+    if (attempt >= attempts) throw new Error(`uploading part ${partNumber} failed after ${attempts} attempts: ${problem}`);
+    await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+  }
+}
 
 export interface TimelineRow {
   at: string;

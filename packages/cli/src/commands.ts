@@ -1,12 +1,14 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { access, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseLadder, setLogSink, type JobSummary } from "@videoforge/core";
 import { startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
+import { ensureWebBuilt } from "@videoforge/local/web-assets";
 import { apiClient, type ApiClient, type JobView } from "./api-client.ts";
 import { progressLine } from "./progress.ts";
-import { bench } from "./bench.ts";
+import { dlqCommand, usersCommand } from "./admin-commands.ts";
+import { bench, type BenchOptions } from "./bench.ts";
 
 export const usage = `videoforge — chunk-parallel video encoding on an event-driven local cloud
 
@@ -15,15 +17,34 @@ export const usage = `videoforge — chunk-parallel video encoding on an event-d
   videoforge encode FILE --out DIR [--ladder 1080p,720p,480p,360p] [--json]
       process one file end to end on an embedded local cloud and write the outputs to DIR
   videoforge submit FILE [--api URL] [--ladder ...] [--wait]
+  videoforge dlq list|redrive ID|redrive --all [--api URL]
+      the dead-letter store of a running \`up\`: what ran out of retries, and put it back
+  videoforge users add NAME [--data-dir DIR]
+      another local user with its own token (printed once); each user sees only their jobs
   videoforge jobs [--api URL]
   videoforge events JOB [--api URL]
-  videoforge bench [--seconds 30] [--reps 3] [--chunk-seconds N]
-      time the pipeline against one plain ffmpeg command making the same renditions
+  videoforge bench [--size quick|full] [--seconds N] [--reps 3] [--source FILE] [--chunk-seconds N] [--keep DIR]
+      the pipeline against one plain ffmpeg command making the same outputs (MP4s, HLS, poster):
+      wall time, CPU, peak memory, SSIM, sizes; exits 1 when the pipeline's outputs are not frame-exact
+  videoforge bench --orchestration    bus dispatch latency and rate, fixed overhead, 50 jobs at once
+  videoforge bench --memory           peak RSS of every process for a ~2 GB upload and a long source
+  videoforge bench --scaling [--png docs/scaling.png]   the Fargate latency/cost model
 `;
 
 type Flags = { [k: string]: string | boolean | undefined };
 const str = (v: string | boolean | undefined) => (typeof v === "string" ? v : undefined);
 const apiUrl = (flags: Flags) => str(flags.api) ?? process.env.VIDEOFORGE_API ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+/** The API token: --token, VIDEOFORGE_TOKEN, or the one `up` stored in the data directory. */
+function tokenFor(flags: Flags): string | undefined {
+  const given = str(flags.token) ?? process.env.VIDEOFORGE_TOKEN;
+  if (given) return given;
+  try {
+    return readFileSync(join(dataDir(flags), "token"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+const clientFor = (flags: Flags) => apiClient(apiUrl(flags), tokenFor(flags));
 const dataDir = (flags: Flags) => resolve(str(flags["data-dir"]) ?? process.env.VIDEOFORGE_DATA_DIR ?? ".videoforge");
 
 export async function runCommand(command: string, args: string[], flags: Flags): Promise<number> {
@@ -39,11 +60,32 @@ export async function runCommand(command: string, args: string[], flags: Flags):
       return jobs(flags);
     case "events":
       return events(args, flags);
+    case "dlq":
+      return dlqCommand(args, flags.all === true, clientFor(flags));
+    case "users":
+      return usersCommand(args, dataDir(flags));
     case "bench":
-      return bench({ seconds: Number(str(flags.seconds) ?? 30), reps: Number(str(flags.reps) ?? 3), chunkSeconds: str(flags["chunk-seconds"]) ? Number(str(flags["chunk-seconds"])) : undefined });
+      return bench(benchOptions(flags));
     default:
       throw new Error(`unknown command "${command}"\n${usage}`);
   }
+}
+
+/** `bench` flags: one mode at most, then the sizes and repetitions. */
+function benchOptions(flags: Flags): BenchOptions {
+  const modes = (["orchestration", "memory", "scaling"] as const).filter((m) => flags[m] === true);
+  if (modes.length > 1) throw new Error(`choose one of --${modes.join(", --")}`);
+  const num = (name: string) => (str(flags[name]) === undefined ? undefined : Number(str(flags[name])));
+  return {
+    mode: modes[0] ?? "compare",
+    size: str(flags.size) as BenchOptions["size"],
+    seconds: num("seconds"),
+    reps: num("reps"),
+    source: str(flags.source) ? resolve(str(flags.source)!) : undefined,
+    chunkSeconds: num("chunk-seconds"),
+    keep: str(flags.keep),
+    png: str(flags.png),
+  };
 }
 
 async function up(flags: Flags): Promise<number> {
@@ -51,10 +93,17 @@ async function up(flags: Flags): Promise<number> {
   await mkdir(dir, { recursive: true });
   const logFile = createWriteStream(join(dir, "videoforge.log.jsonl"), { flags: "a" });
   setLogSink((line) => logFile.write(line + "\n"));
+  // the dashboard is served from web/dist: (re)build it when missing or older than web/src
+  await ensureWebBuilt();
   const cloud = await startLocalCloud({ dataDir: dir, onTaskLog: (line) => logFile.write(line + "\n") });
   const port = Number(str(flags.port) ?? process.env.PORT ?? 8080);
-  const api = await startApiServer(cloud, port, str(flags.host) ?? "127.0.0.1");
-  process.stdout.write(`videoforge is up: ${api.url}\n  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n  try:  npx videoforge submit my-video.mov --wait\n`);
+  const api = await startApiServer(cloud, { port, host: str(flags.host) ?? "127.0.0.1", auth: flags["no-auth"] === true ? "off" : "token" }).catch(async (err: Error) => {
+    await cloud.stop();
+    throw err;
+  });
+  // the token is printed once, when it is made; afterwards it is in the data directory
+  const tokenNote = cloud.auth.created ? `  token: ${cloud.auth.token}  (shown once; also in ${join(dir, "token")})\n` : `  token: in ${join(dir, "token")}\n`;
+  process.stdout.write(`videoforge is up: ${api.url}\n  dashboard: ${api.url}/?token=${cloud.auth.token}\n${tokenNote}  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n  try:  npx videoforge submit my-video.mov --wait\n`);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once("SIGINT", stop);
@@ -111,8 +160,8 @@ async function encode(args: string[], flags: Flags): Promise<number> {
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
   try {
     cloud = await startLocalCloud({ dataDir: dir, onTaskLog: writeLog });
-    api = await startApiServer(cloud, 0);
-    const client = apiClient(api.url);
+    api = await startApiServer(cloud, { port: 0 });
+    const client = apiClient(api.url, cloud.auth.token);
     const { jobId } = await client.upload(file, ladder);
     const view = await waitFor(client, jobId, json);
     await cloud.bus.idle();
@@ -166,7 +215,7 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
 
 async function submit(args: string[], flags: Flags): Promise<number> {
   const file = await mustExist(args[0]);
-  const client = apiClient(apiUrl(flags));
+  const client = clientFor(flags);
   const ladder = str(flags.ladder) ? parseLadder(str(flags.ladder)!) : undefined;
   const { jobId } = await client.upload(file, ladder, (sent, total) => process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`));
   process.stdout.write(`${jobId}\n`);
@@ -180,7 +229,7 @@ async function submit(args: string[], flags: Flags): Promise<number> {
 }
 
 async function jobs(flags: Flags): Promise<number> {
-  const { jobs } = await apiClient(apiUrl(flags)).jobs();
+  const { jobs } = await clientFor(flags).jobs();
   const rows = jobs.map((j: JobSummary) =>
     [j.jobId, j.status.padEnd(10), `${j.chunksEncoded}/${j.chunkCount ?? "?"}`.padEnd(7), j.source ? `${j.source.width}x${j.source.height} ${j.source.duration.toFixed(1)}s` : "-", new Date(j.createdAt).toISOString(), j.name].join("  "),
   );
@@ -190,7 +239,7 @@ async function jobs(flags: Flags): Promise<number> {
 
 async function events(args: string[], flags: Flags): Promise<number> {
   if (!args[0]) throw new Error("name a job id (see `videoforge jobs`)");
-  const view = await apiClient(apiUrl(flags)).job(args[0]);
+  const view = await clientFor(flags).job(args[0]);
   const t0 = view.timeline[0] ? Date.parse(view.timeline[0].at) : 0;
   process.stdout.write(`${view.job.jobId}  ${view.job.status}  ${view.job.name}\n`);
   for (const e of view.timeline) {

@@ -17,7 +17,7 @@ export function composeDeps(cfg: Config = defaultConfig(), worker = `${hostname(
     cfg,
     clients,
     db: createDb(clients.document, cfg.table),
-    store: s3Store(clients.s3),
+    store: s3Store(clients.s3, { idleMs: cfg.storageTimeoutMs }),
     events: eventBridgePublisher(clients.events, cfg.busName),
     log: createLogger({ worker }),
     worker,

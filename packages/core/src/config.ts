@@ -1,4 +1,6 @@
 import { cpus } from "node:os";
+import { withLinkedResources } from "./config-sources.ts";
+import { loadLimits, type Limits } from "./pipeline/limits.ts";
 
 /**
  * The one door for configuration. Locally the local cloud sets these variables for every
@@ -20,10 +22,29 @@ export interface Config {
   /** x264 preset/crf used by both the pipeline and the single-pass baseline. */
   x264: { preset: string; crf: number };
   encoderThreads: number;
+  /**
+   * Encoder tasks that run at once, when a fixed number do (the local task runner); the
+   * planner then sizes chunks so every worker gets the same work. Undefined on Fargate.
+   */
+  parallelTasks?: number;
   tmpDir: string;
   ffmpegTimeoutMs: number;
+  /** An ffmpeg that reports no progress this long (a stalled input, a hung decoder) is killed; the attempt fails and is retried. */
+  ffmpegStallMs: number;
+  /** A storage/table request idle this long fails (and is retried) instead of hanging. */
+  storageTimeoutMs: number;
+  /**
+   * Lifetimes of presigned URLs. Downloads are short (a leaked link dies soon); upload parts
+   * must outlive a slow multi-GB upload, and a client asks for fresh ones to resume.
+   */
+  urlSeconds: { download: number; upload: number };
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Upload size, source duration/resolution/fps and active jobs per user (VIDEOFORGE_MAX_*; docs/limits.md). */
+  limits: Limits;
 }
+
+/** The one key pair the local S3 gate accepts (s3rver's default account). */
+export const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -35,7 +56,9 @@ function num(env: Env, name: string, fallback: number): number {
   return value;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(rawEnv: Env = process.env): Config {
+  // on AWS the names arrive as SST links (see config-sources.ts); explicit variables win
+  const env = withLinkedResources(rawEnv);
   const local = env.VIDEOFORGE_LOCAL === "1";
   return {
     region: env.AWS_REGION ?? "us-east-1",
@@ -54,10 +77,15 @@ export function loadConfig(env: Env = process.env): Config {
     chunkSeconds: num(env, "VIDEOFORGE_CHUNK_SECONDS", 8),
     x264: { preset: env.VIDEOFORGE_X264_PRESET ?? "veryfast", crf: num(env, "VIDEOFORGE_X264_CRF", 23) },
     encoderThreads: num(env, "VIDEOFORGE_ENCODER_THREADS", Math.max(1, cpus().length)),
+    parallelTasks: env.VIDEOFORGE_PARALLEL_TASKS ? num(env, "VIDEOFORGE_PARALLEL_TASKS", 1) : undefined,
     tmpDir: env.VIDEOFORGE_TMP_DIR ?? (env.TMPDIR || "/tmp"),
     ffmpegTimeoutMs: num(env, "VIDEOFORGE_FFMPEG_TIMEOUT_MS", 30 * 60_000),
+    storageTimeoutMs: num(env, "VIDEOFORGE_STORAGE_TIMEOUT_MS", 60_000),
+    ffmpegStallMs: num(env, "VIDEOFORGE_FFMPEG_STALL_MS", 120_000),
+    urlSeconds: { download: num(env, "VIDEOFORGE_DOWNLOAD_URL_SECONDS", 300), upload: num(env, "VIDEOFORGE_UPLOAD_URL_SECONDS", 3600) },
     // s3rver and dynalite accept any credentials; the SDK still wants some
-    credentials: local ? { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } : undefined,
+    credentials: local ? LOCAL_CREDENTIALS : undefined,
+    limits: loadLimits(env),
   };
 }
 

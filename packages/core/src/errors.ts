@@ -8,3 +8,16 @@ export class NotFoundError extends Error {
 export class ConflictError extends Error {
   override name = "ConflictError";
 }
+/**
+ * A configured per-user limit stops the request for now (see docs/limits.md): HTTP 429 with
+ * `code`; the message says the limit and what to do.
+ */
+export class LimitError extends Error {
+  override name = "LimitError";
+  constructor(
+    readonly code: "too_many_jobs",
+    message: string,
+  ) {
+    super(message);
+  }
+}

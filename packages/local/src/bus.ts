@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { SOURCE, type Envelope, type Subscription } from "@videoforge/events";
 import type { Logger } from "@videoforge/core";
 import { matches, type EventPattern } from "./pattern.ts";
-import type { DeadLetterStore } from "./dlq.ts";
+import type { DeadLetter, DeadLetterStore } from "./dlq.ts";
+import type { DeliveryJournal } from "./journal.ts";
 
 /** A PutEvents entry, as the EventBridge API takes it. */
 export interface PutEntry {
@@ -27,7 +28,14 @@ export interface BusOptions {
   /** First retry delay; doubles each attempt (EventBridge backs off exponentially too). */
   backoffMs?: number;
   /** Fault injection for tests: deliver every event twice, and/or in a random order with random delays. */
-  faults?: { duplicate?: boolean; shuffleMs?: number };
+  faults?: { duplicate?: boolean; shuffleMs?: number; beforeDeliver?: (subscription: Subscription, envelope: Envelope) => Promise<void> };
+  /**
+   * Where accepted deliveries are written before PutEvents answers and removed once they are
+   * done, so a crash loses nothing EventBridge would have kept (see recover()).
+   */
+  journal?: DeliveryJournal;
+  /** Told about every dead letter (the local cloud fails the job with the reason). */
+  onDeadLetter?: (letter: DeadLetter) => Promise<void>;
 }
 
 /**
@@ -49,7 +57,13 @@ export function createLocalBus(opts: BusOptions) {
     });
   };
 
-  async function deliverWithRetry(sub: Subscription, envelope: Envelope): Promise<void> {
+  async function deliverWithRetry(sub: Subscription, envelope: Envelope, deliveryId = opts.journal?.add(sub.name, envelope)): Promise<void> {
+    await attemptAll(sub, envelope);
+    // a delivery cut short by close() stays in the journal for the next start
+    if (deliveryId && !closed) opts.journal?.remove(deliveryId);
+  }
+
+  async function attemptAll(sub: Subscription, envelope: Envelope): Promise<void> {
     const log = opts.log.child({ rule: sub.name, event: envelope["detail-type"], eventId: envelope.id });
     const born = Date.parse(envelope.time);
     const attempts = 1 + sub.retry.maximumRetryAttempts;
@@ -59,6 +73,7 @@ export function createLocalBus(opts: BusOptions) {
       if (opts.faults?.shuffleMs) await sleep(Math.random() * opts.faults.shuffleMs);
       made = attempt;
       try {
+        await opts.faults?.beforeDeliver?.(sub, envelope);
         await opts.deliver(sub, envelope, attempt);
         return;
       } catch (err) {
@@ -70,8 +85,10 @@ export function createLocalBus(opts: BusOptions) {
       }
     }
     if (closed) return;
-    await opts.dlq.put({ id: randomUUID(), queue: sub.deadLetter, subscription: sub.name, envelope, error: lastError, attempts: made, failedAt: new Date().toISOString() });
-    log.error("dead-lettered", { queue: sub.deadLetter });
+    const letter: DeadLetter = { id: randomUUID(), queue: sub.deadLetter, subscription: sub.name, envelope, error: lastError, attempts: made, failedAt: new Date().toISOString() };
+    await opts.dlq.put(letter);
+    log.error("dead-lettered", { queue: sub.deadLetter, letter: letter.id });
+    await opts.onDeadLetter?.(letter).catch((err: Error) => log.error("dead-letter hook failed", { err: err.message }));
   }
 
   function route(envelope: Envelope): number {
@@ -109,6 +126,20 @@ export function createLocalBus(opts: BusOptions) {
       const sub = opts.topology.find((s) => s.name === subscriptionName);
       if (!sub) throw new Error(`no rule named ${subscriptionName}`);
       track(deliverWithRetry(sub, envelope));
+    },
+    /** Deliveries a previous process accepted but did not finish: deliver them now. Returns how many. */
+    recover(): number {
+      const pending = opts.journal?.list() ?? [];
+      for (const p of pending) {
+        const sub = opts.topology.find((s) => s.name === p.subscription);
+        if (!sub) {
+          opts.journal?.remove(p.id);
+          continue;
+        }
+        opts.log.info("redelivering after restart", { rule: sub.name, event: p.envelope["detail-type"], eventId: p.envelope.id });
+        track(deliverWithRetry(sub, p.envelope, p.id));
+      }
+      return pending.length;
     },
     /** Resolves when no delivery is in flight. */
     idle(): Promise<void> {

@@ -4,3 +4,5 @@ export * from "./dlq.ts";
 export * from "./pattern.ts";
 export * from "./task-runner.ts";
 export * from "./server.ts";
+export * from "./auth.ts";
+export * from "./journal.ts";

@@ -3,6 +3,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import type { Envelope, HandlerName } from "@videoforge/events";
+import { createWorkerPool } from "./worker-pool.ts";
 
 /** The task entry point: the same file the Fargate container runs. */
 export const TASK_ENTRY = fileURLToPath(new URL("../../encoder/src/main.ts", import.meta.url));
@@ -14,6 +15,11 @@ export interface TaskRunnerOptions {
   concurrency?: number;
   /** Where the child's JSON log lines go. */
   onLog?: (line: string) => void;
+  /**
+   * `pool` (default): warm long-lived workers take tasks over IPC (worker-pool.ts).
+   * `process`: a fresh child per task running the Fargate entry, exactly as a container would.
+   */
+  mode?: "pool" | "process";
 }
 
 export class TaskFailedError extends Error {
@@ -21,11 +27,20 @@ export class TaskFailedError extends Error {
 }
 
 /**
- * Runs task-runtime handlers as child processes, at most `concurrency` at once
- * (default: one per core), like ECS RunTask starting a container per event.
+ * Runs task-runtime handlers in child processes, at most `concurrency` at once (default:
+ * one per core): warm pooled workers by default, or a process per task like ECS RunTask.
  */
 export function createTaskRunner(opts: TaskRunnerOptions) {
   const limit = opts.concurrency ?? cpus().length;
+  if ((opts.mode ?? "pool") === "pool") {
+    const pool = createWorkerPool({ size: limit, env: opts.env, onLog: opts.onLog, failure: TaskFailedError });
+    return {
+      run: (handler: HandlerName, envelope: Envelope, attempt: number): Promise<void> => pool.run(handler, envelope, attempt),
+      /** The pids of workers running a task (fault tests kill them). */
+      pids: pool.busyPids,
+      stopAll: pool.stop,
+    };
+  }
   const children = new Set<ReturnType<typeof spawn>>();
   let running = 0;
   const waiting: (() => void)[] = [];

@@ -6,7 +6,9 @@ import type { Config } from "../config.ts";
 
 /** SDK clients for the configured endpoints: real AWS when none is set, the local cloud otherwise. */
 export function createClients(cfg: Config) {
-  const base = { region: cfg.region, ...(cfg.credentials ? { credentials: cfg.credentials } : {}) };
+  // without a socket idle timeout a stalled read (a dead connection mid-body) would hang a worker forever
+  const requestHandler = { connectionTimeout: 10_000, requestTimeout: cfg.storageTimeoutMs };
+  const base = { region: cfg.region, requestHandler, ...(cfg.credentials ? { credentials: cfg.credentials } : {}) };
   const dynamodb = new DynamoDBClient({ ...base, endpoint: cfg.endpoints.dynamodb });
   return {
     dynamodb,

@@ -20,18 +20,37 @@ import type { ObjectStore } from "../ports.ts";
 
 /** Parts of 16 MiB keep memory bounded for multi-GB files. */
 const PART_SIZE = 16 * 1024 * 1024;
+/**
+ * Files up to this size go up in one streamed PUT (memory stays bounded either way). Larger
+ * ones go multipart, for S3's parallel parts; but every multipart object costs a full extra
+ * copy on s3rver, which joins the parts into a new file, so typical outputs avoid it.
+ */
+const SINGLE_PUT_MAX = 128 * 1024 * 1024;
 
-export function s3Store(s3: S3Client): ObjectStore {
+/** `idleMs`: a download whose body stops flowing this long fails (and is retried) instead of hanging. */
+export function s3Store(s3: S3Client, opts: { idleMs?: number } = {}): ObjectStore {
+  const idleMs = opts.idleMs ?? 60_000;
   return {
     async download(bucket, key, file) {
-      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      if (!res.Body) throw new Error(`s3://${bucket}/${key} has no body`);
-      await pipeline(res.Body as Readable, createWriteStream(file));
+      // the SDK's socket timeout covers the wait for headers, not a body that stops mid-way
+      await retryTransient(async () => {
+        const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        if (!res.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+        const body = res.Body as Readable;
+        const timer = setTimeout(() => body.destroy(new StalledReadError(bucket, key, idleMs)), idleMs);
+        body.on("data", () => timer.refresh());
+        try {
+          await pipeline(body, createWriteStream(file));
+        } finally {
+          clearTimeout(timer);
+        }
+      });
     },
     async upload(bucket, key, file, contentType) {
       const { size } = await stat(file);
-      if (size <= PART_SIZE) {
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: contentType }));
+      if (size <= SINGLE_PUT_MAX) {
+        // a stream body cannot be replayed, so the SDK does not retry it: retry here with a fresh stream
+        await retryTransient(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: contentType })));
       } else {
         await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: createReadStream(file), ContentType: contentType }, partSize: PART_SIZE, queueSize: 2 }).done();
       }
@@ -91,4 +110,25 @@ export function s3Store(s3: S3Client): ObjectStore {
       await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
     },
   };
+}
+
+export class StalledReadError extends Error {
+  override name = "StalledReadError";
+  constructor(bucket: string, key: string, idleMs: number) {
+    super(`reading s3://${bucket}/${key} stalled: no data for ${idleMs} ms`);
+  }
+}
+
+/** Retry what S3 reports as transient (5xx, throttling, a dropped or timed-out connection); a 4xx is final. */
+async function retryTransient<T>(send: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      const permanent = status !== undefined && status >= 400 && status < 500 && status !== 429;
+      if (permanent || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4)));
+    }
+  }
 }

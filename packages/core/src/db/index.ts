@@ -1,4 +1,4 @@
-import { Service, type EntityItem } from "electrodb";
+import { Entity, Service, type EntityItem } from "electrodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { JobEntity } from "./job.ts";
 import { ChunkEntity } from "./chunk.ts";
@@ -10,7 +10,12 @@ export { ensureTable, TABLE_KEYS } from "./table.ts";
 
 /** All entities over one table; `jobView` returns job + chunks + timeline in one query. */
 export function createDb(client: DynamoDBDocumentClient, table: string) {
-  return new Service({ job: JobEntity, chunk: ChunkEntity, timeline: TimelineEventEntity, upload: UploadEntity }, { client, table });
+  // fresh entities per Db: a Service sets its client and table on the entities it is given, so
+  // sharing the module's instances would point every Db in the process at the latest one's table
+  return new Service(
+    { job: new Entity(JobEntity.schema), chunk: new Entity(ChunkEntity.schema), timeline: new Entity(TimelineEventEntity.schema), upload: new Entity(UploadEntity.schema) },
+    { client, table },
+  );
 }
 export type Db = ReturnType<typeof createDb>;
 

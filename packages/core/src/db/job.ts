@@ -27,6 +27,8 @@ export const JobEntity = new Entity({
     poster: { type: "string" },
     errorStage: { type: "string" },
     errorReason: { type: "string" },
+    /** The job this one retries (same stored source and ladder). */
+    retryOf: { type: "string" },
     createdAt: { type: "number", required: true, readOnly: true },
     updatedAt: { type: "number", watch: "*", set: () => Date.now() },
     chunkingAt: { type: "number" },

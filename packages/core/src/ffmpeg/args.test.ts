@@ -11,6 +11,7 @@ import {
   ladderFilter,
   passthroughTiming,
   rotateFilter,
+  seekArgs,
   splitArgs,
   x264Args,
   type X264Settings,
@@ -147,6 +148,28 @@ describe("encodeChunkArgs", () => {
 
   it("uses the requested thread count", () => {
     expect(new Set(valuesOf(args, "-threads"))).toEqual(new Set(["2"]));
+  });
+
+  it("reads a plain input without seeking or protocol options", () => {
+    expect(args).not.toContain("-ss");
+    expect(args).not.toContain("-protocol_whitelist");
+  });
+
+  it("seeks a window by the source's own timestamps, before the input, leaving the trim to the range", () => {
+    const a = encodeChunkArgs("http://s3/src.mp4?sig=1", outputs, settings, { rotation: 0, threads: 1, range: { start: 7.5, end: 15 }, frames: 225, seek: 6 });
+    const input = a.indexOf("-i");
+    expect(indexOfRun(a, seekArgs(6))).toBeGreaterThan(-1);
+    expect(indexOfRun(a, seekArgs(6))).toBeLessThan(input);
+    expect(seekArgs(6)).toEqual(["-seek_timestamp", "1", "-noaccurate_seek", "-ss", "6.000000"]);
+    expect(valuesOf(a, "-filter_complex")).toEqual([ladderFilter(ladder, 0, { start: 7.5, end: 15 })]);
+  });
+
+  it("lets a concat of URLs read over HTTP, and only then", () => {
+    const remote = encodeChunkArgs("concat:http://s3/a.ts?x=1|http://s3/b.ts?x=2", outputs, settings, { rotation: 0, threads: 1, range: { start: 1 }, frames: 10 });
+    expect(valuesOf(remote, "-protocol_whitelist")[0]?.split(",")).toEqual(expect.arrayContaining(["concat", "http", "https", "tcp"]));
+    expect(remote.indexOf("-protocol_whitelist")).toBeLessThan(remote.indexOf("-i"));
+    const local = encodeChunkArgs("concat:/tmp/a.ts|/tmp/b.ts", outputs, settings, { rotation: 0, threads: 1, range: { start: 1 }, frames: 10 });
+    expect(local).not.toContain("-protocol_whitelist");
   });
 });
 

@@ -74,13 +74,33 @@ export const CHUNK_TS_OFFSET = 10;
  * chunk's frames out of its piece (plus the next piece's head); `frames` stops decoding
  * as soon as every rung has them all.
  */
-export function encodeChunkArgs(input: string, outputs: { rendition: Rendition; file: string }[], s: X264Settings, opts: { rotation: number; threads: number; range: FrameRange; frames: number }): string[] {
+export function encodeChunkArgs(
+  input: string,
+  outputs: { rendition: Rendition; file: string }[],
+  s: X264Settings,
+  opts: { rotation: number; threads: number; range: FrameRange; frames: number; seek?: number },
+): string[] {
   const filter = ladderFilter(outputs.map((o) => o.rendition), opts.rotation, opts.range);
-  const args = ["-noautorotate", "-threads", String(opts.threads), "-i", input, "-filter_complex", filter, "-copyts"];
+  const seek = opts.seek !== undefined ? seekArgs(opts.seek) : [];
+  const args = ["-noautorotate", "-threads", String(opts.threads), ...seek, ...remoteConcat(input), "-i", input, "-filter_complex", filter, "-copyts"];
   outputs.forEach((o, i) => {
     args.push("-map", `[v${i}]`, "-frames:v", String(opts.frames), ...x264Args(o.rendition, s), ...passthroughTiming(), "-threads", String(opts.threads), "-an", "-output_ts_offset", String(CHUNK_TS_OFFSET), "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", o.file);
   });
   return args;
+}
+
+/** ffmpeg lets `concat:` join only local files unless told which protocols its parts may use. */
+function remoteConcat(input: string): string[] {
+  return input.startsWith("concat:") && input.includes("://") ? ["-protocol_whitelist", "concat,file,subfile,http,https,tcp,tls,crypto"] : [];
+}
+
+/**
+ * Start demuxing at the last keyframe at or before `seconds` of the input's own timeline
+ * (`-seek_timestamp`: not shifted by the file's start time), without ffmpeg's own trim: the
+ * select filter drops the frames before the range, by the same timestamps the plan used.
+ */
+export function seekArgs(seconds: number): string[] {
+  return ["-seek_timestamp", "1", "-noaccurate_seek", "-ss", seconds.toFixed(6)];
 }
 
 /** The whole audio track, encoded once. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planChunks, type PlannedChunk } from "./plan.ts";
+import { makespan, planChunks, planSource, planWindows, type PlannedChunk, type PlannedWindow } from "./plan.ts";
 import type { Packet } from "./probe.ts";
 
 /** Constant frame rate, no reordering: `frames` packets, a keyframe every `gop` frames. */
@@ -206,5 +206,73 @@ describe("planChunks", () => {
     expect(plan.slice(0, -1).every((c) => c.frames === 120)).toBe(true);
     expect(plan.at(-1)!.frames).toBe(79);
     expectCovers(plan, packets);
+  });
+});
+
+describe("planWindows", () => {
+  it("splits a single-keyframe source into equal runs that all decode from its start", () => {
+    const packets = withKeyframes(30 * 10, 30, [0]);
+    const plan = planWindows(packets, 2);
+    // 5 windows waste 0+2+4+6+8 = 20 s of decoding: just within 2 × the 10 s source
+    expect(plan.map((w) => w.frames)).toEqual([60, 60, 60, 60, 60]);
+    expect(plan.map((w) => w.startFrame)).toEqual([0, 60, 120, 180, 240]);
+    expect(plan.every((w) => w.seekTime === 0)).toBe(true);
+    expect(plan.reduce((n, w) => n + w.frames, 0)).toBe(packets.length);
+    expect(plan.reduce((t, w) => t + w.duration, 0)).toBeCloseTo(10, 9);
+  });
+
+  it("makes fewer, longer windows when decoding from one keyframe would cost too much", () => {
+    // 6 windows of a 12 s source would waste 30 s (> 24 s); 5 waste 24 s
+    const plan = planWindows(withKeyframes(30 * 12, 30, [0]), 2);
+    expect(plan.map((w) => w.frames)).toEqual([72, 72, 72, 72, 72]);
+  });
+
+  it("seeks each window to the last keyframe at or before its first frame", () => {
+    const packets = withKeyframes(30 * 10, 30, [0, 195]);
+    const plan = planWindows(packets, 2);
+    expect(plan.map((w) => w.startTime)).toEqual([0, 2, 4, 6, 8]);
+    expect(plan.map((w) => w.seekTime)).toEqual([0, 0, 0, 0, 6.5]);
+  });
+
+  it("counts frames by display order when B-frames reorder packets", () => {
+    const { packets } = openGop(301, 30, 1000);
+    const plan = planWindows(packets, 2, 3);
+    expect(plan.map((w) => w.frames)).toEqual([100, 100, 101]);
+    expect(plan.map((w) => w.startTime)).toEqual([0, 100 / 30, 200 / 30]);
+  });
+});
+
+describe("planSource", () => {
+  it("keeps keyframe pieces when keyframes are dense and nothing is known of the workers", () => {
+    const plan = planSource(cfr(900, 30, 60), 8);
+    expect(plan.mode).toBe("pieces");
+    expect(plan.chunks.map((c) => c.frames)).toEqual([240, 240, 240, 180]);
+  });
+
+  it("plans windows when keyframes are too sparse for the target", () => {
+    const plan = planSource(withKeyframes(30 * 10, 30, [0, 195]), 2);
+    expect(plan.mode).toBe("windows");
+    expect(plan.chunks.length).toBeGreaterThan(1);
+  });
+
+  it("balances two workers with windows when whole GOPs cannot be shared evenly", () => {
+    // 15 two-second GOPs: pieces give one worker 16 s, the other 14 s; four windows give 7.5 s each
+    const plan = planSource(cfr(900, 30, 60), 8, { slots: 2, seekable: true });
+    expect(plan.mode).toBe("windows");
+    expect(plan.chunks.map((c) => c.frames)).toEqual([225, 225, 225, 225]);
+    expect(plan.chunks.map((c) => (c as PlannedWindow).seekTime)).toEqual([0, 6, 14, 22]);
+  });
+
+  it("keeps pieces when they already share the work evenly, or the container cannot seek exactly", () => {
+    expect(planSource(cfr(960, 30, 60), 8, { slots: 2, seekable: true }).mode).toBe("pieces");
+    expect(planSource(cfr(900, 30, 60), 8, { slots: 2, seekable: false }).mode).toBe("pieces");
+  });
+});
+
+describe("makespan", () => {
+  it("lets each worker take the next chunk as soon as it is free", () => {
+    expect(makespan([240, 240, 240, 180], 2)).toBe(480);
+    expect(makespan([4, 1, 1, 1, 1], 2)).toBe(4);
+    expect(makespan([3, 3, 3], 1)).toBe(9);
   });
 });

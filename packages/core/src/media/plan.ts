@@ -69,3 +69,119 @@ export function planChunks(packets: readonly Packet[], targetSeconds: number): P
     };
   });
 }
+
+/** A chunk decoded straight from the source: from the keyframe at `seekTime` on, keeping frames from `startTime`. */
+export interface PlannedWindow extends PlannedChunk {
+  /** Seconds from the first frame of the source: the last keyframe at or before `startTime`. */
+  seekTime: number;
+}
+
+export type SourcePlan = { mode: "pieces"; chunks: PlannedChunk[] } | { mode: "windows"; chunks: PlannedWindow[] };
+
+/**
+ * Frames decoded only to be dropped (keyframe to window start), at most this many times the
+ * source's frame count. Decoding 1080p H.264 costs ~3 ms a frame here against ~33 ms to
+ * encode a frame to the 4-rung ladder, so 2× the source adds at most ~18% CPU.
+ */
+export const MAX_WASTED_DECODE = 2;
+
+/** Decoding a frame costs about a tenth of encoding it to the ladder (measured above). */
+const DECODE_COST = 0.1;
+
+export interface PlanOptions {
+  /** Encoders running at once, when fixed (locally): chunks are then sized so each gets equal work. */
+  slots?: number;
+  /** The container has a seek index (MP4/MOV, Matroska/WebM), so a window's seek lands on its keyframe. */
+  seekable?: boolean;
+}
+
+/**
+ * Keyframe pieces when the keyframes allow chunks near `targetSeconds`; otherwise (screen
+ * recordings, a single keyframe) windows: equal runs of frames that every encoder decodes
+ * from the source itself, starting at the last keyframe before its window. With a fixed
+ * number of encoder slots and a seekable container, windows are also chosen when pieces
+ * (whole GOPs) cannot share the work evenly and windows finish clearly sooner.
+ */
+export function planSource(packets: readonly Packet[], targetSeconds: number, opts: PlanOptions = {}): SourcePlan {
+  const pieces = planChunks(packets, targetSeconds);
+  const sparse = pieces.some((c) => c.duration > 2 * targetSeconds);
+  if (sparse) return { mode: "windows", chunks: planWindows(packets, targetSeconds) };
+  const slots = opts.slots ?? 0;
+  if (slots < 2 || !opts.seekable || pieces.length < 2) return { mode: "pieces", chunks: pieces };
+  // as many windows as fill every slot the same number of times, each near the target length
+  const total = pieces.reduce((t, c) => t + c.duration, 0);
+  const windows = planWindows(packets, targetSeconds, slots * Math.max(1, Math.ceil(total / (slots * targetSeconds))));
+  const cost = (w: PlannedWindow) => w.frames + DECODE_COST * (w.startFrame - frameAt(packets, w.seekTime));
+  const faster = makespan(windows.map(cost), slots) < 0.97 * makespan(pieces.map((c) => c.frames), slots);
+  return faster ? { mode: "windows", chunks: windows } : { mode: "pieces", chunks: pieces };
+}
+
+/** When the last of `costs` finishes, taken in order by `slots` workers that each take the next as they free up. */
+export function makespan(costs: readonly number[], slots: number): number {
+  const free = new Array<number>(Math.max(1, slots)).fill(0);
+  for (const c of costs) {
+    const i = free.indexOf(Math.min(...free));
+    free[i]! += c;
+  }
+  return Math.max(...free);
+}
+
+/** Display index of the frame shown at `seconds` from the source's first frame. */
+function frameAt(packets: readonly Packet[], seconds: number): number {
+  const start = packets.reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+  return packets.filter((p) => p.pts - start < seconds - 1e-9).length;
+}
+
+/**
+ * Split the display order into `count` runs of (nearly) equal frame counts (by default
+ * length / target), fewer while the decoding wasted before the windows' starts would
+ * exceed MAX_WASTED_DECODE.
+ */
+export function planWindows(packets: readonly Packet[], targetSeconds: number, count?: number): PlannedWindow[] {
+  if (packets.length === 0) return [];
+  const times = packets.map((p) => p.pts).sort((a, b) => a - b);
+  const keyTimes = packets.filter((p) => p.keyframe).map((p) => p.pts).sort((a, b) => a - b);
+  const start = times[0]!;
+  const frames = times.length;
+  const frameTime = frames > 1 ? (times[frames - 1]! - start) / (frames - 1) : 0;
+  const total = times[frames - 1]! - start + frameTime;
+  // first index in a sorted array whose value is >= x
+  const lowerBound = (xs: readonly number[], x: number) => {
+    let lo = 0;
+    let hi = xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  // the last keyframe shown at or before display frame `f` (the source starts with one)
+  const seekFrame = (f: number) => {
+    const k = lowerBound(keyTimes, times[f]! + 1e-9) - 1;
+    const time = k >= 0 ? keyTimes[k]! : start;
+    return { time, frame: lowerBound(times, time) };
+  };
+  const startsFor = (n: number) => Array.from({ length: n }, (_, i) => Math.floor((i * frames) / n));
+  let n = Math.max(1, Math.min(frames, count ?? Math.round(total / targetSeconds)));
+  for (; n > 1; n--) {
+    const wasted = startsFor(n).reduce((sum, f) => sum + f - seekFrame(f).frame, 0);
+    if (wasted <= MAX_WASTED_DECODE * frames) break;
+  }
+  const starts = startsFor(n);
+  return starts.map((f, i) => {
+    const next = starts[i + 1];
+    const endTime = next === undefined ? total : times[next]! - start;
+    const startTime = times[f]! - start;
+    return {
+      index: i,
+      startFrame: f,
+      frames: (next ?? frames) - f,
+      // a window is read from the source, not cut from it
+      packets: 0,
+      startTime,
+      duration: endTime - startTime,
+      seekTime: seekFrame(f).time - start,
+    };
+  });
+}

@@ -44,6 +44,7 @@ const Stream = z.object({
   channels: z.number().optional(),
   sample_rate: z.string().optional(),
   duration: z.string().optional(),
+  nb_frames: z.string().optional(),
   tags: z.record(z.string(), z.string()).optional(),
   side_data_list: z.array(z.object({ rotation: z.number().optional() }).loose()).optional(),
   disposition: z.object({ attached_pic: z.number().optional() }).loose().optional(),
@@ -73,33 +74,73 @@ function rotationOf(s: z.infer<typeof Stream>): number {
   return (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
 }
 
+/** What a header declares, before any packet is read; see ProbeOptions.precheck. */
+export interface DeclaredSource {
+  width: number;
+  height: number;
+  duration?: number;
+}
+
+export interface ProbeOptions {
+  /**
+   * Called with the declared size (and duration) as soon as the header is read, before any
+   * packet is listed: throw a BadSourceError to refuse a source too big to touch.
+   */
+  precheck?: (declared: DeclaredSource) => void;
+}
+
+/** Image demuxers: each holds one picture (the `*_pipe` family, image2 for JPEG and friends). */
+const IMAGE_FORMATS = /^(image2|image2pipe|\w+_pipe)$/;
+const IMAGE_NAMES: Record<string, string> = { png: "PNG", mjpeg: "JPEG", jpegls: "JPEG", webp: "WebP", gif: "GIF", bmp: "BMP", tiff: "TIFF", apng: "PNG" };
+
+/** A still picture rather than a video: an image format, or a GIF of one frame. */
+function stillImage(format: string | undefined, video: z.infer<typeof Stream>): string | undefined {
+  const isImage = IMAGE_FORMATS.test(format ?? "") || ((format === "gif" || format === "apng") && Number(video.nb_frames ?? 0) <= 1);
+  return isImage ? pictureKind(video.codec_name) : undefined;
+}
+
+const pictureKind = (codec = "image") => IMAGE_NAMES[codec] ?? codec.toUpperCase();
+const stillImageError = (kind: string) => new BadSourceError(`This is a still image (${kind}), not a video. Upload a video file (MP4, MOV, MKV, WebM…).`);
+
 /** Turn ffprobe's complaint into a sentence a person can act on. */
-function explain(err: unknown): string {
+function explain(err: unknown, opts: ProbeOptions = {}): string {
   const tail = err instanceof FfmpegError ? err.stderrTail : String(err);
+  // ffmpeg refuses pictures past its own size checks; say it the way the limits do when they apply
+  const huge = /Picture size (\d+)x(\d+) is invalid/.exec(tail);
+  if (huge) {
+    opts.precheck?.({ width: Number(huge[1]), height: Number(huge[2]) });
+    return `The video declares a ${huge[1]}x${huge[2]} picture, too large to decode. Scale it down and upload it again.`;
+  }
   if (/moov atom not found/i.test(tail)) return "The file looks truncated or incomplete (its MP4 index is missing). Upload the complete file.";
   if (/Invalid data found/i.test(tail)) return "The file is not a video format we can read. Upload a video file (MP4, MOV, MKV, WebM…).";
   return `The file could not be read as a video: ${tail.split("\n").pop() ?? "unknown error"}`;
 }
 
 /** Probe a local source: container, streams, every video packet (for planning) and the frame count. */
-export async function probeSource(file: string): Promise<{ info: SourceInfo; packets: Packet[] }> {
+export async function probeSource(file: string, opts: ProbeOptions = {}): Promise<{ info: SourceInfo; packets: Packet[] }> {
   const size = (await stat(file)).size;
   if (size === 0) throw new BadSourceError("The file is empty (0 bytes). Upload the video again.");
   let raw: unknown;
   try {
     raw = await ffprobeJson(["-show_format", "-show_streams", file], { timeoutMs: 60_000 });
   } catch (err) {
-    throw new BadSourceError(explain(err));
+    throw new BadSourceError(explain(err, opts));
   }
   const probe = ProbeOutput.parse(raw);
   const video = probe.streams.find((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
   if (!video || !video.width || !video.height) {
-    const what = probe.streams.some((s) => s.codec_type === "audio") ? "only audio" : "no video stream";
+    const what = probe.streams.some((s) => s.codec_type === "audio") ? "audio but no video stream" : "no video stream";
     throw new BadSourceError(`The file has ${what}; upload a file with a video track.`);
   }
+  const still = stillImage(probe.format?.format_name, video);
+  if (still) throw stillImageError(still);
+  const declaredDuration = Number(probe.format?.duration ?? video.duration ?? NaN);
+  opts.precheck?.({ width: video.width, height: video.height, ...(declaredDuration > 0 ? { duration: declaredDuration } : {}) });
   const audio = probe.streams.find((s) => s.codec_type === "audio");
   const packets = await videoPackets(file);
   if (packets.length === 0) throw new BadSourceError("The video track has no frames.");
+  // one picture and no running time: a still in a video container (e.g. a lone MJPEG frame)
+  if (packets.length === 1 && !(declaredDuration > 0)) throw stillImageError(pictureKind(video.codec_name));
   if (!packets[0]?.keyframe) throw new BadSourceError("The video does not start with a keyframe; it is probably cut or damaged.");
   const rotation = rotationOf(video);
   const turned = rotation === 90 || rotation === 270;

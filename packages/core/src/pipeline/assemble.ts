@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { makeEvent, Rendition, type EventDetail, type FinalOutput } from "@videoforge/events";
 import { z } from "zod";
 import { applied } from "../db/index.ts";
@@ -62,38 +62,56 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan) {
   const out = deps.cfg.buckets.outputs;
   const audio = plan.hasAudio ? join(dir, "audio.m4a") : null;
   if (audio) await deps.store.download(work, keys.audio(jobId), audio);
-  const outputs: FinalOutput[] = [];
   const hlsDir = join(dir, "hls");
-  for (const r of renditions) {
-    const parts: string[] = [];
-    for (let i = 0; i < chunkCount; i++) {
-      const file = join(dir, `${r.name}_${String(i).padStart(5, "0")}.ts`);
-      await deps.store.download(work, keys.encoded(keys.encodedPrefix(jobId), r.name, i), file);
-      parts.push(file);
-    }
+  const hlsPrefix = keys.hlsDir(jobId);
+  const uploadHls = (rel: string) => deps.store.upload(out, `${hlsPrefix}/${rel}`, join(hlsDir, rel), rel.endsWith(".m3u8") ? "application/vnd.apple.mpegurl" : "video/mp2t");
+
+  // rungs side by side: each step is a remux or a transfer, bound by I/O more than CPU
+  const outputs = await mapLimit(renditions, RUNGS_AT_ONCE, async (r): Promise<FinalOutput> => {
+    const parts = Array.from({ length: chunkCount }, (_, i) => join(dir, `${r.name}_${String(i).padStart(5, "0")}.ts`));
+    await mapLimit(parts, TRANSFERS_AT_ONCE, (file, i) => deps.store.download(work, keys.encoded(keys.encodedPrefix(jobId), r.name, i), file));
     const mp4 = join(dir, `${r.name}.mp4`);
     // MPEG-TS concatenates byte-wise; the chunks carry source timestamps so none are rewritten
     await ffmpeg(assembleArgs(`concat:${parts.join("|")}`, audio, mp4, source.video.lastFrameDuration), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
-    const m = await measureOutput(mp4);
-    const duration = m.span + source.video.lastFrameDuration;
-    const key = keys.output(jobId, r.name);
-    const { bytes } = await deps.store.upload(out, key, mp4, "video/mp4");
-    outputs.push({ rendition: r.name, key, width: r.width, height: r.height, frames: m.frames, duration, bytes, bitrate: Math.round((bytes * 8) / duration) });
+    await Promise.all(parts.map((f) => rm(f, { force: true })));
     const rungDir = join(hlsDir, r.name);
     await mkdir(rungDir, { recursive: true });
-    await ffmpeg(hlsArgs(mp4, join(rungDir, "index.m3u8"), join(rungDir, "seg_%05d.ts"), HLS_SEGMENT_SECONDS), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
-  }
+    const [m, { bytes }] = await Promise.all([
+      measureOutput(mp4),
+      deps.store.upload(out, keys.output(jobId, r.name), mp4, "video/mp4"),
+      (async () => {
+        await ffmpeg(hlsArgs(mp4, join(rungDir, "index.m3u8"), join(rungDir, "seg_%05d.ts"), HLS_SEGMENT_SECONDS), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
+        const files = (await readdir(rungDir)).filter((f) => /\.(m3u8|ts)$/.test(f));
+        await mapLimit(files, TRANSFERS_AT_ONCE, (f) => uploadHls(`${r.name}/${f}`));
+      })(),
+    ]);
+    const duration = m.span + source.video.lastFrameDuration;
+    return { rendition: r.name, key: keys.output(jobId, r.name), width: r.width, height: r.height, frames: m.frames, duration, bytes, bitrate: Math.round((bytes * 8) / duration) };
+  });
   await writeFile(join(hlsDir, "master.m3u8"), masterPlaylist(outputs, plan.hasAudio));
-  const hlsPrefix = keys.hlsDir(jobId);
-  for (const rel of await readdir(hlsDir, { recursive: true })) {
-    if (!/\.(m3u8|ts)$/.test(rel)) continue;
-    await deps.store.upload(out, `${hlsPrefix}/${rel}`, join(hlsDir, rel), rel.endsWith(".m3u8") ? "application/vnd.apple.mpegurl" : "video/mp2t");
-  }
+  await uploadHls("master.m3u8");
   const top = outputs[0]!;
   const poster = join(dir, "poster.jpg");
   await ffmpeg(posterArgs(join(dir, `${top.rendition}.mp4`), Math.min(top.duration * 0.1, 3), poster));
   await deps.store.upload(out, keys.poster(jobId), poster, "image/jpeg");
   return { outputs, hls: `${hlsPrefix}/master.m3u8`, poster: keys.poster(jobId) };
+}
+
+const RUNGS_AT_ONCE = 2;
+const TRANSFERS_AT_ONCE = 8;
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 /** The master playlist names every rung with its measured bandwidth, top rung first. */

@@ -1,15 +1,144 @@
-import { BadSourceError, type SourceInfo } from "../media/probe.ts";
+import { BadSourceError } from "../media/probe.ts";
 
-/** Sources beyond these are refused up front with a reason, not discovered hours later. */
-export const LIMITS = {
-  maxPixels: 4096 * 2304,
+/**
+ * What videoforge accepts. Sources beyond these are refused up front with a reason a person
+ * can act on, not discovered hours into an encode. Read once from the environment by
+ * `loadConfig` (see docs/limits.md).
+ */
+export interface Limits {
+  /** Largest upload announced at POST /uploads. */
+  maxUploadBytes: number;
+  maxDurationSeconds: number;
+  /** Largest picture area (width × height) of the source, as coded. */
+  maxPixels: number;
+  /** Longest side of the source, as coded: a 16384x512 strip is few pixels but no encoder's friend. */
+  maxSide: number;
+  /** As given in VIDEOFORGE_MAX_RESOLUTION, to say the limit the way it was set. */
+  maxResolution?: string;
+  maxFps: number;
+  /** Jobs not yet COMPLETED, FAILED or CANCELLED (uploads in progress count) per user. */
+  maxActiveJobsPerUser: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxUploadBytes: 50 * 1024 ** 3,
   maxDurationSeconds: 6 * 3600,
+  maxPixels: 4096 * 2304,
+  maxSide: 8192,
+  maxResolution: "4096x2304",
   maxFps: 240,
+  maxActiveJobsPerUser: 20,
 };
 
-export function checkLimits(info: SourceInfo): void {
-  const { width, height, fps } = info.video;
-  if (width * height > LIMITS.maxPixels) throw new BadSourceError(`The video is ${width}x${height}; the largest supported picture is 4096x2304 (or the same number of pixels).`);
-  if (info.duration > LIMITS.maxDurationSeconds) throw new BadSourceError(`The video lasts ${Math.round(info.duration / 60)} minutes; the limit is ${LIMITS.maxDurationSeconds / 3600} hours.`);
-  if (fps > LIMITS.maxFps) throw new BadSourceError(`The video runs at ${fps.toFixed(1)} frames per second; the limit is ${LIMITS.maxFps}.`);
+type Env = Record<string, string | undefined>;
+
+const UNITS: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+function set(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+function positive(name: string, raw: string, value: number, integer: boolean): number {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name} must be a positive ${integer ? "whole " : ""}number, got "${raw}"`);
+  }
+  return value;
+}
+
+function numberVar(env: Env, name: string, fallback: number, integer = false): number {
+  const raw = set(env, name);
+  return raw === undefined ? fallback : positive(name, raw, Number(raw), integer);
+}
+
+/** "53687091200", "50GiB", "500 MB": bytes, with an optional decimal or binary unit. */
+export function parseBytes(name: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw);
+  const unit = UNITS[m?.[2]?.toLowerCase() ?? "?"];
+  if (!m || unit === undefined) throw new Error(`${name} must be a byte count such as 53687091200, 50GiB or 500MB, got "${raw}"`);
+  return positive(name, raw, Math.floor(Number(m[1]) * unit), true);
+}
+
+/** Limits from VIDEOFORGE_MAX_* variables; anything unset keeps its default, anything malformed throws naming the variable. */
+export function loadLimits(env: Env): Limits {
+  const uploadRaw = set(env, "VIDEOFORGE_MAX_UPLOAD_BYTES");
+  const resolution = set(env, "VIDEOFORGE_MAX_RESOLUTION");
+  const pixelsRaw = set(env, "VIDEOFORGE_MAX_PIXELS");
+  if (resolution && pixelsRaw) throw new Error("set VIDEOFORGE_MAX_RESOLUTION or VIDEOFORGE_MAX_PIXELS, not both");
+
+  let maxPixels = DEFAULT_LIMITS.maxPixels;
+  let maxResolution = DEFAULT_LIMITS.maxResolution;
+  let longest = 0;
+  if (resolution) {
+    const m = /^(\d+)\s*x\s*(\d+)$/i.exec(resolution);
+    const [w, h] = [Number(m?.[1]), Number(m?.[2])];
+    if (!m || !(w > 0) || !(h > 0)) throw new Error(`VIDEOFORGE_MAX_RESOLUTION must look like 4096x2304, got "${resolution}"`);
+    maxPixels = w * h;
+    maxResolution = `${w}x${h}`;
+    longest = Math.max(w, h);
+  } else if (pixelsRaw) {
+    maxPixels = positive("VIDEOFORGE_MAX_PIXELS", pixelsRaw, Number(pixelsRaw), true);
+    maxResolution = undefined;
+  }
+  // a configured resolution wider than the default side limit raises the side limit with it
+  const maxSide = numberVar(env, "VIDEOFORGE_MAX_SIDE", Math.max(DEFAULT_LIMITS.maxSide, longest), true);
+
+  return {
+    maxUploadBytes: uploadRaw === undefined ? DEFAULT_LIMITS.maxUploadBytes : parseBytes("VIDEOFORGE_MAX_UPLOAD_BYTES", uploadRaw),
+    maxDurationSeconds: numberVar(env, "VIDEOFORGE_MAX_DURATION_SECONDS", DEFAULT_LIMITS.maxDurationSeconds),
+    maxPixels,
+    maxSide,
+    ...(maxResolution ? { maxResolution } : {}),
+    maxFps: numberVar(env, "VIDEOFORGE_MAX_FPS", DEFAULT_LIMITS.maxFps),
+    maxActiveJobsPerUser: numberVar(env, "VIDEOFORGE_MAX_ACTIVE_JOBS_PER_USER", DEFAULT_LIMITS.maxActiveJobsPerUser, true),
+  };
+}
+
+/** "50 GiB", "1.5 MiB", "700 bytes": a size the way a person reads it. */
+export function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) [value, i] = [value / 1024, i + 1];
+  return i === 0 ? `${bytes} bytes` : `${Number(value.toFixed(value < 10 ? 1 : 0))} ${units[i]}`;
+}
+
+/** "8 h 20 min", "45 min", "12 s". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  const [h, min] = [Math.floor(minutes / 60), minutes % 60];
+  if (h === 0) return `${min} min`;
+  return min ? `${h} h ${min} min` : `${h} h`;
+}
+
+function pictureLimit(limits: Limits): string {
+  const mp = (limits.maxPixels / 1e6).toFixed(1);
+  const area = limits.maxResolution ? `${limits.maxResolution} (${mp} megapixels)` : `${mp} megapixels`;
+  return `${area}, at most ${limits.maxSide} pixels on a side`;
+}
+
+/** What a source says about itself; each check runs only on what is known. */
+export interface SourceShape {
+  width: number;
+  height: number;
+  duration?: number;
+  fps?: number;
+}
+
+/**
+ * Refuse a source beyond the limits with a BadSourceError a person can act on. Runs twice:
+ * on what the header declares (before any packet is read) and on what the probe measured.
+ */
+export function checkLimits(source: SourceShape, limits: Limits): void {
+  const { width, height, duration, fps } = source;
+  if (width * height > limits.maxPixels || Math.max(width, height) > limits.maxSide) {
+    throw new BadSourceError(`The video is ${width}x${height}; the largest picture we process is ${pictureLimit(limits)}. Scale it down and upload it again.`);
+  }
+  if (duration !== undefined && duration > limits.maxDurationSeconds) {
+    throw new BadSourceError(`The video lasts ${formatDuration(duration)}; the limit is ${formatDuration(limits.maxDurationSeconds)}. Cut it into shorter parts and upload them one by one.`);
+  }
+  if (fps !== undefined && fps > limits.maxFps) {
+    throw new BadSourceError(`The video runs at ${fps.toFixed(1)} frames per second; the limit is ${limits.maxFps}. Convert it to a lower frame rate and upload it again.`);
+  }
 }

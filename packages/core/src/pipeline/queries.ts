@@ -40,6 +40,7 @@ export function summarize(job: JobItem) {
     poster: job.poster ?? null,
     error: job.errorReason ? { stage: job.errorStage ?? null, reason: job.errorReason } : null,
     createdAt: job.createdAt,
+    retryOf: job.retryOf ?? null,
     timings: {
       chunking: span(job.chunkingAt, job.encodingAt),
       encoding: span(job.encodingAt, job.assemblingAt),
@@ -53,7 +54,7 @@ export type JobSummary = ReturnType<typeof summarize>;
 const span = (a?: number, b?: number) => (a !== undefined && b !== undefined ? (b - a) / 1000 : null);
 
 /** Presigned download URLs for every output of a completed job. */
-export async function outputUrls(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, jobId: string, expiresSeconds = 900) {
+export async function outputUrls(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, jobId: string, expiresSeconds = deps.cfg.urlSeconds.download) {
   const { job } = await getJobView(deps, owner, jobId);
   if (job.status !== "COMPLETED") return { status: job.status, outputs: [], hls: null, poster: null };
   const bucket = deps.cfg.buckets.outputs;

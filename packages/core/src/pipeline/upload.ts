@@ -4,22 +4,22 @@ import { z } from "zod";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
 import { applied } from "../db/index.ts";
 import { keys, type Deps } from "./deps.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
-import { failJob, transition } from "./job.ts";
+import { ConflictError, InvalidInputError, LimitError, NotFoundError } from "../errors.ts";
+import { ACTIVE_STATUSES, failJob, transition } from "./job.ts";
+import { formatBytes } from "./limits.ts";
 
 /** Parts between 8 MiB and 5 GiB, at most 10,000 of them (S3's rules). */
 const MIN_PART = 8 * 1024 * 1024;
 const MAX_PARTS = 10_000;
-export const MAX_UPLOAD_BYTES = 50 * 1024 ** 3;
-const URL_SECONDS = 3600;
 
 export const CreateUploadInput = z.object({
   name: z
     .string()
     .min(1)
     .max(255)
-    .refine((n) => !/[\u0000-\u001f\u007f/\\]/.test(n), "name must not contain path separators or control characters"),
-  size: z.number().int().positive().max(MAX_UPLOAD_BYTES, `size must be at most ${MAX_UPLOAD_BYTES} bytes`),
+    .refine((n) => !/[\u0000-\u001f\u007f/\\]/.test(n), "name must be a plain file name: no path separators (/ or \\) and no control characters"),
+  // the upper bound is configured (cfg.limits.maxUploadBytes) and checked in createUpload
+  size: z.number().int("size must be a whole number of bytes").positive("size must be at least 1 byte: an empty file is not a video"),
   contentType: z.string().max(255).default("application/octet-stream"),
   ladder: z.array(z.string()).min(1).optional(),
 });
@@ -37,6 +37,16 @@ export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
 export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const input = CreateUploadInput.parse(raw);
   const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
+  const { maxUploadBytes, maxActiveJobsPerUser } = deps.cfg.limits;
+  if (input.size > maxUploadBytes) {
+    const exact = (n: number) => `${formatBytes(n)} (${n.toLocaleString("en-US")} bytes)`;
+    throw new InvalidInputError(`size must be at most ${exact(maxUploadBytes)}; this file is ${exact(input.size)}. Compress or trim it, or cut it into parts.`);
+  }
+  // checked, not reserved: simultaneous requests may pass it together, which only bends the limit by a few
+  const active = await activeJobCount(deps, owner);
+  if (active >= maxActiveJobsPerUser) {
+    throw new LimitError("too_many_jobs", `You have ${active} jobs in progress; the limit is ${maxActiveJobsPerUser}. Wait for one to finish or cancel one.`);
+  }
   const jobId = newId();
   const uploadId = newId();
   const bucket = deps.cfg.buckets.uploads;
@@ -48,9 +58,18 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   await deps.db.entities.job.create({ jobId, owner, status: "UPLOADING", sourceName: input.name, sourceBucket: bucket, sourceKey: key, sourceSize: input.size, ladder, createdAt }).go();
   await deps.db.entities.upload.create({ uploadId, jobId, owner, bucket, key, s3UploadId, name: input.name, size: input.size, partSize, ladder, status: "OPEN", createdAt }).go();
   const parts = await Promise.all(
-    Array.from({ length: partCount }, async (_, i) => ({ partNumber: i + 1, url: await deps.store.presignPart(bucket, key, s3UploadId, i + 1, URL_SECONDS) })),
+    Array.from({ length: partCount }, async (_, i) => ({ partNumber: i + 1, url: await deps.store.presignPart(bucket, key, s3UploadId, i + 1, deps.cfg.urlSeconds.upload) })),
   );
-  return { uploadId, jobId, partSize, parts, expiresIn: URL_SECONDS };
+  return { uploadId, jobId, partSize, parts, expiresIn: deps.cfg.urlSeconds.upload };
+}
+
+/** Jobs of `owner` not yet ended, uploads in progress included (the per-user limit counts these). */
+async function activeJobCount(deps: Pick<Deps, "db">, owner: string): Promise<number> {
+  const res = await deps.db.entities.job.query
+    .byOwner({ owner })
+    .where((a, op) => ACTIVE_STATUSES.map((s) => op.eq(a.status, s)).join(" OR "))
+    .go({ pages: "all", attributes: ["jobId"] });
+  return res.data.length;
 }
 
 /** Finish the multipart upload, check the bytes arrived, queue the job and announce VideoUploaded. */

@@ -39,7 +39,7 @@ interface Reply<T = unknown> {
 async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
   const res = await fetch(cloud.api.url + path, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: { authorization: `Bearer ${cloud.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();

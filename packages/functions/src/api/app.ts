@@ -1,12 +1,14 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { etag } from "hono/etag";
 import { z } from "zod";
 import { cancelJob, completeUpload, createUpload, ffmpegBinaries, getJobView, listJobs, NotFoundError, outputUrls, ConflictError, type Deps } from "@videoforge/core";
+import { hlsMasterPlaylist, hlsMediaPlaylist, resumeUpload, retryJob } from "@videoforge/core";
 import { errorBody, toResponse } from "./errors.ts";
 import { placeholderPage } from "./page.ts";
 
 export interface ApiOptions {
-  /** Who is calling; issue-level auth replaces the single local user. */
+  /** Who is calling, or null (401). Without one, nobody is let in: an API must never default to open. */
   identify?: (c: Context) => string | null;
   maxBodyBytes?: number;
 }
@@ -21,7 +23,7 @@ async function jsonBody(c: Context): Promise<unknown> {
 
 /** The HTTP API: one hono app that runs on Node locally and on Lambda in AWS. */
 export function createApi(deps: Deps, opts: ApiOptions = {}) {
-  const identify = opts.identify ?? (() => "local");
+  const identify = opts.identify ?? (() => null);
   const app = new Hono<{ Variables: { owner: string } }>();
   app.onError((err, c) => toResponse(c, err));
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
@@ -52,8 +54,19 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     if (!id.success) throw new NotFoundError(`No upload ${c.req.param("id")}.`);
     return c.json(await completeUpload(deps, c.get("owner"), id.data, await jsonBody(c)), 202);
   });
-  app.get("/jobs", async (c) => c.json({ jobs: await listJobs(deps, c.get("owner")) }));
-  app.get("/jobs/:id", async (c) => c.json(await getJobView(deps, c.get("owner"), jobIdOf(c))));
+  app.get("/uploads/:id", async (c) => {
+    const id = JobId.safeParse(c.req.param("id"));
+    if (!id.success) throw new NotFoundError(`No upload ${c.req.param("id")}.`);
+    return c.json(await resumeUpload(deps, c.get("owner"), id.data));
+  });
+  // the dashboard polls these two: an unchanged answer is a bodiless 304 (If-None-Match)
+  app.get("/jobs", etag(), async (c) => c.json({ jobs: await listJobs(deps, c.get("owner")) }, 200, { "cache-control": "no-cache", vary: "authorization" }));
+  app.get("/jobs/:id", etag(), async (c) => c.json(await getJobView(deps, c.get("owner"), jobIdOf(c)), 200, { "cache-control": "no-cache", vary: "authorization" }));
+  app.post("/jobs/:id/retry", async (c) => c.json(await retryJob(deps, c.get("owner"), jobIdOf(c)), 201));
+  // playlists through the API: variants resolve relative to this route, segments are presigned
+  const m3u8 = { "content-type": "application/vnd.apple.mpegurl", "cache-control": "no-store" };
+  app.get("/jobs/:id/hls/master.m3u8", async (c) => c.body(await hlsMasterPlaylist(deps, c.get("owner"), jobIdOf(c), (rendition, file) => `${rendition}/${file}`), 200, m3u8));
+  app.get("/jobs/:id/hls/:rendition/:file", async (c) => c.body(await hlsMediaPlaylist(deps, c.get("owner"), jobIdOf(c), c.req.param("rendition"), c.req.param("file")), 200, m3u8));
   app.get("/jobs/:id/outputs", async (c) => c.json(await outputUrls(deps, c.get("owner"), jobIdOf(c))));
   app.delete("/jobs/:id", async (c) => {
     const jobId = jobIdOf(c);

@@ -1,5 +1,5 @@
 import type { Deps } from "@videoforge/core";
-import type { DomainEvent, EventDetail, EventName } from "@videoforge/events";
+import { InvalidEventError, type DomainEvent, type EventDetail, type EventName } from "@videoforge/events";
 
 export type ParsedEvent = DomainEvent & { id: string; time: string };
 
@@ -8,11 +8,14 @@ export interface Handler {
   handle(deps: Deps, event: ParsedEvent): Promise<void>;
 }
 
-/** Bind a handler to one event type; anything else is a wiring error, not a silent no-op. */
+/**
+ * Bind a handler to one event type; anything else is a wiring error, not a silent no-op, and
+ * permanent (InvalidEventError: dead-lettered at once, like a detail that fails its schema).
+ */
 export function on<N extends EventName>(name: N, fn: (deps: Deps, detail: EventDetail<N>) => Promise<void>): Handler {
   return {
     async handle(deps, event) {
-      if (event.name !== name) throw new Error(`handler for ${name} received ${event.name}: check the topology`);
+      if (event.name !== name) throw new InvalidEventError(`handler for ${name} received ${event.name}: check the topology`);
       await fn({ ...deps, log: deps.log.child({ event: event.name, eventId: event.id }) }, event.detail as EventDetail<N>);
     },
   };

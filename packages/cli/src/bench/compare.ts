@@ -1,0 +1,137 @@
+import { cpus, loadavg } from "node:os";
+import { rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { config, DEFAULT_LADDER, ffmpegBinaries, fitLadder, gopFor, ssim } from "@videoforge/core";
+import { baselineArgs, folderBytes, prepareBaselineDir, writeBaselineMaster } from "./baseline.ts";
+import { decodedFrames, runMeasured, spread, type Measured } from "./measure.ts";
+import { frameVerdict, type FrameCheck } from "./verdict.ts";
+import { describeSource, generateSource, type BenchSource } from "./source.ts";
+import { fmtSpread, markdownTable, mb } from "./table.ts";
+
+/** The CLI as a user runs it, in its own process. */
+export const CLI_BIN = fileURLToPath(new URL("../../bin/videoforge.js", import.meta.url));
+
+export interface CompareOptions {
+  /** A file to use instead of a generated clip. */
+  source?: string;
+  /** Length of the generated 1080p30 clip. */
+  seconds: number;
+  reps: number;
+  chunkSeconds?: number;
+  /** Scratch folder (kept afterwards); a temp folder that is removed otherwise. */
+  workDir: string;
+  log: (line: string) => void;
+}
+
+export interface CompareResult {
+  source: BenchSource;
+  pipeline: Measured[];
+  plain: Measured[];
+  pipelineFrames: FrameCheck[];
+  plainFrames: FrameCheck[];
+  frameExact: boolean;
+  /** Why the pipeline's outputs are not frame-exact; empty when they are. */
+  problems: string[];
+  table: string;
+}
+
+/** Decoded frame count of every MP4 and every HLS media playlist under `dir`. */
+async function frameChecks(dir: string, names: readonly string[], expected: number): Promise<FrameCheck[]> {
+  const checks: FrameCheck[] = [];
+  for (const name of names) {
+    for (const output of [`${name}.mp4`, `hls/${name}/index.m3u8`]) {
+      const frames = await decodedFrames(join(dir, output)).catch(() => -1);
+      checks.push({ output, frames, expected });
+    }
+  }
+  return checks;
+}
+
+/**
+ * `videoforge bench`: the whole pipeline (`videoforge encode`, its local cloud and all)
+ * against one plain ffmpeg command making the same outputs, alternating within one run.
+ */
+export async function compareBench(opts: CompareOptions): Promise<CompareResult> {
+  const { log } = opts;
+  const load0 = loadavg()[0]!;
+  let file = opts.source;
+  if (!file) {
+    log(`generating a ${opts.seconds} s 1080p30 source…`);
+    file = await generateSource(opts.workDir, { seconds: opts.seconds });
+  }
+  const source = await describeSource(file);
+  const renditions = fitLadder(DEFAULT_LADDER, source.width, source.height);
+  const settings = { ...config().x264, gop: gopFor(source.fps) };
+  const pipeOut = join(opts.workDir, "pipeline");
+  const plainOut = join(opts.workDir, "plain");
+  const plainArgs = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", ...baselineArgs(source, renditions, settings, plainOut)];
+  const env: Record<string, string> = opts.chunkSeconds ? { VIDEOFORGE_CHUNK_SECONDS: String(opts.chunkSeconds) } : {};
+
+  // a job that never ends (a dead-lettered event) must not hang the bench: generous, not a timing limit
+  const hangAfter = Math.max(300, source.duration * 20) * 1000;
+  const runPipeline = async () => {
+    await rm(pipeOut, { recursive: true, force: true });
+    const m = await runMeasured(process.execPath, [CLI_BIN, "encode", source.file, "--out", pipeOut, "--json"], { env, timeoutMs: hangAfter });
+    if (m.code !== 0) throw new Error(`videoforge encode exited ${m.code}: ${m.stderrTail.slice(-1500)}`);
+    return m;
+  };
+  const runPlain = async () => {
+    await rm(plainOut, { recursive: true, force: true });
+    await prepareBaselineDir(plainOut, renditions);
+    const m = await runMeasured(ffmpegBinaries().ffmpeg, plainArgs, { timeoutMs: hangAfter });
+    if (m.code !== 0) throw new Error(`plain ffmpeg exited ${m.code}: ${m.stderrTail.slice(-1500)}`);
+    await writeBaselineMaster(plainOut, renditions, source.duration, source.hasAudio);
+    return m;
+  };
+
+  const pipeline: Measured[] = [];
+  const plain: Measured[] = [];
+  for (let rep = 0; rep < opts.reps; rep++) {
+    // alternate which goes first, so drift in machine load does not favour one side
+    if (rep % 2 === 0) {
+      plain.push(await runPlain());
+      pipeline.push(await runPipeline());
+    } else {
+      pipeline.push(await runPipeline());
+      plain.push(await runPlain());
+    }
+    log(`rep ${rep + 1}/${opts.reps}: pipeline ${pipeline.at(-1)!.wall.toFixed(2)} s, plain ffmpeg ${plain.at(-1)!.wall.toFixed(2)} s`);
+  }
+
+  log("checking outputs (decoded frame counts, SSIM)…");
+  const names = renditions.map((r) => r.name);
+  const pipelineFrames = await frameChecks(pipeOut, names, source.frames);
+  const plainFrames = await frameChecks(plainOut, names, source.frames);
+  const { exact: frameExact, problems } = frameVerdict(pipelineFrames);
+  const top = names[0]!;
+  const [pipeSsim, plainSsim] = [await ssim(join(pipeOut, `${top}.mp4`), source.file), await ssim(join(plainOut, `${top}.mp4`), source.file)];
+  const sizes = async (dir: string) => (await Promise.all(names.map(async (n) => mb((await stat(join(dir, `${n}.mp4`))).size)))).join(" / ");
+  const posterBytes = async (dir: string) => (await stat(join(dir, "poster.jpg")).catch(() => ({ size: 0 }))).size;
+  const framesCell = (checks: FrameCheck[]) => {
+    const bad = checks.filter((c) => c.frames !== c.expected);
+    return bad.length === 0 ? `all ${checks.length} = ${source.frames}` : bad.map((c) => `${c.output}: ${c.frames}`).join(", ");
+  };
+
+  const wall = { pipe: spread(pipeline.map((m) => m.wall)), plain: spread(plain.map((m) => m.wall)) };
+  const rows: string[][] = [
+    ["wall time, s: median (min–max)", fmtSpread(wall.pipe), fmtSpread(wall.plain)],
+    ["ratio pipeline / ffmpeg (median wall)", (wall.pipe.median / wall.plain.median).toFixed(2), "1.00"],
+    ["CPU user+sys, s: median (min–max)", fmtSpread(spread(pipeline.map((m) => m.cpu))), fmtSpread(spread(plain.map((m) => m.cpu)))],
+    ["peak RSS of one process, MB (max)", Math.max(...pipeline.map((m) => m.maxRssMb)).toFixed(0), Math.max(...plain.map((m) => m.maxRssMb)).toFixed(0)],
+    [`SSIM ${top} vs source`, pipeSsim.toFixed(5), plainSsim.toFixed(5)],
+    [`decoded frames, ${names.length} MP4 + ${names.length} HLS`, framesCell(pipelineFrames), framesCell(plainFrames)],
+    [`MP4 MB ${names.join("/")}`, await sizes(pipeOut), await sizes(plainOut)],
+    ["HLS ladder MB (playlists + segments)", mb(await folderBytes(join(pipeOut, "hls"))), mb(await folderBytes(join(plainOut, "hls")))],
+    ["poster KB", ((await posterBytes(pipeOut)) / 1e3).toFixed(0), ((await posterBytes(plainOut)) / 1e3).toFixed(0)],
+  ];
+  const { version, origin } = ffmpegBinaries();
+  const table =
+    markdownTable(["", "pipeline (`videoforge encode`)", "plain ffmpeg (one command)"], rows) +
+    `\nsource: ${source.width}x${source.height} ${source.fps} fps, ${source.duration.toFixed(1)} s, ${source.frames} frames, ${mb(source.bytes)} MB${opts.source ? ` (${opts.source})` : " (generated)"}; ` +
+    `${opts.reps} rep(s), alternating; chunks ${opts.chunkSeconds ?? config().chunkSeconds} s; x264 ${settings.preset} crf ${settings.crf}; ` +
+    `ffmpeg ${origin} ${version}; ${cpus().length} cores; load average ${load0.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; ${new Date().toISOString().slice(0, 10)}\n` +
+    "CPU and peak RSS: rusage of the whole process tree (GNU time): for the pipeline the `videoforge encode` process (local cloud, API, in-process handlers) plus every task child and every ffmpeg/ffprobe; for the baseline the ffmpeg process.\n" +
+    `frame-exact: ${frameExact ? "PASS" : "FAIL"} (pipeline: every MP4 and HLS rendition decodes to the source's ${source.frames} frames)\n`;
+  return { source, pipeline, plain, pipelineFrames, plainFrames, frameExact, problems, table };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { bestChunk, chunkTaskSeconds, launchDelay, predict, scalingCurves, type ScalingInputs } from "./scaling.ts";
+
+const inputs: ScalingInputs = {
+  encodeCpuPerSourceSecond: 1.6,
+  perChunkFixedSeconds: 1,
+  taskStartSeconds: 40,
+  launchBurst: 100,
+  launchPerSecond: 20,
+  vcpu: 2,
+  memoryGb: 4,
+  parallelEfficiency: 0.8,
+  sourceBitsPerSecond: 16e6,
+  outputBitsPerSecond: 8e6,
+  s3BytesPerSecond: 100e6,
+  splitSecondsPerSourceSecond: 0.02,
+  assemblySecondsPerOutputMb: 0.01,
+  eventHopSeconds: 0.5,
+  prices: { vcpuHour: 0.04048, gbHour: 0.004445, minimumBilledSeconds: 60 },
+};
+
+describe("scaling model", () => {
+  it("prices a chunk's task from its start, transfers and encode on the task's vCPUs", () => {
+    // 10 s of source: 30 MB moved at 100 MB/s, 16 CPU-s over 2 × 0.8 vCPU
+    expect(chunkTaskSeconds(inputs, 10)).toBeCloseTo(40 + 1 + 0.3 + 10, 9);
+    expect(launchDelay(inputs, 99)).toBe(0);
+    expect(launchDelay(inputs, 100)).toBeCloseTo(0.05, 9);
+    expect(launchDelay(inputs, 199)).toBeCloseTo(5, 9);
+  });
+
+  it("runs N chunks over P tasks in waves, and bills each task at least the minimum", () => {
+    const r = predict(inputs, { durationSeconds: 600, chunkSeconds: 10, tasks: 20 });
+    expect(r.chunks).toBe(60);
+    expect(r.waves).toBe(3);
+    expect(r.encode).toBeCloseTo(3 * chunkTaskSeconds(inputs, 10), 9);
+    expect(r.latency).toBeCloseTo(r.split + r.encode + r.assembly + 1.5, 9);
+    // 60 chunk tasks at the 60 s minimum, plus the splitter and the assembler
+    const perTaskSecond = (2 * 0.04048 + 4 * 0.004445) / 3600;
+    expect(r.cost).toBeGreaterThanOrEqual(62 * 60 * perTaskSecond);
+  });
+
+  it("with one task, one big chunk wins; with many, short chunks win", () => {
+    const one = bestChunk(inputs, 600, 1);
+    expect(one.chunks).toBe(1);
+    const many = bestChunk(inputs, 600, 200);
+    expect(many.chunkSeconds).toBeLessThanOrEqual(10);
+    // the fixed costs (three task starts) stay: about 5× faster, not 200×
+    expect(many.latency).toBeLessThan(one.latency / 4);
+  });
+
+  it("latency never grows with more tasks; it flattens once every chunk has a task", () => {
+    for (const { points } of scalingCurves(inputs, [600, 3600])) {
+      for (let i = 1; i < points.length; i++) expect(points[i]!.latency).toBeLessThanOrEqual(points[i - 1]!.latency + 1e-9);
+    }
+    // the task start is paid at least once: nothing beats it
+    const fastest = bestChunk(inputs, 3600, 200);
+    expect(fastest.latency).toBeGreaterThan(3 * inputs.taskStartSeconds);
+  });
+});

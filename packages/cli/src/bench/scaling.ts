@@ -1,0 +1,107 @@
+/**
+ * A model of one job on AWS as parallelism grows: the chunker splits the source, N chunks
+ * run as Fargate tasks P at a time (one RunTask per ChunkReady, so every chunk pays a task
+ * start), then the assembler joins them. Pure functions; the inputs come from a measured
+ * run here (encode CPU per source second, split and assembly rates) and from published
+ * Fargate figures (start latency, launch-rate quota, prices), cited in docs/performance.md.
+ */
+export interface ScalingInputs {
+  /** CPU-seconds of ffmpeg per second of 1080p source to encode a chunk into the whole ladder. */
+  encodeCpuPerSourceSecond: number;
+  /** Seconds per chunk that are not encoding on the task: runtime start, probe, S3 round trips. */
+  perChunkFixedSeconds: number;
+  /** RunTask until the container runs. */
+  taskStartSeconds: number;
+  /** Fargate launch-rate quota: a burst of tasks at once, then so many per second. */
+  launchBurst: number;
+  launchPerSecond: number;
+  vcpu: number;
+  memoryGb: number;
+  /** How much of the task's vCPUs ffmpeg turns into speed. */
+  parallelEfficiency: number;
+  sourceBitsPerSecond: number;
+  /** All rungs together. */
+  outputBitsPerSecond: number;
+  /** Per task, to and from S3. */
+  s3BytesPerSecond: number;
+  /** Probe, stream-copy split and audio encode, per second of source (on one vCPU, measured). */
+  splitSecondsPerSourceSecond: number;
+  /** Join by stream copy, HLS packaging and poster, per MB of output (measured). */
+  assemblySecondsPerOutputMb: number;
+  /** EventBridge delivery, per hop on the critical path. */
+  eventHopSeconds: number;
+  /** us-east-1 Linux/x86 on-demand; per-second billing with a minimum. */
+  prices: { vcpuHour: number; gbHour: number; minimumBilledSeconds: number };
+}
+
+export interface JobShape {
+  durationSeconds: number;
+  chunkSeconds: number;
+  /** Most tasks running at once. */
+  tasks: number;
+}
+
+export interface Prediction extends JobShape {
+  chunks: number;
+  waves: number;
+  split: number;
+  encode: number;
+  assembly: number;
+  latency: number;
+  /** Fargate compute only, USD. */
+  cost: number;
+}
+
+const taskCost = (p: ScalingInputs, seconds: number) => (Math.max(p.prices.minimumBilledSeconds, seconds) * (p.vcpu * p.prices.vcpuHour + p.memoryGb * p.prices.gbHour)) / 3600;
+
+/** Wall time of one chunk's task, from RunTask to exit. */
+export function chunkTaskSeconds(p: ScalingInputs, chunkSeconds: number): number {
+  const transfer = (chunkSeconds * (p.sourceBitsPerSecond + p.outputBitsPerSecond)) / 8 / p.s3BytesPerSecond;
+  const encode = (chunkSeconds * p.encodeCpuPerSourceSecond) / (p.vcpu * p.parallelEfficiency);
+  return p.taskStartSeconds + p.perChunkFixedSeconds + transfer + encode;
+}
+
+/** Extra wait before the i-th task (0-based) may launch under the Fargate launch-rate quota. */
+export function launchDelay(p: ScalingInputs, i: number): number {
+  return i < p.launchBurst ? 0 : (i - p.launchBurst + 1) / p.launchPerSecond;
+}
+
+export function predict(p: ScalingInputs, shape: JobShape): Prediction {
+  const { durationSeconds: d, chunkSeconds: c, tasks } = shape;
+  const chunks = Math.max(1, Math.ceil(d / c));
+  const slots = Math.max(1, Math.min(tasks, chunks));
+  const waves = Math.ceil(chunks / slots);
+  const task = chunkTaskSeconds(p, Math.min(c, d));
+  // the splitter is a task too (large sources): start, download, split, upload
+  const sourceBytes = (d * p.sourceBitsPerSecond) / 8;
+  // stream copy and the one AAC encode are single-threaded: extra vCPUs do not help here
+  const split = p.taskStartSeconds + (2 * sourceBytes) / p.s3BytesPerSecond + d * p.splitSecondsPerSourceSecond;
+  // every wave launches `slots` new tasks; past the burst they wait for the launch quota
+  // (the bucket refills while a wave runs, so each wave pays the same wait)
+  const encode = waves * (task + launchDelay(p, slots - 1));
+  const outputMb = (d * p.outputBitsPerSecond) / 8 / 1e6;
+  const assembly = p.taskStartSeconds + (2 * outputMb * 1e6) / p.s3BytesPerSecond + outputMb * p.assemblySecondsPerOutputMb;
+  const latency = split + encode + assembly + 3 * p.eventHopSeconds;
+  const cost = taskCost(p, split) + chunks * taskCost(p, task) + taskCost(p, assembly);
+  return { ...shape, chunks, waves, split, encode, assembly, latency, cost };
+}
+
+/** Chunk lengths the planner could choose (whole GOPs of 2 s). */
+export const CHUNK_CHOICES = [2, 4, 6, 8, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600];
+
+/** The chunk length with the lowest latency at this parallelism (ties: the cheaper one). */
+export function bestChunk(p: ScalingInputs, durationSeconds: number, tasks: number, choices: readonly number[] = CHUNK_CHOICES): Prediction {
+  let best: Prediction | undefined;
+  for (const c of choices.filter((c) => c <= durationSeconds || c === choices[0])) {
+    const r = predict(p, { durationSeconds, chunkSeconds: c, tasks });
+    if (!best || r.latency < best.latency - 1e-9 || (Math.abs(r.latency - best.latency) <= 1e-9 && r.cost < best.cost)) best = r;
+  }
+  return best!;
+}
+
+export const PARALLELISM = [1, 2, 5, 10, 20, 50, 100, 200];
+
+/** For each source length and each parallelism, the best chunk length and what it gives. */
+export function scalingCurves(p: ScalingInputs, durations: readonly number[], parallelism: readonly number[] = PARALLELISM): { duration: number; points: Prediction[] }[] {
+  return durations.map((duration) => ({ duration, points: parallelism.map((t) => bestChunk(p, duration, t)) }));
+}

@@ -1,0 +1,3 @@
+import { eventHandler } from "./event-handler.ts";
+
+export const handler = eventHandler("finisher");

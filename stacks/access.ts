@@ -1,0 +1,62 @@
+/**
+ * Who may do what, per compute unit. Pure, so the stacks turn it into IAM statements and
+ * docs/deploy-aws.md and test/infra read the same table. The stacks link properties-only
+ * resources (names) and grant exactly these actions, instead of SST's default
+ * `s3:*` / `dynamodb:*` link permissions.
+ */
+import type { HandlerName } from "@videoforge/events";
+
+export type Store = "uploads" | "work" | "outputs" | "table" | "bus";
+
+export interface Grant {
+  store: Store;
+  actions: readonly string[];
+}
+
+const S3_READ = ["s3:GetObject", "s3:ListBucket"] as const;
+const S3_WRITE = ["s3:PutObject", "s3:AbortMultipartUpload"] as const;
+const TABLE_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"] as const;
+const TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"] as const;
+const PUBLISH = ["events:PutEvents"] as const;
+
+const table: Grant = { store: "table", actions: [...TABLE_READ, ...TABLE_WRITE] };
+const bus: Grant = { store: "bus", actions: PUBLISH };
+
+/** Each handler's needs, from what its core operation touches (packages/core/src/pipeline). */
+export const handlerAccess: Record<HandlerName, readonly Grant[]> = {
+  // probe + split the upload, store chunks and the audio in work
+  chunker: [{ store: "uploads", actions: S3_READ }, { store: "work", actions: [...S3_READ, ...S3_WRITE] }, table, bus],
+  // read its chunk (and the next one's head), write the encoded pieces
+  encoder: [{ store: "work", actions: [...S3_READ, ...S3_WRITE] }, table, bus],
+  tracker: [table, bus],
+  chunkFailures: [table, bus],
+  // join encoded pieces from work into outputs
+  assembler: [{ store: "work", actions: S3_READ }, { store: "outputs", actions: [...S3_READ, ...S3_WRITE] }, table, bus],
+  // verify the outputs exist with the announced sizes
+  finisher: [{ store: "outputs", actions: S3_READ }, table, bus],
+  recorder: [table],
+};
+
+/** The HTTP API: multipart uploads into uploads, presigned downloads and playlists from outputs. */
+export const apiAccess: readonly Grant[] = [
+  { store: "uploads", actions: [...S3_READ, ...S3_WRITE] },
+  { store: "outputs", actions: S3_READ },
+  table,
+  bus,
+];
+
+/** A unit's grants merged per store, actions sorted: what one IAM statement per store holds. */
+export function mergeGrants(grants: readonly Grant[]): Grant[] {
+  const byStore = new Map<Store, Set<string>>();
+  for (const g of grants) {
+    const set = byStore.get(g.store) ?? new Set<string>();
+    for (const a of g.actions) set.add(a);
+    byStore.set(g.store, set);
+  }
+  return [...byStore].map(([store, actions]) => ({ store, actions: [...actions].sort() }));
+}
+
+/** The one task definition runs every task-runtime handler, so its role holds their union. */
+export function taskAccess(handlers: readonly HandlerName[]): Grant[] {
+  return mergeGrants(handlers.flatMap((h) => handlerAccess[h]));
+}

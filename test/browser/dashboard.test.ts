@@ -1,0 +1,309 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { Page } from "playwright-core";
+import { ensureWebBuilt } from "@videoforge/local/web-assets";
+import { useTestCloud } from "../helpers/cloud.ts";
+import { ffmpegBin } from "../fixtures.ts";
+import { launchChromium } from "./chromium.ts";
+
+/**
+ * The dashboard in real headless Chromium against a real local cloud: upload through the
+ * page, the live list, the job's timeline and Gantt chart, HLS playback through the API,
+ * a download compared byte for byte with storage, a resumed upload after a reload, a
+ * non-video file's readable failure, and retry.
+ */
+const env = useTestCloud({ chunkSeconds: 1 });
+const SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
+const MiB = 1024 * 1024;
+
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let clip: string;
+
+interface ApiJob {
+  jobId: string;
+  status: string;
+  chunkCount: number | null;
+  retryOf?: string | null;
+  outputs: { rendition: string; key: string; bytes: number; height: number }[];
+  error: { reason: string } | null;
+}
+interface ApiView {
+  job: ApiJob;
+  chunks: { index: number; worker?: string }[];
+  timeline: { type: string }[];
+}
+
+/** Playwright's own waits are capped at 5 s (see chromium.ts); this retries them up to 10 s unless told. */
+const poll = <T,>(fn: () => T | Promise<T>, opts: { timeout?: number; interval?: number } = {}) => expect.poll(fn, { timeout: 10_000, interval: 100, ...opts });
+/** What the tests touch inside the page (the root tsconfig has no DOM types; page.evaluate bodies run in the browser). */
+type Video = { currentTime: number; videoHeight: number; muted: boolean; play(): Promise<void>; pause(): void };
+type PageGlobals = { localStorage: { getItem(k: string): string | null; [k: string]: unknown }; marker?: number; document: { documentElement: { scrollWidth: number; clientWidth: number } } };
+
+const token = () => (env.cloud as { token?: string }).token ?? "none";
+const get = <T,>(path: string) => env.cloud.client.call<T>("GET", path);
+
+beforeAll(async () => {
+  // arrange: the built page, a 3 s clip with a keyframe every second (3 chunks of 1 s), a browser
+  const [, , launched] = await Promise.all([
+    ensureWebBuilt(),
+    promisify(execFile)(ffmpegBin, [
+      ...["-hide_banner", "-loglevel", "error", "-y"],
+      ...["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=3", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3"],
+      ...["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", "-ac", "2"],
+      (clip = join(env.dir, "street clip.mp4")),
+    ]),
+    launchChromium(),
+    mkdir(SHOTS, { recursive: true }),
+  ]);
+  browser = launched;
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openDashboard(path = "/"): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(`${env.cloud.api.url}${path}?token=${encodeURIComponent(token())}`);
+  return page;
+}
+
+async function storedBytes(bucket: string, key: string): Promise<Buffer> {
+  const file = join(env.dir, `stored-${createHash("sha1").update(key).digest("hex")}`);
+  await env.cloud.cloud.deps.store.download(bucket, key, file);
+  return readFile(file);
+}
+
+describe("the dashboard", () => {
+  let jobId = "";
+
+  it("uploads a clip through the page and follows the job to COMPLETED in the live list", async () => {
+    const page = await openDashboard();
+
+    // the token left the address bar and stayed in the browser
+    expect(new URL(page.url()).search).toBe("");
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).localStorage.getItem("videoforge.token"))).toBe(token());
+
+    // act: a small ladder, the file, start
+    for (const rung of ["1080p", "720p", "480p"]) await page.getByLabel(rung, { exact: true }).uncheck();
+    await page.getByLabel("240p", { exact: true }).check();
+    await page.getByTestId("file-input").setInputFiles(clip);
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42)); // a reload would drop it
+    await page.getByRole("button", { name: "Start upload" }).click();
+
+    // assert: the upload finished at 100 % of the file's bytes
+    await poll(() => page.getByTestId("upload-status").textContent(), { timeout: 20_000 }).toBe("Uploaded");
+    const size = (await readFile(clip)).length;
+    const progress = page.getByTestId("upload-progress");
+    expect(Number(await progress.getAttribute("value"))).toBe(size);
+    expect(Number(await progress.getAttribute("max"))).toBe(size);
+
+    // assert: the new job is first in the list and reaches COMPLETED without a reload
+    const row = page.getByTestId("job-row").first();
+    await poll(() => row.locator("td.name a").textContent()).toBe("street clip.mp4");
+    jobId = (await row.getAttribute("data-job-id"))!;
+    await poll(() => row.getByTestId("status").textContent(), { timeout: 60_000, interval: 250 }).toBe("COMPLETED");
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await row.locator('td[data-label="Resolution"]').textContent()).toBe("640×360");
+    expect(await row.locator('td[data-label="Duration"]').textContent()).toBe("0:03");
+    await page.screenshot({ path: join(SHOTS, "jobs.png") });
+    await page.close();
+  });
+
+  it("shows every event on the timeline and one Gantt bar per chunk, grouped by worker", async () => {
+    await env.cloud.waitForEnd(jobId);
+    const view = await get<ApiView>(`/jobs/${jobId}`);
+    expect(view.job.chunkCount).toBeGreaterThanOrEqual(3);
+    const page = await openDashboard();
+    await page.getByTestId("job-row").first().locator("td.name a").click();
+    expect(new URL(page.url()).pathname).toBe(`/job/${jobId}`);
+
+    // assert: timeline = the API's events, in order, with every expected type
+    const timeline = page.getByTestId("timeline").locator("li");
+    await poll(() => timeline.count()).toBe(view.timeline.length);
+    const types = await timeline.evaluateAll((lis) => lis.map((li) => li.getAttribute("data-event-type")));
+    expect(types).toEqual(view.timeline.map((e) => e.type));
+    const n = view.job.chunkCount!;
+    const count = (t: string) => types.filter((x) => x === t).length;
+    expect([count("VideoUploaded"), count("ChunkReady"), count("ChunkEncoded"), count("ChunksEncoded"), count("VideoAssembled"), count("JobCompleted")]).toEqual([1, n, n, 1, 1, 1]);
+    expect(await timeline.first().locator(".offset").textContent()).toBe("+0.000 s");
+
+    // assert: one bar per chunk, each chunk once, in rows named after the workers
+    const bars = page.getByTestId("gantt-bar");
+    expect(await bars.count()).toBe(n);
+    expect((await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-chunk"))))).sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+    const workers = await page.locator(".gantt-worker").allTextContents();
+    expect(workers.sort()).toEqual([...new Set(view.chunks.map((c) => c.worker!))].sort());
+
+    // assert: stage durations are known
+    const stages = await page.getByTestId("stages").locator(".stage-value").allTextContents();
+    expect(stages).toHaveLength(4);
+    for (const s of stages) expect(s).toMatch(/^\d+\.\d\d s$|min/);
+    await page.close();
+  });
+
+  it("plays the HLS ladder through the API, switches rendition, and downloads an MP4 that matches storage", async () => {
+    const page = await openDashboard(`/job/${jobId}`);
+    const video = page.getByTestId("player");
+    const quality = page.getByTestId("quality");
+
+    // the master playlist listed both rungs (Auto + 360p + 240p)
+    await poll(() => quality.locator("option").count(), { timeout: 15_000 }).toBe(3);
+    await video.evaluate((v: Video) => {
+      v.muted = true;
+      return v.play();
+    });
+    await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 15_000 }).toBeGreaterThan(0.3);
+    const firstHeight = await video.evaluate((v: Video) => v.videoHeight);
+    expect([360, 240]).toContain(firstHeight);
+
+    // act: pin the 240p rung and play from the start again
+    const rung240 = await quality.locator("option", { hasText: "240p" }).getAttribute("value");
+    await quality.selectOption(rung240!);
+    await video.evaluate((v: Video) => {
+      v.currentTime = 0;
+      return v.play();
+    });
+    await poll(() => video.evaluate((v: Video) => v.videoHeight), { timeout: 15_000 }).toBe(240);
+    const t1 = await video.evaluate((v: Video) => v.currentTime);
+    await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t1);
+    expect(await page.getByTestId("playing-level").textContent()).toMatch(/^playing 240p/);
+    await video.evaluate((v: Video) => v.pause());
+    await page.screenshot({ path: join(SHOTS, "job-detail.png"), fullPage: true });
+
+    // act: download the 240p MP4 through its link
+    const view = await get<ApiView>(`/jobs/${jobId}`);
+    const output = view.job.outputs.find((o) => o.rendition === "240p")!;
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-240p").click()]);
+    const got = await readFile((await download.path())!);
+
+    // assert: the bytes are the stored object's
+    const stored = await storedBytes(env.cloud.cloud.deps.cfg.buckets.outputs, output.key);
+    expect(got.length).toBe(output.bytes);
+    expect(createHash("sha256").update(got).digest("hex")).toBe(createHash("sha256").update(stored).digest("hex"));
+    expect(download.suggestedFilename()).toMatch(/240p\.mp4$/);
+
+    // the same page on a phone
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SHOTS, "job-detail-phone.png"), fullPage: true });
+    const overflow = await page.evaluate(() => {
+      const root = (globalThis as unknown as PageGlobals).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.close();
+  });
+
+  it("resumes an upload after a page reload, then shows a non-video file's failure and retries it", async () => {
+    // arrange: 17 MiB of text named .mp4: three parts (8 + 8 + 1 MiB)
+    const file = join(env.dir, "holiday.mp4");
+    const line = "This is a text file, not a video.\n";
+    await writeFile(file, line.repeat(Math.ceil((17 * MiB) / line.length)).slice(0, 17 * MiB));
+    const page = await openDashboard();
+    // parts 2 and 3 cannot get through (the connection drops before they leave); the page is reloaded meanwhile
+    await page.route(/[?&]partNumber=[23](&|$)/, (route) => route.abort("connectionreset"));
+    await page.getByTestId("file-input").setInputFiles(file);
+    await page.getByRole("button", { name: "Start upload" }).click();
+    const savedParts = () =>
+      page.evaluate(() => {
+        const store = (globalThis as unknown as PageGlobals).localStorage;
+        return Object.keys(store)
+          .filter((k) => k.startsWith("videoforge.upload."))
+          .map((k) => Object.keys((JSON.parse(store.getItem(k)!) as { etags: object }).etags));
+      });
+    await poll(savedParts, { timeout: 20_000 })
+      .toEqual([["1"]]);
+
+    // act: reload, pick the same file again, resume
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await page.reload();
+    await page.getByTestId("file-input").setInputFiles(file);
+    await poll(() => page.getByRole("button", { name: "Resume upload" }).count()).toBe(1);
+    expect(await page.getByText("8.0 MiB were already sent").count()).toBe(1);
+    expect(Number(await page.getByTestId("upload-progress").getAttribute("value"))).toBe(8 * MiB);
+    await page.screenshot({ path: join(SHOTS, "upload.png") });
+    const sentParts: string[] = [];
+    page.on("request", (r) => {
+      if (r.method() === "PUT") sentParts.push(new URL(r.url()).searchParams.get("partNumber") ?? "?");
+    });
+    await page.getByRole("button", { name: "Resume upload" }).click();
+    await poll(() => page.getByTestId("upload-status").textContent(), { timeout: 20_000 }).toBe("Uploaded");
+
+    // assert: only the missing parts were sent, and storage holds exactly the file
+    expect(sentParts.sort()).toEqual(["2", "3"]);
+    const failedId = (await page.getByTestId("job-row").first().getAttribute("data-job-id"))!;
+    const stored = await storedBytes(env.cloud.cloud.deps.cfg.buckets.uploads, `jobs/${failedId}/source`);
+    expect(createHash("sha256").update(stored).digest("hex")).toBe(createHash("sha256").update(await readFile(file)).digest("hex"));
+
+    // assert: the job fails, and its page says why in words
+    const row = page.getByTestId("job-row").first();
+    await poll(() => row.getByTestId("status").textContent(), { timeout: 30_000 }).toBe("FAILED");
+    await row.locator("td.name a").click();
+    const failure = page.getByTestId("failure");
+    await poll(() => failure.isVisible()).toBe(true);
+    expect(await failure.textContent()).toMatch(/^Failed during chunking: .*not a video format we can read/i);
+    await page.screenshot({ path: join(SHOTS, "job-failed.png") });
+
+    // act: retry
+    await page.getByRole("button", { name: "Retry" }).click();
+    await poll(() => new URL(page.url()).pathname).not.toBe(`/job/${failedId}`);
+    const retryId = new URL(page.url()).pathname.split("/").pop()!;
+
+    // assert: a new job on the same stored source, pointing back, which fails the same way
+    const retried = await env.cloud.waitForEnd(retryId);
+    expect(retried.job).toMatchObject({ status: "FAILED", retryOf: failedId, name: "holiday.mp4" });
+    await poll(() => page.getByText(`Retry of`).count()).toBe(1);
+    await poll(() => page.getByTestId("failure").textContent(), { timeout: 10_000 }).toMatch(/not a video format we can read/i);
+    await page.close();
+  });
+
+  it("the API routes it polls and plays from answer as the page expects", async () => {
+    const api = env.cloud.api.url;
+    const auth = { authorization: `Bearer ${token()}` };
+
+    // an unchanged list is a bodiless 304
+    const first = await fetch(`${api}/jobs`, { headers: auth });
+    const etag = first.headers.get("etag");
+    expect(first.status).toBe(200);
+    expect(etag).toMatch(/^"[0-9a-f]+"$/);
+    const again = await fetch(`${api}/jobs`, { headers: { ...auth, "if-none-match": etag! } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+
+    // the master playlist names API routes; a media playlist names presigned segments
+    const master = await fetch(`${api}/jobs/${jobId}/hls/master.m3u8`, { headers: auth });
+    expect(master.status).toBe(200);
+    expect(master.headers.get("content-type")).toMatch(/mpegurl/);
+    const variants = (await master.text()).split("\n").filter((l) => l && !l.startsWith("#"));
+    expect(variants).toEqual(["360p/index.m3u8", "240p/index.m3u8"]);
+    const media = await (await fetch(`${api}/jobs/${jobId}/hls/240p/index.m3u8`, { headers: auth })).text();
+    const segments = media.split("\n").filter((l) => l && !l.startsWith("#"));
+    expect(segments.length).toBeGreaterThan(0);
+    const segment = await fetch(segments[0]!);
+    expect(segment.status).toBe(200);
+    expect((await segment.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+
+    // retrying a completed job is a conflict; unknown playlists and jobs are 404s
+    const retry = await fetch(`${api}/jobs/${jobId}/retry`, { method: "POST", headers: auth });
+    expect(retry.status).toBe(409);
+    expect(await retry.json()).toEqual({ error: { code: "conflict", message: expect.stringMatching(/only a failed or cancelled job/i) } });
+    expect((await fetch(`${api}/jobs/${jobId}/hls/..%2Fsource/index.m3u8`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${api}/jobs/unknownjob000000/hls/master.m3u8`, { headers: auth })).status).toBe(404);
+  });
+
+  it("asks for the token when the API refuses the one it has", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${env.cloud.api.url}/?token=wrong-token`);
+    const authOn = token() !== "none";
+    if (authOn) {
+      await poll(() => page.getByRole("heading", { name: "This dashboard needs your API token" }).count()).toBe(1);
+      await page.getByLabel("API token", { exact: true }).fill(token());
+      await page.getByRole("button", { name: "Use this token" }).click();
+    }
+    await poll(() => page.getByTestId("job-row").count()).toBeGreaterThan(0);
+    await page.close();
+  });
+});

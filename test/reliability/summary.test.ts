@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { formatSummary, summarize } from "./summary.ts";
+
+const line = (kind: string, what: string, n = 1) => JSON.stringify({ kind, what, n });
+
+describe("the reliability summary", () => {
+  it("sums n per kind and per what, and skips lines that are not counts", () => {
+    const text = [
+      line("ownership", "no token: list jobs"),
+      line("ownership", "no token: list jobs"),
+      line("fault", "storage write cut", 5),
+      line("jobCompleted", "after faults", 2),
+      '{"kind":"fault","what":"half a li',
+      line("nonsense", "x"),
+      "",
+    ].join("\n");
+    const s = summarize(text);
+    expect(s.totals).toEqual({ fault: 5, badInput: 0, ownership: 2, jobCompleted: 2, jobLost: 0 });
+    expect([...s.breakdown.get("ownership")!]).toEqual([["no token: list jobs", 2]]);
+    expect(s.unreadable).toBe(2);
+    const printed = formatSummary(s);
+    expect(printed.split("\n")[0]).toBe("reliability: faults injected 5 · bad inputs tried 0 · ownership checks 2 · jobs completed 2 · jobs lost 0");
+    expect(printed).toMatch(/ownership\s+2\s+no token: list jobs/);
+    expect(printed).not.toMatch(/LOST/);
+  });
+
+  it("shouts when a job was lost", () => {
+    const printed = formatSummary(summarize(line("jobLost", "job 123 stuck in ENCODING")));
+    expect(printed).toContain("jobs lost 1");
+    expect(printed).toContain("1 JOB LOST — job 123 stuck in ENCODING");
+  });
+});

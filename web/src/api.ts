@@ -1,0 +1,190 @@
+import { createSignal } from "solid-js";
+
+/**
+ * The one door to the HTTP API: base URL, bearer token, errors, and ETag polling.
+ * Every call sends `Authorization: Bearer <token>`; a 401 flips `unauthorized()` so the
+ * page can ask for the token instead of failing row by row.
+ */
+
+/** Where the API lives: `VITE_API_URL` at build time, else the origin that served this page. */
+export const apiBase = ((import.meta.env.VITE_API_URL as string | undefined) || window.location.origin).replace(/\/+$/, "");
+
+const TOKEN_KEY = "videoforge.token";
+
+/** Take `?token=` from the address (the URL `npm start` prints), keep it, and drop it from the visible URL. */
+function adoptTokenFromUrl(): string | null {
+  const url = new URL(window.location.href);
+  const given = url.searchParams.get("token");
+  if (given) {
+    localStorage.setItem(TOKEN_KEY, given);
+    url.searchParams.delete("token");
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+  }
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+const [token, setTokenSignal] = createSignal<string | null>(adoptTokenFromUrl());
+const [unauthorized, setUnauthorized] = createSignal(false);
+export { token, unauthorized };
+
+export function setToken(value: string) {
+  localStorage.setItem(TOKEN_KEY, value.trim());
+  setTokenSignal(value.trim());
+  setUnauthorized(false);
+}
+
+export function authHeader(): Record<string, string> {
+  const t = token();
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
+/** An API error with the server's `{error: {code, message}}` when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function toError(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => "");
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error?.message) return new ApiError(res.status, body.error.code ?? "error", body.error.message);
+  } catch {
+    // not JSON: fall through to the status line
+  }
+  return new ApiError(res.status, "http_" + res.status, `The API answered ${res.status} ${res.statusText}`.trim());
+}
+
+export async function call<T>(method: string, path: string, body?: unknown, extra: RequestInit = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(apiBase + path, {
+      ...extra,
+      method,
+      cache: "no-store",
+      headers: { ...authHeader(), ...(body === undefined ? {} : { "content-type": "application/json" }), ...(extra.headers as Record<string, string> | undefined) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError(0, "network", `Cannot reach the API at ${apiBase} (${(err as Error).message}).`);
+  }
+  if (res.status === 401) setUnauthorized(true);
+  if (!res.ok) throw await toError(res);
+  return (await res.json()) as T;
+}
+
+/**
+ * GET `path` repeatedly (every `everyMs` while the tab is visible), sending the last ETag
+ * as If-None-Match so an unchanged answer is a bodiless 304 and `onData` is not called.
+ * Returns a stop function.
+ */
+export function poll<T>(path: string, everyMs: number, onData: (data: T) => void, onError: (err: ApiError) => void, shouldContinue: (data: T) => boolean = () => true): () => void {
+  let etag: string | null = null;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = async () => {
+    if (stopped) return;
+    let keepGoing = true;
+    if (document.visibilityState !== "hidden") {
+      try {
+        const res = await fetch(apiBase + path, { cache: "no-store", headers: { ...authHeader(), ...(etag ? { "if-none-match": etag } : {}) } });
+        if (res.status === 401) setUnauthorized(true);
+        if (res.status === 200) {
+          etag = res.headers.get("etag");
+          const data = (await res.json()) as T;
+          if (!stopped) onData(data);
+          keepGoing = shouldContinue(data);
+        } else if (res.status !== 304) onError(await toError(res));
+      } catch (err) {
+        onError(new ApiError(0, "network", `Cannot reach the API at ${apiBase} (${(err as Error).message}).`));
+      }
+    }
+    if (!stopped && keepGoing) timer = setTimeout(tick, everyMs);
+  };
+  void tick();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+// ---- what the API returns (see docs/dashboard.md) ----
+
+export type JobStatus = "UPLOADING" | "QUEUED" | "CHUNKING" | "ENCODING" | "ASSEMBLING" | "COMPLETED" | "FAILED" | "CANCELLED";
+export const FINAL: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
+
+export interface Output {
+  rendition: string;
+  key: string;
+  width: number;
+  height: number;
+  frames: number;
+  duration: number;
+  bytes: number;
+  bitrate: number;
+}
+
+export interface JobSummary {
+  jobId: string;
+  status: JobStatus;
+  name: string;
+  size: number | null;
+  ladder: string[];
+  source: { frames: number; duration: number; width: number; height: number; fps: number; audio: boolean } | null;
+  chunkCount: number | null;
+  chunksEncoded: number;
+  progress: number;
+  outputs: Output[];
+  error: { stage: string | null; reason: string } | null;
+  createdAt: number;
+  retryOf?: string | null;
+  timings: { chunking: number | null; encoding: number | null; assembly: number | null; total: number | null };
+}
+
+export interface ChunkRow {
+  index: number;
+  status: "PENDING" | "ENCODED" | "FAILED";
+  frames: number;
+  startTime: number;
+  duration: number;
+  readyAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  worker?: string;
+  attempts?: number;
+  error?: string;
+}
+
+export interface TimelineRow {
+  at: string;
+  eventId: string;
+  type: string;
+  chunk?: number;
+  detail: Record<string, unknown>;
+}
+
+export interface JobView {
+  job: JobSummary;
+  chunks: ChunkRow[];
+  timeline: TimelineRow[];
+}
+
+export interface OutputLinks {
+  status: JobStatus;
+  outputs: (Output & { url: string })[];
+  hls: string | null;
+  poster: string | null;
+}
+
+export const api = {
+  outputs: (jobId: string) => call<OutputLinks>("GET", `/jobs/${encodeURIComponent(jobId)}/outputs`),
+  cancel: (jobId: string) => call<{ jobId: string; status: string }>("DELETE", `/jobs/${encodeURIComponent(jobId)}`),
+  retry: (jobId: string) => call<{ jobId: string }>("POST", `/jobs/${encodeURIComponent(jobId)}/retry`),
+  /** The master playlist served through the API (variants and segments resolve from it). */
+  hlsUrl: (jobId: string) => `${apiBase}/jobs/${encodeURIComponent(jobId)}/hls/master.m3u8`,
+};

@@ -1,0 +1,190 @@
+import { createSignal, For, onCleanup, Show } from "solid-js";
+import { createStore, reconcile } from "solid-js/store";
+import { api, FINAL, poll, type JobView } from "../api.ts";
+import { age, bytes, clock, seconds } from "../format.ts";
+import { jobPath, navigate, onNavClick } from "../router.ts";
+import { StatusBadge } from "./StatusBadge.tsx";
+import { Gantt } from "./Gantt.tsx";
+import { Timeline } from "./Timeline.tsx";
+import { Result } from "./Result.tsx";
+
+/** One job: state, actions, stage durations, failures, the Gantt chart, the timeline and the result. */
+export function JobDetail(props: { jobId: string }) {
+  const [view, setView] = createStore<{ data: JobView | null }>({ data: null });
+  const [error, setError] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+  const [now, setNow] = createSignal(Date.now());
+  // polls until the job has ended, then stops: an ended job no longer changes
+  const stop = poll<JobView>(
+    `/jobs/${encodeURIComponent(props.jobId)}`,
+    1000,
+    (data) => {
+      setView("data", reconcile(data, { key: "eventId", merge: true }));
+      setError(null);
+    },
+    (err) => setError(err.message),
+    (data) => !FINAL.includes(data.job.status),
+  );
+  const tick = setInterval(() => setNow(Date.now()), 1000);
+  onCleanup(() => {
+    stop();
+    clearInterval(tick);
+  });
+
+  async function act(what: () => Promise<unknown>) {
+    setBusy(true);
+    setError(null);
+    try {
+      await what();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const job = () => view.data?.job;
+  const failedChunks = () => (view.data?.chunks ?? []).filter((c) => c.status === "FAILED" || (c.attempts ?? 0) > 1);
+
+  return (
+    <>
+      <p class="crumbs">
+        <a href="/" onClick={onNavClick}>
+          ← All jobs
+        </a>
+      </p>
+      <Show when={error()}>
+        <p class="error" role="alert" data-testid="detail-error">
+          {error()}
+        </p>
+      </Show>
+      <Show when={job()} fallback={<p class="muted">Loading job {props.jobId}…</p>}>
+        {(j) => (
+          <>
+            <section class="panel" aria-labelledby="job-title">
+              <div class="job-head">
+                <h1 id="job-title" class="grow">
+                  {j().name}
+                </h1>
+                <StatusBadge status={j().status} />
+              </div>
+              <dl class="facts">
+                <div>
+                  <dt>Job</dt>
+                  <dd class="mono">{j().jobId}</dd>
+                </div>
+                <div>
+                  <dt>Created</dt>
+                  <dd>{age(j().createdAt, now())}</dd>
+                </div>
+                <div>
+                  <dt>Source</dt>
+                  <dd>{j().source ? `${j().source!.width}×${j().source!.height} · ${clock(j().source!.duration)} · ${j().source!.fps.toFixed(2)} fps · ${j().source!.frames} frames` : "not probed yet"}</dd>
+                </div>
+                <div>
+                  <dt>Size</dt>
+                  <dd>{bytes(j().size)}</dd>
+                </div>
+                <div>
+                  <dt>Ladder</dt>
+                  <dd>{j().ladder.join(", ")}</dd>
+                </div>
+                <div>
+                  <dt>Chunks</dt>
+                  <dd data-testid="chunk-count">{j().chunkCount === null ? "—" : `${j().chunksEncoded} of ${j().chunkCount} encoded`}</dd>
+                </div>
+                <Show when={j().retryOf}>
+                  <div>
+                    <dt>Retry of</dt>
+                    <dd>
+                      <a href={jobPath(j().retryOf!)} onClick={onNavClick} class="mono">
+                        {j().retryOf}
+                      </a>
+                    </dd>
+                  </div>
+                </Show>
+              </dl>
+              <div class="row actions">
+                <Show when={!FINAL.includes(j().status)}>
+                  <button type="button" class="danger" disabled={busy()} onClick={() => act(() => api.cancel(j().jobId))}>
+                    Cancel job
+                  </button>
+                </Show>
+                <Show when={j().status === "FAILED" || j().status === "CANCELLED"}>
+                  <button type="button" class="primary" disabled={busy()} onClick={() => act(async () => navigate(jobPath((await api.retry(j().jobId)).jobId)))}>
+                    Retry
+                  </button>
+                </Show>
+              </div>
+              <Show when={j().error}>
+                {(e) => (
+                  <div class="failure" role="alert" data-testid="failure">
+                    <strong>{j().status === "CANCELLED" ? "Cancelled" : `Failed${e().stage ? ` during ${e().stage}` : ""}`}:</strong> {e().reason}
+                  </div>
+                )}
+              </Show>
+              <Show when={failedChunks().length}>
+                <table class="small-table">
+                  <caption>Chunk failures and retries</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Chunk</th>
+                      <th scope="col">Status</th>
+                      <th scope="col" class="r">Attempts</th>
+                      <th scope="col">Reason</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={failedChunks()}>
+                      {(c) => (
+                        <tr>
+                          <td class="num">#{c.index}</td>
+                          <td>{c.status}</td>
+                          <td class="r num">{c.attempts ?? 0}</td>
+                          <td class="reason">{c.error ?? (c.status === "ENCODED" ? "encoded after a retry" : "—")}</td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </Show>
+            </section>
+
+            <section class="panel" aria-labelledby="stages-title">
+              <h2 id="stages-title">Stages</h2>
+              <div class="stages" data-testid="stages">
+                <Stage name="Chunking" value={j().timings.chunking} />
+                <Stage name="Encoding" value={j().timings.encoding} />
+                <Stage name="Assembly" value={j().timings.assembly} />
+                <Stage name="Total" value={j().timings.total} />
+              </div>
+            </section>
+
+            <Show when={j().status === "COMPLETED"}>
+              <Result job={j()} />
+            </Show>
+
+            <section class="panel" aria-labelledby="gantt-title">
+              <h2 id="gantt-title">Chunks by worker</h2>
+              <Gantt chunks={view.data!.chunks} now={now()} />
+            </section>
+
+            <section class="panel" aria-labelledby="timeline-title">
+              <h2 id="timeline-title">Timeline</h2>
+              <Timeline events={view.data!.timeline} />
+            </section>
+          </>
+        )}
+      </Show>
+    </>
+  );
+}
+
+function Stage(props: { name: string; value: number | null }) {
+  return (
+    <div class="stage">
+      <span class="stage-name">{props.name}</span>
+      <span class="stage-value num">{seconds(props.value, 2)}</span>
+    </div>
+  );
+}

@@ -1,0 +1,177 @@
+import { createSignal, For, Show } from "solid-js";
+import { bytes, percent } from "../format.ts";
+import { jobPath, onNavClick } from "../router.ts";
+import { CancelledError, MultipartUpload, savedProgress, type UploadState } from "../upload/multipart.ts";
+
+const RUNGS = ["2160p", "1440p", "1080p", "720p", "480p", "360p", "240p"];
+const DEFAULT_LADDER = ["1080p", "720p", "480p", "360p"];
+
+/** Pick or drop a video, choose the ladder, and send it straight to storage in parts. */
+export function UploadPanel() {
+  const [file, setFile] = createSignal<File | null>(null);
+  const [ladder, setLadder] = createSignal<string[]>(DEFAULT_LADDER);
+  const [state, setState] = createSignal<UploadState>("idle");
+  const [sent, setSent] = createSignal(0);
+  const [error, setError] = createSignal<string | null>(null);
+  const [jobId, setJobId] = createSignal<string | null>(null);
+  const [dragging, setDragging] = createSignal(false);
+  const [speed, setSpeed] = createSignal<number | null>(null);
+  let upload: MultipartUpload | null = null;
+  let samples: { t: number; sent: number }[] = [];
+
+  const busy = () => ["uploading", "paused", "completing"].includes(state());
+  const total = () => file()?.size ?? 0;
+  const resumable = () => {
+    const f = file();
+    return f && state() === "idle" ? savedProgress(f) : null;
+  };
+
+  function choose(f: File | null | undefined) {
+    if (!f || busy()) return;
+    setFile(f);
+    setState("idle");
+    setError(null);
+    setJobId(null);
+    setSent(savedProgress(f)?.sent ?? 0);
+  }
+
+  function toggleRung(rung: string, on: boolean) {
+    setLadder((l) => RUNGS.filter((r) => (r === rung ? on : l.includes(r))));
+  }
+
+  async function start() {
+    const f = file();
+    if (!f || busy()) return;
+    if (ladder().length === 0) return setError("Choose at least one rendition.");
+    setError(null);
+    samples = [];
+    upload = new MultipartUpload(f, ladder(), {
+      onProgress: (s) => {
+        setSent(s);
+        const now = performance.now();
+        samples.push({ t: now, sent: s });
+        while (samples.length > 2 && now - samples[0]!.t > 3000) samples.shift();
+        const first = samples[0]!;
+        setSpeed(now - first.t > 500 ? ((s - first.sent) * 1000) / (now - first.t) : null);
+      },
+      onState: (s, detail) => {
+        setState(s);
+        if (s === "error") setError(`Upload failed: ${detail ?? "unknown error"}`);
+      },
+    });
+    try {
+      setJobId(await upload.run());
+    } catch (err) {
+      if (!(err instanceof CancelledError)) setError(`Upload failed: ${(err as Error).message}`);
+    }
+  }
+
+  const label = () =>
+    ({
+      idle: "",
+      uploading: "Uploading…",
+      paused: "Paused",
+      completing: "Finishing the upload…",
+      done: "Uploaded",
+      error: "Stopped",
+      cancelled: "Cancelled",
+    })[state()];
+
+  return (
+    <section class="panel upload" aria-labelledby="upload-title">
+      <h1 id="upload-title">Upload a video</h1>
+      <div
+        class="drop"
+        classList={{ dragging: dragging() }}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          choose(e.dataTransfer?.files[0]);
+        }}
+      >
+        <label class="pick">
+          <input type="file" accept="video/*,.mkv,.mov,.mp4,.webm,.ts,.m2ts,.mxf" data-testid="file-input" disabled={busy()} onChange={(e) => choose(e.currentTarget.files?.[0])} />
+          <span>Drop a video here or choose a file</span>
+        </label>
+        <p class="file-line" aria-live="polite">
+          <Show when={file()} fallback={<span class="muted">No file chosen</span>}>
+            {(f) => (
+              <>
+                <strong>{f().name}</strong> <span class="muted">{bytes(f().size)}</span>
+              </>
+            )}
+          </Show>
+        </p>
+      </div>
+
+      <fieldset class="ladder" disabled={busy()}>
+        <legend>Renditions</legend>
+        <For each={RUNGS}>
+          {(rung) => (
+            <label class="chip">
+              <input type="checkbox" name="rung" value={rung} checked={ladder().includes(rung)} onChange={(e) => toggleRung(rung, e.currentTarget.checked)} />
+              {rung}
+            </label>
+          )}
+        </For>
+      </fieldset>
+
+      <div class="row actions">
+        <Show when={!busy()}>
+          <button type="button" class="primary" disabled={!file() || state() === "done"} onClick={start}>
+            {resumable() ? "Resume upload" : "Start upload"}
+          </button>
+        </Show>
+        <Show when={state() === "uploading"}>
+          <button type="button" onClick={() => upload?.pause()}>
+            Pause
+          </button>
+        </Show>
+        <Show when={state() === "paused"}>
+          <button type="button" class="primary" onClick={() => upload?.resume()}>
+            Resume
+          </button>
+        </Show>
+        <Show when={busy()}>
+          <button type="button" class="danger" onClick={() => void upload?.cancel()}>
+            Cancel
+          </button>
+        </Show>
+        <Show when={resumable()}>{(r) => <span class="muted">{bytes(r().sent)} were already sent; the upload continues where it stopped.</span>}</Show>
+      </div>
+
+      <div class="progress-line" data-state={state()}>
+        <progress max={Math.max(total(), 1)} value={sent()} aria-label="Upload progress" data-testid="upload-progress" />
+        <span class="num">{total() ? percent(sent() / total()) : "0%"}</span>
+        <span class="num wide">
+          {bytes(sent())} / {bytes(total())}
+          {speed() !== null && state() === "uploading" ? ` · ${bytes(speed()!)}/s` : ""}
+        </span>
+        <span class="status-text" data-testid="upload-status">
+          {label()}
+        </span>
+      </div>
+      <Show when={jobId()}>
+        {(id) => (
+          <p class="ok">
+            Uploaded. Follow it in the list or open{" "}
+            <a href={jobPath(id())} onClick={onNavClick}>
+              job {id()}
+            </a>
+            .
+          </p>
+        )}
+      </Show>
+      <Show when={error()}>
+        <p class="error" role="alert">
+          {error()}
+        </p>
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,263 @@
+import { ApiError, call } from "../api.ts";
+
+/**
+ * A resumable multipart upload straight to storage through the API's presigned part URLs.
+ *
+ * The file is sent one slice at a time (`Blob.slice` + XHR): nothing reads the whole file,
+ * so a file of several GB costs no more memory than one part in flight per connection.
+ * Each finished part's ETag is kept in localStorage under the file's fingerprint (name,
+ * size, last modified), so after a page reload, picking the same file again resumes with
+ * fresh URLs from `GET /uploads/:id` and sends only the missing parts.
+ */
+
+interface Created {
+  uploadId: string;
+  jobId: string;
+  partSize: number;
+  parts: { partNumber: number; url: string }[];
+}
+interface Resumed extends Created {
+  status: "OPEN" | "COMPLETED" | "ABORTED";
+  jobStatus: string | null;
+  size: number;
+}
+
+/** What survives a reload: enough to ask the API for fresh URLs and skip finished parts. */
+interface Saved {
+  uploadId: string;
+  jobId: string;
+  partSize: number;
+  size: number;
+  etags: Record<number, string>;
+}
+
+const PARALLEL_PARTS = 3;
+const PART_ATTEMPTS = 4;
+const PREFIX = "videoforge.upload.";
+
+export type UploadState = "idle" | "uploading" | "paused" | "completing" | "done" | "error" | "cancelled";
+
+export const fingerprint = (file: File) => `${file.name}|${file.size}|${file.lastModified}`;
+
+/** Bytes already stored for this file by an earlier visit, if an unfinished upload exists. */
+export function savedProgress(file: File): { sent: number; jobId: string } | null {
+  const saved = load(file);
+  if (!saved) return null;
+  const sent = Object.keys(saved.etags).reduce((sum, n) => sum + partLength(saved, Number(n)), 0);
+  return { sent, jobId: saved.jobId };
+}
+
+function load(file: File): Saved | null {
+  try {
+    const raw = localStorage.getItem(PREFIX + fingerprint(file));
+    return raw ? (JSON.parse(raw) as Saved) : null;
+  } catch {
+    return null;
+  }
+}
+
+const partLength = (s: Pick<Saved, "partSize" | "size">, partNumber: number) => Math.min(s.partSize, s.size - (partNumber - 1) * s.partSize);
+
+export interface UploadEvents {
+  onProgress(sent: number, total: number): void;
+  onState(state: UploadState, detail?: string): void;
+}
+
+export class MultipartUpload {
+  #saved: Saved | null = null;
+  #urls = new Map<number, string>();
+  #inFlight = new Map<number, XMLHttpRequest>();
+  #loaded = new Map<number, number>();
+  #paused = false;
+  #cancelled = false;
+  /** Part senders waiting while paused; all of them wake on resume or cancel. */
+  #waiting: (() => void)[] = [];
+
+  constructor(
+    readonly file: File,
+    readonly ladder: string[],
+    readonly events: UploadEvents,
+  ) {}
+
+  get jobId(): string | null {
+    return this.#saved?.jobId ?? null;
+  }
+
+  /** Create (or resume) the upload, send every missing part, then complete it. Resolves with the job id. */
+  async run(): Promise<string> {
+    this.events.onState("uploading");
+    try {
+      await this.#open();
+      const saved = this.#saved!;
+      const count = Math.max(1, Math.ceil(saved.size / saved.partSize));
+      const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !saved.etags[n]);
+      this.#report();
+      const next = () => todo.shift();
+      await Promise.all(
+        Array.from({ length: Math.min(PARALLEL_PARTS, todo.length) }, async () => {
+          for (let n = next(); n !== undefined; n = next()) await this.#sendPart(n);
+        }),
+      );
+      if (this.#cancelled) throw new CancelledError();
+      this.events.onState("completing");
+      const parts = Object.entries(saved.etags)
+        .map(([n, etag]) => ({ partNumber: Number(n), etag }))
+        .sort((a, b) => a.partNumber - b.partNumber);
+      const { jobId } = await call<{ jobId: string }>("POST", `/uploads/${saved.uploadId}/complete`, { parts });
+      this.#forget();
+      this.events.onState("done");
+      return jobId;
+    } catch (err) {
+      if (err instanceof CancelledError) {
+        this.events.onState("cancelled");
+        throw err;
+      }
+      // a refused completion (wrong size) ends that upload for good; a network error keeps it resumable
+      if (err instanceof ApiError && err.status === 409) this.#forget();
+      this.events.onState("error", (err as Error).message);
+      throw err;
+    }
+  }
+
+  pause() {
+    if (this.#paused) return;
+    this.#paused = true;
+    for (const xhr of this.#inFlight.values()) xhr.abort();
+    this.events.onState("paused");
+  }
+
+  resume() {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.events.onState("uploading");
+    this.#wakeAll();
+  }
+
+  /** Stop sending and cancel the job, so nothing waits for bytes that will never come. */
+  async cancel() {
+    this.#cancelled = true;
+    for (const xhr of this.#inFlight.values()) xhr.abort();
+    this.#wakeAll();
+    const jobId = this.#saved?.jobId;
+    this.#forget();
+    if (jobId) await call("DELETE", `/jobs/${jobId}`).catch(() => undefined);
+  }
+
+  async #open() {
+    const previous = load(this.file);
+    if (previous) {
+      const state = await call<Resumed>("GET", `/uploads/${previous.uploadId}`).catch((err: ApiError) => {
+        if (err.status === 404) return null;
+        throw err;
+      });
+      if (state?.status === "OPEN" && state.jobStatus === "UPLOADING" && state.partSize === previous.partSize && state.size === this.file.size) {
+        this.#saved = previous;
+        for (const p of state.parts) this.#urls.set(p.partNumber, p.url);
+        return;
+      }
+      this.#forget();
+    }
+    const created = await call<Created>("POST", "/uploads", { name: this.file.name, size: this.file.size, contentType: this.file.type || "application/octet-stream", ladder: this.ladder });
+    this.#saved = { uploadId: created.uploadId, jobId: created.jobId, partSize: created.partSize, size: this.file.size, etags: {} };
+    for (const p of created.parts) this.#urls.set(p.partNumber, p.url);
+    this.#persist();
+  }
+
+  async #sendPart(partNumber: number) {
+    const saved = this.#saved!;
+    const start = (partNumber - 1) * saved.partSize;
+    const blob = this.file.slice(start, start + partLength(saved, partNumber));
+    for (let attempt = 1; ; attempt++) {
+      while (this.#paused && !this.#cancelled) await new Promise<void>((r) => this.#waiting.push(r));
+      if (this.#cancelled) throw new CancelledError();
+      try {
+        const etag = await this.#put(partNumber, blob);
+        saved.etags[partNumber] = etag;
+        this.#loaded.delete(partNumber);
+        this.#persist();
+        this.#report();
+        return;
+      } catch (err) {
+        this.#loaded.delete(partNumber);
+        this.#report();
+        if (err instanceof AbortedError) {
+          attempt--; // paused or cancelled, not failed: the loop decides
+          continue;
+        }
+        if (err instanceof HttpError && err.status === 403) await this.#refreshUrls(); // URL expired
+        if (attempt >= PART_ATTEMPTS) throw new Error(`Part ${partNumber} could not be uploaded: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  #put(partNumber: number, blob: Blob): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      this.#inFlight.set(partNumber, xhr);
+      xhr.open("PUT", this.#urls.get(partNumber)!);
+      xhr.upload.onprogress = (e) => {
+        this.#loaded.set(partNumber, e.loaded);
+        this.#report();
+      };
+      xhr.onload = () => {
+        this.#inFlight.delete(partNumber);
+        const etag = xhr.getResponseHeader("etag");
+        if (xhr.status >= 200 && xhr.status < 300 && etag) resolve(etag);
+        else if (xhr.status >= 200 && xhr.status < 300) reject(new Error("storage did not expose the part's ETag (bucket CORS must expose ETag)"));
+        else reject(new HttpError(xhr.status, `storage answered ${xhr.status}`));
+      };
+      xhr.onerror = () => {
+        this.#inFlight.delete(partNumber);
+        reject(new Error("network error while sending to storage"));
+      };
+      xhr.onabort = () => {
+        this.#inFlight.delete(partNumber);
+        reject(new AbortedError());
+      };
+      xhr.send(blob);
+    });
+  }
+
+  async #refreshUrls() {
+    const state = await call<Resumed>("GET", `/uploads/${this.#saved!.uploadId}`);
+    if (state.status !== "OPEN") throw new Error(`the upload is ${state.status.toLowerCase()}; start again`);
+    for (const p of state.parts) this.#urls.set(p.partNumber, p.url);
+  }
+
+  #report() {
+    const saved = this.#saved;
+    if (!saved) return;
+    let sent = 0;
+    for (const n of Object.keys(saved.etags)) sent += partLength(saved, Number(n));
+    for (const loaded of this.#loaded.values()) sent += loaded;
+    this.events.onProgress(Math.min(sent, saved.size), saved.size);
+  }
+
+  #wakeAll() {
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  #persist() {
+    if (this.#saved) localStorage.setItem(PREFIX + fingerprint(this.file), JSON.stringify(this.#saved));
+  }
+
+  #forget() {
+    localStorage.removeItem(PREFIX + fingerprint(this.file));
+  }
+}
+
+class AbortedError extends Error {}
+export class CancelledError extends Error {
+  constructor() {
+    super("The upload was cancelled.");
+  }
+}
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
