@@ -12,6 +12,7 @@ export default $config({
     await import("./stacks/bus.ts");
     await import("./stacks/encoder.ts");
     const { subscriptions } = await import("./stacks/subscriptions.ts");
+    await import("./stacks/failures.ts");
     const { api } = await import("./stacks/api.ts");
     const { web } = await import("./stacks/web.ts");
     return { api: api.url, web: web.url, rules: String(subscriptions.length) };

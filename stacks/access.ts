@@ -45,6 +45,14 @@ export const apiAccess: readonly Grant[] = [
   bus,
 ];
 
+/**
+ * The failure watchers (stacks/failures.ts): a dead letter or a stopped worker task fails
+ * its job (read and write the job row) and announces JobFailed. Their SQS consume rights on
+ * the dead-letter queues are granted in the stack, next to the queues.
+ */
+export const deadLetterAccess: readonly Grant[] = [table, bus];
+export const taskStoppedAccess: readonly Grant[] = [table, bus];
+
 /** A unit's grants merged per store, actions sorted: what one IAM statement per store holds. */
 export function mergeGrants(grants: readonly Grant[]): Grant[] {
   const byStore = new Map<Store, Set<string>>();

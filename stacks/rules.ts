@@ -123,3 +123,42 @@ export function ruleSpecs(topology: readonly Subscription[] = defaultTopology): 
     };
   });
 }
+
+/** SQS caps queue names at 80 characters. */
+const SQS_NAME_LIMIT = 80;
+
+/**
+ * The physical name of a rule's dead-letter queue: `<app>-<stage>-<rule>-dlq`. The queue
+ * name ends with the topology's `deadLetter` so the dead-letter consumer can tell the rule
+ * from the record's `eventSourceARN` alone, and an operator sees the rule in the console.
+ * A long stage name is cut, never the suffix.
+ */
+export function deadLetterQueueName(app: string, stage: string, deadLetter: string): string {
+  const prefix = `${app}-${stage}`.slice(0, Math.max(0, SQS_NAME_LIMIT - deadLetter.length - 1));
+  return prefix ? `${prefix}-${deadLetter}` : deadLetter;
+}
+
+/** The stopped-task rule and its Lambda (stacks/failures.ts). */
+export const TASK_STOPPED_ENTRY = "task-stopped";
+/** The consumer of every rule's dead-letter queue (stacks/failures.ts). */
+export const DEAD_LETTERS_ENTRY = "dead-letters";
+
+/**
+ * ECS "Task State Change" events (default bus) for worker tasks that stopped. Every STOPPED
+ * task matches, successful ones too: "did it fail" needs every container's exit code, which
+ * a pattern cannot express (`anything-but: 0` on `containers.exitCode` misses containers
+ * that never got one, like a task that failed to start), so the Lambda decides.
+ * The task definition is matched by family prefix so tasks of the previous revision, still
+ * running during a deploy, are watched too.
+ */
+export function taskStoppedPattern(clusterArn: string, taskDefinitionFamilyArn: string): Record<string, unknown> {
+  return {
+    source: ["aws.ecs"],
+    "detail-type": ["ECS Task State Change"],
+    detail: {
+      clusterArn: [clusterArn],
+      taskDefinitionArn: [{ prefix: `${taskDefinitionFamilyArn}:` }],
+      lastStatus: ["STOPPED"],
+    },
+  };
+}

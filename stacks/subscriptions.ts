@@ -1,4 +1,4 @@
-import { ruleSpecs, type RuleSpec } from "./rules.ts";
+import { deadLetterQueueName, ruleSpecs, type RuleSpec } from "./rules.ts";
 import { dataLinks, handlerGrants, handlerPermissions, lambdaSizing, logging } from "./functions.ts";
 import { eventBus } from "./bus.ts";
 import { worker } from "./encoder.ts";
@@ -40,7 +40,9 @@ function targetFunction(spec: RuleSpec, dlq: sst.aws.Queue) {
  * and its own SQS dead-letter queue, targeting the handler's Lambda or the task launcher.
  */
 export const subscriptions = ruleSpecs().map((spec) => {
-  const dlq = new sst.aws.Queue(spec.deadLetter.id, { transform: { queue: { messageRetentionSeconds: FOURTEEN_DAYS } } });
+  // named `<app>-<stage>-<rule>-dlq`: the dead-letter consumer (stacks/failures.ts) reads the rule from it
+  const name = deadLetterQueueName($app.name, $app.stage, spec.deadLetter.name);
+  const dlq = new sst.aws.Queue(spec.deadLetter.id, { transform: { queue: { name, messageRetentionSeconds: FOURTEEN_DAYS } } });
   const fn = targetFunction(spec, dlq);
   const subscriber = eventBus.subscribe(spec.id, fn, {
     transform: {

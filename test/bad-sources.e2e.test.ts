@@ -42,7 +42,7 @@ describe("bad sources", () => {
 
   it("a zero-byte upload is refused at the API", async () => {
     const { cloud } = env;
-    const res = await fetch(new URL("/uploads", cloud.api.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "empty.mp4", size: 0 }) });
+    const res = await fetch(new URL("/uploads", cloud.api.url), { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${cloud.token}` }, body: JSON.stringify({ name: "empty.mp4", size: 0 }) });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("invalid_request");

@@ -28,7 +28,7 @@ process.on("message", (message: WorkerTask) => {
     () => reply({ id: message.id, ok: true }),
     (err: unknown) => {
       const error = err instanceof Error ? err.message : String(err);
-      process.stderr.write(JSON.stringify({ level: "error", msg: "task failed", worker: deps.worker, err: error }) + "\n");
+      deps.log.error("task failed", { handler: message.handler, err: error });
       reply({ id: message.id, ok: false, error, errorName: err instanceof Error ? err.name : "Error" });
     },
   );

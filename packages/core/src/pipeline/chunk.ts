@@ -90,7 +90,9 @@ export async function chunkSource(deps: Deps, event: EventDetail<"VideoUploaded"
         const whole = { bucket: event.source.bucket, key: event.source.key };
         for (const [i, c] of plan.chunks.entries()) {
           const next = plan.chunks[i + 1];
-          await announce(c, { source: whole, window: { seek: firstPts + c.seekTime, start: firstPts + c.startTime, end: next ? firstPts + next.startTime : undefined } });
+          // without an index ffmpeg seeks by timestamp and may land just past the keyframe: aim a second early
+          const seek = Math.max(firstPts, firstPts + c.seekTime - (seekable ? 0 : 1));
+          await announce(c, { source: whole, window: { seek, start: firstPts + c.startTime, end: next ? firstPts + next.startTime : undefined } });
         }
       } else {
         const ref = (i: number) => ({ bucket: work, key: keys.chunk(jobId, i, format) });

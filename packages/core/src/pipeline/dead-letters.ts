@@ -24,6 +24,8 @@ export interface DeadLetterInfo {
   envelope: Envelope;
   error: string;
   attempts: number;
+  /** What a person can do next; locally the letter stays in the store and can be redriven. */
+  nextStep?: string;
 }
 
 function jobIdOf(envelope: Envelope): string | null {
@@ -42,7 +44,8 @@ export async function failOnDeadLetter(deps: Deps, letter: DeadLetterInfo): Prom
   if (!stage || !jobId) return;
   const chunk = (letter.envelope.detail as { chunk?: { index?: number; count?: number } }).chunk;
   const what = letter.handler === "encoder" && chunk?.index !== undefined ? `Chunk ${chunk.index + 1} of ${chunk.count} could not be encoded` : `The ${stage} step did not complete`;
-  const reason = `${what}: ${letter.attempts} attempt${letter.attempts === 1 ? "" : "s"} failed (last: ${firstLine(letter.error)}). The event is kept in the dead-letter queue ${letter.queue}; \`videoforge dlq redrive\` retries it.`;
+  const next = letter.nextStep ?? `The event is kept in the dead-letter queue ${letter.queue}; \`videoforge dlq redrive\` retries it.`;
+  const reason = `${what}: ${letter.attempts} attempt${letter.attempts === 1 ? "" : "s"} failed (last: ${firstLine(letter.error)}). ${next}`;
   await failJob(deps, jobId, stage, reason);
 }
 
