@@ -163,7 +163,7 @@ describe("faults inside a running local cloud", () => {
     expect(view.job.status, view.job.error?.reason).toBe("COMPLETED");
     expect(t.cloud.storage.injected()).toBe(2);
     await expectFrameExact(t.client, jobId);
-    tally("fault", "stalled storage read");
+    tally("fault", "stalled storage reads (SDK and ffmpeg)", 2);
     tally("jobCompleted", "after stalled read");
   });
 

@@ -17,6 +17,8 @@ export interface LocalCloudOptions {
   /** Everything persistent lives here: table, buckets, dead letters, scratch space. */
   dataDir: string;
   concurrency?: number;
+  /** Task processes: warm pooled workers (default) or one fresh process per task, as on Fargate. */
+  taskMode?: "pool" | "process";
   backoffMs?: number;
   faults?: BusOptions["faults"];
   /** Injected storage failures (tests): see s3-gate.ts. */
@@ -71,7 +73,7 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   const { clients, ...deps } = composeDeps(cfg, `local:${process.pid}`);
   await ensureTable(clients.dynamodb, cfg.table);
 
-  const tasks = createTaskRunner({ env, concurrency, onLog: opts.onTaskLog ?? ((line) => process.stderr.write(line + "\n")) });
+  const tasks = createTaskRunner({ env, concurrency, mode: opts.taskMode, onLog: opts.onTaskLog ?? ((line) => process.stderr.write(line + "\n")) });
   const dlq = deadLetterStore(join(dataDir, "dlq"));
   const auth = await loadLocalAuth(dataDir);
   const journal = deliveryJournal(join(dataDir, "bus", "pending"));

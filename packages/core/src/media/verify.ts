@@ -7,7 +7,8 @@ import { ffmpeg, firstLine } from "../ffmpeg/run.ts";
 export async function decodeCheck(input: string, timeoutMs: number): Promise<{ ok: true; frames: number } | { ok: false; reason: string }> {
   let frames = 0;
   try {
-    await ffmpeg(["-err_detect", "explode", "-xerror", "-i", input, "-map", "0:v:0", "-vsync", "passthrough", "-f", "null", "-"], {
+    // the loop filter only smooths pictures: skipping it keeps every syntax check and saves ~10% of the decode
+    await ffmpeg(["-err_detect", "explode", "-xerror", "-skip_loop_filter", "all", "-i", input, "-map", "0:v:0", "-vsync", "passthrough", "-f", "null", "-"], {
       timeoutMs,
       stallMs: 60_000,
       onProgress: (p) => (frames = p.frame),
