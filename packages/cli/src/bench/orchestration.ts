@@ -151,7 +151,8 @@ export async function manyJobs(dir: string, opts: { jobs: number; log: (line: st
   await mkdir(traceDir, { recursive: true });
   const trace = await traceEnv(traceDir);
   const dataDir = join(dir, "data-many");
-  const up = spawnMeasured(process.execPath, [CLI_BIN, "up", "--port", "0", "--data-dir", dataDir], { env: trace.env, timeoutMs: 900_000 });
+  // one user submits all 50: lift the per-user limit on jobs in progress (20 by default) for this run
+  const up = spawnMeasured(process.execPath, [CLI_BIN, "up", "--port", "0", "--data-dir", dataDir], { env: { ...trace.env, VIDEOFORGE_MAX_ACTIVE_JOBS_PER_USER: "100" }, timeoutMs: 900_000 });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       up.onLine((line) => {
