@@ -243,7 +243,7 @@ describe("the whole local stack killed mid-job", () => {
       return /is up: (\S+)/.exec(out)![1]!;
     })();
     const closed = new Promise<void>((r) => child.on("close", () => r()));
-    return { child, url, closed, kill: () => process.kill(-child.pid!, "SIGKILL") };
+    return { child, url, closed, output: () => out, kill: () => process.kill(-child.pid!, "SIGKILL") };
   }
 
   it("resumes in-flight jobs from the table and storage and completes them frame-exact", async () => {
@@ -269,7 +269,12 @@ describe("the whole local stack killed mid-job", () => {
 
     const second = up(dataDir);
     try {
-      const again = apiClient(await second.url, (await readFile(join(dataDir, "token"), "utf8")).trim());
+      const token = (await readFile(join(dataDir, "token"), "utf8")).trim();
+      const again = apiClient(await second.url, token);
+      // the token was printed once, at the first start; this start points at its file instead
+      expect(first.output()).toContain(token);
+      expect(second.output()).not.toContain(token);
+      expect(second.output()).toContain(join(dataDir, "token"));
       const until = Date.now() + 120_000;
       let done: JobView;
       for (;;) {

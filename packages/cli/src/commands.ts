@@ -101,9 +101,11 @@ async function up(flags: Flags): Promise<number> {
     await cloud.stop();
     throw err;
   });
-  // the token is printed once, when it is made; afterwards it is in the data directory
-  const tokenNote = cloud.auth.created ? `  token: ${cloud.auth.token}  (shown once; also in ${join(dir, "token")})\n` : `  token: in ${join(dir, "token")}\n`;
-  process.stdout.write(`videoforge is up: ${api.url}\n  dashboard: ${api.url}/?token=${cloud.auth.token}\n${tokenNote}  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n  try:  npx videoforge submit my-video.mov --wait\n`);
+  // the token is printed once, when it is made; later starts point at the file (the browser kept it)
+  const access = cloud.auth.created
+    ? `  dashboard: ${api.url}/?token=${cloud.auth.token}\n  token: ${cloud.auth.token}  (shown once; kept in ${join(dir, "token")})\n`
+    : `  dashboard: ${api.url}/  (token: the one in ${join(dir, "token")})\n`;
+  process.stdout.write(`videoforge is up: ${api.url}\n${access}  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n  try:  npx videoforge submit my-video.mov --wait\n`);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once("SIGINT", stop);
