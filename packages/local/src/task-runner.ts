@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import type { Envelope, HandlerName } from "@videoforge/events";
 import { createWorkerPool } from "./worker-pool.ts";
+import { wholeLines } from "./child-lines.ts";
 
 /** The task entry point: the same file the Fargate container runs. */
 export const TASK_ENTRY = fileURLToPath(new URL("../../encoder/src/main.ts", import.meta.url));
@@ -65,16 +66,10 @@ export function createTaskRunner(opts: TaskRunnerOptions) {
           });
           children.add(child);
           let tail = "";
-          let partial = "";
-          const onData = (data: Buffer) => {
-            const lines = (partial + data.toString("utf8")).split("\n");
-            partial = lines.pop() ?? "";
-            for (const line of lines) {
-              if (!line.trim()) continue;
-              tail = (tail + line + "\n").slice(-4000);
-              opts.onLog?.(line);
-            }
-          };
+          const onData = wholeLines((line) => {
+            tail = (tail + line + "\n").slice(-4000);
+            opts.onLog?.(line);
+          });
           child.stdout.on("data", onData);
           child.stderr.on("data", onData);
           child.on("error", reject);

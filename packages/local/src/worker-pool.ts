@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import type { WorkerReply, WorkerTask } from "./worker-protocol.ts";
+import { wholeLines } from "./child-lines.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker-entry.ts", import.meta.url));
 const TSX = createRequire(import.meta.url).resolve("tsx");
@@ -49,16 +50,10 @@ export function createWorkerPool(opts: WorkerPoolOptions) {
     });
     const worker: Worker = { child, ready: false, tail: "" };
     workers.add(worker);
-    let partial = "";
-    const onData = (data: Buffer) => {
-      const lines = (partial + data.toString("utf8")).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        worker.tail = (worker.tail + line + "\n").slice(-4000);
-        opts.onLog?.(line);
-      }
-    };
+    const onData = wholeLines((line) => {
+      worker.tail = (worker.tail + line + "\n").slice(-4000);
+      opts.onLog?.(line);
+    });
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
     child.on("message", (message: WorkerReply) => {
