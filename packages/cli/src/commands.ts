@@ -12,7 +12,7 @@ import { bench, type BenchOptions } from "./bench.ts";
 
 export const usage = `videoforge — chunk-parallel video encoding on an event-driven local cloud
 
-  videoforge up [--port 8080] [--host 127.0.0.1] [--data-dir .videoforge]
+  videoforge up [--port 8080] [--host 127.0.0.1] [--data-dir .videoforge] [--no-auth]
       start the local cloud (DynamoDB, S3, event bus, workers) and the HTTP API
   videoforge encode FILE --out DIR [--ladder 1080p,720p,480p,360p] [--json]
       process one file end to end on an embedded local cloud and write the outputs to DIR

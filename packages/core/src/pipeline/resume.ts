@@ -62,7 +62,9 @@ async function resumeOne(deps: Deps, job: JobItem): Promise<string | null> {
         await deps.events.publish(makeEvent("ChunksEncoded", { jobId: job.jobId, chunkCount: count, sourceMegabytes: toMegabytes(job.sourceSize ?? 0) }));
         return "assemble";
       }
-      const moved = await applied(deps.db.entities.job.patch({ jobId: job.jobId }).set({ status: "CHUNKING" }).where((a, op) => op.eq(a.status, "ENCODING")).go());
+      // without a chunk count the tracker cannot complete the set while chunks are re-announced;
+      // the chunker's last write restores it and announces ChunksEncoded if the set is whole
+      const moved = await applied(deps.db.entities.job.patch({ jobId: job.jobId }).set({ status: "CHUNKING" }).remove(["chunkCount"]).where((a, op) => op.eq(a.status, "ENCODING")).go());
       if (!moved) return null;
       await deps.events.publish(uploaded(job));
       log.info("re-announcing chunks", { encoded: job.encodedChunks?.length ?? 0, of: count });
