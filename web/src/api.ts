@@ -179,6 +179,8 @@ export interface OutputLinks {
   outputs: (Output & { url: string })[];
   hls: string | null;
   poster: string | null;
+  /** Seconds the URLs stay valid (absent while there are none). */
+  expiresIn?: number;
 }
 
 export const api = {

@@ -1,4 +1,4 @@
-import { createResource, For, onCleanup, Show } from "solid-js";
+import { createEffect, createResource, For, onCleanup, Show } from "solid-js";
 import { api, type JobSummary } from "../api.ts";
 import { bitrate, bytes, seconds } from "../format.ts";
 import { Player } from "./Player.tsx";
@@ -6,9 +6,14 @@ import { Player } from "./Player.tsx";
 /** A completed job: the HLS player, every MP4 rendition to download, and the checks the finisher made. */
 export function Result(props: { job: JobSummary }) {
   const [links, { refetch }] = createResource(() => props.job.jobId, (id) => api.outputs(id));
-  // download links are presigned for 15 minutes: renew them before they run out
-  const renew = setInterval(() => void refetch(), 10 * 60 * 1000);
-  onCleanup(() => clearInterval(renew));
+  // download links are presigned for a short while (the API says how long): renew them at 80 % of it
+  let renew: ReturnType<typeof setTimeout> | undefined;
+  createEffect(() => {
+    const seconds = links()?.expiresIn;
+    clearTimeout(renew);
+    if (seconds) renew = setTimeout(() => void refetch(), Math.max(5, seconds * 0.8) * 1000);
+  });
+  onCleanup(() => clearTimeout(renew));
   const source = () => props.job.source;
 
   return (

@@ -69,5 +69,7 @@ export async function outputUrls(deps: Pick<Deps, "db" | "store" | "cfg">, owner
     outputs,
     hls: job.hls ? await deps.store.presignGet(bucket, job.hls, expiresSeconds) : null,
     poster: await deps.store.presignGet(bucket, keys.poster(jobId), expiresSeconds),
+    /** Seconds the URLs stay valid: clients renew them before that. */
+    expiresIn: expiresSeconds,
   };
 }
