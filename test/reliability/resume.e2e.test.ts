@@ -58,8 +58,11 @@ describe("resume after lost deliveries", () => {
     const second = await start(dataDir);
     try {
       expect(second.cloud.resumed.map((r) => r.jobId)).toEqual([jobId]);
-      const view = await until(second.client, jobId, (v) => ["COMPLETED", "FAILED"].includes(v.job.status));
-      expect(view.job.status, view.job.error?.reason).toBe("COMPLETED");
+      const ended = await until(second.client, jobId, (v) => ["COMPLETED", "FAILED"].includes(v.job.status));
+      expect(ended.job.status, ended.job.error?.reason).toBe("COMPLETED");
+      // the recorder writes the last events to the timeline just after the status flips
+      await second.cloud.bus.idle();
+      const view = await second.client.job(jobId);
       const { outputs } = await second.client.outputs(jobId);
       const file = join(dir, "240p.mp4");
       expect(await download(outputs[0]!.url, file)).toBe(outputs[0]!.bytes);
