@@ -258,7 +258,7 @@ describe("the whole local stack killed mid-job", () => {
     for (;;) {
       view = await client.job(jobId);
       const encoded = view.timeline.filter((e) => e.type === "ChunkEncoded").length;
-      if (encoded >= 1 && view.job.status === "ENCODING") break;
+      if (encoded >= 1 && ["CHUNKING", "ENCODING"].includes(view.job.status)) break;
       if (["COMPLETED", "FAILED"].includes(view.job.status)) throw new Error(`job ended before the kill: ${view.job.status}`);
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -45,11 +45,12 @@ async function until(client: ReturnType<typeof apiClient>, jobId: string, done: 
 }
 
 describe("resume after lost deliveries", () => {
-  it("a job left ENCODING with no delivery pending is re-announced on the next start and completes frame-exact", async () => {
+  it("a job left mid-encoding with no delivery pending is re-announced on the next start and completes frame-exact", async () => {
     const dataDir = join(dir, "data");
     const first = await start(dataDir);
     const { jobId } = await first.client.upload(source, ["240p"]);
-    await until(first.client, jobId, (v) => v.job.status === "ENCODING" && v.timeline.some((e) => e.type === "ChunkEncoded"));
+    // chunks are encoded while the chunker still runs (CHUNKING) or after it (ENCODING): either is mid-job
+    await until(first.client, jobId, (v) => ["CHUNKING", "ENCODING"].includes(v.job.status) && v.timeline.some((e) => e.type === "ChunkEncoded"));
     await first.stop();
     // what a crash between a state write and its publish leaves: the table moved on, no event is on its way
     const pending = join(dataDir, "bus", "pending");
