@@ -94,11 +94,13 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     },
   });
   const localBus = bus;
+  // jobs a pending delivery will move on, read before those deliveries start (and finish)
+  const pending = journal.list().filter((p) => topology.find((s) => s.name === p.subscription && s.handler !== "recorder"));
+  const driven = new Set(pending.map((p) => (p.envelope.detail as { jobId?: string }).jobId));
   // what the previous process accepted and did not finish (a crash, a kill) goes out again
   const recovered = localBus.recover();
   if (recovered) log.info("resuming deliveries from the journal", { deliveries: recovered });
-  // jobs that no pending delivery will move (a crash between a table write and its publish)
-  const driven = new Set(journal.list().filter((p) => handlerOf(p.subscription) !== "recorder").map((p) => (p.envelope.detail as { jobId?: string }).jobId));
+  // jobs nothing would move (a crash between a table write and its publish)
   const resumed = await resumeStalledJobs(deps, (jobId) => driven.has(jobId));
 
   /** Put a dead letter back on its rule, reopening the job it failed. */
