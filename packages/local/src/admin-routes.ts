@@ -1,10 +1,10 @@
 import type { Context, Hono } from "hono";
-import { ConflictError, NotFoundError } from "@videoforge/core";
+import { envelopeJobId } from "@videoforge/core";
+import { errorBody } from "@videoforge/functions/api/errors";
 import type { LocalCloud } from "./cloud.ts";
 import { DEFAULT_USER } from "./auth.ts";
 
 type Identify = (c: Context) => string | null;
-const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
 /**
  * Operator routes of the local cloud: the dead-letter store, for `videoforge dlq`. Only the
@@ -27,7 +27,7 @@ export function mountAdminRoutes(app: Hono<{ Variables: { owner: string } }>, cl
         queue: l.queue,
         rule: l.subscription,
         event: l.envelope["detail-type"],
-        jobId: (l.envelope.detail as { jobId?: string }).jobId ?? null,
+        jobId: envelopeJobId(l.envelope),
         chunk: (l.envelope.detail as { chunk?: { index?: number } }).chunk?.index ?? null,
         attempts: l.attempts,
         error: l.error,
@@ -36,14 +36,9 @@ export function mountAdminRoutes(app: Hono<{ Variables: { owner: string } }>, cl
     });
   });
 
+  // NotFoundError / ConflictError from redrive become 404 / 409 through the API's own error mapping
   app.post("/admin/dead-letters/:id/redrive", async (c) => {
-    try {
-      const { letter } = await cloud.redrive(c.req.param("id"));
-      return c.json({ id: letter.id, rule: letter.subscription, redriven: true }, 202);
-    } catch (err) {
-      if (err instanceof NotFoundError) return c.json(errorBody("not_found", err.message), 404);
-      if (err instanceof ConflictError) return c.json(errorBody("conflict", err.message), 409);
-      throw err;
-    }
+    const { letter } = await cloud.redrive(c.req.param("id"));
+    return c.json({ id: letter.id, rule: letter.subscription, redriven: true }, 202);
   });
 }

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import { composeDeps, ConflictError, createLogger, ensureTable, failOnDeadLetter, loadConfig, resumeStalledJobs, LOCAL_CREDENTIALS, NotFoundError, reopenForRedrive, type Deps, type Logger } from "@videoforge/core";
+import { composeDeps, ConflictError, createLogger, ensureTable, envelopeJobId, failOnDeadLetter, loadConfig, resumeStalledJobs, LOCAL_CREDENTIALS, NotFoundError, reopenForRedrive, type Deps, type Logger } from "@videoforge/core";
 import { handlers } from "@videoforge/functions";
 import { parseEnvelope, topology, type HandlerName } from "@videoforge/events";
 import { startDynalite, startS3rver } from "./storage.ts";
@@ -96,7 +96,7 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   const localBus = bus;
   // jobs a pending delivery will move on, read before those deliveries start (and finish)
   const pending = journal.list().filter((p) => topology.find((s) => s.name === p.subscription && s.handler !== "recorder"));
-  const driven = new Set(pending.map((p) => (p.envelope.detail as { jobId?: string }).jobId));
+  const driven = new Set(pending.map((p) => envelopeJobId(p.envelope)));
   // what the previous process accepted and did not finish (a crash, a kill) goes out again
   const recovered = localBus.recover();
   if (recovered) log.info("resuming deliveries from the journal", { deliveries: recovered });

@@ -1,4 +1,5 @@
 import { ffmpeg, firstLine } from "../ffmpeg/run.ts";
+import { ffmpegBinaries } from "../ffmpeg/locate.ts";
 
 /**
  * Decode a whole output (a file or a presigned URL) and count its video frames. Counting
@@ -8,7 +9,7 @@ export async function decodeCheck(input: string, timeoutMs: number): Promise<{ o
   let frames = 0;
   try {
     // the loop filter only smooths pictures: skipping it keeps every syntax check and saves ~10% of the decode
-    await ffmpeg(["-err_detect", "explode", "-xerror", "-skip_loop_filter", "all", "-i", input, "-map", "0:v:0", "-vsync", "passthrough", "-f", "null", "-"], {
+    await ffmpeg(["-err_detect", "explode", "-xerror", "-skip_loop_filter", "all", "-i", input, "-map", "0:v:0", ffmpegBinaries().fpsModeFlag, "passthrough", "-f", "null", "-"], {
       timeoutMs,
       stallMs: 60_000,
       onProgress: (p) => (frames = p.frame),

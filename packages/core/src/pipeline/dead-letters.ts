@@ -28,7 +28,8 @@ export interface DeadLetterInfo {
   nextStep?: string;
 }
 
-function jobIdOf(envelope: Envelope): string | null {
+/** The job an envelope is about, read without trusting the rest of it (a dead letter may be malformed). */
+export function envelopeJobId(envelope: Envelope): string | null {
   const id = (envelope.detail as { jobId?: unknown } | null)?.jobId;
   return typeof id === "string" ? id : null;
 }
@@ -40,7 +41,7 @@ function jobIdOf(envelope: Envelope): string | null {
  */
 export async function failOnDeadLetter(deps: Deps, letter: DeadLetterInfo): Promise<void> {
   const stage = stageOf[letter.handler];
-  const jobId = jobIdOf(letter.envelope);
+  const jobId = envelopeJobId(letter.envelope);
   if (!stage || !jobId) return;
   const chunk = (letter.envelope.detail as { chunk?: { index?: number; count?: number } }).chunk;
   const what = letter.handler === "encoder" && chunk?.index !== undefined ? `Chunk ${chunk.index + 1} of ${chunk.count} could not be encoded` : `The ${stage} step did not complete`;

@@ -24,7 +24,7 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { Envelope, topology, type Subscription } from "@videoforge/events";
-import { createLogger, failOnDeadLetter, type Deps } from "@videoforge/core";
+import { createLogger, envelopeJobId, failOnDeadLetter, type Deps } from "@videoforge/core";
 import { lambdaDeps } from "./runtime.ts";
 
 const log = createLogger({ fn: "dead-letters" });
@@ -96,7 +96,7 @@ export function deadLetterConsumer(deps: () => Deps = lambdaDeps) {
     for (const record of event.Records) {
       try {
         const letter = readDeadLetter(record);
-        const jobId = (letter.envelope.detail as { jobId?: unknown } | null)?.jobId;
+        const jobId = envelopeJobId(letter.envelope);
         // the only place the event outlives this message: keep all of it
         log.warn("dead letter", { queue: letter.queue, rule: letter.sub.name, handler: letter.sub.handler, jobId, error: letter.error, attempts: letter.attempts, envelope: letter.envelope, messageId: record.messageId });
         await failOnDeadLetter(deps(), { handler: letter.sub.handler, queue: letter.queue, envelope: letter.envelope, error: letter.error, attempts: letter.attempts, nextStep: `It reached the dead-letter queue ${letter.queue}; the event is in the function's log ("dead letter"). Retry the job with POST /jobs/:id/retry.` });

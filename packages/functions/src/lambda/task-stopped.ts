@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { Envelope, topology, type HandlerName } from "@videoforge/events";
-import { createLogger, failOnDeadLetter, type Deps } from "@videoforge/core";
+import { createLogger, envelopeJobId, failOnDeadLetter, type Deps } from "@videoforge/core";
 import { lambdaDeps } from "./runtime.ts";
 
 /** What failOnDeadLetter is told the "queue" was: the reason then says where the event went. */
@@ -84,7 +84,7 @@ export function taskStoppedHandler(deps: () => Deps = lambdaDeps) {
       log.error("worker task failed; its job is unknown (no VIDEOFORGE_EVENT override)", { taskArn: stopped.taskArn, rule: stopped.rule, error: stopped.error });
     } else if (stopped.outcome === "failed") {
       const { handler, envelope, attempts, error, taskArn } = stopped;
-      log.warn("worker task failed", { taskArn, handler, jobId: (envelope.detail as { jobId?: unknown } | null)?.jobId, error, attempts, envelope });
+      log.warn("worker task failed", { taskArn, handler, jobId: envelopeJobId(envelope), error, attempts, envelope });
       await failOnDeadLetter(deps(), { handler, queue: TASK_STOPPED_QUEUE, envelope, error, attempts, nextStep: "The Fargate task stopped before it finished (see the Worker log group). Retry the job with POST /jobs/:id/retry." });
     }
     return stopped.outcome;
