@@ -53,6 +53,12 @@ export const apiAccess: readonly Grant[] = [
 export const deadLetterAccess: readonly Grant[] = [table, bus];
 export const taskStoppedAccess: readonly Grant[] = [table, bus];
 
+/**
+ * The scheduled sweeper re-drives stalled jobs from their stored state (job rows, the sparse
+ * index gsi2, PutEvents) and aborts abandoned multipart uploads.
+ */
+export const sweeperAccess: readonly Grant[] = [table, bus, { store: "uploads", actions: ["s3:AbortMultipartUpload"] }];
+
 /** A unit's grants merged per store, actions sorted: what one IAM statement per store holds. */
 export function mergeGrants(grants: readonly Grant[]): Grant[] {
   const byStore = new Map<Store, Set<string>>();

@@ -1,14 +1,14 @@
 import { deadLetterAccess, taskStoppedAccess } from "./access.ts";
-import { dataLinks, handlerPermissions, logging } from "./functions.ts";
-import { DEAD_LETTERS_ENTRY, LAMBDA_DIR, TASK_STOPPED_ENTRY, taskStoppedPattern } from "./rules.ts";
+import { bundledFunction, dataLinks, handlerPermissions } from "./functions.ts";
+import { deadLetterQueueName, taskStoppedPattern } from "./rules.ts";
 import { subscriptions } from "./subscriptions.ts";
 import { cluster, worker } from "./encoder.ts";
 
 /**
  * What tells a job that its work is lost, so it ends FAILED instead of waiting forever:
  *  - DeadLetters consumes every rule's dead-letter queue and fails the event's job;
- *  - TaskStopped watches ECS for worker tasks that stopped without succeeding (OOM, Spot
- *    reclaim, SIGKILL: RunTask succeeded, so no retry layer ever sees them).
+ *  - TaskStopped watches ECS for worker tasks that stopped without succeeding (OOM, SIGKILL:
+ *    RunTask succeeded, so no retry layer ever sees them).
  * Both run core's failOnDeadLetter, as the local bus does when a delivery runs out of retries.
  */
 
@@ -19,13 +19,8 @@ const consumeDeadLetters = {
 };
 
 // one function for all nine queues: one role, one log group to search for "dead letter"
-export const deadLetters = new sst.aws.Function("DeadLetters", {
-  handler: `${LAMBDA_DIR}/${DEAD_LETTERS_ENTRY}.handler`,
-  runtime: "nodejs20.x",
-  // at most the queues' visibility timeout (SST's default, 30 s), or the event source mapping is refused
-  timeout: "30 seconds",
-  memory: "256 MB",
-  logging,
+// (its timeout, 30 s, is at most the queues' visibility timeout, or the mapping is refused)
+export const deadLetters = bundledFunction("DeadLetters", "dead-letters", {
   link: dataLinks,
   permissions: [...handlerPermissions(deadLetterAccess), consumeDeadLetters],
 });
@@ -33,14 +28,29 @@ export const deadLetters = new sst.aws.Function("DeadLetters", {
 // the messages are deleted once their job is failed: see packages/functions/src/lambda/dead-letters.ts
 for (const { dlq } of subscriptions) dlq.subscribe(deadLetters.arn, { batch: { size: 10, partialResponses: true } });
 
-export const taskStopped = new sst.aws.Function("TaskStopped", {
-  handler: `${LAMBDA_DIR}/${TASK_STOPPED_ENTRY}.handler`,
-  runtime: "nodejs20.x",
-  timeout: "30 seconds",
-  memory: "256 MB",
-  logging,
+/**
+ * Where a TaskStopped event goes when TaskStopped cannot take it (EventBridge could not
+ * invoke it, or it threw on every attempt). No consumer: it is an operator's queue, and
+ * stacks/alarms.ts alarms as soon as it holds a message.
+ */
+export const taskStoppedDlq = new sst.aws.Queue("TaskStoppedDlq", {
+  transform: { queue: { name: deadLetterQueueName($app.name, $app.stage, "task-stopped-dlq"), messageRetentionSeconds: 14 * 24 * 3600 } },
+});
+
+/** Same budget as a topology rule: 3 EventBridge retries, Lambda's 2 async retries, then the queue. */
+const TASK_STOPPED_RETRY = { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 };
+
+export const taskStopped = bundledFunction("TaskStopped", "task-stopped", {
   link: dataLinks,
-  permissions: handlerPermissions(taskStoppedAccess),
+  permissions: [...handlerPermissions(taskStoppedAccess), { actions: ["sqs:SendMessage"], resources: [taskStoppedDlq.arn] }],
+  retries: 2,
+  transform: {
+    eventInvokeConfig: (args) => {
+      args.maximumEventAgeInSeconds = TASK_STOPPED_RETRY.maximumEventAgeInSeconds;
+      args.destinationConfig = { onFailure: { destination: taskStoppedDlq.arn } };
+      return undefined;
+    },
+  },
 });
 
 /** ECS publishes task state changes on the account's default bus, not on ours. */
@@ -55,5 +65,26 @@ export const taskStoppedRule = sst.aws.Bus.subscribe("WorkerTaskStopped", defaul
       args.eventPattern = $resolve([cluster.nodes.cluster.arn, familyArn]).apply(([clusterArn, family]) => JSON.stringify(taskStoppedPattern(clusterArn, family)));
       return undefined;
     },
+    target: (args) => {
+      args.retryPolicy = TASK_STOPPED_RETRY;
+      args.deadLetterConfig = { arn: taskStoppedDlq.arn };
+      return undefined;
+    },
   },
+});
+
+new aws.sqs.QueuePolicy("TaskStoppedDlqPolicy", {
+  queueUrl: taskStoppedDlq.url,
+  policy: $jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: taskStoppedDlq.arn,
+        Condition: { ArnEquals: { "aws:SourceArn": taskStoppedRule.nodes.rule.arn } },
+      },
+    ],
+  }),
 });

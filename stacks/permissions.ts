@@ -9,7 +9,7 @@ export interface StoreArns {
   bus: $util.Input<string>;
 }
 
-type Permission = { actions: string[]; resources: $util.Input<string>[] };
+export type Permission = { actions: string[]; resources: $util.Input<string>[] };
 
 const isBucket = (s: Store) => s === "uploads" || s === "work" || s === "outputs";
 

@@ -1,66 +1,40 @@
+import type { HandlerName } from "@videoforge/events";
+import { taskLaunchPolicy, TASK_QUEUE_VARIABLE, TASK_STAGE_VARIABLE } from "@videoforge/functions/lambda/task-policy";
+import { topology } from "@videoforge/events";
 import { deadLetterQueueName, ruleSpecs, type RuleSpec } from "./rules.ts";
-import { dataLinks, handlerGrants, handlerPermissions, lambdaSizing, logging } from "./functions.ts";
+import { bundledFunction, dataLinks, handlerGrants, handlerPermissions, imageFunction, type ImageArtifact, type ZipArtifact } from "./functions.ts";
+import type { Permission } from "./permissions.ts";
 import { eventBus } from "./bus.ts";
-import { worker } from "./encoder.ts";
+import { isDevStage } from "./config.ts";
+import { cluster, worker, workerImage } from "./encoder.ts";
 
 /** Dead letters are kept as long as SQS allows, to read and redrive them. */
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
-function targetFunction(spec: RuleSpec, dlq: sst.aws.Queue) {
-  const sendToDlq = { actions: ["sqs:SendMessage"], resources: [dlq.arn] };
-  const asyncInvoke = (args: aws.lambda.FunctionEventInvokeConfigArgs) => {
-    args.maximumEventAgeInSeconds = spec.invoke.maximumEventAgeInSeconds;
-    // a function that keeps throwing ends in the same queue as an undeliverable event
-    args.destinationConfig = { onFailure: { destination: dlq.arn } };
-    return undefined;
-  };
-  const common = {
-    handler: spec.target.handler,
-    environment: spec.target.environment,
-    runtime: "nodejs20.x",
-    logging,
-    retries: spec.invoke.maximumRetryAttempts,
-    transform: { eventInvokeConfig: asyncInvoke },
-  } as const;
-  if (spec.target.kind === "task") {
-    // the launcher only validates the event and calls RunTask: linking the Task grants
-    // ecs:RunTask on its definition and iam:PassRole on its two roles, nothing else
-    return new sst.aws.Function(`${spec.id}Launcher`, { ...common, timeout: "30 seconds", memory: "256 MB", link: [worker], permissions: [sendToDlq] });
-  }
-  return new sst.aws.Function(`${spec.id}Handler`, {
-    ...common,
-    ...lambdaSizing(spec.handler),
-    link: dataLinks,
-    permissions: [...handlerPermissions(handlerGrants(spec.handler)), sendToDlq],
-  });
-}
+/** The function artifact of each Lambda-runtime handler (stacks/artifacts.ts). */
+const ARTIFACT: Record<Exclude<HandlerName, "encoder">, ZipArtifact | ImageArtifact> = {
+  chunker: "chunker",
+  tracker: "tracker",
+  chunkFailures: "chunk-failures",
+  assembler: "assembler",
+  finisher: "finisher",
+  recorder: "recorder",
+};
+const isImage = (a: ZipArtifact | ImageArtifact): a is ImageArtifact => a === "chunker" || a === "assembler" || a === "finisher";
 
 /**
- * One EventBridge rule per topology entry, pattern verbatim, with the entry's retry policy
- * and its own SQS dead-letter queue, targeting the handler's Lambda or the task launcher.
+ * A task rule's events wait in this queue for the launcher: the event source mapping runs at
+ * most this many launchers at once, and each launcher also checks the rule's running-task
+ * cap. Lambda's minimum for `maximumConcurrency` is 2.
  */
-export const subscriptions = ruleSpecs().map((spec) => {
-  // named `<app>-<stage>-<rule>-dlq`: the dead-letter consumer (stacks/failures.ts) reads the rule from it
-  const name = deadLetterQueueName($app.name, $app.stage, spec.deadLetter.name);
-  const dlq = new sst.aws.Queue(spec.deadLetter.id, { transform: { queue: { name, messageRetentionSeconds: FOURTEEN_DAYS } } });
-  const fn = targetFunction(spec, dlq);
-  const subscriber = eventBus.subscribe(spec.id, fn, {
-    transform: {
-      // SST rebuilds the pattern from source/detail-type/detail; set the topology's JSON exactly
-      rule: (args) => {
-        args.eventPattern = spec.patternJson;
-        return undefined;
-      },
-      target: (args) => {
-        args.retryPolicy = spec.retryPolicy;
-        args.deadLetterConfig = { arn: dlq.arn };
-        return undefined;
-      },
-    },
-  });
-  // EventBridge may only drop this rule's failures into this queue
-  new aws.sqs.QueuePolicy(`${spec.deadLetter.id}Policy`, {
-    queueUrl: dlq.url,
+export const LAUNCHER_CONCURRENCY = 2;
+/** Receives before a work-queue message is dead-lettered: real failures, never capacity waits. */
+export const WORK_QUEUE_RECEIVES = 3;
+
+/** EventBridge may only drop this rule's events (or failures) into this queue. */
+function queuePolicy(id: string, queue: sst.aws.Queue, ruleArn: $util.Input<string>) {
+  return new aws.sqs.QueuePolicy(id, {
+    queueUrl: queue.url,
     policy: $jsonStringify({
       Version: "2012-10-17",
       Statement: [
@@ -68,11 +42,124 @@ export const subscriptions = ruleSpecs().map((spec) => {
           Effect: "Allow",
           Principal: { Service: "events.amazonaws.com" },
           Action: "sqs:SendMessage",
-          Resource: dlq.arn,
-          Condition: { ArnEquals: { "aws:SourceArn": subscriber.nodes.rule.arn } },
+          Resource: queue.arn,
+          Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
         },
       ],
     }),
   });
-  return { spec, dlq, fn, subscriber };
+}
+
+/** Lambda-runtime rule: EventBridge → the handler's function (async invoke, retries, on-failure → DLQ). */
+function lambdaSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
+  if (spec.handler === "encoder") throw new Error("the encoder runs only as a task");
+  const artifact = ARTIFACT[spec.handler];
+  const permissions: Permission[] = [...handlerPermissions(handlerGrants(spec.handler)), { actions: ["sqs:SendMessage"], resources: [dlq.arn] }];
+  const id = `${spec.id}Handler`;
+  let arn: $util.Output<string>;
+  if (isImage(artifact)) {
+    const fn = imageFunction(id, artifact, { image: workerImage, handler: spec.handler, permissions, link: dataLinks });
+    arn = fn.arn;
+    // what sst.aws.Function's `retries` + eventInvokeConfig transform do for the zip functions
+    new aws.lambda.FunctionEventInvokeConfig(`${id}EventInvokeConfig`, {
+      functionName: fn.name,
+      maximumRetryAttempts: spec.invoke.maximumRetryAttempts,
+      maximumEventAgeInSeconds: spec.invoke.maximumEventAgeInSeconds,
+      destinationConfig: { onFailure: { destination: dlq.arn } },
+    });
+  } else {
+    const fn = bundledFunction(id, artifact, {
+      link: dataLinks,
+      permissions,
+      retries: spec.invoke.maximumRetryAttempts,
+      transform: {
+        eventInvokeConfig: (args) => {
+          args.maximumEventAgeInSeconds = spec.invoke.maximumEventAgeInSeconds;
+          // a function that keeps throwing ends in the same queue as an undeliverable event
+          args.destinationConfig = { onFailure: { destination: dlq.arn } };
+          return undefined;
+        },
+      },
+    });
+    arn = fn.arn;
+  }
+  // the rule and its target are written out (not Bus.subscribe) so zip and image functions
+  // are wired alike: the topology's pattern verbatim, its retry policy, its dead-letter queue
+  const rule = new aws.cloudwatch.EventRule(`${spec.id}Rule`, { eventBusName: eventBus.name, eventPattern: spec.patternJson });
+  const permission = new aws.lambda.Permission(`${spec.id}Permission`, {
+    action: "lambda:InvokeFunction",
+    function: arn,
+    principal: "events.amazonaws.com",
+    sourceArn: rule.arn,
+  });
+  new aws.cloudwatch.EventTarget(
+    `${spec.id}Target`,
+    { rule: rule.name, eventBusName: eventBus.name, arn, retryPolicy: spec.retryPolicy, deadLetterConfig: { arn: dlq.arn } },
+    { dependsOn: [permission] },
+  );
+  return { ruleArn: rule.arn, fn: arn };
+}
+
+/**
+ * Task rule: EventBridge → the rule's work queue → its launcher (RunTask). The queue is the
+ * back-pressure: launchers run at most LAUNCHER_CONCURRENCY at once, start no more than the
+ * rule's running-task cap, and put an event back, delayed, when Fargate reports capacity,
+ * quota or throttling. Only a message that fails WORK_QUEUE_RECEIVES times for another
+ * reason reaches the rule's dead-letter queue.
+ */
+function taskSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
+  const sub = topology.find((s) => s.name === spec.name)!;
+  const policy = taskLaunchPolicy(sub, { dev: isDevStage });
+  const queue = new sst.aws.Queue(`${spec.id}Queue`, {
+    // Lambda asks for six times the consumer's timeout
+    visibilityTimeout: "3 minutes",
+    dlq: { queue: dlq.arn, retry: WORK_QUEUE_RECEIVES },
+  });
+  const rule = new aws.cloudwatch.EventRule(`${spec.id}Rule`, { eventBusName: eventBus.name, eventPattern: spec.patternJson });
+  queuePolicy(`${spec.id}QueuePolicy`, queue, rule.arn);
+  new aws.cloudwatch.EventTarget(`${spec.id}Target`, {
+    rule: rule.name,
+    eventBusName: eventBus.name,
+    arn: queue.arn,
+    retryPolicy: spec.retryPolicy,
+    deadLetterConfig: { arn: dlq.arn },
+  });
+  const launcher = bundledFunction(`${spec.id}Launcher`, "launch-task", {
+    environment: {
+      ...spec.target.environment,
+      [TASK_QUEUE_VARIABLE]: queue.url,
+      ...(isDevStage ? { [TASK_STAGE_VARIABLE]: "dev" } : {}),
+    },
+    // linking the Task grants ecs:* on its definition and tasks and iam:PassRole on its two roles
+    link: [worker],
+    permissions: [
+      { actions: ["ecs:ListTasks"], resources: ["*"], conditions: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster.nodes.cluster.arn] }] },
+      // consume the work queue (SST adds these only to functions it subscribes itself) and put events back
+      { actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:SendMessage"], resources: [queue.arn] },
+    ],
+  });
+  queue.subscribe(launcher.arn, {
+    batch: { size: 1, partialResponses: true },
+    transform: {
+      eventSourceMapping: (args) => {
+        args.scalingConfig = { maximumConcurrency: LAUNCHER_CONCURRENCY };
+        return undefined;
+      },
+    },
+  });
+  return { ruleArn: rule.arn, fn: launcher.arn, queue, maxRunning: policy.maxRunning };
+}
+
+/**
+ * One EventBridge rule per topology entry, pattern verbatim, with the entry's retry policy
+ * and its own SQS dead-letter queue; the target is the handler's Lambda, or for task rules
+ * the rule's work queue in front of the launcher.
+ */
+export const subscriptions = ruleSpecs().map((spec) => {
+  // named `<app>-<stage>-<rule>-dlq`: the dead-letter consumer (stacks/failures.ts) reads the rule from it
+  const name = deadLetterQueueName($app.name, $app.stage, spec.deadLetter.name);
+  const dlq = new sst.aws.Queue(spec.deadLetter.id, { transform: { queue: { name, messageRetentionSeconds: FOURTEEN_DAYS } } });
+  const wired = spec.target.kind === "task" ? taskSubscription(spec, dlq) : lambdaSubscription(spec, dlq);
+  queuePolicy(`${spec.deadLetter.id}Policy`, dlq, wired.ruleArn);
+  return { spec, dlq, ...wired };
 });

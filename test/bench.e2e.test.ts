@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** `videoforge bench` in its reduced CI form, through the real CLI binary. */
 const BIN = fileURLToPath(new URL("../packages/cli/bin/videoforge.js", import.meta.url));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -24,7 +25,7 @@ function row(table: string, label: string): string[] {
 }
 
 describe("videoforge bench", () => {
-  it("runs the pipeline and the plain ffmpeg command, checks every rendition frame-exact and prints the table", { timeout: 240_000 }, async () => {
+  it("runs the pipeline and the plain ffmpeg command, checks every rendition frame-exact and prints the table", { timeout: 420_000 }, async () => {
     const { code, stdout, stderr } = await cli(["bench", "--seconds", "6", "--reps", "1"]);
     expect(code, stderr).toBe(0);
     expect(stdout).toContain("frame-exact: PASS");
@@ -50,6 +51,16 @@ describe("videoforge bench", () => {
     }
     expect(Number(row(stdout, "HLS ladder MB")[1])).toBeGreaterThan(0);
     expect(Number(row(stdout, "poster KB")[2])).toBeGreaterThan(0);
+  });
+
+  it("checks frames on the npm-shipped ffmpeg too (its ffprobe crashes on the HLS segments' MPEG-TS)", { timeout: 420_000 }, async () => {
+    const require = createRequire(import.meta.url);
+    const FFMPEG_PATH = (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
+    const FFPROBE_PATH = (require("@ffprobe-installer/ffprobe") as { path: string }).path;
+    const { code, stdout, stderr } = await cli(["bench", "--seconds", "2", "--reps", "1"], { FFMPEG_PATH, FFPROBE_PATH });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain("frame-exact: PASS");
+    expect(row(stdout, "decoded frames").slice(1)).toEqual(["all 8 = 60", "all 8 = 60"]);
   });
 
   it("refuses a size it does not know before doing any work", async () => {

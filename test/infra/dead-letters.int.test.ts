@@ -107,9 +107,14 @@ describe("dead-letter consumer Lambda", () => {
     const notAnEvent = sqsRecord(queueArn("encode-chunk-dlq"), JSON.stringify({ hello: "world" }));
     const strangeQueue = sqsRecord(`${ARN_PREFIX}some-other-queue`, JSON.stringify(envelopeOf("ChunkReady", { ...largestChunkReady(), jobId })));
     const good = sqsRecord(queueArn("encode-chunk-dlq"), JSON.stringify(envelopeOf("ChunkReady", { ...largestChunkReady(), jobId })));
-    const res = await consume()({ Records: [malformed, notAnEvent, strangeQueue, good] });
+    const lines: string[] = [];
+    setLogSink((line) => lines.push(line));
+    const res = await consume()({ Records: [malformed, notAnEvent, strangeQueue, good] }).finally(() => setLogSink(() => {}));
     expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([malformed.messageId, notAnEvent.messageId, strangeQueue.messageId]);
     expect((await getJob(jobId)).status).toBe("FAILED");
+    // each one left in its queue is a DeadLetterErrors point, which the operators' alarm watches
+    const points = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((d) => d.metric === "DeadLetterErrors");
+    expect(points.map((d) => d.messageId)).toEqual([malformed.messageId, notAnEvent.messageId, strangeQueue.messageId]);
   });
 
   it("finds every rule from its queue's deployed name, even when a long stage name is cut", () => {

@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
-import { ECSClient, RunTaskCommand, type RunTaskCommandInput } from "@aws-sdk/client-ecs";
-import { ecsTaskLauncher, RUN_TASK_OVERRIDE_LIMIT, runTaskInput, type WorkerTask } from "@videoforge/core/adapters/ecs-task-launcher";
-import { launchTask, taskRule } from "@videoforge/functions/lambda/launch-task";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
+import { ECSClient, ListTasksCommand, RunTaskCommand, type RunTaskCommandInput } from "@aws-sdk/client-ecs";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DEFERRALS_ATTRIBUTE, ecsTaskLauncher, RUN_TASK_OVERRIDE_LIMIT, runTaskInput, sqsDeferral, type WorkerTask } from "@videoforge/core/adapters/ecs-task-launcher";
+import { deferralDelaySeconds, launchFromQueue, launchTask, taskRule } from "@videoforge/functions/lambda/launch-task";
+import { DEV_TASK_SIZE, MAX_RUNNING, TASK_SIZES } from "@videoforge/functions/lambda/task-policy";
 import { envelopeOf, largestChunkReady, samples } from "./samples.ts";
 
 const ecs = mockClient(ECSClient);
@@ -17,7 +20,11 @@ const worker: WorkerTask = {
 };
 const calls = (): RunTaskCommandInput[] => ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input);
 const envOf = (input: RunTaskCommandInput) => Object.fromEntries((input.overrides?.containerOverrides?.[0]?.environment ?? []).map((e) => [e.name, e.value]));
-afterEach(() => ecs.reset());
+const sqs = mockClient(SQSClient);
+afterEach(() => {
+  ecs.reset();
+  sqs.reset();
+});
 
 describe("task launcher Lambda", () => {
   it("starts the encoder for a ChunkReady with the envelope, handler and the rule's attempt budget", async () => {
@@ -62,3 +69,81 @@ describe("task launcher Lambda", () => {
     expect(size).toBeLessThan(RUN_TASK_OVERRIDE_LIMIT / 2);
   });
 });
+
+describe("task launcher as its work queue's consumer (back-pressure)", () => {
+  const queueUrl = "https://sqs.eu-west-1.amazonaws.com/123456789012/videoforge-prod-EncodeChunkQueue";
+  const deferral = sqsDeferral(new SQSClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } }), queueUrl);
+  const record = (body: unknown, messageId: string, deferrals?: number): SQSRecord =>
+    ({
+      messageId,
+      body: JSON.stringify(body),
+      messageAttributes: deferrals ? { [DEFERRALS_ATTRIBUTE]: { dataType: "Number", stringValue: String(deferrals) } } : {},
+    }) as unknown as SQSRecord;
+  const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+  const sent = () => sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+  const chunkReady = envelopeOf("ChunkReady", largestChunkReady());
+
+  it("starts an encoder on FARGATE_SPOT at the encoder's size when the rule is under its cap", async () => {
+    ecs.on(ListTasksCommand).resolves({ taskArns: ["t1"] });
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: "arn:aws:ecs:eu-west-1:123456789012:task/x/3" }] });
+    const res = await launchFromQueue(ecsTaskLauncher(client, worker), deferral, taskRule({ VIDEOFORGE_TASK_RULE: "encode-chunk" }))(batch(record(chunkReady, "m1")));
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(calls()).toHaveLength(1);
+    expect(calls()[0]!.capacityProviderStrategy).toEqual([{ capacityProvider: "FARGATE_SPOT", weight: 1 }]);
+    expect(calls()[0]!.overrides).toMatchObject({ cpu: String(TASK_SIZES.encoder.cpu), memory: String(TASK_SIZES.encoder.memoryMiB) });
+    expect(sent()).toEqual([]);
+  });
+
+  it("puts the event back, delayed, when the rule already runs its cap of tasks: no RunTask, no failure", async () => {
+    ecs.on(ListTasksCommand).resolves({ taskArns: Array.from({ length: MAX_RUNNING.encoder }, (_, i) => `t${i}`) });
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m1-again" });
+    const res = await launchFromQueue(ecsTaskLauncher(client, worker), deferral, taskRule({ VIDEOFORGE_TASK_RULE: "encode-chunk" }))(batch(record(chunkReady, "m1", 2)));
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(calls()).toEqual([]);
+    expect(sent()).toHaveLength(1);
+    expect(sent()[0]).toMatchObject({ QueueUrl: queueUrl, MessageBody: JSON.stringify(chunkReady), MessageAttributes: { [DEFERRALS_ATTRIBUTE]: { DataType: "Number", StringValue: "3" } } });
+    expect(sent()[0]!.DelaySeconds).toBeGreaterThanOrEqual(96);
+  });
+
+  it("turns Fargate capacity and RunTask throttling into a delay, never into a failed job", async () => {
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecs.on(RunTaskCommand)
+      .resolvesOnce({ tasks: [], failures: [{ reason: "Capacity is unavailable at this time" }] })
+      .rejectsOnce(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } }));
+    sqs.on(SendMessageCommand).resolves({ MessageId: "again" });
+    const consume = launchFromQueue(ecsTaskLauncher(client, worker), deferral, taskRule({ VIDEOFORGE_TASK_RULE: "encode-chunk" }));
+    const res = await consume(batch(record(chunkReady, "m1"), record(chunkReady, "m2")));
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(calls()).toHaveLength(2);
+    expect(sent().map((m) => m.MessageAttributes?.[DEFERRALS_ATTRIBUTE]?.StringValue)).toEqual(["1", "1"]);
+  });
+
+  it("reports an invalid event or a failed deferral as a batch item failure (the queue's receive limit dead-letters it)", async () => {
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecs.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: "Capacity is unavailable at this time" }] });
+    sqs.on(SendMessageCommand).rejects(new Error("sqs down"));
+    const consume = launchFromQueue(ecsTaskLauncher(client, worker), deferral, taskRule({ VIDEOFORGE_TASK_RULE: "encode-chunk" }));
+    const { account: _dropped, ...invalid } = chunkReady;
+    const res = await consume(batch(record(invalid, "bad"), record(chunkReady, "undeferrable")));
+    expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: "bad" }, { itemIdentifier: "undeferrable" }] });
+    expect(calls()).toHaveLength(1);
+  });
+
+  it("runs small tasks, at most two at a time, in a dev stage", async () => {
+    ecs.on(ListTasksCommand).resolves({ taskArns: ["t1"] });
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: "t" }] });
+    await launchFromQueue(ecsTaskLauncher(client, worker), deferral, taskRule({ VIDEOFORGE_TASK_RULE: "encode-chunk" }), { dev: true })(batch(record(chunkReady, "m1")));
+    expect(calls()[0]!.overrides).toMatchObject({ cpu: String(DEV_TASK_SIZE.cpu), memory: String(DEV_TASK_SIZE.memoryMiB) });
+    ecs.on(ListTasksCommand).resolves({ taskArns: ["t1", "t2"] });
+    sqs.on(SendMessageCommand).resolves({ MessageId: "x" });
+    await launchFromQueue(ecsTaskLauncher(client, worker), deferral, taskRule({ VIDEOFORGE_TASK_RULE: "encode-chunk" }), { dev: true })(batch(record(chunkReady, "m2")));
+    expect(calls()).toHaveLength(1);
+    expect(sent()).toHaveLength(1);
+  });
+
+  it("waits 30 s after the first refusal, doubling to SQS's 15-minute ceiling", () => {
+    const mid = () => 0.5;
+    expect([0, 1, 2, 5, 12].map((d) => deferralDelaySeconds(d, mid))).toEqual([30, 60, 120, 900, 900]);
+  });
+});
+

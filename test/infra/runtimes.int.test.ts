@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setLogSink } from "@videoforge/core";
+import { LOCAL_KEY_VARIABLES, setLogSink } from "@videoforge/core";
 import { eventHandler } from "@videoforge/functions/lambda/event-handler";
 import { useTestCloud } from "../helpers/cloud.ts";
 import { makeFixture } from "../fixtures.ts";
@@ -32,8 +32,10 @@ function fargateEnv(overrides: Record<string, string>): Record<string, string> {
     HOME: process.env.HOME ?? "/tmp",
     ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
     AWS_REGION: cfg.region,
+    // the task role's credentials; here the local cloud's gate key pair
+    AWS_ACCESS_KEY_ID: env[LOCAL_KEY_VARIABLES.accessKeyId] ?? "",
+    AWS_SECRET_ACCESS_KEY: env[LOCAL_KEY_VARIABLES.secretAccessKey] ?? "",
     // endpoints: the local cloud standing in for the AWS services
-    ...pick("VIDEOFORGE_LOCAL"),
     ...pick("VIDEOFORGE_DYNAMODB_ENDPOINT"),
     ...pick("VIDEOFORGE_S3_ENDPOINT"),
     ...pick("VIDEOFORGE_EVENTS_ENDPOINT"),

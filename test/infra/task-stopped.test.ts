@@ -91,6 +91,7 @@ describe("stopped worker tasks", () => {
       envelope: chunkReady,
       attempts: 1,
       error: "Essential container in task exited (Worker: exit code 137, OutOfMemoryError: Container killed due to memory usage)",
+      cause: "work",
     });
   });
 

@@ -9,6 +9,7 @@ import { SOURCE } from "@videoforge/events";
 import type { DeadLetter } from "@videoforge/local/dlq";
 import { ffmpegBin, makeFixture } from "../fixtures.ts";
 import { useTestCloud } from "../helpers/cloud.ts";
+import { signedHeaders } from "../security/sign.ts";
 import { tally } from "./tally.ts";
 
 /**
@@ -239,7 +240,9 @@ describe("bad events neither crash nor wedge the bus", () => {
   it("a malformed PutEvents request is a 400 from the endpoint, which keeps answering", async () => {
     const endpoint = env.cloud.cloud.env.VIDEOFORGE_EVENTS_ENDPOINT!;
     const post = async (body: string) => {
-      const res = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSEvents.PutEvents" }, body });
+      // signed like the local cloud's own processes sign (issue 12: the endpoint refuses anything else)
+      const headers = signedHeaders(endpoint, body, { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSEvents.PutEvents" }, env.cloud.cloud.cfg.credentials!);
+      const res = await fetch(endpoint, { method: "POST", headers, body });
       return { status: res.status, body: (await res.json()) as { __type: string; message: string } };
     };
     for (const body of ["null", '{"Entries": 5}', '{"Entries": [{"Source": 7}]}', JSON.stringify({ Entries: Array.from({ length: 11 }, () => ({ Source: "x" })) })]) {

@@ -12,7 +12,10 @@ const LABELS: [TallyKind, string][] = [
   ["badInput", "bad inputs tried"],
   ["ownership", "ownership checks"],
   ["jobCompleted", "jobs completed"],
+  ["jobFailed", "jobs failed with a reason"],
   ["jobLost", "jobs lost"],
+  ["attack", "attacks tried"],
+  ["attackWorked", "attacks that worked"],
 ];
 
 export interface Summary {
@@ -62,6 +65,10 @@ export function formatSummary(s: Summary): string {
   if (s.totals.jobLost > 0) {
     const lost = [...(s.breakdown.get("jobLost") ?? [])].map(([what]) => what).join("; ");
     out.push("", `!!!!! reliability: ${s.totals.jobLost} JOB${s.totals.jobLost === 1 ? "" : "S"} LOST — ${lost} !!!!!`, "");
+  }
+  if (s.totals.attackWorked > 0) {
+    const worked = [...(s.breakdown.get("attackWorked") ?? [])].map(([what]) => what).join("; ");
+    out.push("", `!!!!! security: ${s.totals.attackWorked} ATTACK${s.totals.attackWorked === 1 ? "" : "S"} WORKED — ${worked} !!!!!`, "");
   }
   return out.join("\n");
 }

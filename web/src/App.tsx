@@ -2,11 +2,13 @@ import { Match, Switch } from "solid-js";
 import { unauthorized } from "./api.ts";
 import { onNavClick, route, type Route } from "./router.ts";
 import { TokenGate } from "./components/TokenGate.tsx";
+import { SessionBadge, SignInGate } from "./components/SignIn.tsx";
+import { cognito } from "./auth/cognito.ts";
 import { UploadPanel } from "./components/UploadPanel.tsx";
 import { JobList } from "./components/JobList.tsx";
 import { JobDetail } from "./components/JobDetail.tsx";
 
-export function App() {
+export function App(props: { signInError?: string }) {
   return (
     <>
       <header class="top">
@@ -14,11 +16,12 @@ export function App() {
           videoforge
         </a>
         <span class="tagline">chunk-parallel video encoding</span>
+        <SessionBadge />
       </header>
       <main>
         <Switch>
           <Match when={unauthorized()}>
-            <TokenGate />
+            {cognito ? <SignInGate error={props.signInError} /> : <TokenGate />}
           </Match>
           <Match when={route().name === "home"}>
             <UploadPanel />

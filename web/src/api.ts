@@ -1,9 +1,15 @@
 import { createSignal } from "solid-js";
+import { refreshAt, type Tokens } from "@videoforge/core/auth/pkce";
+import { cognito, refresh, storedTokens } from "./auth/cognito.ts";
 
 /**
  * The one door to the HTTP API: base URL, bearer token, errors, and ETag polling.
  * Every call sends `Authorization: Bearer <token>`; a 401 flips `unauthorized()` so the
  * page can ask for the token instead of failing row by row.
+ *
+ * Two sources of that token: locally the API token (`#token=`, kept in localStorage); on
+ * AWS, when the build has a Cognito domain, the access token of the hosted UI's sign-in
+ * (auth/cognito.ts), renewed with the refresh token before it expires and after a 401.
  */
 
 /** Where the API lives: `VITE_API_URL` at build time, else the origin that served this page. */
@@ -11,21 +17,48 @@ export const apiBase = ((import.meta.env.VITE_API_URL as string | undefined) || 
 
 const TOKEN_KEY = "videoforge.token";
 
-/** Take `?token=` from the address (the URL `npm start` prints), keep it, and drop it from the visible URL. */
+/**
+ * Take `#token=` from the address (the URL `npm start` prints), keep it, and drop it from the
+ * visible URL. A fragment never leaves the browser: no request line, no Referer, no server log.
+ * (`?token=` from older links is still taken, and dropped the same way.)
+ */
 function adoptTokenFromUrl(): string | null {
   const url = new URL(window.location.href);
-  const given = url.searchParams.get("token");
+  const fragment = new URLSearchParams(url.hash.replace(/^#/, ""));
+  const given = fragment.get("token") ?? url.searchParams.get("token");
   if (given) {
     localStorage.setItem(TOKEN_KEY, given);
+    fragment.delete("token");
     url.searchParams.delete("token");
-    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    const hash = fragment.toString();
+    history.replaceState(history.state, "", url.pathname + url.search + (hash ? `#${hash}` : ""));
   }
   return localStorage.getItem(TOKEN_KEY);
 }
 
-const [token, setTokenSignal] = createSignal<string | null>(adoptTokenFromUrl());
-const [unauthorized, setUnauthorized] = createSignal(false);
-export { token, unauthorized };
+const [token, setTokenSignal] = createSignal<string | null>(cognito ? (storedTokens()?.accessToken ?? null) : adoptTokenFromUrl());
+// with Cognito and no session yet, ask to sign in before calling the API at all
+const [unauthorized, setUnauthorized] = createSignal(cognito !== null && token() === null);
+const [session, setSession] = createSignal<Tokens | null>(cognito ? storedTokens() : null);
+export { token, unauthorized, session };
+
+let renewTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Use a Cognito session's access token from now on, and renew it shortly before it expires. */
+export function adoptSession(tokens: Tokens | null) {
+  clearTimeout(renewTimer);
+  setSession(tokens);
+  setTokenSignal(tokens?.accessToken ?? null);
+  setUnauthorized(tokens === null);
+  if (tokens?.refreshToken) renewTimer = setTimeout(() => void renew(), Math.max(0, refreshAt(tokens) - Date.now()));
+}
+
+/** Renew the Cognito session; false when it cannot be renewed (then the page asks to sign in). */
+async function renew(): Promise<boolean> {
+  const tokens = await refresh();
+  adoptSession(tokens);
+  return tokens !== null;
+}
 
 export function setToken(value: string) {
   localStorage.setItem(TOKEN_KEY, value.trim());
@@ -61,18 +94,22 @@ async function toError(res: Response): Promise<ApiError> {
 }
 
 export async function call<T>(method: string, path: string, body?: unknown, extra: RequestInit = {}): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(apiBase + path, {
-      ...extra,
-      method,
-      cache: "no-store",
-      headers: { ...authHeader(), ...(body === undefined ? {} : { "content-type": "application/json" }), ...(extra.headers as Record<string, string> | undefined) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    throw new ApiError(0, "network", `Cannot reach the API at ${apiBase} (${(err as Error).message}).`);
-  }
+  const send = async () => {
+    try {
+      return await fetch(apiBase + path, {
+        ...extra,
+        method,
+        cache: "no-store",
+        headers: { ...authHeader(), ...(body === undefined ? {} : { "content-type": "application/json" }), ...(extra.headers as Record<string, string> | undefined) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ApiError(0, "network", `Cannot reach the API at ${apiBase} (${(err as Error).message}).`);
+    }
+  };
+  let res = await send();
+  // an expired Cognito access token: renew it once and send again
+  if (res.status === 401 && cognito && (await renew())) res = await send();
   if (res.status === 401) setUnauthorized(true);
   if (!res.ok) throw await toError(res);
   return (await res.json()) as T;
@@ -93,7 +130,7 @@ export function poll<T>(path: string, everyMs: number, onData: (data: T) => void
     if (document.visibilityState !== "hidden") {
       try {
         const res = await fetch(apiBase + path, { cache: "no-store", headers: { ...authHeader(), ...(etag ? { "if-none-match": etag } : {}) } });
-        if (res.status === 401) setUnauthorized(true);
+        if (res.status === 401 && !(cognito && (await renew()))) setUnauthorized(true);
         if (res.status === 200) {
           etag = res.headers.get("etag");
           const data = (await res.json()) as T;
@@ -170,8 +207,12 @@ export interface TimelineRow {
 
 export interface JobView {
   job: JobSummary;
+  /** Every chunk row (null only when the request named this `chunksVersion` with `?chunksVersion=`). */
   chunks: ChunkRow[];
+  chunksVersion: string;
+  /** The first page of the timeline, oldest first; `timelineNext` fetches the rest (GET /jobs/:id/timeline?cursor=). */
   timeline: TimelineRow[];
+  timelineNext: string | null;
 }
 
 export interface OutputLinks {

@@ -4,13 +4,21 @@ import { stat } from "node:fs/promises";
 import type { JobSummary } from "@videoforge/core";
 
 /** A thin client of the HTTP API, used by `submit`, `jobs`, `events` and `encode`. */
-export function apiClient(base: string, token?: string) {
+/** `token` is the bearer token, or a function giving it (a `videoforge login` token, renewed when it expires). */
+export function apiClient(base: string, token?: string | (() => Promise<string | undefined>)) {
+  const auth = async (): Promise<Record<string, string>> => {
+    const value = typeof token === "function" ? await token() : token;
+    return value ? { authorization: `Bearer ${value}` } : {};
+  };
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(new URL(path, base), {
-      method,
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const headers = { "content-type": "application/json", ...(await auth()) };
+    const res = await reach(base, () =>
+      fetch(new URL(path, base), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
     const text = await res.text();
     const json = text ? (JSON.parse(text) as unknown) : {};
     if (!res.ok) {
@@ -20,18 +28,31 @@ export function apiClient(base: string, token?: string) {
     return json as T;
   }
 
+  /** A GET whose body is not JSON (the HLS playlists). */
+  async function text(path: string): Promise<string> {
+    const headers = await auth();
+    const res = await reach(base, () => fetch(new URL(path, base), { headers }));
+    const body = await res.text();
+    if (!res.ok) throw new Error(`GET ${path} → ${res.status}: ${body}`);
+    return body;
+  }
+
   return {
     call,
+    text,
     health: () => call<{ ok: boolean }>("GET", "/health"),
     jobs: () => call<{ jobs: JobSummary[] }>("GET", "/jobs"),
     job: (id: string) => call<JobView>("GET", `/jobs/${encodeURIComponent(id)}`),
+    /** The next page of a job's timeline after the one `cursor` came with. */
+    timeline: (id: string, cursor: string) => call<{ timeline: TimelineRow[]; next: string | null }>("GET", `/jobs/${encodeURIComponent(id)}/timeline?cursor=${encodeURIComponent(cursor)}`),
     outputs: (id: string) => call<{ status: string; outputs: { rendition: string; url: string; bytes: number }[]; hls: string | null; poster: string | null }>("GET", `/jobs/${encodeURIComponent(id)}/outputs`),
     cancel: (id: string) => call<{ jobId: string }>("DELETE", `/jobs/${encodeURIComponent(id)}`),
 
     /** Multipart upload through presigned part URLs; reads one part at a time, so memory stays bounded. */
     async upload(file: string, ladder?: string[], onProgress?: (sent: number, total: number) => void): Promise<{ jobId: string }> {
       const { size } = await stat(file);
-      const created = await call<{ uploadId: string; jobId: string; partSize: number; parts: { partNumber: number; url: string }[] }>("POST", "/uploads", {
+      type PartPage = { parts: { partNumber: number; url: string }[]; nextPart: number | null };
+      const created = await call<PartPage & { uploadId: string; jobId: string; partSize: number }>("POST", "/uploads", {
         name: basename(file),
         size,
         contentType: "application/octet-stream",
@@ -41,14 +62,19 @@ export function apiClient(base: string, token?: string) {
       const done: { partNumber: number; etag: string }[] = [];
       let sent = 0;
       try {
-        for (const part of created.parts) {
-          const offset = (part.partNumber - 1) * created.partSize;
-          const length = Math.min(created.partSize, size - offset);
-          const buffer = Buffer.alloc(length);
-          await handle.read(buffer, 0, length, offset);
-          done.push({ partNumber: part.partNumber, etag: await putPart(part.url, part.partNumber, buffer) });
-          sent += length;
-          onProgress?.(sent, size);
+        // part URLs come a page at a time: the next page is signed when this one is used up
+        let page: PartPage | null = created;
+        while (page) {
+          for (const part of page.parts) {
+            const offset = (part.partNumber - 1) * created.partSize;
+            const length = Math.min(created.partSize, size - offset);
+            const buffer = Buffer.alloc(length);
+            await handle.read(buffer, 0, length, offset);
+            done.push({ partNumber: part.partNumber, etag: await putPart(part.url, part.partNumber, buffer) });
+            sent += length;
+            onProgress?.(sent, size);
+          }
+          page = page.nextPart ? await call<PartPage>("GET", `/uploads/${created.uploadId}/parts?from=${page.nextPart}`) : null;
         }
       } finally {
         await handle.close();
@@ -58,6 +84,16 @@ export function apiClient(base: string, token?: string) {
   };
 }
 export type ApiClient = ReturnType<typeof apiClient>;
+
+/** A refused connection names the API it tried, and how to start one. */
+async function reach(base: string, request: () => Promise<Response>): Promise<Response> {
+  try {
+    return await request();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach the API at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}); is \`videoforge up\` running? (--api URL)`);
+  }
+}
 
 /** PUT one part, retrying what S3 says is transient (5xx, a dropped connection) with backoff; 4xx is final. */
 async function putPart(url: string, partNumber: number, body: Buffer, attempts = 4): Promise<string> {
@@ -96,6 +132,10 @@ export interface ChunkRow {
 }
 export interface JobView {
   job: JobSummary;
+  /** Every chunk row (null only when the request named this `chunksVersion` with `?chunksVersion=`). */
   chunks: ChunkRow[];
+  chunksVersion: string;
+  /** The first page of the timeline, oldest first; `timelineNext` fetches the rest (GET /jobs/:id/timeline?cursor=). */
   timeline: TimelineRow[];
+  timelineNext: string | null;
 }

@@ -1,15 +1,13 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { compareBench } from "./bench/compare.ts";
-import { memoryBench } from "./bench/memory.ts";
-import { orchestrationBench } from "./bench/orchestration.ts";
-import { scalingBench } from "./bench/scaling-run.ts";
-import { SIZES, type SizeName } from "./bench/source.ts";
+import { SIZES, type SizeName } from "./bench/sizes.ts";
 
 /**
  * `videoforge bench` and its modes. The default compares the pipeline with one plain
  * ffmpeg command; the other modes measure orchestration, memory, and the cloud model.
+ * Each mode is imported when it runs: the CLI's other commands never load the bench's
+ * dependencies (playwright-core among them).
  */
 export type BenchMode = "compare" | "orchestration" | "memory" | "scaling";
 
@@ -48,6 +46,7 @@ export async function bench(opts: BenchOptions): Promise<number> {
       case "compare": {
         const reps = opts.reps ?? 3;
         if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a whole number ≥ 1, got ${opts.reps}`);
+        const { compareBench } = await import("./bench/compare.ts");
         const result = await compareBench({ source: opts.source, seconds: secondsFor(opts), reps, chunkSeconds: opts.chunkSeconds, workDir, log });
         process.stdout.write(result.table);
         if (!result.frameExact) {
@@ -56,15 +55,21 @@ export async function bench(opts: BenchOptions): Promise<number> {
         }
         return 0;
       }
-      case "orchestration":
+      case "orchestration": {
+        const { orchestrationBench } = await import("./bench/orchestration.ts");
         process.stdout.write(await orchestrationBench(workDir, log));
         return 0;
-      case "scaling":
+      }
+      case "scaling": {
+        const { scalingBench } = await import("./bench/scaling-run.ts");
         process.stdout.write(await scalingBench(workDir, { seconds: opts.seconds ?? 30, png: resolve(opts.png ?? "docs/scaling.png"), log }));
         return 0;
-      case "memory":
+      }
+      case "memory": {
+        const { memoryBench } = await import("./bench/memory.ts");
         process.stdout.write(await memoryBench(workDir, log));
         return 0;
+      }
       default:
         throw new Error(`bench mode ${opts.mode} is not available`);
     }

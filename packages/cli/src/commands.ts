@@ -2,108 +2,71 @@ import { createWriteStream, readFileSync } from "node:fs";
 import { access, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { parseLadder, setLogSink, type JobSummary } from "@videoforge/core";
-import { startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
+import { setLogSink, type JobSummary } from "@videoforge/core";
+import { secureDataDir, startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
 import { ensureWebBuilt } from "@videoforge/local/web-assets";
 import { apiClient, type ApiClient, type JobView } from "./api-client.ts";
+import { downloadJob } from "./download.ts";
 import { progressLine } from "./progress.ts";
-import { dlqCommand, usersCommand } from "./admin-commands.ts";
-import { bench, type BenchOptions } from "./bench.ts";
 
-export const usage = `videoforge — chunk-parallel video encoding on an event-driven local cloud
+/** Where a command finds a running `up`: its URL, the token, the data directory holding the token. */
+export interface ApiOptions {
+  api?: string;
+  token?: string;
+  dataDir?: string;
+}
 
-  videoforge up [--port 8080] [--host 127.0.0.1] [--data-dir .videoforge] [--no-auth]
-      start the local cloud (DynamoDB, S3, event bus, workers) and the HTTP API
-  videoforge encode FILE --out DIR [--ladder 1080p,720p,480p,360p] [--json]
-      process one file end to end on an embedded local cloud and write the outputs to DIR
-  videoforge submit FILE [--api URL] [--ladder ...] [--wait]
-  videoforge dlq list|redrive ID|redrive --all [--api URL]
-      the dead-letter store of a running \`up\`: what ran out of retries, and put it back
-  videoforge users add NAME [--data-dir DIR]
-      another local user with its own token (printed once); each user sees only their jobs
-  videoforge jobs [--api URL]
-  videoforge events JOB [--api URL]
-  videoforge bench [--size quick|full] [--seconds N] [--reps 3] [--source FILE] [--chunk-seconds N] [--keep DIR]
-      the pipeline against one plain ffmpeg command making the same outputs (MP4s, HLS, poster):
-      wall time, CPU, peak memory, SSIM, sizes; exits 1 when the pipeline's outputs are not frame-exact
-  videoforge bench --orchestration    bus dispatch latency and rate, fixed overhead, 50 jobs at once
-  videoforge bench --memory           peak RSS of every process for a ~2 GB upload and a long source
-  videoforge bench --scaling [--png docs/scaling.png]   the Fargate latency/cost model
-`;
-
-type Flags = { [k: string]: string | boolean | undefined };
-const str = (v: string | boolean | undefined) => (typeof v === "string" ? v : undefined);
-const apiUrl = (flags: Flags) => str(flags.api) ?? process.env.VIDEOFORGE_API ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
-/** The API token: --token, VIDEOFORGE_TOKEN, or the one `up` stored in the data directory. */
-function tokenFor(flags: Flags): string | undefined {
-  const given = str(flags.token) ?? process.env.VIDEOFORGE_TOKEN;
+const apiUrl = (opts: ApiOptions) => opts.api ?? process.env.VIDEOFORGE_API ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+export const dataDirOf = (opts: { dataDir?: string }) => resolve(opts.dataDir ?? process.env.VIDEOFORGE_DATA_DIR ?? ".videoforge");
+/**
+ * The API token: --token, VIDEOFORGE_TOKEN, the `videoforge login` token for this API (a
+ * deployed one; renewed when it expires), or the one `up` stored in the data directory.
+ */
+function tokenFor(opts: ApiOptions): string | (() => Promise<string | undefined>) | undefined {
+  const given = opts.token ?? process.env.VIDEOFORGE_TOKEN;
   if (given) return given;
+  let local: string | undefined;
   try {
-    return readFileSync(join(dataDir(flags), "token"), "utf8").trim() || undefined;
+    local = readFileSync(join(dataDirOf(opts), "token"), "utf8").trim() || undefined;
   } catch {
-    return undefined;
+    local = undefined;
   }
+  return async () => (await (await import("./login.ts")).loginToken(apiUrl(opts))) ?? local;
 }
-const clientFor = (flags: Flags) => apiClient(apiUrl(flags), tokenFor(flags));
-const dataDir = (flags: Flags) => resolve(str(flags["data-dir"]) ?? process.env.VIDEOFORGE_DATA_DIR ?? ".videoforge");
+export const clientFor = (opts: ApiOptions) => apiClient(apiUrl(opts), tokenFor(opts));
 
-export async function runCommand(command: string, args: string[], flags: Flags): Promise<number> {
-  if (str(flags["chunk-seconds"])) process.env.VIDEOFORGE_CHUNK_SECONDS = str(flags["chunk-seconds"]);
-  switch (command) {
-    case "up":
-      return up(flags);
-    case "encode":
-      return encode(args, flags);
-    case "submit":
-      return submit(args, flags);
-    case "jobs":
-      return jobs(flags);
-    case "events":
-      return events(args, flags);
-    case "dlq":
-      return dlqCommand(args, flags.all === true, clientFor(flags));
-    case "users":
-      return usersCommand(args, dataDir(flags));
-    case "bench":
-      return bench(benchOptions(flags));
-    default:
-      throw new Error(`unknown command "${command}"\n${usage}`);
-  }
+/** `--chunk-seconds` reaches the pipeline (and the worker processes it starts) through its environment. */
+function useChunkSeconds(seconds: number | undefined) {
+  if (seconds !== undefined) process.env.VIDEOFORGE_CHUNK_SECONDS = String(seconds);
 }
 
-/** `bench` flags: one mode at most, then the sizes and repetitions. */
-function benchOptions(flags: Flags): BenchOptions {
-  const modes = (["orchestration", "memory", "scaling"] as const).filter((m) => flags[m] === true);
-  if (modes.length > 1) throw new Error(`choose one of --${modes.join(", --")}`);
-  const num = (name: string) => (str(flags[name]) === undefined ? undefined : Number(str(flags[name])));
-  return {
-    mode: modes[0] ?? "compare",
-    size: str(flags.size) as BenchOptions["size"],
-    seconds: num("seconds"),
-    reps: num("reps"),
-    source: str(flags.source) ? resolve(str(flags.source)!) : undefined,
-    chunkSeconds: num("chunk-seconds"),
-    keep: str(flags.keep),
-    png: str(flags.png),
-  };
+export interface UpOptions {
+  port?: number;
+  host: string;
+  dataDir?: string;
+  /** false with `--no-auth`. */
+  auth: boolean;
+  chunkSeconds?: number;
 }
 
-async function up(flags: Flags): Promise<number> {
-  const dir = dataDir(flags);
-  await mkdir(dir, { recursive: true });
-  const logFile = createWriteStream(join(dir, "videoforge.log.jsonl"), { flags: "a" });
+export async function up(opts: UpOptions): Promise<number> {
+  useChunkSeconds(opts.chunkSeconds);
+  const dir = dataDirOf(opts);
+  // 0700, and everything written from here on (the log, the table, stored objects) 0600
+  await secureDataDir(dir);
+  const logFile = createWriteStream(join(dir, "videoforge.log.jsonl"), { flags: "a", mode: 0o600 });
   setLogSink((line) => logFile.write(line + "\n"));
   // the dashboard is served from web/dist: (re)build it when missing or older than web/src
   await ensureWebBuilt();
   const cloud = await startLocalCloud({ dataDir: dir, onTaskLog: (line) => logFile.write(line + "\n") });
-  const port = Number(str(flags.port) ?? process.env.PORT ?? 8080);
-  const api = await startApiServer(cloud, { port, host: str(flags.host) ?? "127.0.0.1", auth: flags["no-auth"] === true ? "off" : "token" }).catch(async (err: Error) => {
+  const port = opts.port ?? Number(process.env.PORT ?? 8080);
+  const api = await startApiServer(cloud, { port, host: opts.host, auth: opts.auth ? "token" : "off" }).catch(async (err: Error) => {
     await cloud.stop();
     throw err;
   });
   // the token is printed once, when it is made; later starts point at the file (the browser kept it)
   const access = cloud.auth.created
-    ? `  dashboard: ${api.url}/?token=${cloud.auth.token}\n  token: ${cloud.auth.token}  (shown once; kept in ${join(dir, "token")})\n`
+    ? `  dashboard: ${api.url}/#token=${cloud.auth.token}\n  token: ${cloud.auth.token}  (shown once; kept in ${join(dir, "token")})\n`
     : `  dashboard: ${api.url}/  (token: the one in ${join(dir, "token")})\n`;
   process.stdout.write(`videoforge is up: ${api.url}\n${access}  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n  try:  npx videoforge submit my-video.mov --wait\n`);
   await new Promise<void>((done) => {
@@ -137,8 +100,7 @@ async function waitFor(client: ApiClient, jobId: string, quiet: boolean): Promis
   }
 }
 
-async function mustExist(file: string | undefined): Promise<string> {
-  if (!file) throw new Error("name a video file");
+async function mustExist(file: string): Promise<string> {
   try {
     await access(file);
   } catch {
@@ -147,11 +109,19 @@ async function mustExist(file: string | undefined): Promise<string> {
   return resolve(file);
 }
 
-async function encode(args: string[], flags: Flags): Promise<number> {
-  const file = await mustExist(args[0]);
-  const out = resolve(str(flags.out) ?? "out");
-  const ladder = str(flags.ladder) ? parseLadder(str(flags.ladder)!) : undefined;
-  const json = flags.json === true;
+export interface EncodeOptions {
+  out: string;
+  ladder?: string[];
+  json?: boolean;
+  chunkSeconds?: number;
+}
+
+export async function encode(input: string, opts: EncodeOptions): Promise<number> {
+  const file = await mustExist(input);
+  useChunkSeconds(opts.chunkSeconds);
+  const out = resolve(opts.out);
+  const { ladder } = opts;
+  const json = opts.json === true;
   await mkdir(out, { recursive: true });
   const logFile = createWriteStream(join(out, "videoforge.log.jsonl"));
   const writeLog = (line: string) => logFile.write(line + "\n");
@@ -215,23 +185,42 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
   };
 }
 
-async function submit(args: string[], flags: Flags): Promise<number> {
-  const file = await mustExist(args[0]);
-  const client = clientFor(flags);
-  const ladder = str(flags.ladder) ? parseLadder(str(flags.ladder)!) : undefined;
-  const { jobId } = await client.upload(file, ladder, (sent, total) => process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`));
+export interface SubmitOptions extends ApiOptions {
+  ladder?: string[];
+  wait?: boolean;
+  /** Download the outputs here once the job completes (implies waiting). */
+  out?: string;
+}
+
+export async function submit(input: string, opts: SubmitOptions): Promise<number> {
+  const file = await mustExist(input);
+  const client = clientFor(opts);
+  const { jobId } = await client.upload(file, opts.ladder, (sent, total) => process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`));
   process.stdout.write(`${jobId}\n`);
-  if (!flags.wait) return 0;
+  if (!opts.wait && !opts.out) return 0;
   const view = await waitFor(client, jobId, false);
   if (view.job.status !== "COMPLETED") {
     process.stderr.write(`job ${jobId} ${view.job.status}: ${view.job.error?.reason ?? ""}\n`);
     return 1;
   }
+  if (opts.out) await downloadOutputs(client, jobId, resolve(opts.out));
   return 0;
 }
 
-async function jobs(flags: Flags): Promise<number> {
-  const { jobs } = await clientFor(flags).jobs();
+/** `videoforge download JOB --out DIR`: every output of a finished job, through the API's URLs. */
+export async function download(jobId: string, opts: ApiOptions & { out: string }): Promise<number> {
+  await downloadOutputs(clientFor(opts), jobId, resolve(opts.out));
+  return 0;
+}
+
+async function downloadOutputs(client: ApiClient, jobId: string, out: string) {
+  const files = await downloadJob(client, jobId, out);
+  const bytes = files.reduce((n, f) => n + f.bytes, 0);
+  process.stderr.write(`downloaded ${files.length} files (${(bytes / 1e6).toFixed(1)} MB) to ${out}\n`);
+}
+
+export async function jobs(opts: ApiOptions): Promise<number> {
+  const { jobs } = await clientFor(opts).jobs();
   const rows = jobs.map((j: JobSummary) =>
     [j.jobId, j.status.padEnd(10), `${j.chunksEncoded}/${j.chunkCount ?? "?"}`.padEnd(7), j.source ? `${j.source.width}x${j.source.height} ${j.source.duration.toFixed(1)}s` : "-", new Date(j.createdAt).toISOString(), j.name].join("  "),
   );
@@ -239,12 +228,19 @@ async function jobs(flags: Flags): Promise<number> {
   return 0;
 }
 
-async function events(args: string[], flags: Flags): Promise<number> {
-  if (!args[0]) throw new Error("name a job id (see `videoforge jobs`)");
-  const view = await clientFor(flags).job(args[0]);
-  const t0 = view.timeline[0] ? Date.parse(view.timeline[0].at) : 0;
+export async function events(jobId: string, opts: ApiOptions): Promise<number> {
+  const client = clientFor(opts);
+  const view = await client.job(jobId);
+  // a job of thousands of chunks has thousands of events: the rest come a page at a time
+  const timeline = [...view.timeline];
+  for (let next = view.timelineNext; next; ) {
+    const page = await client.timeline(jobId, next);
+    timeline.push(...page.timeline);
+    next = page.next;
+  }
+  const t0 = timeline[0] ? Date.parse(timeline[0].at) : 0;
   process.stdout.write(`${view.job.jobId}  ${view.job.status}  ${view.job.name}\n`);
-  for (const e of view.timeline) {
+  for (const e of timeline) {
     const offset = ((Date.parse(e.at) - t0) / 1000).toFixed(3).padStart(9);
     const chunk = e.chunk !== undefined ? ` chunk ${e.chunk}` : "";
     const extra = typeof e.detail.reason === "string" ? `  ${e.detail.reason.split("\n")[0]}` : "";

@@ -4,6 +4,7 @@ import { createClients } from "./adapters/clients.ts";
 import { s3Store } from "./adapters/s3-store.ts";
 import { eventBridgePublisher } from "./adapters/eventbridge-publisher.ts";
 import { createDb } from "./db/index.ts";
+import { electroJobStore } from "./job/store-electro.ts";
 import { createLogger } from "./log.ts";
 import type { Deps } from "./pipeline/deps.ts";
 
@@ -13,10 +14,12 @@ import type { Deps } from "./pipeline/deps.ts";
  */
 export function composeDeps(cfg: Config = defaultConfig(), worker = `${hostname()}:${process.pid}`): Deps & { clients: ReturnType<typeof createClients> } {
   const clients = createClients(cfg);
+  const db = createDb(clients.document, cfg.table);
   return {
     cfg,
     clients,
-    db: createDb(clients.document, cfg.table),
+    db,
+    jobs: electroJobStore(db, { client: clients.document, table: cfg.table }),
     store: s3Store(clients.s3, { idleMs: cfg.storageTimeoutMs }),
     events: eventBridgePublisher(clients.events, cfg.busName),
     log: createLogger({ worker }),

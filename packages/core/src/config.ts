@@ -37,14 +37,25 @@ export interface Config {
    * Lifetimes of presigned URLs. Downloads are short (a leaked link dies soon); upload parts
    * must outlive a slow multi-GB upload, and a client asks for fresh ones to resume.
    */
-  urlSeconds: { download: number; upload: number };
+  urlSeconds: {
+    download: number;
+    upload: number;
+    /** HLS segments live the video's duration plus this margin (pauses, seeking back), ... */
+    playbackMargin: number;
+    /** ... never longer than this (SigV4's ceiling is 7 days; see docs/deploy-aws.md on role credentials). */
+    playbackMax: number;
+  };
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Upload size, source duration/resolution/fps and active jobs per user (VIDEOFORGE_MAX_*; docs/limits.md). */
   limits: Limits;
 }
 
-/** The one key pair the local S3 gate accepts (s3rver's default account). */
-export const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
+/**
+ * The local cloud's key pair, made at random per data directory (`<data-dir>/gate-keys.json`,
+ * 0600) and handed to every process it starts in these two variables. The S3 and DynamoDB
+ * gates accept requests signed with it and nothing else.
+ */
+export const LOCAL_KEY_VARIABLES = { accessKeyId: "VIDEOFORGE_LOCAL_ACCESS_KEY_ID", secretAccessKey: "VIDEOFORGE_LOCAL_SECRET_ACCESS_KEY" } as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -82,11 +93,22 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     ffmpegTimeoutMs: num(env, "VIDEOFORGE_FFMPEG_TIMEOUT_MS", 30 * 60_000),
     storageTimeoutMs: num(env, "VIDEOFORGE_STORAGE_TIMEOUT_MS", 60_000),
     ffmpegStallMs: num(env, "VIDEOFORGE_FFMPEG_STALL_MS", 120_000),
-    urlSeconds: { download: num(env, "VIDEOFORGE_DOWNLOAD_URL_SECONDS", 300), upload: num(env, "VIDEOFORGE_UPLOAD_URL_SECONDS", 3600) },
-    // s3rver and dynalite accept any credentials; the SDK still wants some
-    credentials: local ? LOCAL_CREDENTIALS : undefined,
+    urlSeconds: {
+      download: num(env, "VIDEOFORGE_DOWNLOAD_URL_SECONDS", 300),
+      upload: num(env, "VIDEOFORGE_UPLOAD_URL_SECONDS", 3600),
+      playbackMargin: num(env, "VIDEOFORGE_PLAYBACK_URL_MARGIN_SECONDS", 3600),
+      playbackMax: Math.min(num(env, "VIDEOFORGE_PLAYBACK_URL_MAX_SECONDS", 7 * 24 * 3600), 7 * 24 * 3600),
+    },
+    // locally the gates' key pair; elsewhere (and artifacts given AWS_* variables) the SDK's own chain
+    credentials: local ? localCredentials(env) : undefined,
     limits: loadLimits(env),
   };
+}
+
+function localCredentials(env: Env): Config["credentials"] {
+  const accessKeyId = env[LOCAL_KEY_VARIABLES.accessKeyId];
+  const secretAccessKey = env[LOCAL_KEY_VARIABLES.secretAccessKey];
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
 }
 
 let current: Config | undefined;

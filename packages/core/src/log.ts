@@ -16,6 +16,11 @@ export function setLogSink(next: Sink): void {
   sink = next;
 }
 
+/** Write one preformatted JSON line to the current sink (metrics use it: their shape is fixed). */
+export function writeLogLine(line: string): void {
+  sink(line);
+}
+
 export function createLogger(context: LogFields = {}): Logger {
   const write = (level: string, msg: string, fields?: LogFields) => {
     const err = fields?.err instanceof Error ? { err: fields.err.message } : {};

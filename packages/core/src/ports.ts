@@ -19,3 +19,9 @@ export interface ObjectStore {
 export interface EventPublisher {
   publish(...events: DomainEvent[]): Promise<void>;
 }
+
+/** Stopping a cancelled job's running tasks: ECS StopTask on AWS; locally the worker pool aborts them on JobCancelled. */
+export interface TaskStopper {
+  /** Stop every running task working for `jobId`; how many were stopped. */
+  stopJobTasks(jobId: string): Promise<number>;
+}

@@ -1,22 +1,38 @@
 /**
- * The task entry point. On AWS the launcher Lambda starts the container with ECS RunTask,
- * passing the EventBridge envelope in VIDEOFORGE_EVENT, the handler in VIDEOFORGE_HANDLER and
- * its attempt budget in VIDEOFORGE_TASK_ATTEMPTS (container overrides); locally the task
- * runner starts this file the same way. Exit 0 = handled, 1 = gave up.
+ * The worker image's entry point, in one of two modes:
+ *
+ * - **task** (Fargate): the launcher Lambda starts the container with ECS RunTask, passing
+ *   the EventBridge envelope in VIDEOFORGE_EVENT, the handler in VIDEOFORGE_HANDLER and its
+ *   attempt budget in VIDEOFORGE_TASK_ATTEMPTS (container overrides); locally the task
+ *   runner starts this file the same way. Exit 0 = handled, 1 = gave up.
+ * - **Lambda** (AWS_LAMBDA_RUNTIME_API set): the image serves a function (chunker,
+ *   assembler, finisher: the steps that run ffmpeg on Lambda), named by VIDEOFORGE_HANDLER
+ *   (stacks/functions.ts imageFunction), through the Lambda Runtime API.
+ *
+ * Either way ffmpeg is the image's own (FFMPEG_PATH, or the copy beside the bundle).
  */
-import { composeDeps } from "@videoforge/core";
+import { composeDeps, ffmpegBinaries, type FfmpegBinaries } from "@videoforge/core";
 import { handlers } from "@videoforge/functions";
+import { eventHandler } from "@videoforge/functions/lambda/event-handler";
+import type { HandlerName } from "@videoforge/events";
 import { taskInput } from "./task-input.ts";
+import { runLambdaRuntime } from "./lambda-runtime.ts";
 
 /** Errors no retry can fix: the event itself is wrong. */
 const permanent = (err: unknown) => err instanceof Error && err.name === "InvalidEventError";
 
-async function main(): Promise<void> {
+/** The ffmpeg this process runs, for its log lines (and an early, clear failure if there is none). */
+function ffmpegInUse(): Pick<FfmpegBinaries, "build" | "origin" | "ffmpeg"> {
+  const { build, origin, ffmpeg } = ffmpegBinaries();
+  return { build, origin, ffmpeg };
+}
+
+async function task(): Promise<void> {
   const input = taskInput(process.env);
   const deps = composeDeps();
   const handler = handlers[input.handler];
   const context = { handler: input.handler, event: input.event.name, eventId: input.event.id, jobId: input.event.detail.jobId };
-  deps.log.info("task started", { ...context, attempts: input.attempts });
+  deps.log.info("task started", { ...context, attempts: input.attempts, ffmpeg: ffmpegInUse() });
   // RunTask reports nothing back to EventBridge, so on Fargate the retries happen here;
   // every handler is idempotent, so running one again is safe
   for (let attempt = 1; ; attempt++) {
@@ -31,7 +47,34 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
+/**
+ * The handler an image function runs: VIDEOFORGE_HANDLER (the stack's variable, as for a
+ * task), else the image config's command (argv) or `_HANDLER`; `chunker.handler` → chunker.
+ */
+export function lambdaHandlerName(argv: readonly string[], env: Record<string, string | undefined>): HandlerName {
+  const raw = env.VIDEOFORGE_HANDLER || argv[2] || env._HANDLER || "";
+  const name = (raw.split("/").pop() ?? "").split(".")[0] ?? "";
+  if (!(name in handlers)) throw new Error(`the image's Lambda command names no handler: "${raw}"; expected one of ${Object.keys(handlers).join(", ")}`);
+  return name as HandlerName;
+}
+
+function lambda(): Promise<never> {
+  return runLambdaRuntime(() => {
+    const name = lambdaHandlerName(process.argv, process.env);
+    const handle = eventHandler(name);
+    const ffmpeg = ffmpegInUse();
+    const log = composeDeps().log.child({ handler: name, fn: process.env.AWS_LAMBDA_FUNCTION_NAME });
+    return async (event, context) => {
+      const detail = (event as { detail?: { jobId?: unknown } } | null)?.detail;
+      log.info("invocation started", { requestId: context.awsRequestId, jobId: detail?.jobId, ffmpeg });
+      await handle(event);
+      return null;
+    };
+  });
+}
+
+const mode = process.env.AWS_LAMBDA_RUNTIME_API ? lambda() : task();
+mode.then(
   () => process.exit(0),
   (err: unknown) => {
     process.stderr.write(JSON.stringify({ level: "error", msg: "task failed", err: err instanceof Error ? err.message : String(err) }) + "\n");

@@ -27,15 +27,21 @@ export interface LocalAuth {
   token: string;
   /** True when the token was made by this start (print it once). */
   created: boolean;
-  /** Who holds this bearer token, or null. */
+  /** Who holds this bearer token, or null. Reads auth.json again when it changed, so removals and rotations apply at once. */
   identify(authorization: string | undefined): string | null;
   addUser(name: string): Promise<string>;
+  /** Remove a user: their token stops working at once, in every server on this data directory. */
+  removeUser(name: string): Promise<void>;
+  /** A new token for a user (printed once); the old one stops working at once. The default user's is also written to `token`. */
+  rotateToken(name: string): Promise<string>;
+  /** The users by name, with when each was made. */
+  listUsers(): { name: string; createdAt: string }[];
 }
 
 export async function loadLocalAuth(dataDir: string): Promise<LocalAuth> {
   const usersPath = join(dataDir, USERS_FILE);
   const tokenPath = join(dataDir, TOKEN_FILE);
-  const users: Users = await readFile(usersPath, "utf8").then(
+  let users: Users = await readFile(usersPath, "utf8").then(
     (text) => UsersFile.parse(JSON.parse(text)).users,
     (err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return {};
@@ -45,17 +51,28 @@ export async function loadLocalAuth(dataDir: string): Promise<LocalAuth> {
   const save = async () => {
     await writeFile(usersPath, JSON.stringify({ users }, null, 2), { mode: 0o600 });
     await chmod(usersPath, 0o600);
-    seenMtime = statSync(usersPath).mtimeMs;
+    seenVersion = version();
   };
 
-  let seenMtime = statSync(usersPath, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const reloadIfChanged = (): boolean => {
-    const mtime = statSync(usersPath, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-    if (mtime === seenMtime) return false;
-    seenMtime = mtime;
-    const parsed = UsersFile.safeParse(JSON.parse(readFileSync(usersPath, "utf8")));
-    if (parsed.success) Object.assign(users, parsed.data.users);
-    return parsed.success;
+  const version = () => {
+    const st = statSync(usersPath, { throwIfNoEntry: false });
+    return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : "";
+  };
+  let seenVersion = version();
+  /**
+   * auth.json as it is now: `videoforge users add/remove` and token rotation write it while a
+   * server runs. The file replaces what was known, so a removed user is gone at once; a file
+   * that cannot be read lets nobody in rather than keep stale users.
+   */
+  const reloadIfChanged = (): void => {
+    const now = version();
+    if (now === seenVersion) return;
+    seenVersion = now;
+    try {
+      users = UsersFile.parse(JSON.parse(readFileSync(usersPath, "utf8"))).users;
+    } catch {
+      users = {};
+    }
   };
 
   let token = await readFile(tokenPath, "utf8").then((t) => t.trim(), () => "");
@@ -70,22 +87,50 @@ export async function loadLocalAuth(dataDir: string): Promise<LocalAuth> {
   }
 
   return {
-    token,
+    get token() {
+      return token;
+    },
     created,
     identify(authorization) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
       if (!m) return null;
-      const find = () => Object.entries(users).find(([, user]) => matches(user.sha256, m[1]!))?.[0] ?? null;
-      // `videoforge users add` writes the file while the server runs: pick new users up on a miss
-      return find() ?? (reloadIfChanged() ? find() : null);
+      // a stat per request: cheap, and a removed user or a rotated token is refused from the next one
+      reloadIfChanged();
+      return Object.entries(users).find(([, user]) => matches(user.sha256, m[1]!))?.[0] ?? null;
     },
     async addUser(name) {
       const valid = UserName.parse(name);
+      reloadIfChanged();
       if (users[valid]) throw new Error(`user ${valid} already exists`);
       const t = newToken();
       users[valid] = { sha256: sha256(t).toString("hex"), createdAt: new Date().toISOString() };
       await save();
       return t;
+    },
+    async removeUser(name) {
+      reloadIfChanged();
+      if (!users[name]) throw new Error(`no user ${name}`);
+      if (name === DEFAULT_USER) throw new Error(`${DEFAULT_USER} is this machine's own user; rotate its token instead`);
+      delete users[name];
+      await save();
+    },
+    async rotateToken(name) {
+      reloadIfChanged();
+      const user = users[name];
+      if (!user) throw new Error(`no user ${name}`);
+      const t = newToken();
+      users[name] = { ...user, sha256: sha256(t).toString("hex") };
+      if (name === DEFAULT_USER) {
+        await writeFile(tokenPath, t + "\n", { mode: 0o600 });
+        await chmod(tokenPath, 0o600);
+        token = t;
+      }
+      await save();
+      return t;
+    },
+    listUsers: () => {
+      reloadIfChanged();
+      return Object.entries(users).map(([name, u]) => ({ name, createdAt: u.createdAt }));
     },
   };
 }

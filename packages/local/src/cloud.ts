@@ -1,17 +1,18 @@
 import { mkdir } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import { composeDeps, ConflictError, createLogger, ensureTable, envelopeJobId, failOnDeadLetter, loadConfig, resumeStalledJobs, LOCAL_CREDENTIALS, NotFoundError, reopenForRedrive, type Deps, type Logger } from "@videoforge/core";
+import { composeDeps, ConflictError, createLogger, ensureTable, envelopeJobId, failOnDeadLetter, loadConfig, resumeStalledJobs, sweepStalledJobs, NotFoundError, reopenForRedrive, type Deps, type Logger } from "@videoforge/core";
 import { handlers } from "@videoforge/functions";
 import { parseEnvelope, topology, type HandlerName } from "@videoforge/events";
-import { startDynalite, startS3rver } from "./storage.ts";
+import { startLocalServices } from "./storage.ts";
 import { createLocalBus, type BusOptions, type LocalBus } from "./bus.ts";
 import { deadLetterStore, type DeadLetter } from "./dlq.ts";
 import { deliveryJournal } from "./journal.ts";
 import { startEventsEndpoint } from "./events-endpoint.ts";
 import { createTaskRunner } from "./task-runner.ts";
+import { artifactRuntime, MEDIA_HANDLERS, type ArtifactRuntimeOptions } from "./runtimes/dispatch.ts";
 import { loadLocalAuth } from "./auth.ts";
-import { startS3Gate, type StorageFaults } from "./s3-gate.ts";
+import type { StorageFaults } from "./s3-gate.ts";
 
 export interface LocalCloudOptions {
   /** Everything persistent lives here: table, buckets, dead letters, scratch space. */
@@ -24,8 +25,17 @@ export interface LocalCloudOptions {
   /** Injected storage failures (tests): see s3-gate.ts. */
   storageFaults?: StorageFaults;
   log?: Logger;
+  /** How often the sweeper looks for jobs past their stage's deadline (default 60 s). */
+  sweepEveryMs?: number;
   /** Where task processes' log lines go (default: this process's log sink). */
   onTaskLog?: (line: string) => void;
+  /**
+   * `local` (default): media handlers in worker processes, the rest in process.
+   * `artifacts`: every handler from its built artifact under its AWS runtime's limits
+   * (`npm run build:aws` first; runtimes/dispatch.ts).
+   */
+  runtime?: "local" | "artifacts";
+  artifacts?: ArtifactRuntimeOptions;
 }
 
 /**
@@ -39,23 +49,28 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   await mkdir(tmpDir, { recursive: true });
   const base = loadConfig({ ...process.env, VIDEOFORGE_LOCAL: "1" });
   const buckets = Object.values(base.buckets);
-  const [db, s3] = await Promise.all([startDynalite(join(dataDir, "dynamodb")), startS3rver(join(dataDir, "s3"), buckets)]);
-  // every S3 request (SDK and presigned) goes through the gate, which checks signatures like S3 does
-  const gate = await startS3Gate(s3.endpoint, { [LOCAL_CREDENTIALS.accessKeyId]: LOCAL_CREDENTIALS.secretAccessKey }, opts.storageFaults);
+  // dynalite and s3rver on private sockets; every request (SDK and presigned) passes a gate that
+  // checks its signature against this data directory's key pair (storage.ts)
+  const services = await startLocalServices({ dataDir, buckets, storageFaults: opts.storageFaults });
+  const gate = services.storage;
 
   // the endpoint's address goes into the config the bus's handlers use, so it starts first
   let bus: LocalBus | undefined;
+  // cancel stops work: a JobCancelled on the bus aborts that job's running tasks (set once tasks exist)
+  let abortJob: ((jobId: string) => void) | undefined;
   const events = await startEventsEndpoint({
     putEvents: (entries) => {
       if (!bus) throw new Error("bus not ready");
+      for (const e of entries) if (e.DetailType === "JobCancelled") abortJob?.(cancelledJobId(e.Detail));
       return bus.putEvents(entries);
     },
-  });
+  }, 0, { credentials: { [services.keys.accessKeyId]: services.keys.secretAccessKey } });
 
   const concurrency = opts.concurrency ?? cpus().length;
   const env: Record<string, string> = {
     VIDEOFORGE_LOCAL: "1",
-    VIDEOFORGE_DYNAMODB_ENDPOINT: db.endpoint,
+    ...services.env,
+    VIDEOFORGE_DYNAMODB_ENDPOINT: services.dynamodb.endpoint,
     VIDEOFORGE_S3_ENDPOINT: gate.endpoint,
     VIDEOFORGE_EVENTS_ENDPOINT: events.endpoint,
     VIDEOFORGE_TABLE: base.table,
@@ -73,7 +88,13 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   const { clients, ...deps } = composeDeps(cfg, `local:${process.pid}`);
   await ensureTable(clients.dynamodb, cfg.table);
 
-  const tasks = createTaskRunner({ env, concurrency, mode: opts.taskMode, onLog: opts.onTaskLog ?? ((line) => process.stderr.write(line + "\n")) });
+  const onTaskLog = opts.onTaskLog ?? ((line: string) => process.stderr.write(line + "\n"));
+  const artifacts = opts.runtime === "artifacts" ? artifactRuntime(cfg, env, { concurrency, ...opts.artifacts, onLog: onTaskLog }) : undefined;
+  const tasks = artifacts?.tasks ?? createTaskRunner({ env, concurrency, mode: opts.taskMode, onLog: onTaskLog });
+  abortJob = (jobId) => {
+    // the artifact runtime has no per-job abort yet: its tasks end when they see the job ended
+    if (jobId) log.info("cancel: aborting the job's running tasks", { jobId, tasks: (tasks as { abortJob?: (id: string) => number }).abortJob?.(jobId) ?? 0 });
+  };
   const dlq = deadLetterStore(join(dataDir, "dlq"));
   const auth = await loadLocalAuth(dataDir);
   const journal = deliveryJournal(join(dataDir, "bus", "pending"));
@@ -89,7 +110,9 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
       // an event that fails its schema throws InvalidEventError here, for tasks too: the bus
       // dead-letters it at once instead of starting a process per retry that cannot succeed
       const event = parseEnvelope(envelope);
-      if (sub.runtime === "task") return tasks.run(sub.handler, envelope, attempt);
+      if (artifacts) return void (await artifacts.deliver(sub, envelope));
+      // a step that runs ffmpeg runs in a child process: its crash cannot take the server down
+      if (sub.runtime === "task" || MEDIA_HANDLERS.has(sub.handler)) return tasks.run(sub.handler, envelope, attempt);
       await handlers[sub.handler].handle(deps, event);
     },
   });
@@ -102,6 +125,10 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   if (recovered) log.info("resuming deliveries from the journal", { deliveries: recovered });
   // jobs nothing would move (a crash between a table write and its publish)
   const resumed = await resumeStalledJobs(deps, (jobId) => driven.has(jobId));
+  // then the same sweeper as on AWS, periodically: jobs past their stage's deadline, abandoned uploads
+  const sweep = (now = Date.now()) => sweepStalledJobs(deps, { now });
+  const sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error("sweep failed", { err })), opts.sweepEveryMs ?? 60_000);
+  sweeper.unref();
 
   /** Put a dead letter back on its rule, reopening the job it failed. */
   async function redrive(letterId: string): Promise<{ letter: DeadLetter; reopened: boolean }> {
@@ -121,19 +148,32 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     deps,
     bus: localBus,
     tasks,
+    /** The artifact runner, in `runtime: "artifacts"` (invoke any function, e.g. the sweeper). */
+    artifacts: artifacts?.runner,
     dlq,
     redrive,
     resumed,
     auth,
     storage: gate,
     dataDir,
+    sweep,
     async stop() {
+      clearInterval(sweeper);
       localBus.close();
       tasks.stopAll();
-      await Promise.all([events.stop(), gate.stop()]);
-      await Promise.all([s3.stop(), db.stop()]);
+      await events.stop();
+      await services.stop();
     },
   };
+}
+/** The job id of a JobCancelled entry's detail ("" when it has none: the bus refuses it anyway). */
+function cancelledJobId(detail: unknown): string {
+  try {
+    const id = (JSON.parse(String(detail)) as { jobId?: unknown }).jobId;
+    return typeof id === "string" ? id : "";
+  } catch {
+    return "";
+  }
 }
 function handlerOf(subscription: string): HandlerName {
   const sub = topology.find((s) => s.name === subscription);

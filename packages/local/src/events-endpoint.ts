@@ -1,9 +1,11 @@
 import { createServer } from "node:http";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { eventNames, isEventName, parseDetail, SOURCE } from "@videoforge/events";
 import type { LocalBus, PutEntry } from "./bus.ts";
+import { verifySigV4 } from "./sigv4.ts";
 
 /** PutEvents' own limits: 1 to 10 entries, 256 KiB per request. */
 const MAX_ENTRIES = 10;
@@ -57,7 +59,7 @@ function putEvents(bus: Pick<LocalBus, "putEvents">, entries: readonly PutEntry[
  * including encoder child processes — publishes with the real EventBridge client. Whatever
  * arrives, it answers: a bad request is a 400, never an exception in the server.
  */
-export async function startEventsEndpoint(bus: Pick<LocalBus, "putEvents">, port = 0) {
+export async function startEventsEndpoint(bus: Pick<LocalBus, "putEvents">, port = 0, opts: { credentials?: Record<string, string> } = {}) {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -74,6 +76,12 @@ export async function startEventsEndpoint(bus: Pick<LocalBus, "putEvents">, port
       const target = req.headers["x-amz-target"];
       if (target !== "AWSEvents.PutEvents") return reply(400, { __type: "UnknownOperationException", message: `unsupported operation ${String(target)}` });
       if (bytes > MAX_REQUEST_BYTES) return reply(400, { __type: "ValidationException", message: `the request is ${bytes} bytes; PutEvents takes at most ${MAX_REQUEST_BYTES}` });
+      if (opts.credentials) {
+        // only the local cloud's own processes publish: a forged VideoUploaded could adopt anyone's upload
+        const payloadHash = createHash("sha256").update(Buffer.concat(chunks)).digest("hex");
+        const verdict = verifySigV4({ method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers }, (id) => opts.credentials![id], Date.now(), { payloadHash });
+        if (!verdict.ok) return reply(403, { __type: verdict.code === "InvalidAccessKeyId" ? "UnrecognizedClientException" : "AccessDeniedException", message: verdict.message });
+      }
       let raw: unknown;
       try {
         raw = JSON.parse(Buffer.concat(chunks).toString("utf8"));

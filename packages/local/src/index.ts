@@ -6,3 +6,4 @@ export * from "./task-runner.ts";
 export * from "./server.ts";
 export * from "./auth.ts";
 export * from "./journal.ts";
+export { secureDataDir, localKeys } from "./storage.ts";

@@ -18,6 +18,31 @@ export interface ApiServerOptions {
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
+/** The names a browser on this machine reaches a loopback port by. */
+const loopbackHosts = (port: number) => [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+
+const refuse = (status: 403 | 415, code: string, message: string) =>
+  new Response(JSON.stringify({ error: { code, message } }), { status, headers: { "content-type": "application/json" } });
+
+/**
+ * Without tokens the API trusts whoever reaches it, so it must be this machine's own programs,
+ * not a web page: a page on another site (CSRF) sends its own Origin, a DNS-rebinding page
+ * sends its own Host, and a form can post only text/plain or form bodies. All three are refused.
+ */
+export function noAuthGuard(port: () => number) {
+  return (req: Request): Response | null => {
+    const hosts = loopbackHosts(port());
+    const host = req.headers.get("host") ?? "";
+    if (!hosts.includes(host.toLowerCase())) return refuse(403, "forbidden", `Without API tokens only requests to ${hosts[0]} from this machine are served (Host: ${host || "none"}).`);
+    const origin = req.headers.get("origin");
+    if (origin && !hosts.some((h) => origin.toLowerCase() === `http://${h}`)) return refuse(403, "forbidden", "Without API tokens requests from other web pages are refused.");
+    if (req.headers.get("sec-fetch-site") === "cross-site") return refuse(403, "forbidden", "Without API tokens requests from other web pages are refused.");
+    const hasBody = !["GET", "HEAD", "OPTIONS"].includes(req.method) && (req.headers.get("content-length") ?? "0") !== "0";
+    if (hasBody && !/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) return refuse(415, "unsupported_media_type", "Request bodies must be JSON (Content-Type: application/json).");
+    return null;
+  };
+}
+
 export class InsecureBindError extends Error {
   override name = "InsecureBindError";
 }
@@ -32,8 +57,15 @@ export async function startApiServer(cloud: LocalCloud, opts: ApiServerOptions =
   const app = createApi(cloud.deps, { identify });
   mountAdminRoutes(app, cloud, identify);
   // the built dashboard (web/dist) at / when there is one; API routes keep priority
-  const server = serve({ fetch: withDashboard(app.fetch), port, hostname: host }) as Server;
+  const storageOrigin = new URL(cloud.env.VIDEOFORGE_S3_ENDPOINT!).origin;
+  const dashboard = withDashboard(app.fetch, undefined, { storageOrigin });
+  let bound = 0;
+  const guard = auth === "off" ? noAuthGuard(() => bound) : () => null;
+  const fetch: typeof dashboard = async (req, ...rest) => guard(req) ?? dashboard(req, ...rest);
+  const server = serve({ fetch, port, hostname: host }) as Server;
   await once(server, "listening");
-  const bound = (server.address() as AddressInfo).port;
+  bound = (server.address() as AddressInfo).port;
+  // the dashboard uploads parts and plays segments straight from storage: CORS for its origins only
+  for (const h of LOOPBACK.has(host) ? loopbackHosts(bound) : [`${host.includes(":") ? `[${host}]` : host}:${bound}`]) cloud.storage.allowOrigin(`http://${h}`);
   return { url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }

@@ -12,7 +12,21 @@ export interface IncomingSigned {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export type Verdict = { ok: true; accessKeyId: string } | { ok: false; code: "AccessDenied" | "SignatureDoesNotMatch" | "InvalidAccessKeyId"; message: string };
+/**
+ * On success, what was verified, re-serialised: the path as signed and the query without its
+ * SigV4 parameters (canonical encoding and order). A gate forwards exactly this, never the raw
+ * request target, so nothing unsigned can ride along to the service behind it.
+ */
+export type Verdict =
+  | { ok: true; accessKeyId: string; path: string; query: string }
+  | { ok: false; code: "AccessDenied" | "SignatureDoesNotMatch" | "InvalidAccessKeyId" | "RequestTimeTooSkewed"; message: string };
+
+/** The query parameters of SigV4 itself, removed before forwarding. */
+const AUTH_PARAMS = new Set(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
+/** More query parameters than any S3 call uses: s3rver keeps only the first 1000, so a long tail could hide a signed one. */
+const MAX_QUERY_PARAMS = 64;
+/** How far a header-signed request's date may be from now (S3's own window). */
+const SKEW_MS = 15 * 60_000;
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 
@@ -44,7 +58,12 @@ function canonicalQuery(pairs: [string, string][]): string {
     .join("&");
 }
 
-export function verifySigV4(req: IncomingSigned, secrets: (accessKeyId: string) => string | undefined, now = Date.now()): Verdict {
+export interface VerifyOptions {
+  /** SHA-256 (hex) of the body the gate read, for services that sign their payload (DynamoDB). */
+  payloadHash?: string;
+}
+
+export function verifySigV4(req: IncomingSigned, secrets: (accessKeyId: string) => string | undefined, now = Date.now(), opts: VerifyOptions = {}): Verdict {
   const q = req.url.indexOf("?");
   const path = q < 0 ? req.url : req.url.slice(0, q);
   let query: [string, string][];
@@ -52,6 +71,14 @@ export function verifySigV4(req: IncomingSigned, secrets: (accessKeyId: string) 
     query = parseQuery(q < 0 ? "" : req.url.slice(q + 1));
   } catch {
     return { ok: false, code: "AccessDenied", message: "The query string is not valid percent-encoding." };
+  }
+  // one value per name: a second X-Amz-Signature (or partNumber) must not be a choice between two
+  if (query.length > MAX_QUERY_PARAMS) return { ok: false, code: "AccessDenied", message: `The query string has ${query.length} parameters; at most ${MAX_QUERY_PARAMS} are accepted.` };
+  const names = new Set<string>();
+  for (const [k] of query) {
+    const key = k.toLowerCase();
+    if (names.has(key)) return { ok: false, code: "AccessDenied", message: `The query parameter ${k} is given more than once.` };
+    names.add(key);
   }
   const param = (name: string) => query.find(([k]) => k === name)?.[1];
 
@@ -61,8 +88,11 @@ export function verifySigV4(req: IncomingSigned, secrets: (accessKeyId: string) 
     const m = /^AWS4-HMAC-SHA256 Credential=([^,]+),\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$/.exec(auth);
     if (!m) return { ok: false, code: "AccessDenied", message: "Only AWS Signature Version 4 is accepted." };
     [credential, signedHeaders, signature] = [m[1]!, m[2]!, m[3]!];
+    if (query.some(([k]) => AUTH_PARAMS.has(k))) return { ok: false, code: "AccessDenied", message: "Only one way of signing per request: an Authorization header or a presigned URL." };
     amzDate = header(req.headers, "x-amz-date") ?? "";
-    payloadHash = header(req.headers, "x-amz-content-sha256") ?? hex("");
+    payloadHash = opts.payloadHash ?? header(req.headers, "x-amz-content-sha256") ?? hex("");
+    const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
+    if (!Number.isFinite(signedAt) || Math.abs(now - signedAt) > SKEW_MS) return { ok: false, code: "RequestTimeTooSkewed", message: "The request's X-Amz-Date is missing or more than 15 minutes from now." };
   } else if (param("X-Amz-Signature")) {
     if (param("X-Amz-Algorithm") !== ALGORITHM) return { ok: false, code: "AccessDenied", message: "Only AWS Signature Version 4 is accepted." };
     credential = param("X-Amz-Credential") ?? "";
@@ -75,6 +105,8 @@ export function verifySigV4(req: IncomingSigned, secrets: (accessKeyId: string) 
     if (!Number.isFinite(expires) || !Number.isFinite(signedAt)) return { ok: false, code: "AccessDenied", message: "The presigned URL has no valid date or expiry." };
     if (now > signedAt + expires * 1000) return { ok: false, code: "AccessDenied", message: "Request has expired." };
     query = query.filter(([k]) => k !== "X-Amz-Signature");
+  } else if (query.some(([k]) => AUTH_PARAMS.has(k))) {
+    return { ok: false, code: "AccessDenied", message: "The presigned URL has no X-Amz-Signature." };
   } else {
     return { ok: false, code: "AccessDenied", message: "Anonymous access is not allowed; use a presigned URL." };
   }
@@ -84,8 +116,11 @@ export function verifySigV4(req: IncomingSigned, secrets: (accessKeyId: string) 
   if (!secret) return { ok: false, code: "InvalidAccessKeyId", message: "The access key id is not known here." };
   if (!date || !region || !service || terminator !== "aws4_request") return { ok: false, code: "AccessDenied", message: "The credential scope is malformed." };
 
-  const names = signedHeaders.split(";");
-  const canonicalHeaders = names.map((n) => `${n}:${(header(req.headers, n) ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
+  const signedNames = signedHeaders.split(";");
+  // as S3 does: every x-amz-* header sent must be signed, or it could change what the request does
+  const unsigned = Object.keys(req.headers).filter((h) => h.toLowerCase().startsWith("x-amz-") && !signedNames.includes(h.toLowerCase()));
+  if (unsigned.length) return { ok: false, code: "AccessDenied", message: `These headers must be signed: ${unsigned.join(", ")}.` };
+  const canonicalHeaders = signedNames.map((n) => `${n}:${(header(req.headers, n) ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
   const canonicalRequest = [req.method, path, canonicalQuery(query), canonicalHeaders, signedHeaders, payloadHash].join("\n");
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = [ALGORITHM, amzDate, scope, hex(canonicalRequest)].join("\n");
@@ -95,5 +130,6 @@ export function verifySigV4(req: IncomingSigned, secrets: (accessKeyId: string) 
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, code: "SignatureDoesNotMatch", message: "The request signature does not match: a presigned URL opens only the object and operation it was made for." };
   }
-  return { ok: true, accessKeyId: accessKeyId! };
+  const forwarded = query.filter(([k]) => !AUTH_PARAMS.has(k));
+  return { ok: true, accessKeyId: accessKeyId!, path, query: canonicalQuery(forwarded) };
 }

@@ -37,12 +37,15 @@ export function createTaskRunner(opts: TaskRunnerOptions) {
     const pool = createWorkerPool({ size: limit, env: opts.env, onLog: opts.onLog, failure: TaskFailedError });
     return {
       run: (handler: HandlerName, envelope: Envelope, attempt: number): Promise<void> => pool.run(handler, envelope, attempt),
-      /** The pids of workers running a task (fault tests kill them). */
-      pids: pool.busyPids,
+      /** The pids of workers running a task, of one handler if named (fault tests kill them). */
+      pids: (handler?: HandlerName): number[] => pool.busyPids(handler),
+      /** A cancelled job's running tasks abort (their ffmpegs are killed). */
+      abortJob: (jobId: string): number => pool.abortJob(jobId),
       stopAll: pool.stop,
     };
   }
   const children = new Set<ReturnType<typeof spawn>>();
+  const handlerOf = new WeakMap<ReturnType<typeof spawn>, HandlerName>();
   let running = 0;
   const waiting: (() => void)[] = [];
 
@@ -65,6 +68,7 @@ export function createTaskRunner(opts: TaskRunnerOptions) {
             stdio: ["ignore", "pipe", "pipe"],
           });
           children.add(child);
+          handlerOf.set(child, handler);
           let tail = "";
           const onData = wholeLines((line) => {
             tail = (tail + line + "\n").slice(-4000);
@@ -83,8 +87,10 @@ export function createTaskRunner(opts: TaskRunnerOptions) {
         release();
       }
     },
-    /** The pids of running tasks (fault tests kill them). */
-    pids: () => [...children].map((c) => c.pid).filter((p): p is number => p !== undefined),
+    /** The pids of running tasks, of one handler if named (fault tests kill them). */
+    pids: (handler?: HandlerName) => [...children].filter((c) => handler === undefined || handlerOf.get(c) === handler).map((c) => c.pid).filter((p): p is number => p !== undefined),
+    /** A process per task is stopped whole, like StopTask: not per job here (the pool does that). */
+    abortJob: (_jobId: string): number => 0,
     stopAll() {
       for (const c of children) c.kill("SIGKILL");
     },

@@ -18,5 +18,10 @@ declare module "s3rver" {
     });
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
+    /** Creates the configured buckets (what run() does before it listens). */
+    configureBuckets(): Promise<void>;
+    /** An http.Server serving s3rver, listening with these arguments (a port, or a Unix socket path). */
+    listen(...args: unknown[]): Promise<import("node:http").Server>;
+    httpServer?: import("node:http").Server;
   }
 }

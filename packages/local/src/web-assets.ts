@@ -77,6 +77,31 @@ function decodedPath(pathname: string): string | null {
   }
 }
 
+/**
+ * Headers on every dashboard response: no Referer leaves the page (a URL it opened must not
+ * travel to storage or a third party), and the page may load code only from here and talk
+ * only to this API and the storage endpoint that serves its presigned URLs.
+ */
+export function dashboardHeaders(storageOrigin?: string): Record<string, string> {
+  const storage = storageOrigin ? ` ${storageOrigin}` : "";
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    // SolidJS and the player set style attributes
+    "style-src 'self' 'unsafe-inline'",
+    `img-src 'self' data: blob:${storage}`,
+    `media-src 'self' blob:${storage}`,
+    `connect-src 'self'${storage}`,
+    // hls.js runs its demuxer in a worker made from a blob
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+  return { "content-security-policy": csp, "referrer-policy": "no-referrer", "x-content-type-options": "nosniff", "x-frame-options": "DENY" };
+}
+
 /** Paths the API answers; the dashboard's client routes must never shadow them. */
 const API_PATH = /^\/(jobs|uploads|health)(\/|$)/;
 
@@ -86,14 +111,15 @@ const API_PATH = /^\/(jobs|uploads|health)(\/|$)/;
  * a browser navigating to a client route (Accept: text/html, not an API path), as the
  * fallback. API routes keep priority; without a build the API answers alone.
  */
-export function withDashboard<Rest extends unknown[]>(apiFetch: (req: Request, ...rest: Rest) => Response | Promise<Response>, distDir = webDistDir) {
+export function withDashboard<Rest extends unknown[]>(apiFetch: (req: Request, ...rest: Rest) => Response | Promise<Response>, distDir = webDistDir, opts: { storageOrigin?: string } = {}) {
   const root = resolve(distDir);
+  const security = dashboardHeaders(opts.storageOrigin);
   const file = async (path: string, cache: string): Promise<Response | null> => {
     const full = normalize(join(root, path));
     if (full !== root && !full.startsWith(root + sep)) return null;
     const body = await readFile(full).catch(() => null);
     if (!body) return null;
-    return new Response(body, { headers: { "content-type": TYPES[extname(full)] ?? "application/octet-stream", "cache-control": cache } });
+    return new Response(body, { headers: { "content-type": TYPES[extname(full)] ?? "application/octet-stream", "cache-control": cache, ...security } });
   };
   const index = () => file("index.html", "no-cache");
 

@@ -7,7 +7,7 @@
 import { composeDeps } from "@videoforge/core";
 import { handlers } from "@videoforge/functions";
 import { parseEnvelope, type Envelope, type HandlerName } from "@videoforge/events";
-import type { WorkerReply, WorkerTask } from "./worker-protocol.ts";
+import type { WorkerAbort, WorkerReply, WorkerTask } from "./worker-protocol.ts";
 
 const deps = composeDeps(undefined, `local-worker:${process.pid}`);
 
@@ -15,15 +15,28 @@ function reply(message: WorkerReply): void {
   process.send?.(message);
 }
 
+/** The running task's abort, by job: a cancelled job's work stops (its ffmpegs are killed). */
+const running = new Map<string, AbortController>();
+
 async function runTask(task: WorkerTask): Promise<void> {
   const handler = handlers[task.handler as HandlerName];
   if (!handler) throw new Error(`unknown handler "${task.handler}"`);
   const event = parseEnvelope(task.envelope as Envelope);
   deps.log.info("task started", { handler: task.handler, event: event.name, eventId: event.id, jobId: event.detail.jobId, attempt: task.attempt });
-  await handler.handle(deps, event);
+  const stop = new AbortController();
+  running.set(event.detail.jobId, stop);
+  try {
+    await handler.handle({ ...deps, signal: stop.signal }, event);
+  } finally {
+    if (running.get(event.detail.jobId) === stop) running.delete(event.detail.jobId);
+  }
 }
 
-process.on("message", (message: WorkerTask) => {
+process.on("message", (message: WorkerTask | WorkerAbort) => {
+  if ("abort" in message) {
+    deps.log.info("aborting a cancelled job's task", { jobId: message.abort });
+    return void running.get(message.abort)?.abort(new Error(`job ${message.abort} was cancelled`));
+  }
   runTask(message).then(
     () => reply({ id: message.id, ok: true }),
     (err: unknown) => {

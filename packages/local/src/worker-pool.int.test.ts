@@ -66,4 +66,15 @@ describe("worker pool", () => {
     process.kill(pid!, "SIGKILL");
     await expect(task).rejects.toThrow(/killed by SIGKILL/);
   }, 30_000);
+
+  it("aborts the running tasks of a cancelled job, and only those", async () => {
+    const { pool } = startPool(2);
+    const cancelled = pool.run("sleep", { ms: 10_000, detail: { jobId: "job-cancelled" } }, 1);
+    const other = pool.run("sleep", { ms: 1_000, detail: { jobId: "job-other" } }, 1);
+    while (pool.busyPids().length < 2) await new Promise((r) => setTimeout(r, 20));
+    expect(pool.abortJob("job-cancelled")).toBe(1);
+    await expect(cancelled).rejects.toThrow(/aborted: job job-cancelled was cancelled/);
+    await expect(other).resolves.toBeUndefined();
+    expect(pool.abortJob("job-cancelled")).toBe(0);
+  });
 });

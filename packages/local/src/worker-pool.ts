@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import type { WorkerReply, WorkerTask } from "./worker-protocol.ts";
+import type { WorkerAbort, WorkerReply, WorkerTask } from "./worker-protocol.ts";
 import { wholeLines } from "./child-lines.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker-entry.ts", import.meta.url));
@@ -23,7 +23,7 @@ interface Worker {
   child: ChildProcess;
   ready: boolean;
   /** The task in flight, if any. */
-  task?: { id: number; resolve: () => void; reject: (err: Error) => void };
+  task?: { id: number; handler: string; jobId?: string; resolve: () => void; reject: (err: Error) => void };
   /** The last lines it logged, attached to a crash report. */
   tail: string;
 }
@@ -116,14 +116,30 @@ export function createWorkerPool(opts: WorkerPoolOptions) {
       const worker = await idleWorker();
       await new Promise<void>((resolve, reject) => {
         const id = nextId++;
-        worker.task = { id, resolve, reject };
+        const jobId = (envelope as { detail?: { jobId?: unknown } } | null)?.detail?.jobId;
+        worker.task = { id, handler, resolve, reject, jobId: typeof jobId === "string" ? jobId : undefined };
         claimed.delete(worker);
         const message: WorkerTask = { id, handler, envelope, attempt };
         worker.child.send(message, (err) => err && reject(new opts.failure(`could not send the task to worker ${worker.child.pid}: ${err.message}`)));
       });
     },
+    /** A job was cancelled: every worker running one of its tasks aborts it (its ffmpegs are killed). */
+    abortJob(jobId: string): number {
+      let told = 0;
+      for (const w of workers) {
+        if (w.task?.jobId !== jobId) continue;
+        const message: WorkerAbort = { abort: jobId };
+        w.child.send(message, () => undefined);
+        told++;
+      }
+      return told;
+    },
     /** Pids of workers running a task right now (fault tests kill them to simulate a lost worker). */
-    busyPids: () => [...workers].filter((w) => w.task).map((w) => w.child.pid).filter((p): p is number => p !== undefined),
+    busyPids: (handler?: string) =>
+      [...workers]
+        .filter((w) => w.task && (handler === undefined || w.task.handler === handler))
+        .map((w) => w.child.pid)
+        .filter((p): p is number => p !== undefined),
     stop(): void {
       stopped = true;
       for (const w of waiting.splice(0)) w.fail(new opts.failure("the worker pool stopped"));

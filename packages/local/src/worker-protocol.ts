@@ -7,6 +7,11 @@ export interface WorkerTask {
   attempt: number;
 }
 
+/** Stop the work of one job (it was cancelled): the worker aborts that job's task, killing its ffmpegs. */
+export interface WorkerAbort {
+  abort: string;
+}
+
 export interface WorkerReply {
   id: number;
   ok: boolean;

@@ -9,7 +9,7 @@ export function TokenGate() {
       <h1 id="gate-title">This dashboard needs your API token</h1>
       <p role="alert">{token() ? "The API refused the token this browser has." : "This browser has no API token yet."}</p>
       <p>
-        Open the address printed by <code>npm start</code> (it ends in <code>/?token=…</code>), or paste the token here. It is also in the
+        Open the address printed by <code>npm start</code> (it ends in <code>/#token=…</code>), or paste the token here. It is also in the
         file <code>.videoforge/token</code>.
       </p>
       <form

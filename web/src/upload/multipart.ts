@@ -8,13 +8,24 @@ import { ApiError, call } from "../api.ts";
  * Each finished part's ETag is kept in localStorage under the file's fingerprint (name,
  * size, last modified), so after a page reload, picking the same file again resumes with
  * fresh URLs from `GET /uploads/:id` and sends only the missing parts.
+ *
+ * Part URLs come a page at a time (a 50 GiB file has 6,400 parts): the first page with the
+ * upload, the others from `GET /uploads/:id/parts?from=N` just before their parts are sent,
+ * so every URL is fresh when it is used and no answer is large.
  */
 
-interface Created {
+/** One page of presigned part URLs (`POST /uploads`, `GET /uploads/:id`, `GET /uploads/:id/parts`). */
+interface PartPage {
+  partCount: number;
+  parts: { partNumber: number; url: string }[];
+  nextPart: number | null;
+  /** Seconds each URL stays valid. */
+  expiresIn: number;
+}
+interface Created extends PartPage {
   uploadId: string;
   jobId: string;
   partSize: number;
-  parts: { partNumber: number; url: string }[];
 }
 interface Resumed extends Created {
   status: "OPEN" | "COMPLETED" | "ABORTED";
@@ -32,6 +43,9 @@ interface Saved {
 }
 
 const PARALLEL_PARTS = 3;
+const PAGE_SIZE = 100;
+/** A URL is used only in the first 90 % of its life: a part started near the end could outlive it. */
+const URL_LIFE_USED = 0.9;
 const PART_ATTEMPTS = 4;
 const PREFIX = "videoforge.upload.";
 
@@ -65,7 +79,9 @@ export interface UploadEvents {
 
 export class MultipartUpload {
   #saved: Saved | null = null;
-  #urls = new Map<number, string>();
+  #urls = new Map<number, { url: string; until: number }>();
+  /** The page request in flight, if any: parallel senders wait for it instead of asking again. */
+  #fetching: Promise<void> | null = null;
   #inFlight = new Map<number, XMLHttpRequest>();
   #loaded = new Map<number, number>();
   #paused = false;
@@ -146,20 +162,21 @@ export class MultipartUpload {
   async #open() {
     const previous = load(this.file);
     if (previous) {
-      const state = await call<Resumed>("GET", `/uploads/${previous.uploadId}`).catch((err: ApiError) => {
+      const firstMissing = Array.from({ length: Math.max(1, Math.ceil(previous.size / previous.partSize)) }, (_, i) => i + 1).find((n) => !previous.etags[n]) ?? 1;
+      const state = await call<Resumed>("GET", `/uploads/${previous.uploadId}?from=${firstMissing}&limit=${PAGE_SIZE}`).catch((err: ApiError) => {
         if (err.status === 404) return null;
         throw err;
       });
       if (state?.status === "OPEN" && state.jobStatus === "UPLOADING" && state.partSize === previous.partSize && state.size === this.file.size) {
         this.#saved = previous;
-        for (const p of state.parts) this.#urls.set(p.partNumber, p.url);
+        this.#keep(state);
         return;
       }
       this.#forget();
     }
     const created = await call<Created>("POST", "/uploads", { name: this.file.name, size: this.file.size, contentType: this.file.type || "application/octet-stream", ladder: this.ladder });
     this.#saved = { uploadId: created.uploadId, jobId: created.jobId, partSize: created.partSize, size: this.file.size, etags: {} };
-    for (const p of created.parts) this.#urls.set(p.partNumber, p.url);
+    this.#keep(created);
     this.#persist();
   }
 
@@ -171,7 +188,7 @@ export class MultipartUpload {
       while (this.#paused && !this.#cancelled) await new Promise<void>((r) => this.#waiting.push(r));
       if (this.#cancelled) throw new CancelledError();
       try {
-        const etag = await this.#put(partNumber, blob);
+        const etag = await this.#put(partNumber, await this.#urlFor(partNumber), blob);
         saved.etags[partNumber] = etag;
         this.#loaded.delete(partNumber);
         this.#persist();
@@ -184,18 +201,19 @@ export class MultipartUpload {
           attempt--; // paused or cancelled, not failed: the loop decides
           continue;
         }
-        if (err instanceof HttpError && err.status === 403) await this.#refreshUrls(); // URL expired
+        if (err instanceof HttpError && err.status === 403) this.#urls.delete(partNumber); // expired: the next attempt asks for a fresh one
+        if (err instanceof ApiError && err.status === 409) throw err; // the upload ended: no attempt can succeed
         if (attempt >= PART_ATTEMPTS) throw new Error(`Part ${partNumber} could not be uploaded: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
       }
     }
   }
 
-  #put(partNumber: number, blob: Blob): Promise<string> {
+  #put(partNumber: number, url: string, blob: Blob): Promise<string> {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       this.#inFlight.set(partNumber, xhr);
-      xhr.open("PUT", this.#urls.get(partNumber)!);
+      xhr.open("PUT", url);
       xhr.upload.onprogress = (e) => {
         this.#loaded.set(partNumber, e.loaded);
         this.#report();
@@ -219,10 +237,29 @@ export class MultipartUpload {
     });
   }
 
-  async #refreshUrls() {
-    const state = await call<Resumed>("GET", `/uploads/${this.#saved!.uploadId}`);
-    if (state.status !== "OPEN") throw new Error(`the upload is ${state.status.toLowerCase()}; start again`);
-    for (const p of state.parts) this.#urls.set(p.partNumber, p.url);
+  /** Remember a page's URLs with the time each stops being used. */
+  #keep(page: PartPage) {
+    const until = Date.now() + page.expiresIn * 1000 * URL_LIFE_USED;
+    for (const p of page.parts) this.#urls.set(p.partNumber, { url: p.url, until });
+  }
+
+  /** A fresh URL for the part: the one kept, or a new page of URLs starting at this part. */
+  async #urlFor(partNumber: number): Promise<string> {
+    for (;;) {
+      const kept = this.#urls.get(partNumber);
+      if (kept && kept.until > Date.now()) return kept.url;
+      if (this.#fetching) {
+        await this.#fetching;
+        continue;
+      }
+      this.#fetching = call<PartPage>("GET", `/uploads/${this.#saved!.uploadId}/parts?from=${partNumber}&limit=${PAGE_SIZE}`)
+        .then((page) => this.#keep(page))
+        .finally(() => (this.#fetching = null));
+      await this.#fetching;
+      const got = this.#urls.get(partNumber);
+      if (got && got.until > Date.now()) return got.url;
+      throw new Error(`the API gave no URL for part ${partNumber}`);
+    }
   }
 
   #report() {

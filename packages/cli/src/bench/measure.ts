@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ffmpegBinaries, runProcess } from "@videoforge/core";
+import { decodeCheck } from "@videoforge/core";
 
 /**
  * What one measured process tree cost. CPU and peak memory come from the kernel's rusage
@@ -103,12 +103,12 @@ export function runMeasured(bin: string, args: string[], opts: { env?: Record<st
   return spawnMeasured(bin, args, opts).done;
 }
 
-/** Frames of the first video stream, counted by decoding (ffprobe -count_frames). */
+/** Frames of the first video stream, counted by decoding. */
 export async function decodedFrames(file: string): Promise<number> {
-  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", file]);
-  const frames = Number(stdout.trim().split("\n")[0]);
-  if (!Number.isFinite(frames)) throw new Error(`ffprobe counted no frames in ${file}: ${stdout.slice(0, 200)}`);
-  return frames;
+  // ffmpeg decodes, not ffprobe: the npm-shipped ffprobe crashes on MPEG-TS (the HLS segments)
+  const result = await decodeCheck(file, 10 * 60_000);
+  if (!result.ok) throw new Error(`${file} does not decode: ${result.reason}`);
+  return result.frames;
 }
 
 export interface Spread {

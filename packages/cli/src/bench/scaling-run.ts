@@ -4,7 +4,6 @@ import { CLI_BIN } from "./compare.ts";
 import { runMeasured } from "./measure.ts";
 import { scalingCurves, type ScalingInputs } from "./scaling.ts";
 import { scalingSvg } from "./scaling-chart.ts";
-import { svgToPng } from "./screenshot.ts";
 import { describeSource, generateSource } from "./source.ts";
 import { markdownTable } from "./table.ts";
 import { framesOf, readTrace, traceEnv, type TracedRun } from "./trace.ts";
@@ -89,6 +88,8 @@ export async function scalingBench(dir: string, opts: { seconds: number; png: st
   const svg = scalingSvg(curves, "videoforge on Fargate (model): 1080p, 4-rung ladder, 2 vCPU tasks, one task per chunk");
   await mkdir(dirname(opts.png), { recursive: true });
   await writeFile(join(dir, "scaling.svg"), svg);
+  // playwright-core loads only here, when a chart is written
+  const { svgToPng } = await import("./screenshot.ts");
   await svgToPng(svg, 980, 460, opts.png);
   return (
     `measured here (traced videoforge encode, ${rates.sourceSeconds.toFixed(0)} s 1080p30, 4-rung ladder, ${new Date().toISOString().slice(0, 10)}):\n\n` +

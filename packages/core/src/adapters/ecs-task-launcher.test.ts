@@ -1,8 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
-import { ECSClient, RunTaskCommand, type RunTaskCommandInput } from "@aws-sdk/client-ecs";
+import { ECSClient, ListTasksCommand, RunTaskCommand, type RunTaskCommandInput } from "@aws-sdk/client-ecs";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { makeEvent, SOURCE, type Envelope } from "@videoforge/events";
-import { ecsTaskLauncher, OverrideTooLargeError, RUN_TASK_OVERRIDE_LIMIT, runTaskToken, TaskNotStartedError, type WorkerTask } from "./ecs-task-launcher.ts";
+import {
+  DEFERRALS_ATTRIBUTE,
+  ecsTaskLauncher,
+  isCapacityError,
+  OverrideTooLargeError,
+  RUN_TASK_OVERRIDE_LIMIT,
+  runTaskToken,
+  sqsDeferral,
+  TaskNotStartedError,
+  type WorkerTask,
+} from "./ecs-task-launcher.ts";
 
 const ecs = mockClient(ECSClient);
 const client = new ECSClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
@@ -23,8 +34,12 @@ function envelope(reason = "x"): Envelope {
 const calls = (): RunTaskCommandInput[] => ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input);
 const started = { tasks: [{ taskArn: "arn:aws:ecs:eu-west-1:123456789012:task/videoforge/abc" }], failures: [] };
 
+const sqs = mockClient(SQSClient);
 beforeEach(() => ecs.reset());
-afterEach(() => ecs.reset());
+afterEach(() => {
+  ecs.reset();
+  sqs.reset();
+});
 
 describe("ecsTaskLauncher", () => {
   it("sends one exact RunTask request with the envelope as a container override", async () => {
@@ -97,5 +112,61 @@ describe("ecsTaskLauncher", () => {
     const launching = ecsTaskLauncher(client, worker).launch({ rule: "encode-chunk", handler: "encoder", envelope: envelope(), attempts: 3 });
     await expect(launching).rejects.toBeInstanceOf(TaskNotStartedError);
     await expect(launching).rejects.toThrow("RunTask started no task for encode-chunk: Capacity is unavailable at this time (FARGATE)");
+  });
+
+  it("sets the step's CPU and memory as task-level overrides, and a new token per deferral", async () => {
+    ecs.on(RunTaskCommand).resolves(started);
+    const env = envelope();
+    const launcher = ecsTaskLauncher(client, worker);
+    await launcher.launch({ rule: "encode-chunk", handler: "encoder", envelope: env, attempts: 3, size: { cpu: 1024, memoryMiB: 2048 } });
+    await launcher.launch({ rule: "encode-chunk", handler: "encoder", envelope: env, attempts: 3, deferrals: 1 });
+    expect(calls()[0]!.overrides).toMatchObject({ cpu: "1024", memory: "2048" });
+    expect(calls()[1]!.overrides?.cpu).toBeUndefined();
+    expect(calls()[0]!.clientToken).toBe(runTaskToken("encode-chunk", env.id));
+    expect(calls()[1]!.clientToken).toBe(runTaskToken("encode-chunk", env.id, 1));
+    expect(calls()[1]!.clientToken).not.toBe(calls()[0]!.clientToken);
+  });
+
+  it("marks a RunTask that started nothing for capacity or quota as 'try later', other refusals not", async () => {
+    ecs.on(RunTaskCommand)
+      .resolvesOnce({ tasks: [], failures: [{ reason: "Capacity is unavailable at this time. Please try again later or in a different availability zone" }] })
+      .resolvesOnce({ tasks: [], failures: [{ reason: "You've reached the limit on the number of vCPUs you can run concurrently" }] })
+      .resolvesOnce({ tasks: [], failures: [{ reason: "MISSING", detail: "subnet not found" }] });
+    const launch = () => ecsTaskLauncher(client, worker).launch({ rule: "encode-chunk", handler: "encoder", envelope: envelope(), attempts: 3 });
+    const errors = [await launch().catch((e) => e), await launch().catch((e) => e), await launch().catch((e) => e)];
+    expect(errors.map(isCapacityError)).toEqual([true, true, false]);
+  });
+
+  it("treats throttling and 5xx from the API as capacity, a bad request and a too-large event not", () => {
+    // what the SDK throws for ECS's ThrottlingException (name, $retryable) and for a plain 429
+    expect(isCapacityError(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } }))).toBe(true);
+    expect(isCapacityError(Object.assign(new Error("slow down"), { name: "Unknown", $retryable: { throttling: true } }))).toBe(true);
+    expect(isCapacityError(Object.assign(new Error("internal"), { name: "ServerException", $metadata: { httpStatusCode: 500 } }))).toBe(true);
+    expect(isCapacityError(Object.assign(new Error("bad subnet"), { name: "InvalidParameterException", $metadata: { httpStatusCode: 400 } }))).toBe(false);
+    expect(isCapacityError(new OverrideTooLargeError("too big"))).toBe(false);
+    expect(isCapacityError("nope")).toBe(false);
+  });
+
+  it("counts a rule's running tasks across ListTasks pages", async () => {
+    ecs.on(ListTasksCommand)
+      .resolvesOnce({ taskArns: ["a", "b"], nextToken: "p2" })
+      .resolvesOnce({ taskArns: ["c"] });
+    expect(await ecsTaskLauncher(client, worker).running("encode-chunk")).toBe(3);
+    expect(ecs.commandCalls(ListTasksCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: worker.cluster, startedBy: "videoforge/encode-chunk", desiredStatus: "RUNNING", nextToken: undefined },
+      { cluster: worker.cluster, startedBy: "videoforge/encode-chunk", desiredStatus: "RUNNING", nextToken: "p2" },
+    ]);
+  });
+
+  it("puts a deferred event back in its queue as a new, delayed message counting its deferrals", async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m2" });
+    const queueUrl = "https://sqs.eu-west-1.amazonaws.com/123456789012/videoforge-prod-EncodeChunkQueue";
+    const deferral = sqsDeferral(new SQSClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } }), queueUrl);
+    await deferral.defer('{"id":"e"}', 2, 61.4);
+    await deferral.defer('{"id":"e"}', 9, 5000);
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
+      { QueueUrl: queueUrl, MessageBody: '{"id":"e"}', DelaySeconds: 61, MessageAttributes: { [DEFERRALS_ATTRIBUTE]: { DataType: "Number", StringValue: "2" } } },
+      { QueueUrl: queueUrl, MessageBody: '{"id":"e"}', DelaySeconds: 900, MessageAttributes: { [DEFERRALS_ATTRIBUTE]: { DataType: "Number", StringValue: "9" } } },
+    ]);
   });
 });

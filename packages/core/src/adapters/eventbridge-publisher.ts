@@ -32,3 +32,6 @@ export function eventBridgePublisher(client: EventBridgeClient, busName: string,
     },
   };
 }
+
+/** IAM actions of the calls this adapter makes (checked against the stacks' grants). */
+export const EVENTBRIDGE_PUBLISHER_ACTIONS = { publish: ["events:PutEvents"] } as const;

@@ -132,3 +132,23 @@ async function retryTransient<T>(send: () => Promise<T>, attempts = 4): Promise<
     }
   }
 }
+
+/**
+ * IAM actions of each ObjectStore call. HeadObject is authorised by s3:GetObject, and S3
+ * answers a missing key with 404 instead of 403 only to a caller with s3:ListBucket; a
+ * failed lib-storage multipart upload is aborted. The stacks' grants must cover these
+ * (test/infra/stacks.mock.test.ts, with adapters/handler-calls.ts).
+ */
+export const S3_STORE_ACTIONS: Readonly<Record<keyof ObjectStore, readonly string[]>> = {
+  download: ["s3:GetObject"],
+  upload: ["s3:PutObject", "s3:AbortMultipartUpload"],
+  putText: ["s3:PutObject"],
+  head: ["s3:GetObject", "s3:ListBucket"],
+  list: ["s3:ListBucket"],
+  remove: ["s3:DeleteObject"],
+  presignGet: ["s3:GetObject"],
+  createMultipart: ["s3:PutObject"],
+  presignPart: ["s3:PutObject"],
+  completeMultipart: ["s3:PutObject"],
+  abortMultipart: ["s3:AbortMultipartUpload"],
+};

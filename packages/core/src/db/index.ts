@@ -4,6 +4,7 @@ import { JobEntity } from "./job.ts";
 import { ChunkEntity } from "./chunk.ts";
 import { TimelineEventEntity } from "./timeline.ts";
 import { UploadEntity } from "./upload.ts";
+import { QuotaEntity } from "./quota.ts";
 
 export { JOB_STATUSES, FINAL_STATUSES, type JobStatus } from "./job.ts";
 export { ensureTable, TABLE_KEYS } from "./table.ts";
@@ -13,7 +14,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
   // fresh entities per Db: a Service sets its client and table on the entities it is given, so
   // sharing the module's instances would point every Db in the process at the latest one's table
   return new Service(
-    { job: new Entity(JobEntity.schema), chunk: new Entity(ChunkEntity.schema), timeline: new Entity(TimelineEventEntity.schema), upload: new Entity(UploadEntity.schema) },
+    { job: new Entity(JobEntity.schema), chunk: new Entity(ChunkEntity.schema), timeline: new Entity(TimelineEventEntity.schema), upload: new Entity(UploadEntity.schema), quota: new Entity(QuotaEntity.schema) },
     { client, table },
   );
 }

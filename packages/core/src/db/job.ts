@@ -29,8 +29,31 @@ export const JobEntity = new Entity({
     errorReason: { type: "string" },
     /** The job this one retries (same stored source and ladder). */
     retryOf: { type: "string" },
+    /** The job that retries this one: a retried POST /jobs/:id/retry answers with it again. */
+    retriedBy: { type: "string" },
+    /** The multipart upload that brings the source (the sweeper aborts it when abandoned). */
+    uploadId: { type: "string" },
+    /** The chunk plan's parameters, stored at first chunking and reused by every re-chunking. */
+    plan: { type: "any" },
+    /** Times the sweeper re-drove this job; past a few it fails the job instead. */
+    redrives: { type: "number" },
+    /**
+     * The sparse index of active jobs (gsi2): set while the job is active, removed when it
+     * ends, so the sweeper reads only active jobs. `sweepAt` is when its stage's deadline passes.
+     */
+    sweepShard: { type: "string", field: "gsi2pk" },
+    sweepAt: { type: "number", field: "gsi2sk" },
     createdAt: { type: "number", required: true, readOnly: true },
     updatedAt: { type: "number", watch: "*", set: () => Date.now() },
+    /** When the recorder last added to this job's timeline (moves updatedAt: the page's version). */
+    touchedAt: { type: "number" },
+    /**
+     * Writes that change the job page only through another row (a timeline event, a chunk's
+     * attempt or failure), counted atomically: two in the same millisecond still move the version.
+     */
+    rev: { type: "number" },
+    /** Writes to this job's chunk rows, counted: the page reads the chunk list only when it moved. */
+    chunksRev: { type: "number" },
     chunkingAt: { type: "number" },
     encodingAt: { type: "number" },
     assemblingAt: { type: "number" },

@@ -1,12 +1,39 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, ResourceNotFoundException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 /** The single table's key schema; ElectroDB's indexes map onto these attribute names. */
-export const TABLE_KEYS = { pk: "pk", sk: "sk", gsi1pk: "gsi1pk", gsi1sk: "gsi1sk", gsi1: "gsi1" } as const;
+export const TABLE_KEYS = { pk: "pk", sk: "sk", gsi1pk: "gsi1pk", gsi1sk: "gsi1sk", gsi1: "gsi1", gsi2pk: "gsi2pk", gsi2sk: "gsi2sk", gsi2: "gsi2" } as const;
+
+/**
+ * gsi2, the sparse index of active jobs: only a job not yet ended carries `gsi2pk` (a shard,
+ * `active#0`..`active#7`) and `gsi2sk` (a number: when its stage's deadline passes), so the
+ * sweeper queries only active jobs, and only overdue ones (job/machine.ts).
+ */
+const ACTIVE_INDEX = {
+  IndexName: TABLE_KEYS.gsi2,
+  KeySchema: [
+    { AttributeName: TABLE_KEYS.gsi2pk, KeyType: "HASH" as const },
+    { AttributeName: TABLE_KEYS.gsi2sk, KeyType: "RANGE" as const },
+  ],
+  Projection: { ProjectionType: "ALL" as const },
+};
 
 /** Create the table if it is missing (local cloud, tests). On AWS the stack creates it. */
 export async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: table }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    // a table made before the sparse index existed gets it (jobs written since carry its keys)
+    if (!Table?.GlobalSecondaryIndexes?.some((i) => i.IndexName === TABLE_KEYS.gsi2)) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: table,
+          AttributeDefinitions: [
+            { AttributeName: TABLE_KEYS.gsi2pk, AttributeType: "S" },
+            { AttributeName: TABLE_KEYS.gsi2sk, AttributeType: "N" },
+          ],
+          GlobalSecondaryIndexUpdates: [{ Create: ACTIVE_INDEX }],
+        }),
+      );
+    }
     return;
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
@@ -15,7 +42,10 @@ export async function ensureTable(client: DynamoDBClient, table: string): Promis
     new CreateTableCommand({
       TableName: table,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: Object.values({ a: TABLE_KEYS.pk, b: TABLE_KEYS.sk, c: TABLE_KEYS.gsi1pk, d: TABLE_KEYS.gsi1sk }).map((name) => ({ AttributeName: name, AttributeType: "S" })),
+      AttributeDefinitions: [
+        ...[TABLE_KEYS.pk, TABLE_KEYS.sk, TABLE_KEYS.gsi1pk, TABLE_KEYS.gsi1sk, TABLE_KEYS.gsi2pk].map((name) => ({ AttributeName: name, AttributeType: "S" as const })),
+        { AttributeName: TABLE_KEYS.gsi2sk, AttributeType: "N" as const },
+      ],
       KeySchema: [
         { AttributeName: TABLE_KEYS.pk, KeyType: "HASH" },
         { AttributeName: TABLE_KEYS.sk, KeyType: "RANGE" },
@@ -29,6 +59,7 @@ export async function ensureTable(client: DynamoDBClient, table: string): Promis
           ],
           Projection: { ProjectionType: "ALL" },
         },
+        ACTIVE_INDEX,
       ],
     }),
   );

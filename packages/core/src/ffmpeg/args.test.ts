@@ -10,6 +10,7 @@ import {
   hlsArgs,
   ladderFilter,
   passthroughTiming,
+  posterArgs,
   rotateFilter,
   seekArgs,
   splitArgs,
@@ -150,9 +151,21 @@ describe("encodeChunkArgs", () => {
     expect(new Set(valuesOf(args, "-threads"))).toEqual(new Set(["2"]));
   });
 
-  it("reads a plain input without seeking or protocol options", () => {
+  it("reads a plain input without seeking, as a local file only", () => {
     expect(args).not.toContain("-ss");
-    expect(args).not.toContain("-protocol_whitelist");
+    expect(valuesOf(args, "-protocol_whitelist")).toEqual(["file"]);
+  });
+
+  it("gives every read a protocol whitelist and the validated demuxer, and the decoder a pixel cap (issue 12)", () => {
+    const a = encodeChunkArgs("http://s3/src.mp4?sig=1", outputs, settings, { rotation: 0, threads: 1, range: { start: 0 }, frames: 10, format: "mov", maxPixels: 9_437_184 });
+    const input = a.indexOf("-i");
+    expect(valuesOf(a, "-protocol_whitelist")).toEqual(["http,https,tcp,tls"]);
+    expect(a.slice(0, input)).toEqual(expect.arrayContaining(["-f", "mov", "-max_pixels", "9437184"]));
+    expect(a.indexOf("-f")).toBe(input - 2);
+    for (const built of [audioArgs("/s", "/a.m4a", "matroska"), splitArgs("/s", [], "/p_%05d.ts", "mpegts", "avi"), hlsArgs("/r.mp4", "/i.m3u8", "/s_%05d.ts", 4), posterArgs("/r.mp4", 1, "/p.jpg")]) {
+      const at = built.indexOf("-i");
+      expect(built.slice(at - 4, at)).toEqual(["-protocol_whitelist", "file", "-f", expect.stringMatching(/^(matroska|avi|mov)$/)]);
+    }
   });
 
   it("seeks a window by the source's own timestamps, before the input, leaving the trim to the range", () => {
@@ -169,7 +182,7 @@ describe("encodeChunkArgs", () => {
     expect(valuesOf(remote, "-protocol_whitelist")[0]?.split(",")).toEqual(expect.arrayContaining(["concat", "http", "https", "tcp"]));
     expect(remote.indexOf("-protocol_whitelist")).toBeLessThan(remote.indexOf("-i"));
     const local = encodeChunkArgs("concat:/tmp/a.ts|/tmp/b.ts", outputs, settings, { rotation: 0, threads: 1, range: { start: 1 }, frames: 10 });
-    expect(local).not.toContain("-protocol_whitelist");
+    expect(valuesOf(local, "-protocol_whitelist")).toEqual(["concat,file"]);
   });
 });
 
@@ -199,7 +212,7 @@ describe("assembleArgs", () => {
     expect(valuesOf(a, "-i")).toEqual(["concat:a.ts|b.ts", "/tmp/audio.m4a"]);
     expect(valuesOf(a, "-map")).toEqual(["0:v:0", "1:a:0"]);
     expect(a.indexOf("-f")).toBeLessThan(a.indexOf("-i"));
-    expect(valuesOf(a, "-f")).toEqual(["mpegts"]);
+    expect(valuesOf(a, "-f")).toEqual(["mpegts", "mov"]);
     expect(valuesOf(a, "-c")).toEqual(["copy"]);
     expect(a.at(-1)).toBe("/tmp/out.mp4");
   });

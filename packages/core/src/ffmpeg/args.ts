@@ -69,30 +69,45 @@ export function passthroughTiming(): string[] {
  */
 export const CHUNK_TS_OFFSET = 10;
 
+/** Protocols a presigned read may use: the storage endpoint over HTTP(S), nothing else. */
+const REMOTE_PROTOCOLS = "http,https,tcp,tls";
+
+/**
+ * The options in front of every `-i`: which protocols the read may use (`file` for a local
+ * copy, HTTP(S) for a presigned URL, with `concat` when pieces are joined) and, when known,
+ * the demuxer (`-f`) the probe validated, so that ffmpeg never guesses a format from bytes a
+ * user wrote (a playlist named .mp4 would otherwise open other files or addresses).
+ */
+export function inputArgs(input: string, format?: string): string[] {
+  const remote = /^(concat:)?https?:\/\//.test(input);
+  const protocols = `${input.startsWith("concat:") ? "concat," : ""}${remote ? REMOTE_PROTOCOLS : "file"}`;
+  return ["-protocol_whitelist", protocols, ...(format ? ["-f", format] : []), "-i", input];
+}
+
 /**
  * Encode one chunk to every rung as MPEG-TS with source timestamps. `range` picks the
  * chunk's frames out of its piece (plus the next piece's head); `frames` stops decoding
- * as soon as every rung has them all.
+ * as soon as every rung has them all. `format` is the validated demuxer; `maxPixels` makes
+ * the decoder refuse any picture past the limit, however late in the stream its size changes.
  */
 export function encodeChunkArgs(
   input: string,
   outputs: { rendition: Rendition; file: string }[],
   s: X264Settings,
-  opts: { rotation: number; threads: number; range: FrameRange; frames: number; seek?: number },
+  opts: { rotation: number; threads: number; range: FrameRange; frames: number; seek?: number; format?: string; maxPixels?: number },
 ): string[] {
   const filter = ladderFilter(outputs.map((o) => o.rendition), opts.rotation, opts.range);
   const seek = opts.seek !== undefined ? seekArgs(opts.seek) : [];
-  const args = ["-noautorotate", "-threads", String(opts.threads), ...seek, ...remoteConcat(input), "-i", input, "-filter_complex", filter, "-copyts"];
+  const maxPixels = opts.maxPixels ? ["-max_pixels", String(opts.maxPixels)] : [];
+  const args = ["-noautorotate", "-threads", String(opts.threads), ...seek, ...maxPixels, ...inputArgs(input, opts.format), "-filter_complex", filter, "-copyts"];
   outputs.forEach((o, i) => {
     args.push("-map", `[v${i}]`, "-frames:v", String(opts.frames), ...x264Args(o.rendition, s), ...passthroughTiming(), "-threads", String(opts.threads), "-an", "-output_ts_offset", String(CHUNK_TS_OFFSET), "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", o.file);
   });
   return args;
 }
 
-/** ffmpeg lets `concat:` join only local files unless told which protocols its parts may use. */
-function remoteConcat(input: string): string[] {
-  return input.startsWith("concat:") && input.includes("://") ? ["-protocol_whitelist", "concat,file,subfile,http,https,tcp,tls,crypto"] : [];
-}
+/** What a decoder says when `-max_pixels` refuses a picture: the run is stopped there (RunOptions.failOnStderr). */
+export const PICTURE_TOO_LARGE = /exceeds specified max pixel count/;
 
 /**
  * Start demuxing at the last keyframe at or before `seconds` of the input's own timeline
@@ -104,8 +119,8 @@ export function seekArgs(seconds: number): string[] {
 }
 
 /** The whole audio track, encoded once. */
-export function audioArgs(input: string, output: string): string[] {
-  return ["-i", input, "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2", output];
+export function audioArgs(input: string, output: string, format?: string): string[] {
+  return [...inputArgs(input, format), "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2", output];
 }
 
 /**
@@ -113,9 +128,9 @@ export function audioArgs(input: string, output: string): string[] {
  * packet indices. MPEG-TS where the codec allows (pieces then join byte-wise and keep
  * 90 kHz timestamps), Matroska otherwise.
  */
-export function splitArgs(input: string, cutPackets: readonly number[], pattern: string, format: "mpegts" | "matroska"): string[] {
+export function splitArgs(input: string, cutPackets: readonly number[], pattern: string, format: "mpegts" | "matroska", inputFormat?: string): string[] {
   const seg = cutPackets.length ? ["-segment_frames", cutPackets.join(",")] : ["-segment_time", "1000000000"];
-  return ["-i", input, "-map", "0:v:0", "-c", "copy", "-f", "segment", ...seg, "-reset_timestamps", "0", "-segment_format", format, pattern];
+  return [...inputArgs(input, inputFormat), "-map", "0:v:0", "-c", "copy", "-f", "segment", ...seg, "-reset_timestamps", "0", "-segment_format", format, pattern];
 }
 
 /** Codecs MPEG-TS carries; their pieces can be read together with the next one. */
@@ -126,21 +141,21 @@ export const TS_CODECS = new Set(["h264", "hevc", "mpeg2video", "mpeg1video"]);
  * carries no frame durations, so the last frame's comes from the source (setts, ffmpeg >= 4.4).
  */
 export function assembleArgs(concatInput: string, audio: string | null, output: string, lastFrameSeconds: number): string[] {
-  const audioIn = audio ? ["-i", audio] : [];
+  const audioIn = audio ? inputArgs(audio, "mov") : [];
   const audioMap = audio ? ["-map", "1:a:0"] : [];
   const ticks = Math.max(1, Math.round(lastFrameSeconds * 90_000));
   // pts and dts spelled out: ffmpeg 5.1's setts otherwise loses the B-frame reordering
   const setts = legacyFfmpeg() ? [] : ["-bsf:v", `setts=pts=PTS:dts=DTS:duration=${ticks}`];
   // the legacy muxer's edit list, lacking the last frame's duration, cuts that frame off
   const editList = legacyFfmpeg() ? ["-use_editlist", "0"] : [];
-  return ["-f", "mpegts", "-i", concatInput, ...audioIn, "-map", "0:v:0", ...audioMap, "-c", "copy", ...setts, ...editList, "-movflags", "+faststart", output];
+  return [...inputArgs(concatInput, "mpegts"), ...audioIn, "-map", "0:v:0", ...audioMap, "-c", "copy", ...setts, ...editList, "-movflags", "+faststart", output];
 }
 
 /** Package one rendition MP4 as an HLS VOD media playlist with TS segments. */
 export function hlsArgs(input: string, playlist: string, segmentPattern: string, segmentSeconds: number): string[] {
-  return ["-i", input, "-map", "0", "-c", "copy", "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_filename", segmentPattern, playlist];
+  return [...inputArgs(input, "mov"), "-map", "0", "-c", "copy", "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_filename", segmentPattern, playlist];
 }
 
 export function posterArgs(input: string, atSeconds: number, output: string): string[] {
-  return ["-ss", atSeconds.toFixed(3), "-i", input, "-frames:v", "1", "-q:v", "3", output];
+  return ["-ss", atSeconds.toFixed(3), ...inputArgs(input, "mov"), "-frames:v", "1", "-q:v", "3", output];
 }

@@ -77,14 +77,16 @@ describe("ffmpeg", () => {
     expect(err.exitCode).not.toBe(0);
     expect(err.exitCode).not.toBeNull();
     expect(err.message).toMatch(/definitely-not-an-option/);
-    expect(err.message.split("\n")[0]).toMatch(/^ffmpeg exited with code \d+: /);
+    // ffmpeg's words stay in the tail, for the logs; the first line is what people are shown
+    expect(err.message.split("\n")[0]).toMatch(/^ffmpeg exited with code \d+$/);
     expect(err.stderrTail).toMatch(/Unrecognized option 'definitely-not-an-option'/);
   });
 
-  it("rejects a missing input, naming the problem on the first line", async () => {
+  it("rejects a missing input; the path stays out of the first line, in the tail", async () => {
     const err = await rejection(ffmpeg(["-i", "/nonexistent/videoforge-input.mp4", "-f", "null", "-"]));
     expect(err.exitCode).not.toBe(0);
-    expect(err.message.split("\n")[0]).toMatch(/No such file or directory/);
+    expect(err.message.split("\n")[0]).not.toMatch(/nonexistent/);
+    expect(err.stderrTail).toMatch(/No such file or directory/);
   });
 
   it("kills a run that exceeds timeoutMs and leaves no process behind", async () => {
@@ -124,11 +126,40 @@ describe("runProcess", () => {
     expect(lines).toEqual(["one", "two", "three"]);
   });
 
-  it("rejects a non-zero exit with the exit code and stderr's last line", async () => {
-    const err = await rejection(runProcess("sh", ["-c", "echo first >&2; echo 'the real cause' >&2; exit 3"]));
+  it("rejects a non-zero exit with the exit code; stderr stays out of the first line (people read it), in the tail", async () => {
+    const err = await rejection(runProcess("sh", ["-c", "echo first >&2; echo 'http://127.0.0.1:4567/secret: the real cause' >&2; exit 3"]));
     expect(err.exitCode).toBe(3);
-    expect(err.stderrTail).toBe("first\nthe real cause");
-    expect(err.message.split("\n")[0]).toBe("sh exited with code 3: the real cause");
+    expect(err.stderrTail).toBe("first\nhttp://127.0.0.1:4567/secret: the real cause");
+    expect(err.message.split("\n")[0]).toBe("sh exited with code 3");
+  });
+
+  it("names a known cause with a fixed phrase, never ffmpeg's words", async () => {
+    const err = await rejection(runProcess("sh", ["-c", "echo '/data/tmp/x/source: Invalid data found when processing input' >&2; exit 1"]));
+    expect(err.message.split("\n")[0]).toBe("sh exited with code 1: the video data is damaged or not in a format we can read");
+    expect(err.knownCause).toBe("the video data is damaged or not in a format we can read");
+  });
+
+  it("kills a child whose stdout passes the cap instead of buffering it (finding 2)", async () => {
+    const err = await rejection(runProcess("head", ["-c", "50000000", "/dev/zero"], { maxStdoutBytes: 1024 * 1024 }));
+    expect(err.message.split("\n")[0]).toBe("head stopped: output too large (over 1048576 bytes): the file holds far more data than its length allows");
+  });
+
+  it("a line reader that throws kills the child and rejects; nothing escapes the listener (finding 2)", async () => {
+    const run = runProcess("sh", ["-c", "i=0; while true; do echo line $i; i=$((i+1)); done"], {
+      collectStdout: false,
+      onStdoutLine: (line) => {
+        if (line === "line 500") throw new RangeError("too many lines");
+      },
+    });
+    await expect(run).rejects.toThrow(/too many lines/);
+    expect(children().filter((c) => c.args.startsWith("sh -c i=0"))).toEqual([]);
+  });
+
+  it("kills on failOnStderr at the first match", async () => {
+    const started = Date.now();
+    const err = await rejection(runProcess("sh", ["-c", "echo 'Picture size 8192x4320 exceeds specified max pixel count 9437184' >&2; exec sleep 30"], { failOnStderr: /exceeds specified max pixel count/ }));
+    expect(err.message.split("\n")[0]).toBe("sh stopped: refused input: a picture in the video is larger than the limit");
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("keeps only the tail of a long stderr", async () => {

@@ -16,23 +16,56 @@ export interface RunOptions {
   /** Kill when ffmpeg reports no progress for this long (a stalled input). */
   stallMs?: number;
   onProgress?: (p: FfmpegProgress) => void;
+  /**
+   * Kill as soon as stderr says this (e.g. a decoder refusing a picture past `-max_pixels`):
+   * ffmpeg logs such errors and carries on, so without it the run would end "successfully".
+   */
+  failOnStderr?: RegExp;
+}
+
+/**
+ * Causes a person may read, keyed by what ffmpeg says. Only these fixed phrases reach a
+ * failure's first line: ffmpeg's own text names paths, internal ports and presigned URLs,
+ * so it stays in `stderrTail` (and the logs).
+ */
+const CAUSES: [RegExp, string][] = [
+  [/exceeds specified max pixel count|Picture size \d+x\d+ is invalid/i, "a picture in the video is larger than the limit"],
+  [/output too large|too many packets/i, "the file holds far more data than its length allows"],
+  [/Invalid data found|invalid NAL|decode_slice_header error|corrupt/i, "the video data is damaged or not in a format we can read"],
+  [/moov atom not found/i, "the file is truncated (its MP4 index is missing)"],
+  [/Protocol not on whitelist|not on whitelist|Format .* is not on the format whitelist/i, "the file refers to other files or addresses, which is not allowed"],
+  [/Server returned 4\d\d|Server returned 5\d\d|Connection refused|Connection reset|End of file|I\/O error/i, "reading the file from storage failed"],
+  [/No space left/i, "the worker ran out of disk space"],
+];
+
+/** The cause of an ffmpeg failure as a fixed phrase, or undefined when ffmpeg's text matches none. */
+export function causeOf(stderrTail: string): string | undefined {
+  return CAUSES.find(([re]) => re.test(stderrTail))?.[1];
 }
 
 export class FfmpegError extends Error {
   override name = "FfmpegError";
+  /** A fixed phrase naming the cause, safe to show to a person; undefined when unknown. */
+  readonly knownCause?: string;
   constructor(
     message: string,
     readonly exitCode: number | null,
     readonly stderrTail: string,
   ) {
-    // the first line names the cause (ffmpeg's last complaint); the tail follows for the logs
-    super(`${message}${stderrTail ? `: ${stderrTail.split("\n").pop()}` : ""}\n--- stderr (tail) ---\n${stderrTail}`);
+    const cause = causeOf(stderrTail);
+    // the first line is what people see: the run's fate and a known cause; the tail follows for the logs
+    super(`${message}${cause ? `: ${cause}` : ""}\n--- stderr (tail) ---\n${stderrTail}`);
+    this.knownCause = cause;
   }
 }
 
 const STDERR_KEEP = 8 * 1024;
+/** Default cap on stdout a caller collects; a crafted file can make a listing of any size. */
+const STDOUT_MAX = 64 * 1024 * 1024;
+/** A "line" longer than this is not a line ffmpeg writes; it would only grow a string without end. */
+const LINE_MAX = 1024 * 1024;
 
-/** The first line of an error's message: for an FfmpegError, the cause without the stderr tail. */
+/** The first line of an error's message: for an FfmpegError, the run's fate and its known cause, without ffmpeg's text. */
 export function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
 }
@@ -48,18 +81,31 @@ function tailBuffer() {
   };
 }
 
-/** Run a binary, collect stdout, keep stderr's tail, kill it on timeout/stall/abort; non-zero exit rejects. */
-export function runProcess(
-  bin: string,
-  args: string[],
-  opts: RunOptions & { onStdoutLine?: (line: string) => void; collectStdout?: boolean } = {},
-): Promise<{ stdout: string; stderr: string }> {
+export interface ProcessOptions extends RunOptions {
+  /** Called with each whole line of stdout; throwing kills the process and rejects with that error. */
+  onStdoutLine?: (line: string) => void;
+  /** Keep stdout and resolve with it (default true); off for callers that stream lines. */
+  collectStdout?: boolean;
+  /** Kill the process once it has written more than this to stdout (default 64 MiB). */
+  maxStdoutBytes?: number;
+}
+
+/**
+ * Run a binary, collect stdout (bounded), keep stderr's tail, kill it on timeout/stall/abort
+ * or when its output passes a cap; non-zero exit rejects. Nothing a child writes can throw
+ * out of a stream listener: every failure ends as this promise's rejection.
+ */
+export function runProcess(bin: string, args: string[], opts: ProcessOptions = {}): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
+    const name = bin.split("/").pop() ?? bin;
     const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
     const stderr = tailBuffer();
-    const stdoutParts: string[] = [];
+    const stdoutParts: Buffer[] = [];
+    const maxStdout = opts.maxStdoutBytes ?? STDOUT_MAX;
+    let stdoutBytes = 0;
     let partial = "";
     let killedFor: string | undefined;
+    let thrown: unknown;
     const kill = (why: string) => {
       killedFor ??= why;
       child.kill("SIGKILL");
@@ -76,17 +122,29 @@ export function runProcess(
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (data: string) => {
-      armStall();
-      if (opts.collectStdout !== false) stdoutParts.push(data);
-      if (!opts.onStdoutLine) return;
-      const lines = (partial + data).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) opts.onStdoutLine(line);
+    child.stdout.on("data", (data: Buffer) => {
+      if (killedFor) return;
+      try {
+        armStall();
+        stdoutBytes += data.length;
+        if (stdoutBytes > maxStdout) return kill(`stopped: output too large (over ${maxStdout} bytes)`);
+        if (opts.collectStdout !== false) stdoutParts.push(data);
+        if (!opts.onStdoutLine) return;
+        const lines = (partial + data.toString("utf8")).split("\n");
+        partial = lines.pop() ?? "";
+        if (partial.length > LINE_MAX) return kill("stopped: output too large (a line over 1 MiB)");
+        for (const line of lines) opts.onStdoutLine(line);
+      } catch (err) {
+        // a listener's error ends this run, never the host process
+        thrown ??= err;
+        kill("stopped by its reader");
+      }
     });
-    child.stderr.on("data", (data: string) => stderr.push(data));
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (data: string) => {
+      stderr.push(data);
+      if (opts.failOnStderr?.test(data)) kill("stopped: refused input");
+    });
     const done = () => {
       clearTimeout(timer);
       clearTimeout(stall);
@@ -94,13 +152,24 @@ export function runProcess(
     };
     child.on("error", (err) => {
       done();
-      reject(new FfmpegError(`could not start ${bin}: ${err.message}`, null, ""));
+      reject(new FfmpegError(`could not start ${name}: ${err.message}`, null, ""));
     });
     child.on("close", (code, signal) => {
       done();
-      if (code === 0 && !killedFor) return resolve({ stdout: stdoutParts.join(""), stderr: stderr.get() });
+      if (thrown !== undefined) return reject(thrown);
+      if (code === 0 && !killedFor) {
+        if (opts.onStdoutLine && partial) {
+          try {
+            opts.onStdoutLine(partial);
+          } catch (err) {
+            return reject(err);
+          }
+        }
+        return resolve({ stdout: Buffer.concat(stdoutParts).toString("utf8"), stderr: stderr.get() });
+      }
       const why = killedFor ?? (signal ? `killed by ${signal}` : `exited with code ${code}`);
-      reject(new FfmpegError(`${bin.split("/").pop()} ${why}`, code, stderr.get()));
+      const tail = stderr.get();
+      reject(new FfmpegError(`${name} ${why}`, code, killedFor?.startsWith("stopped: output too large") ? `${tail}\noutput too large`.trim() : tail));
     });
   });
 }
@@ -112,6 +181,8 @@ export function ffmpeg(args: string[], opts: RunOptions = {}): Promise<void> {
   return runProcess(bin, ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats", ...args], {
     ...opts,
     collectStdout: false,
+    // progress lines come forever on a long encode: they are read, not kept
+    maxStdoutBytes: Number.MAX_SAFE_INTEGER,
     onStdoutLine: (line) => {
       const eq = line.indexOf("=");
       if (eq < 0) return;
@@ -128,8 +199,8 @@ export function ffmpeg(args: string[], opts: RunOptions = {}): Promise<void> {
   }).then(() => undefined);
 }
 
-/** Run ffprobe and parse its JSON output. */
-export async function ffprobeJson(args: string[], opts: RunOptions = {}): Promise<unknown> {
+/** Run ffprobe and parse its JSON output (at most `maxStdoutBytes`, 64 MiB by default). */
+export async function ffprobeJson(args: string[], opts: RunOptions & { maxStdoutBytes?: number } = {}): Promise<unknown> {
   const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-of", "json", ...args], opts);
   return JSON.parse(stdout) as unknown;
 }

@@ -276,3 +276,17 @@ describe("makespan", () => {
     expect(makespan([3, 3, 3], 1)).toBe(9);
   });
 });
+
+describe("keyframes exactly one chunk length apart (issue 11: 1-frame pieces)", () => {
+  it.each([24, 25, 30, 30000 / 1001, 60])("at %d fps, every piece is a whole GOP, never a sliver", (fps) => {
+    for (const seconds of [8, 8.04, 16, 16.04, 17, 24, 24.5]) {
+      const frames = Math.round(seconds * fps);
+      const packets = cfr(frames, fps, Math.round(8 * fps));
+      const plan = planSource(packets, 8);
+      expect(plan.mode, `${seconds} s`).toBe("pieces");
+      expectCovers(plan.chunks, packets);
+      // cut only at keyframes, a tail under half the target joined to the piece before it: no slivers
+      for (const c of plan.chunks) expect(c.frames, `${seconds} s at ${fps} fps`).toBeGreaterThanOrEqual(Math.floor(4 * fps));
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { z } from "zod";
 import { ffprobeJson, FfmpegError, runProcess } from "../ffmpeg/run.ts";
 import { ffmpegBinaries } from "../ffmpeg/locate.ts";
+import { missingDecoder } from "../ffmpeg/capabilities.ts";
 
 export const SourceInfo = z.object({
   container: z.string(),
@@ -81,13 +82,47 @@ export interface DeclaredSource {
   duration?: number;
 }
 
+/** Bounds on what the probe reads, from the limits (docs/limits.md). */
+export interface ProbeCaps {
+  maxFps: number;
+  maxDurationSeconds: number;
+  /** Streams of any kind in the container. */
+  maxStreams: number;
+}
+
 export interface ProbeOptions {
   /**
    * Called with the declared size (and duration) as soon as the header is read, before any
    * packet is listed: throw a BadSourceError to refuse a source too big to touch.
    */
   precheck?: (declared: DeclaredSource) => void;
+  /** Without caps only the stream count default and the 64 MiB output cap apply. */
+  caps?: ProbeCaps;
 }
+
+/**
+ * Containers we read, by ffmpeg demuxer name. Everything else is refused before a packet is
+ * read, and every later ffmpeg run on the source is told this demuxer with `-f`: playlists
+ * (HLS, ffconcat), `data:`/`subfile:` tricks and the like never reach a demuxer that follows
+ * references to other files or addresses.
+ */
+export const VIDEO_DEMUXERS = ["mov", "matroska", "avi", "mpegts", "mpeg", "flv", "ogg", "yuv4mpegpipe"] as const;
+export type VideoDemuxer = (typeof VIDEO_DEMUXERS)[number];
+/** Still-image demuxers the probe may open too, only to say "this is a picture" precisely. */
+const IMAGE_DEMUXERS = ["image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif", "apng"];
+const PROBE_DEMUXERS = [...VIDEO_DEMUXERS, ...IMAGE_DEMUXERS].join(",");
+/** Local copies are read as files only: no network, no nested protocols. */
+export const LOCAL_READ = ["-protocol_whitelist", "file"];
+
+/** The demuxer of an allowed container (`format_name` as ffprobe reports it), or undefined. */
+export function demuxerOf(container: string): VideoDemuxer | undefined {
+  const names = container.split(",");
+  return VIDEO_DEMUXERS.find((d) => names.includes(d));
+}
+
+/** Default stream cap when the caller gives no limits: a real video has a handful. */
+const DEFAULT_MAX_STREAMS = 32;
+const NOT_VIDEO = "The file is not a video format we can read. Upload a video file (MP4, MOV, MKV, WebM…).";
 
 /** Image demuxers: each holds one picture (the `*_pipe` family, image2 for JPEG and friends). */
 const IMAGE_FORMATS = /^(image2|image2pipe|\w+_pipe)$/;
@@ -112,9 +147,17 @@ function explain(err: unknown, opts: ProbeOptions = {}): string {
     return `The video declares a ${huge[1]}x${huge[2]} picture, too large to decode. Scale it down and upload it again.`;
   }
   if (/moov atom not found/i.test(tail)) return "The file looks truncated or incomplete (its MP4 index is missing). Upload the complete file.";
-  if (/Invalid data found/i.test(tail)) return "The file is not a video format we can read. Upload a video file (MP4, MOV, MKV, WebM…).";
-  return `The file could not be read as a video: ${tail.split("\n").pop() ?? "unknown error"}`;
+  if (/Invalid data found|not on (the format )?whitelist|Invalid argument/i.test(tail)) return NOT_VIDEO;
+  if (/too many packets|output too large/i.test(tail)) return TOO_MANY_PACKETS;
+  // ffmpeg's own words name server paths: they stay in the logs, the person gets the cause
+  const cause = err instanceof FfmpegError ? err.knownCause : undefined;
+  return `The file could not be read as a video${cause ? ` (${cause})` : ""}. Upload a video file (MP4, MOV, MKV, WebM…).`;
 }
+
+const TOO_MANY_PACKETS = "The file holds far more frames than its running time allows; it is damaged or crafted. Upload the original video.";
+
+/** Thrown by the packet listing when a cap is passed; ffmpeg is killed at once. */
+class TooManyPackets extends Error {}
 
 /** Probe a local source: container, streams, every video packet (for planning) and the frame count. */
 export async function probeSource(file: string, opts: ProbeOptions = {}): Promise<{ info: SourceInfo; packets: Packet[] }> {
@@ -122,11 +165,15 @@ export async function probeSource(file: string, opts: ProbeOptions = {}): Promis
   if (size === 0) throw new BadSourceError("The file is empty (0 bytes). Upload the video again.");
   let raw: unknown;
   try {
-    raw = await ffprobeJson(["-show_format", "-show_streams", file], { timeoutMs: 60_000 });
+    raw = await ffprobeJson([...LOCAL_READ, "-format_whitelist", PROBE_DEMUXERS, "-show_format", "-show_streams", file], { timeoutMs: 60_000, maxStdoutBytes: 8 * 1024 * 1024 });
   } catch (err) {
-    throw new BadSourceError(explain(err, opts));
+    throw new BadSourceError(explain(err, opts), { cause: err });
   }
   const probe = ProbeOutput.parse(raw);
+  const maxStreams = opts.caps?.maxStreams ?? DEFAULT_MAX_STREAMS;
+  if (probe.streams.length > maxStreams) {
+    throw new BadSourceError(`The file has ${probe.streams.length} streams; we accept at most ${maxStreams}. Keep the video and the audio you need, and upload it again.`);
+  }
   const video = probe.streams.find((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
   if (!video || !video.width || !video.height) {
     const what = probe.streams.some((s) => s.codec_type === "audio") ? "audio but no video stream" : "no video stream";
@@ -134,10 +181,19 @@ export async function probeSource(file: string, opts: ProbeOptions = {}): Promis
   }
   const still = stillImage(probe.format?.format_name, video);
   if (still) throw stillImageError(still);
+  const demuxer = demuxerOf(probe.format?.format_name ?? "");
+  if (!demuxer) throw new BadSourceError(NOT_VIDEO);
   const declaredDuration = Number(probe.format?.duration ?? video.duration ?? NaN);
   opts.precheck?.({ width: video.width, height: video.height, ...(declaredDuration > 0 ? { duration: declaredDuration } : {}) });
   const audio = probe.streams.find((s) => s.codec_type === "audio");
-  const packets = await videoPackets(file);
+  // what ffprobe recognises the ffmpeg in use must decode (the npm fallback is older than its ffprobe)
+  const undecodable = (await missingDecoder("video", video.codec_name)) ?? (audio ? await missingDecoder("audio", audio.codec_name) : undefined);
+  if (undecodable) throw new BadSourceError(undecodable);
+  // a header can claim anything: the listing stops at what its running time can hold
+  const caps = opts.caps;
+  const seconds = caps ? Math.min(declaredDuration > 0 ? declaredDuration + 1 : Infinity, caps.maxDurationSeconds) : undefined;
+  const maxPackets = caps && seconds ? Math.ceil(seconds * caps.maxFps) + 1 : undefined;
+  const packets = await videoPackets(file, { format: demuxer, maxPackets });
   if (packets.length === 0) throw new BadSourceError("The video track has no frames.");
   // one picture and no running time: a still in a video container (e.g. a lone MJPEG frame)
   if (packets.length === 1 && !(declaredDuration > 0)) throw stillImageError(pictureKind(video.codec_name));
@@ -186,24 +242,29 @@ const NOPTS = -9223372036854775808n;
  * `framecrc` listing: no decoding, and it works where the static npm ffprobe cannot read
  * MPEG-TS. `-copyts` keeps the file's own timestamps.
  */
-export async function videoPackets(file: string, opts: { first?: boolean } = {}): Promise<Packet[]> {
-  let stdout: string;
-  try {
-    ({ stdout } = await runProcess(ffmpegBinaries().ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-copyts", "-i", file, "-map", "0:v:0", "-c", "copy", ...(opts.first ? ["-frames:v", "1"] : []), "-f", "framecrc", "-"], { timeoutMs: 10 * 60_000 }));
-  } catch (err) {
-    throw new BadSourceError(explain(err));
-  }
+export async function videoPackets(file: string, opts: { first?: boolean; format?: string; maxPackets?: number } = {}): Promise<Packet[]> {
   let timeBase = 0;
   const packets: Packet[] = [];
-  for (const line of stdout.split("\n")) {
+  const max = opts.maxPackets ?? Infinity;
+  // streamed line by line, never held whole: a crafted file lists millions of packets
+  const onStdoutLine = (line: string) => {
     const tb = /^#tb 0: (\d+)\/(\d+)/.exec(line);
     if (tb) timeBase = Number(tb[1]) / Number(tb[2]);
-    if (!line.startsWith("0,")) continue;
+    if (!line.startsWith("0,")) return;
+    if (packets.length >= max) throw new TooManyPackets(`too many packets: over ${max}`);
     const [, dts, pts, duration] = line.split(",").map((f) => f.trim());
     const flags = /F=0x([0-9A-Fa-f]+)/.exec(line);
     const t = BigInt(pts!) === NOPTS ? BigInt(dts!) : BigInt(pts!);
     const d = Number(duration) * timeBase;
     packets.push({ pts: Number(t) * timeBase, keyframe: flags ? (parseInt(flags[1]!, 16) & 1) === 1 : true, ...(d > 0 ? { duration: d } : {}) });
+  };
+  const format = opts.format ? ["-f", opts.format] : [];
+  const args = ["-hide_banner", "-nostdin", "-loglevel", "error", ...LOCAL_READ, "-copyts", ...format, "-i", file, "-map", "0:v:0", "-c", "copy", ...(opts.first ? ["-frames:v", "1"] : []), "-f", "framecrc", "-"];
+  try {
+    await runProcess(ffmpegBinaries().ffmpeg, args, { timeoutMs: 10 * 60_000, collectStdout: false, maxStdoutBytes: Number.isFinite(max) ? 4096 + max * 200 : undefined, onStdoutLine });
+  } catch (err) {
+    if (err instanceof TooManyPackets) throw new BadSourceError(TOO_MANY_PACKETS, { cause: err });
+    throw new BadSourceError(explain(err), { cause: err });
   }
   return packets;
 }

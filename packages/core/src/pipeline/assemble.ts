@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { makeEvent, Rendition, type EventDetail, type FinalOutput } from "@videoforge/events";
 import { z } from "zod";
-import { applied } from "../db/index.ts";
+import type { JobItem } from "../db/index.ts";
 import { ffmpeg, FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import { assembleArgs, hlsArgs, posterArgs } from "../ffmpeg/args.ts";
 import { measureOutput, SourceInfo } from "../media/probe.ts";
@@ -13,14 +13,21 @@ const HLS_SEGMENT_SECONDS = 6;
 
 /**
  * ChunksEncoded → per rung: join the encoded chunks by stream copy, mux the audio,
- * package HLS; then the master playlist and a poster. Only the run that records
- * `assembledAt` first publishes VideoAssembled, so duplicates cannot announce twice.
+ * package HLS; then the master playlist and a poster. The outputs are recorded once
+ * (`assembledAt`); VideoAssembled is announced from that record whenever it exists, so a
+ * redelivery after a failed publish announces it instead of finding "nothing to assemble".
+ * `work` is the media part (real ffmpeg by default; the fault matrix injects a stand-in).
  */
-export async function assembleJob(deps: Deps, event: EventDetail<"ChunksEncoded">): Promise<void> {
+export async function assembleJob(deps: Deps, event: EventDetail<"ChunksEncoded">, work: AssembleWork = assembleMedia): Promise<void> {
   const { jobId } = event;
   const log = deps.log.child({ jobId });
   const job = await getJob(deps, jobId);
-  if (!job || isFinal(job.status) || job.assembledAt) return log.info("nothing to assemble", { status: job?.status });
+  if (!job || isFinal(job.status)) return log.info("nothing to assemble", { status: job?.status });
+  if (job.assembledAt !== undefined) {
+    log.info("already assembled; announcing it again");
+    return void (await announceAssembled(deps, job));
+  }
+  if (job.status !== "ENCODING" && job.status !== "ASSEMBLING") return log.info("not ready to assemble", { status: job.status });
   await transition(deps, jobId, ["ENCODING", "ASSEMBLING"], "ASSEMBLING");
   const plan: AssemblyPlan = {
     jobId,
@@ -29,25 +36,33 @@ export async function assembleJob(deps: Deps, event: EventDetail<"ChunksEncoded"
     chunkCount: job.chunkCount ?? event.chunkCount,
     hasAudio: (await deps.store.head(deps.cfg.buckets.work, keys.audio(jobId))) !== null,
   };
-  const result = await withScratch(deps.cfg, (dir) => assembleIn(deps, dir, plan)).catch((err: unknown) => {
+  const result = await work(deps, plan).catch((err: unknown) => {
     // ffmpeg refusing these chunks will refuse them again: fail the job rather than retry
     if (err instanceof FfmpegError) return failJob(deps, jobId, "assembly", `Joining the encoded chunks failed: ${firstLine(err)}`).then(() => null);
     throw err;
   });
   if (!result) return;
-
-  const first = await applied(
-    deps.db.entities.job
-      .patch({ jobId })
-      .set({ assembledAt: Date.now(), outputs: result.outputs, hls: result.hls, poster: result.poster })
-      .where((a, op) => op.notExists(a.assembledAt))
-      .go(),
-  );
-  if (!first) return log.info("another delivery assembled first");
-  await deps.events.publish(makeEvent("VideoAssembled", { jobId, bucket: deps.cfg.buckets.outputs, ...result }));
+  const after = await deps.jobs.recordAssembly(jobId, result);
+  await announceAssembled(deps, after);
 }
 
-interface AssemblyPlan {
+/** VideoAssembled from the stored record, while the job is ASSEMBLING (the finisher has not ended it). */
+export async function announceAssembled(deps: Pick<Deps, "events" | "cfg">, job: JobItem): Promise<boolean> {
+  if (job.status !== "ASSEMBLING" || job.assembledAt === undefined || !job.hls || !job.poster) return false;
+  // the record was written from a validated result; makeEvent validates it again on publish
+  const outputs = job.outputs as FinalOutput[];
+  await deps.events.publish(makeEvent("VideoAssembled", { jobId: job.jobId, bucket: deps.cfg.buckets.outputs, outputs, hls: job.hls, poster: job.poster }));
+  return true;
+}
+
+export type AssemblyResult = { outputs: FinalOutput[]; hls: string; poster: string };
+/** The media part of assembly: every output made and stored. */
+export type AssembleWork = (deps: Deps, plan: AssemblyPlan) => Promise<AssemblyResult>;
+
+/** Real assembly in a scratch folder that is removed afterwards. */
+export const assembleMedia: AssembleWork = (deps, plan) => withScratch(deps.cfg, (dir) => assembleIn(deps, dir, plan));
+
+export interface AssemblyPlan {
   jobId: string;
   renditions: Rendition[];
   source: SourceInfo;
@@ -92,9 +107,19 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan) {
   await uploadHls("master.m3u8");
   const top = outputs[0]!;
   const poster = join(dir, "poster.jpg");
-  await ffmpeg(posterArgs(join(dir, `${top.rendition}.mp4`), Math.min(top.duration * 0.1, 3), poster));
+  await ffmpeg(posterArgs(join(dir, `${top.rendition}.mp4`), posterTime(top.duration, source.video.lastFrameDuration), poster));
+  // ffmpeg exits 0 having written nothing when the seek passes the last frame: say so, not ENOENT
+  if (!(await stat(poster).catch(() => null))?.size) throw new Error(`the poster frame at ${posterTime(top.duration, source.video.lastFrameDuration)} s of a ${top.duration} s video could not be extracted`);
   await deps.store.upload(out, keys.poster(jobId), poster, "image/jpeg");
   return { outputs, hls: `${hlsPrefix}/master.m3u8`, poster: keys.poster(jobId) };
+}
+
+/**
+ * Where the poster is taken: a tenth into the video, at most 3 s, and never past the start of
+ * its last frame (a one-frame video's poster is its only frame; a seek past it yields nothing).
+ */
+export function posterTime(duration: number, lastFrameDuration: number): number {
+  return Math.max(0, Math.min(duration * 0.1, 3, duration - lastFrameDuration - 1e-3));
 }
 
 const RUNGS_AT_ONCE = 2;

@@ -1,6 +1,5 @@
 import { parseEnvelope, type Envelope, type EventDetail, type HandlerName } from "@videoforge/events";
 import { firstLine } from "../ffmpeg/run.ts";
-import { applied } from "../db/index.ts";
 import { failJob, getJob } from "./job.ts";
 import type { Deps } from "./deps.ts";
 
@@ -71,17 +70,8 @@ export async function reopenForRedrive(deps: Deps, envelope: Envelope): Promise<
   if (job.status !== "FAILED") return job.status !== "COMPLETED" && job.status !== "CANCELLED";
   const to = job.errorStage ? resumeAt[job.errorStage as Stage] : null;
   if (!to || !job.errorReason?.includes("dead-letter queue")) return false;
-  if (parsed.name === "ChunkReady") {
-    await deps.db.entities.chunk.patch({ jobId, index: parsed.detail.chunk.index }).set({ attempts: 0, status: "PENDING" }).remove(["error"]).go();
-  }
-  const moved = await applied(
-    deps.db.entities.job
-      .patch({ jobId })
-      .set({ status: to })
-      .remove(["errorReason", "errorStage", "endedAt"])
-      .where((a, op) => op.eq(a.status, "FAILED"))
-      .go(),
-  );
+  if (parsed.name === "ChunkReady") await deps.jobs.resetChunk(jobId, parsed.detail.chunk.index);
+  const moved = (await deps.jobs.transition(jobId, to, ["FAILED"], { remove: ["errorReason", "errorStage", "endedAt"] })) !== null;
   deps.log.info("job reopened for redrive", { jobId, status: to, moved });
   return moved;
 }

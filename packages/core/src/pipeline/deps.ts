@@ -3,15 +3,22 @@ import { join } from "node:path";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/index.ts";
 import type { Logger } from "../log.ts";
-import type { EventPublisher, ObjectStore } from "../ports.ts";
+import type { EventPublisher, ObjectStore, TaskStopper } from "../ports.ts";
+import type { JobStore } from "../job/store.ts";
 
 /** What every pipeline step gets from its runtime's composition root. */
 export interface Deps {
   db: Db;
+  /** The job store port: what the steps read and write (named access patterns, job/store.ts). */
+  jobs: JobStore;
   store: ObjectStore;
   events: EventPublisher;
   cfg: Config;
   log: Logger;
+  /** Stops a cancelled job's running tasks where the runtime cannot see JobCancelled itself (ECS on AWS). */
+  tasks?: TaskStopper;
+  /** Aborted when the job this delivery works for is cancelled: running ffmpegs are killed. */
+  signal?: AbortSignal;
   /** Name of the process doing the work (shown on the Gantt chart). */
   worker: string;
 }

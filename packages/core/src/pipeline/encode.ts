@@ -1,59 +1,112 @@
 import { join } from "node:path";
 import { makeEvent, type EventDetail } from "@videoforge/events";
-import { ffmpeg, runProcess, type FfmpegProgress } from "../ffmpeg/run.ts";
+import { ffmpeg, FfmpegError, firstLine, runProcess, type FfmpegProgress } from "../ffmpeg/run.ts";
 import { ffmpegBinaries } from "../ffmpeg/locate.ts";
-import { encodeChunkArgs, type FrameRange } from "../ffmpeg/args.ts";
-import { firstPacketTime } from "../media/probe.ts";
+import { encodeChunkArgs, PICTURE_TOO_LARGE, type FrameRange } from "../ffmpeg/args.ts";
+import { demuxerOf, firstPacketTime } from "../media/probe.ts";
 import { getJob, isFinal } from "./job.ts";
 import { keys, pieceName, withScratch, type Deps } from "./deps.ts";
+import { isTransient, PublishError } from "../job/failures.ts";
+import { putMetric } from "../metrics.ts";
 
 /** Attempts per chunk, counted in the table so crashed workers count too. */
 export const MAX_CHUNK_ATTEMPTS = 3;
 
 /**
  * ChunkReady → decode the chunk once, encode every rung, store them, announce ChunkEncoded.
- * A failure publishes ChunkFailed (final on the last attempt) and rethrows so the runtime retries.
+ *
+ * Attempts count failures of the work itself. One is spent when the work starts, so a
+ * crash or an OOM kill (which never reaches the catch) counts; a transient platform error
+ * (throttling, a storage 5xx, a failed publish) gives it back and is retried. A chunk whose
+ * attempts are spent fails its job at once with the reason, even when re-announced later
+ * (the sweeper, a redrive), so a file that kills its worker every time is not tried forever.
+ * A work failure publishes ChunkFailed (final on the last attempt) and rethrows so the
+ * runtime retries.
  */
-export async function encodeChunk(deps: Deps, event: EventDetail<"ChunkReady">, onProgress?: (p: FfmpegProgress) => void): Promise<void> {
+export async function encodeChunk(deps: Deps, event: EventDetail<"ChunkReady">, opts: EncodeOptions = {}): Promise<void> {
+  const { onProgress, signal, work = encodeWork } = opts;
   const { jobId, chunk } = event;
   const log = deps.log.child({ jobId, chunk: chunk.index });
   const job = await getJob(deps, jobId);
   if (!job || isFinal(job.status)) return log.info("job ended; skipping chunk", { status: job?.status });
-  const row = await deps.db.entities.chunk.get({ jobId, index: chunk.index }).go();
-  if (row.data?.status === "ENCODED") return log.info("chunk already encoded");
+  const row = await deps.jobs.getChunk(jobId, chunk.index);
+  if (row?.status === "ENCODED") return log.info("chunk already encoded");
+  const ref = { index: chunk.index, count: chunk.count };
+  if ((row?.attempts ?? 0) >= MAX_CHUNK_ATTEMPTS) {
+    // the last attempt never reported back: its worker died (killed, out of memory)
+    const reason = row?.error ?? `the worker stopped during each of ${row?.attempts} attempts (last on ${row?.worker ?? "an unknown worker"}); the chunk may be killing its encoder, e.g. out of memory`;
+    await deps.events.publish(makeEvent("ChunkFailed", { jobId, chunk: ref, attempt: row?.attempts ?? MAX_CHUNK_ATTEMPTS, final: true, reason, worker: deps.worker }));
+    return log.warn("chunk out of attempts; not trying again", { attempts: row?.attempts });
+  }
 
-  const counted = await deps.db.entities.chunk.patch({ jobId, index: chunk.index }).add({ attempts: 1 }).set({ startedAt: Date.now(), worker: deps.worker }).go({ response: "all_new" });
-  const attempt = counted.data.attempts ?? 1;
+  const counted = await deps.jobs.startChunkAttempt(jobId, chunk.index, deps.worker, Date.now(), true);
+  const attempt = counted.attempts ?? 1;
   const startedAt = new Date().toISOString();
 
+  let outputs;
   try {
-    const outputs = await withScratch(deps.cfg, async (dir) => {
-      const { input, range, seek } = chunk.window ? await windowInput(deps, chunk) : await pieceInput(deps, chunk, dir);
-      const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.ts`) }));
-      const args = encodeChunkArgs(input, files, { ...deps.cfg.x264, gop: event.gop }, { rotation: event.rotation, threads: deps.cfg.encoderThreads, range, frames: chunk.frames, seek });
-      await ffmpeg(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs, stallMs: deps.cfg.ffmpegStallMs, onProgress });
-      // every rung must hold exactly the chunk's frames; counted in one pass over all of them
-      const counts = await countFrames(files.map((f) => f.file));
-      files.forEach(({ rendition }, i) => {
-        if (counts[i] !== chunk.frames) throw new Error(`rendition ${rendition.name} has ${counts[i]} frames, expected ${chunk.frames}`);
-      });
-      return Promise.all(
-        files.map(async ({ rendition, file }, i) => {
-          const key = keys.encoded(event.outputPrefix, rendition.name, chunk.index);
-          const { bytes } = await deps.store.upload(event.outputBucket, key, file, "video/mp2t");
-          return { rendition: rendition.name, key, frames: counts[i]!, bytes };
-        }),
-      );
-    });
-    await deps.events.publish(makeEvent("ChunkEncoded", { jobId, chunk: { index: chunk.index, count: chunk.count }, outputs, worker: deps.worker, attempt, startedAt, finishedAt: new Date().toISOString() }));
-    log.info("chunk encoded", { attempt, frames: chunk.frames });
+    outputs = await work(deps, event, onProgress, signal, demuxerOf(job.source?.container ?? ""));
   } catch (err) {
-    const reason = (err as Error).message.slice(0, 2000);
-    const final = attempt >= MAX_CHUNK_ATTEMPTS;
+    if (isTransient(err) || signal?.aborted) {
+      // not the work's fault (or the job was cancelled): the attempt is given back
+      await deps.jobs.refundChunkAttempt(jobId, chunk.index);
+      log.warn("chunk attempt interrupted; retrying without spending an attempt", { attempt, err });
+      throw err;
+    }
+    // people read the reason: the first line only (ffmpeg's own text, with paths and URLs, stays in the log)
+    const reason = firstLine(err).slice(0, 2000);
+    // a picture past the limit is refused again on every attempt
+    const final = attempt >= MAX_CHUNK_ATTEMPTS || (err instanceof FfmpegError && PICTURE_TOO_LARGE.test(err.stderrTail));
     log.error("chunk attempt failed", { attempt, final, err });
-    await deps.events.publish(makeEvent("ChunkFailed", { jobId, chunk: { index: chunk.index, count: chunk.count }, attempt, final, reason, worker: deps.worker }));
+    await deps.events.publish(makeEvent("ChunkFailed", { jobId, chunk: ref, attempt, final, reason, worker: deps.worker }));
     if (!final) throw err;
+    return;
   }
+  try {
+    await deps.events.publish(makeEvent("ChunkEncoded", { jobId, chunk: ref, outputs, worker: deps.worker, attempt, startedAt, finishedAt: new Date().toISOString() }));
+  } catch (err) {
+    // the outputs are stored; only the announcement failed: retry it without spending an attempt
+    await deps.jobs.refundChunkAttempt(jobId, chunk.index);
+    throw new PublishError(`ChunkEncoded could not be published: ${(err as Error).message}`, { cause: err });
+  }
+  log.info("chunk encoded", { attempt, frames: chunk.frames });
+  // operators' view: how long a chunk took, and how long it waited for a worker (back-pressure)
+  const began = Date.parse(startedAt);
+  putMetric("ChunkEncodeSeconds", (Date.now() - began) / 1000, { jobId, chunk: chunk.index });
+  putMetric("QueueWaitSeconds", Math.max(0, began - Date.parse(event.occurredAt)) / 1000, { jobId, chunk: chunk.index });
+}
+
+export interface EncodeOptions {
+  onProgress?: (p: FfmpegProgress) => void;
+  /** Aborted when the job is cancelled: the running ffmpeg is killed. */
+  signal?: AbortSignal;
+  /** The media part (real ffmpeg by default; the fault matrix injects a stand-in). */
+  work?: EncodeWork;
+}
+export type EncodeWork = (deps: Deps, event: EventDetail<"ChunkReady">, onProgress?: (p: FfmpegProgress) => void, signal?: AbortSignal, sourceFormat?: string) => Promise<EventDetail<"ChunkEncoded">["outputs"]>;
+
+/** The media part: encode every rung of the chunk, check the frame counts, store the outputs. */
+export async function encodeWork(deps: Deps, event: EventDetail<"ChunkReady">, onProgress?: (p: FfmpegProgress) => void, signal?: AbortSignal, sourceFormat?: string) {
+  const { chunk } = event;
+  return withScratch(deps.cfg, async (dir) => {
+    const { input, range, seek } = chunk.window ? await windowInput(deps, chunk) : await pieceInput(deps, chunk, dir);
+    const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.ts`) }));
+    const args = encodeChunkArgs(input, files, { ...deps.cfg.x264, gop: event.gop }, { rotation: event.rotation, threads: deps.cfg.encoderThreads, range, frames: chunk.frames, seek, format: chunk.window ? sourceFormat : chunk.format, maxPixels: deps.cfg.limits.maxPixels });
+    // the decoder refuses a picture past the limit (a size change mid-stream); the run stops there
+    await ffmpeg(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs, stallMs: deps.cfg.ffmpegStallMs, onProgress, signal, failOnStderr: PICTURE_TOO_LARGE });
+    // every rung must hold exactly the chunk's frames; counted in one pass over all of them
+    const counts = await countFrames(files.map((f) => f.file));
+    files.forEach(({ rendition }, i) => {
+      if (counts[i] !== chunk.frames) throw new Error(`rendition ${rendition.name} has ${counts[i]} frames, expected ${chunk.frames}`);
+    });
+    return Promise.all(
+      files.map(async ({ rendition, file }, i) => {
+        const key = keys.encoded(event.outputPrefix, rendition.name, chunk.index);
+        const { bytes } = await deps.store.upload(event.outputBucket, key, file, "video/mp2t");
+        return { rendition: rendition.name, key, frames: counts[i]!, bytes };
+      }),
+    );
+  });
 }
 
 type ReadyChunk = EventDetail<"ChunkReady">["chunk"];

@@ -1,15 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { NotFoundError } from "../errors.ts";
-import { getJobView } from "./queries.ts";
+import { ownedJob } from "./queries.ts";
 import { keys, withScratch, type Deps } from "./deps.ts";
+import type { Config } from "../config.ts";
 
 /**
  * HLS through the API. The stored playlists name their children by relative path, and a
  * presigned URL signs one object only, so a player given the master's presigned URL could
  * not fetch anything else. The API serves the playlists instead: the master points at the
- * API's media-playlist routes, and each media playlist points at short-lived presigned
- * segment URLs.
+ * API's media-playlist routes, and each media playlist points at presigned segment URLs
+ * that live as long as the video plays (playbackUrlSeconds).
  */
 
 /** A playlist line or `URI="…"` attribute value that names a sibling file, e.g. `360p/index.m3u8`. */
@@ -55,8 +56,8 @@ async function readStoredText(deps: Pick<Deps, "store" | "cfg">, key: string): P
   });
 }
 
-async function completedJob(deps: Pick<Deps, "db">, owner: string, jobId: string) {
-  const { job } = await getJobView(deps, owner, jobId);
+async function completedJob(deps: Partial<Pick<Deps, "db" | "jobs">>, owner: string, jobId: string) {
+  const job = await ownedJob(deps, owner, jobId);
   if (job.status !== "COMPLETED" || !job.hls) throw new NotFoundError(`Job ${jobId} has no HLS stream yet.`);
   return job;
 }
@@ -75,11 +76,41 @@ export async function hlsMasterPlaylist(deps: Pick<Deps, "db" | "store" | "cfg">
   });
 }
 
-/** One rendition's media playlist with every segment as a presigned URL (lifetime: config urlSeconds.download). */
+/**
+ * How long a segment URL must live: a player fetches segments while the video plays, so
+ * URLs that die before the end stop playback (5 minutes in, with the download lifetime).
+ * The video's duration plus a margin for pauses and seeking, at least the download
+ * lifetime, at most `playbackMax` (SigV4 allows 7 days). A role's temporary credentials
+ * can end a URL sooner: see docs/deploy-aws.md.
+ */
+export function playbackUrlSeconds(cfg: Pick<Config, "urlSeconds">, durationSeconds: number): number {
+  const { download, playbackMargin, playbackMax } = cfg.urlSeconds;
+  const wanted = Math.ceil(Math.max(0, durationSeconds) + playbackMargin);
+  return Math.min(playbackMax, Math.max(download, wanted));
+}
+
+/** The sum of a media playlist's `#EXTINF` durations, in seconds. */
+export function playlistDuration(text: string): number {
+  let total = 0;
+  for (const m of text.matchAll(/^#EXTINF:\s*([0-9.]+)/gm)) total += Number(m[1]) || 0;
+  return total;
+}
+
+/**
+ * A stored media playlist (`dir` is its folder in the outputs bucket) with every segment as
+ * a presigned URL valid for {@link playbackUrlSeconds} of the longer of the source's and the
+ * playlist's own duration.
+ */
+export async function signMediaPlaylist(deps: Pick<Deps, "store" | "cfg">, text: string, dir: string, sourceDuration = 0) {
+  const expires = playbackUrlSeconds(deps.cfg, Math.max(sourceDuration, playlistDuration(text)));
+  return rewritePlaylistUris(text, (uri) => deps.store.presignGet(deps.cfg.buckets.outputs, `${dir}/${uri}`, expires));
+}
+
+/** One rendition's media playlist with every segment as a presigned URL that outlives the video. */
 export async function hlsMediaPlaylist(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, jobId: string, rendition: string, file: string) {
   if (!RENDITION.test(rendition) || !PLAYLIST_FILE.test(file)) throw new NotFoundError("No such playlist.");
-  await completedJob(deps, owner, jobId);
+  const job = await completedJob(deps, owner, jobId);
   const dir = `${keys.hlsDir(jobId)}/${rendition}`;
   const text = await readStoredText(deps, `${dir}/${file}`);
-  return rewritePlaylistUris(text, (uri) => deps.store.presignGet(deps.cfg.buckets.outputs, `${dir}/${uri}`, deps.cfg.urlSeconds.download));
+  return signMediaPlaylist(deps, text, dir, job.source?.duration ?? 0);
 }

@@ -13,6 +13,11 @@ describe("loadLimits", () => {
       maxResolution: "4096x2304",
       maxFps: 240,
       maxActiveJobsPerUser: 20,
+      maxStreams: 32,
+      workPixelsPerByte: 100_000,
+      minWorkPixels: 223_948_800_000,
+      ratePerSecond: 20,
+      rateBurst: 200,
     });
     expect(loadConfig({}).limits).toEqual(DEFAULT_LIMITS);
   });
@@ -26,7 +31,7 @@ describe("loadLimits", () => {
       VIDEOFORGE_MAX_FPS: "60",
       VIDEOFORGE_MAX_ACTIVE_JOBS_PER_USER: "3",
     });
-    expect(limits).toEqual({ maxUploadBytes: 1_073_741_824, maxDurationSeconds: 600, maxPixels: 2_073_600, maxSide: 2000, maxResolution: "1920x1080", maxFps: 60, maxActiveJobsPerUser: 3 });
+    expect(limits).toMatchObject({ maxUploadBytes: 1_073_741_824, maxDurationSeconds: 600, maxPixels: 2_073_600, maxSide: 2000, maxResolution: "1920x1080", maxFps: 60, maxActiveJobsPerUser: 3 });
   });
 
   it("takes upload sizes with decimal and binary units", () => {
@@ -101,5 +106,23 @@ describe("formatting", () => {
   it("says sizes and durations the way a person reads them", () => {
     expect([formatBytes(700), formatBytes(1536), formatBytes(50 * 1024 ** 3), formatBytes(60 * 1024 ** 3 + 1)]).toEqual(["700 bytes", "1.5 KiB", "50 GiB", "60 GiB"]);
     expect([formatDuration(12), formatDuration(45 * 60), formatDuration(6 * 3600), formatDuration(30_000)]).toEqual(["12 s", "45 min", "6 h", "8 h 20 min"]);
+  });
+});
+
+describe("stream count, work budget and rate (issue 12)", () => {
+  it("reads VIDEOFORGE_MAX_STREAMS, the work budget and the API rate", () => {
+    const limits = loadLimits({ VIDEOFORGE_MAX_STREAMS: "4", VIDEOFORGE_WORK_PIXELS_PER_BYTE: "10", VIDEOFORGE_MIN_WORK_PIXELS: "1000", VIDEOFORGE_RATE_PER_SECOND: "2", VIDEOFORGE_RATE_BURST: "5" });
+    expect(limits).toMatchObject({ maxStreams: 4, workPixelsPerByte: 10, minWorkPixels: 1000, ratePerSecond: 2, rateBurst: 5 });
+    expect(() => loadLimits({ VIDEOFORGE_MAX_STREAMS: "2.5" })).toThrow(/VIDEOFORGE_MAX_STREAMS must be a positive whole number/);
+  });
+
+  it("refuses frames × pixels beyond the budget a file's size earns, with both numbers", () => {
+    // 140 KB of 13-byte 4096x2304 frames: about 10,000 frames, 94 gigapixels
+    const crafted = { width: 4096, height: 2304, duration: 60, fps: 30, frames: 10_000, size: 140_000 };
+    const limits = { ...DEFAULT_LIMITS, minWorkPixels: 1e9 };
+    expect(() => checkLimits(crafted, limits)).toThrow(BadSourceError);
+    expect(() => checkLimits(crafted, limits)).toThrow(/^The video is 10000 frames of 4096x2304 \(94\.4 gigapixels\) in only 137 KiB; the most we decode for a file of that size is 14\.0 gigapixels\./);
+    // the same frames from a file of ordinary size pass
+    expect(() => checkLimits({ ...crafted, size: 200_000_000 }, limits)).not.toThrow();
   });
 });

@@ -18,6 +18,18 @@ export interface Limits {
   maxFps: number;
   /** Jobs not yet COMPLETED, FAILED or CANCELLED (uploads in progress count) per user. */
   maxActiveJobsPerUser: number;
+  /** Streams of any kind in one source (a real video has a handful). */
+  maxStreams: number;
+  /**
+   * Work budget of one source, frames × pixels: at most `workPixelsPerByte` per byte of the
+   * upload, and never less than `minWorkPixels`. Tiny frames of a huge picture cost decode
+   * time out of all proportion to the bytes a user sent.
+   */
+  workPixelsPerByte: number;
+  minWorkPixels: number;
+  /** API requests per user: a token bucket of `rateBurst` requests refilled at `ratePerSecond`. */
+  ratePerSecond: number;
+  rateBurst: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -28,6 +40,13 @@ export const DEFAULT_LIMITS: Limits = {
   maxResolution: "4096x2304",
   maxFps: 240,
   maxActiveJobsPerUser: 20,
+  maxStreams: 32,
+  // a still screen recording at 1080p30 compresses to about 1,000 pixels per byte; 100x that is generous
+  workPixelsPerByte: 100_000,
+  // one hour of 1080p at 30 fps
+  minWorkPixels: 3600 * 30 * 1920 * 1080,
+  ratePerSecond: 20,
+  rateBurst: 200,
 };
 
 type Env = Record<string, string | undefined>;
@@ -91,6 +110,11 @@ export function loadLimits(env: Env): Limits {
     ...(maxResolution ? { maxResolution } : {}),
     maxFps: numberVar(env, "VIDEOFORGE_MAX_FPS", DEFAULT_LIMITS.maxFps),
     maxActiveJobsPerUser: numberVar(env, "VIDEOFORGE_MAX_ACTIVE_JOBS_PER_USER", DEFAULT_LIMITS.maxActiveJobsPerUser, true),
+    maxStreams: numberVar(env, "VIDEOFORGE_MAX_STREAMS", DEFAULT_LIMITS.maxStreams, true),
+    workPixelsPerByte: numberVar(env, "VIDEOFORGE_WORK_PIXELS_PER_BYTE", DEFAULT_LIMITS.workPixelsPerByte),
+    minWorkPixels: numberVar(env, "VIDEOFORGE_MIN_WORK_PIXELS", DEFAULT_LIMITS.minWorkPixels),
+    ratePerSecond: numberVar(env, "VIDEOFORGE_RATE_PER_SECOND", DEFAULT_LIMITS.ratePerSecond),
+    rateBurst: numberVar(env, "VIDEOFORGE_RATE_BURST", DEFAULT_LIMITS.rateBurst, true),
   };
 }
 
@@ -124,6 +148,14 @@ export interface SourceShape {
   height: number;
   duration?: number;
   fps?: number;
+  /** Frames measured, with `size` (bytes of the upload): for the work budget. */
+  frames?: number;
+  size?: number;
+}
+
+/** The work budget (frames × pixels) of a source of `size` bytes. */
+export function workBudget(size: number, limits: Limits): number {
+  return Math.max(limits.minWorkPixels, size * limits.workPixelsPerByte);
 }
 
 /**
@@ -140,5 +172,11 @@ export function checkLimits(source: SourceShape, limits: Limits): void {
   }
   if (fps !== undefined && fps > limits.maxFps) {
     throw new BadSourceError(`The video runs at ${fps.toFixed(1)} frames per second; the limit is ${limits.maxFps}. Convert it to a lower frame rate and upload it again.`);
+  }
+  if (source.frames !== undefined && source.size !== undefined && source.frames * width * height > workBudget(source.size, limits)) {
+    const gpx = (n: number) => `${(n / 1e9).toFixed(1)} gigapixels`;
+    throw new BadSourceError(
+      `The video is ${source.frames} frames of ${width}x${height} (${gpx(source.frames * width * height)}) in only ${formatBytes(source.size)}; the most we decode for a file of that size is ${gpx(workBudget(source.size, limits))}. Upload the original, less compressed video.`,
+    );
   }
 }

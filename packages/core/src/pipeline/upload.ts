@@ -2,11 +2,13 @@ import { randomUUID } from "node:crypto";
 import { makeEvent, toMegabytes } from "@videoforge/events";
 import { z } from "zod";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
-import { applied } from "../db/index.ts";
+import type { UploadItem } from "../db/index.ts";
 import { keys, type Deps } from "./deps.ts";
 import { ConflictError, InvalidInputError, LimitError, NotFoundError } from "../errors.ts";
-import { ACTIVE_STATUSES, failJob, transition } from "./job.ts";
+import { failJob } from "./job.ts";
+import { reserveActiveJob } from "../job/quota.ts";
 import { formatBytes } from "./limits.ts";
+import { signPartPage } from "./upload-parts.ts";
 
 /** Parts between 8 MiB and 5 GiB, at most 10,000 of them (S3's rules). */
 const MIN_PART = 8 * 1024 * 1024;
@@ -32,52 +34,45 @@ export const CompleteUploadInput = z.object({
 
 export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
 
-/** Start a job and its multipart upload; returns one presigned URL per part. */
+/** Start a job and its multipart upload; returns the part count and the first page of presigned part URLs. */
 /** `raw` is an untrusted request body; it is parsed here, at the domain's edge. */
 export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const input = CreateUploadInput.parse(raw);
   const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
-  const { maxUploadBytes, maxActiveJobsPerUser } = deps.cfg.limits;
+  const { maxUploadBytes } = deps.cfg.limits;
   if (input.size > maxUploadBytes) {
     const exact = (n: number) => `${formatBytes(n)} (${n.toLocaleString("en-US")} bytes)`;
     throw new InvalidInputError(`size must be at most ${exact(maxUploadBytes)}; this file is ${exact(input.size)}. Compress or trim it, or cut it into parts.`);
   }
-  // checked, not reserved: simultaneous requests may pass it together, which only bends the limit by a few
-  const active = await activeJobCount(deps, owner);
-  if (active >= maxActiveJobsPerUser) {
-    throw new LimitError("too_many_jobs", `You have ${active} jobs in progress; the limit is ${maxActiveJobsPerUser}. Wait for one to finish or cancel one.`);
-  }
   const jobId = newId();
   const uploadId = newId();
+  // reserved atomically before anything is made: parallel requests cannot pass the limit together
+  await reserveActiveJob(deps, owner, jobId);
   const bucket = deps.cfg.buckets.uploads;
   const key = keys.source(jobId);
   const partSize = Math.max(MIN_PART, Math.ceil(input.size / MAX_PARTS));
-  const partCount = Math.max(1, Math.ceil(input.size / partSize));
-  const s3UploadId = await deps.store.createMultipart(bucket, key, input.contentType);
   const createdAt = Date.now();
-  await deps.db.entities.job.create({ jobId, owner, status: "UPLOADING", sourceName: input.name, sourceBucket: bucket, sourceKey: key, sourceSize: input.size, ladder, createdAt }).go();
+  let s3UploadId: string;
+  try {
+    s3UploadId = await deps.store.createMultipart(bucket, key, input.contentType);
+    await deps.jobs.createJob({ jobId, owner, status: "UPLOADING", sourceName: input.name, sourceBucket: bucket, sourceKey: key, sourceSize: input.size, ladder, createdAt, uploadId });
+  } catch (err) {
+    // no job was made: its slot goes back now (one that fails after the job exists ends with the job)
+    await deps.jobs.releaseSlot(owner, jobId);
+    throw err;
+  }
   await deps.db.entities.upload.create({ uploadId, jobId, owner, bucket, key, s3UploadId, name: input.name, size: input.size, partSize, ladder, status: "OPEN", createdAt }).go();
-  const parts = await Promise.all(
-    Array.from({ length: partCount }, async (_, i) => ({ partNumber: i + 1, url: await deps.store.presignPart(bucket, key, s3UploadId, i + 1, deps.cfg.urlSeconds.upload) })),
-  );
-  return { uploadId, jobId, partSize, parts, expiresIn: deps.cfg.urlSeconds.upload };
-}
-
-/** Jobs of `owner` not yet ended, uploads in progress included (the per-user limit counts these). */
-async function activeJobCount(deps: Pick<Deps, "db">, owner: string): Promise<number> {
-  const res = await deps.db.entities.job.query
-    .byOwner({ owner })
-    .where((a, op) => ACTIVE_STATUSES.map((s) => op.eq(a.status, s)).join(" OR "))
-    .go({ pages: "all", attributes: ["jobId"] });
-  return res.data.length;
+  // the first page of part URLs only: the rest are signed on demand (upload-parts.ts)
+  const page = await signPartPage(deps, { bucket, key, s3UploadId, size: input.size, partSize });
+  return { uploadId, jobId, partSize, ...page };
 }
 
 /** Finish the multipart upload, check the bytes arrived, queue the job and announce VideoUploaded. */
 export async function completeUpload(deps: Deps, owner: string, uploadId: string, raw: unknown) {
   const { parts } = CompleteUploadInput.parse(raw);
-  const upload = (await deps.db.entities.upload.get({ uploadId }).go()).data;
+  const upload = await deps.jobs.getUpload(uploadId);
   if (!upload || upload.owner !== owner) throw new NotFoundError(`No upload ${uploadId}.`);
-  if (upload.status === "COMPLETED") return { jobId: upload.jobId };
+  if (upload.status === "COMPLETED") return queueAndAnnounce(deps, upload);
   // its S3 upload is already used up: a retry must not reach S3 again (that answers with a 500)
   if (upload.status === "ABORTED") throw new ConflictError(`Upload ${uploadId} was rejected; start a new upload.`);
   await deps.store.completeMultipart(upload.bucket, upload.key, upload.s3UploadId, [...parts].sort((a, b) => a.partNumber - b.partNumber));
@@ -85,15 +80,25 @@ export async function completeUpload(deps: Deps, owner: string, uploadId: string
   if (!stored) throw new ConflictError("The upload has no data yet; upload the parts first.");
   if (stored.size !== upload.size) {
     const reason = `The upload has ${stored.size} bytes; ${upload.size} were announced.`;
-    await deps.db.entities.upload.patch({ uploadId }).set({ status: "ABORTED" }).go();
+    await deps.jobs.setUploadStatus(uploadId, "OPEN", "ABORTED");
     await failJob(deps, upload.jobId, "upload", reason);
     throw new ConflictError(reason);
   }
-  // only the completion that flips OPEN → COMPLETED announces the job
-  if (!(await applied(deps.db.entities.upload.patch({ uploadId }).set({ status: "COMPLETED" }).where((a, op) => op.eq(a.status, "OPEN")).go()))) return { jobId: upload.jobId };
-  await transition(deps, upload.jobId, ["UPLOADING"], "QUEUED");
-  await deps.events.publish(
-    makeEvent("VideoUploaded", { jobId: upload.jobId, owner, source: { bucket: upload.bucket, key: upload.key, size: stored.size, megabytes: toMegabytes(stored.size), name: upload.name }, ladder: upload.ladder }),
-  );
+  await deps.jobs.setUploadStatus(uploadId, "OPEN", "COMPLETED");
+  return queueAndAnnounce(deps, upload);
+}
+
+/**
+ * The upload is complete: queue its job and announce VideoUploaded whenever the job is
+ * QUEUED after the write, also on a retried completion whose first transition or publish
+ * failed (the chunker is idempotent, so a second VideoUploaded costs nothing).
+ */
+async function queueAndAnnounce(deps: Deps, upload: UploadItem): Promise<{ jobId: string }> {
+  const job = (await deps.jobs.transition(upload.jobId, "QUEUED", ["UPLOADING"])) ?? (await deps.jobs.getJob(upload.jobId));
+  if (job?.status === "QUEUED") {
+    await deps.events.publish(
+      makeEvent("VideoUploaded", { jobId: upload.jobId, owner: upload.owner, source: { bucket: upload.bucket, key: upload.key, size: upload.size, megabytes: toMegabytes(upload.size), name: upload.name }, ladder: upload.ladder }),
+    );
+  }
   return { jobId: upload.jobId };
 }

@@ -122,7 +122,7 @@ describe("service routes", () => {
   it("GET /health reports ok and which ffmpeg runs", async () => {
     const reply = await api("GET", "/health");
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ ok: true, ffmpeg: { origin: expect.stringMatching(/^(env|system|npm)$/), version: expect.any(Number) } });
+    expect(reply.body).toEqual({ ok: true, ffmpeg: { origin: expect.stringMatching(/^(env|system|npm)$/), version: expect.any(Number), build: expect.any(String) } });
   });
 
   it("GET / serves the HTML page", async () => {
@@ -292,7 +292,9 @@ describe("upload, process and download", () => {
     const types = final.timeline.map((t) => t.type);
     expect(types[0]).toBe("VideoUploaded");
     expect(types).toContain("JobCompleted");
-    expect(types.filter((t) => t === "VideoUploaded")).toHaveLength(1);
+    // the repeated completion may announce again while the job is still QUEUED (announcements follow state; the chunker is idempotent)
+    expect(types.filter((t) => t === "VideoUploaded").length).toBeGreaterThanOrEqual(1);
+    expect(types.filter((t) => t === "VideoUploaded").length).toBeLessThanOrEqual(2);
     for (const t of ["ChunkReady", "ChunkEncoded", "VideoAssembled"]) {
       expect(types.indexOf(t), t).toBeGreaterThan(types.indexOf("VideoUploaded"));
       expect(types.indexOf(t), t).toBeLessThan(types.indexOf("JobCompleted"));
@@ -375,8 +377,10 @@ describe("DELETE /jobs/:id", () => {
     expect(view.body.job.status).toBe("CANCELLED");
     expect((await api<{ jobs: Job[] }>("GET", "/jobs")).body.jobs.find((j) => j.jobId === created.jobId)?.status).toBe("CANCELLED");
 
-    // assert: a second cancel conflicts
-    expectError(await api("DELETE", `/jobs/${created.jobId}`), 409, "conflict");
+    // assert: a retried cancel answers the same (it announces JobCancelled again, in case the first publish failed)
+    const again = await api("DELETE", `/jobs/${created.jobId}`);
+    expect(again.status, again.text).toBe(202);
+    expect(again.body).toEqual({ jobId: created.jobId, status: "CANCELLED" });
     expect((await api<JobView>("GET", `/jobs/${created.jobId}`)).body.job.status).toBe("CANCELLED");
   });
 

@@ -2,10 +2,10 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { etag } from "hono/etag";
 import { z } from "zod";
-import { cancelJob, completeUpload, createUpload, ffmpegBinaries, getJobView, listJobs, NotFoundError, outputUrls, ConflictError, type Deps } from "@videoforge/core";
-import { hlsMasterPlaylist, hlsMediaPlaylist, resumeUpload, retryJob } from "@videoforge/core";
+import { ARTIFACT_FFMPEG, cancelJob, completeUpload, createUpload, ffmpegBinaries, jobPage, jobTimeline, listJobs, ownedJob, NotFoundError, outputUrls, ConflictError, type Deps } from "@videoforge/core";
+import { hlsMasterPlaylist, hlsMediaPlaylist, resumeUpload, retryJob, uploadPartPage } from "@videoforge/core";
 import { errorBody, toResponse } from "./errors.ts";
-import { placeholderPage } from "./page.ts";
+import { placeholderHeaders, placeholderPage } from "./page.ts";
 
 export interface ApiOptions {
   /** Who is calling, or null (401). Without one, nobody is let in: an API must never default to open. */
@@ -32,25 +32,34 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
   app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: tooLarge }));
 
   app.get("/health", (c) => {
-    // the API Lambda bundles no ffmpeg: health says so instead of failing
-    let ffmpeg: { origin: string; version: number } | null = null;
+    // the API Lambda bundles no ffmpeg: it names the build the worker image runs for it
+    let ffmpeg: { origin: string; version: number; build: string } | null = null;
     try {
       const bin = ffmpegBinaries();
-      ffmpeg = { origin: bin.origin, version: bin.version };
+      ffmpeg = { origin: bin.origin, version: bin.version, build: bin.build };
     } catch {
-      ffmpeg = null;
+      ffmpeg = ARTIFACT_FFMPEG ? { origin: "worker-image", ...ARTIFACT_FFMPEG } : null;
     }
     return c.json({ ok: true, ffmpeg });
   });
-  app.get("/", (c) => c.html(placeholderPage));
+  app.get("/", (c) => c.html(placeholderPage, 200, placeholderHeaders));
 
   app.use("/uploads/*", async (c, next) => authorize(c, next));
   app.use("/uploads", async (c, next) => authorize(c, next));
   app.use("/jobs/*", async (c, next) => authorize(c, next));
   app.use("/jobs", async (c, next) => authorize(c, next));
+  const rate = rateLimiter(deps.cfg.limits.ratePerSecond, deps.cfg.limits.rateBurst);
   async function authorize(c: Context<{ Variables: { owner: string } }>, next: () => Promise<void>) {
+    // "/jobs" and "/jobs/*" both match /jobs: identify and count a request once
+    if (c.get("owner")) return next();
     const owner = identify(c);
     if (!owner) return c.json(errorBody("unauthorized", "Missing or wrong API token."), 401);
+    // one user's burst must not stall everyone: each user has a bucket of requests
+    const waitSeconds = rate(owner);
+    if (waitSeconds > 0) {
+      const message = `Too many requests: at most ${deps.cfg.limits.rateBurst} at once and ${deps.cfg.limits.ratePerSecond} a second per user. Try again in ${Math.ceil(waitSeconds)} s.`;
+      return c.json(errorBody("rate_limited", message), 429, { "retry-after": String(Math.ceil(waitSeconds)) });
+    }
     c.set("owner", owner);
     await next();
   }
@@ -64,11 +73,25 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
   app.get("/uploads/:id", async (c) => {
     const id = JobId.safeParse(c.req.param("id"));
     if (!id.success) throw new NotFoundError(`No upload ${c.req.param("id")}.`);
-    return c.json(await resumeUpload(deps, c.get("owner"), id.data));
+    return c.json(await resumeUpload(deps, c.get("owner"), id.data, c.req.query()));
+  });
+  // the next page of presigned part URLs, signed on demand (`?from=N&limit=M`, at most 500)
+  app.get("/uploads/:id/parts", async (c) => {
+    const id = JobId.safeParse(c.req.param("id"));
+    if (!id.success) throw new NotFoundError(`No upload ${c.req.param("id")}.`);
+    return c.json(await uploadPartPage(deps, c.get("owner"), id.data, c.req.query()));
   });
   // the dashboard polls these two: an unchanged answer is a bodiless 304 (If-None-Match)
   app.get("/jobs", etag(), async (c) => c.json({ jobs: await listJobs(deps, c.get("owner")) }, 200, { "cache-control": "no-cache", vary: "authorization" }));
-  app.get("/jobs/:id", etag(), async (c) => c.json(await getJobView(deps, c.get("owner"), jobIdOf(c)), 200, { "cache-control": "no-cache", vary: "authorization" }));
+  // an unchanged job answers its poll from one item read: the job row's version is the ETag
+  app.get("/jobs/:id", async (c) => {
+    // `?chunksVersion=` names the chunk list the client holds: while unchanged it is not read (`chunks: null`)
+    const { etag: version, view } = await jobPage(deps, c.get("owner"), jobIdOf(c), c.req.header("if-none-match"), c.req.query("chunksVersion"));
+    const headers = { etag: version, "cache-control": "no-cache", vary: "authorization" };
+    return view ? c.json(view, 200, headers) : c.body(null, 304, headers);
+  });
+  // the rest of the timeline, oldest first, a page at a time (`?cursor=` from `timelineNext` / `next`)
+  app.get("/jobs/:id/timeline", async (c) => c.json(await jobTimeline(deps, c.get("owner"), jobIdOf(c), c.req.query())));
   app.post("/jobs/:id/retry", async (c) => c.json(await retryJob(deps, c.get("owner"), jobIdOf(c)), 201));
   // playlists through the API: variants resolve relative to this route, segments are presigned
   const m3u8 = { "content-type": "application/vnd.apple.mpegurl", "cache-control": "no-store" };
@@ -77,11 +100,32 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
   app.get("/jobs/:id/outputs", async (c) => c.json(await outputUrls(deps, c.get("owner"), jobIdOf(c))));
   app.delete("/jobs/:id", async (c) => {
     const jobId = jobIdOf(c);
-    await getJobView(deps, c.get("owner"), jobId);
+    await ownedJob(deps, c.get("owner"), jobId);
     if (!(await cancelJob(deps, jobId, c.get("owner")))) throw new ConflictError("The job has already ended.");
     return c.json({ jobId, status: "CANCELLED" }, 202);
   });
   return app;
+}
+
+/**
+ * A token bucket per user: `burst` requests at once, refilled at `perSecond`. Returns 0 when
+ * the request may go, else the seconds until it could. In memory: per process locally, per
+ * warm Lambda instance on AWS.
+ */
+export function rateLimiter(perSecond: number, burst: number, now: () => number = Date.now) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return (who: string): number => {
+    const t = now();
+    const b = buckets.get(who) ?? { tokens: burst, at: t };
+    b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
+    b.at = t;
+    buckets.set(who, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return (1 - b.tokens) / perSecond;
+  };
 }
 
 function jobIdOf(c: Context): string {

@@ -7,3 +7,9 @@ export const placeholderPage = `<!doctype html>
 <p>Submit a video with <code>npx videoforge submit my-video.mov --wait</code>, list jobs with <code>npx videoforge jobs</code>,
 follow one with <code>npx videoforge events JOB_ID</code>. JSON: <a href="/jobs">/jobs</a>, <a href="/health">/health</a>.</p>
 </body></html>`;
+
+/** The placeholder needs nothing but its own inline style: no scripts, no Referer, no framing. */
+export const placeholderHeaders = {
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+  "referrer-policy": "no-referrer",
+};

@@ -3,7 +3,10 @@ import { composeDeps, loadConfig, type Config, type Deps } from "@videoforge/cor
 import { LINK, withLinkedResources } from "@videoforge/core/config-sources";
 import { parse } from "@aws-lambda-powertools/parser";
 import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbridge";
-import { parseEnvelope, type Envelope } from "@videoforge/events";
+import { parseEnvelope, topology, type Envelope } from "@videoforge/events";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { ecsTaskStopper } from "@videoforge/core/adapters/ecs-task-stopper";
+import type { TaskStopper } from "@videoforge/core";
 import type { ParsedEvent } from "../handlers/on.ts";
 
 /**
@@ -27,6 +30,27 @@ let deps: Deps | undefined;
 /** Built once per container and reused across invocations (clients keep their connections). */
 export function lambdaDeps(): Deps {
   return (deps ??= composeDeps(lambdaConfig()));
+}
+
+/**
+ * The running-task port of a unit linked to the worker task (the API: DELETE /jobs/:id stops a
+ * cancelled job's Fargate tasks): StopTask on the linked cluster, for the tasks every task rule
+ * started. Undefined without the link (a unit that must not stop tasks).
+ */
+export function taskStopperFrom(resources: Record<string, unknown>, client: () => Pick<ECSClient, "send">): TaskStopper | undefined {
+  const cluster = (resources[LINK.worker] as { cluster?: unknown } | undefined)?.cluster;
+  if (typeof cluster !== "string" || !cluster) return undefined;
+  const rules = topology.filter((s) => s.runtime === "task").map((s) => s.name);
+  return ecsTaskStopper(client() as ECSClient, cluster, rules);
+}
+
+let apiDepsOnce: Deps | undefined;
+/** The API function's deps: the shared ones, plus the task stopper of the linked worker cluster. */
+export function apiDeps(): Deps {
+  if (apiDepsOnce) return apiDepsOnce;
+  const base = lambdaDeps();
+  const tasks = taskStopperFrom(linkedResources(), () => new ECSClient({ region: base.cfg.region }));
+  return (apiDepsOnce = tasks ? { ...base, tasks } : base);
 }
 
 /**

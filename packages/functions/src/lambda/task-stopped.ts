@@ -10,7 +10,7 @@
  * the job, so a task without the override is only logged.
  */
 import { z } from "zod";
-import { Envelope, topology, type HandlerName } from "@videoforge/events";
+import { Envelope, parseEnvelope, topology, type DomainEvent, type HandlerName } from "@videoforge/events";
 import { createLogger, envelopeJobId, failOnDeadLetter, type Deps } from "@videoforge/core";
 import { lambdaDeps } from "./runtime.ts";
 
@@ -36,11 +36,20 @@ const TaskStateChange = z.object({
 
 export type StoppedTask =
   | { outcome: "running" | "succeeded"; taskArn: string }
-  | { outcome: "failed"; taskArn: string; handler: HandlerName; envelope: Envelope; attempts: number; error: string }
+  | { outcome: "failed"; taskArn: string; handler: HandlerName; envelope: Envelope; attempts: number; error: string; cause: StopCause }
   /** failed, but the event does not say which job (no VIDEOFORGE_EVENT override) */
   | { outcome: "unattributed"; taskArn: string; rule: string | null; error: string };
 
 const ESSENTIAL_EXITED = "Essential container in task exited";
+
+/**
+ * Who stopped the task: the platform (a Spot reclaim, StopTask, a host going away: the work
+ * was fine, it is retried without spending an attempt), the work itself (killed, e.g. out of
+ * memory: one attempt spent), or the task entry after its whole in-task budget.
+ */
+export type StopCause = "platform" | "work" | "gave up";
+const PLATFORM_STOPS = new Set(["SpotInterruption", "TerminationNotice", "ServiceSchedulerInitiated", "UserInitiated"]);
+const PLATFORM_REASON = /host|infrastructure|maintenance|retire|spot|interrupt/i;
 const isHandler = (name: string | undefined): name is HandlerName => topology.some((s) => s.handler === name);
 
 /**
@@ -71,20 +80,37 @@ export function readStoppedTask(event: unknown): StoppedTask {
   // exit 1 is the entry giving up after its whole budget; anything else killed one run
   const budget = Number(env.get("VIDEOFORGE_TASK_ATTEMPTS"));
   const attempts = failing?.exitCode === 1 && Number.isInteger(budget) && budget > 0 ? budget : 1;
-  return { outcome: "failed", taskArn, handler, envelope, attempts, error };
+  const cause: StopCause =
+    PLATFORM_STOPS.has(detail.stopCode ?? "") || (!exitedOnItsOwn && detail.stopCode !== "TaskFailedToStart" && PLATFORM_REASON.test(detail.stoppedReason ?? "")) ? "platform" : attempts > 1 ? "gave up" : "work";
+  return { outcome: "failed", taskArn, handler, envelope, attempts, error, cause };
 }
 
 const log = createLogger({ fn: "task-stopped" });
 
-/** Fails the job of a worker task that stopped without succeeding; idempotent (ECS may repeat events). */
+/**
+ * A worker task stopped without succeeding. Idempotent (ECS may repeat events; a second
+ * ChunkReady finds the chunk encoded or its attempts counted).
+ * - the platform stopped it: the event is published again and, for a chunk, the attempt its
+ *   encoder spent is given back, so a Spot reclaim among thousands of chunks costs one re-run;
+ * - the work was killed (OOM): a chunk is published again with its attempt spent, and the
+ *   encoder fails the job with the reason once the chunk's attempts are used up;
+ * - otherwise (the entry gave up after its budget, a chunker or assembler killed): the job fails.
+ */
 export function taskStoppedHandler(deps: () => Deps = lambdaDeps) {
-  return async (event: unknown): Promise<StoppedTask["outcome"]> => {
+  return async (event: unknown): Promise<StoppedTask["outcome"] | "redriven"> => {
     const stopped = readStoppedTask(event);
     if (stopped.outcome === "unattributed") {
       log.error("worker task failed; its job is unknown (no VIDEOFORGE_EVENT override)", { taskArn: stopped.taskArn, rule: stopped.rule, error: stopped.error });
     } else if (stopped.outcome === "failed") {
-      const { handler, envelope, attempts, error, taskArn } = stopped;
-      log.warn("worker task failed", { taskArn, handler, jobId: envelopeJobId(envelope), error, attempts, envelope });
+      const { handler, envelope, attempts, error, taskArn, cause } = stopped;
+      log.warn("worker task failed", { taskArn, handler, jobId: envelopeJobId(envelope), error, attempts, cause, envelope });
+      const parsed = parseEnvelope(envelope);
+      if (cause === "platform" || (cause === "work" && parsed.name === "ChunkReady")) {
+        const d = deps();
+        if (cause === "platform" && parsed.name === "ChunkReady") await d.jobs.refundChunkAttempt(parsed.detail.jobId, parsed.detail.chunk.index);
+        await d.events.publish({ name: parsed.name, detail: parsed.detail } as DomainEvent);
+        return "redriven";
+      }
       await failOnDeadLetter(deps(), { handler, queue: TASK_STOPPED_QUEUE, envelope, error, attempts, nextStep: "The Fargate task stopped before it finished (see the Worker log group). Retry the job with POST /jobs/:id/retry." });
     }
     return stopped.outcome;

@@ -1,0 +1,206 @@
+import { createRequire } from "node:module";
+import { Command, Option } from "commander";
+import type { ApiOptions } from "./commands.ts";
+import { httpUrl, ladder, oneOf, port, positiveNumber, wholeNumber } from "./options.ts";
+import { SIZES, type SizeName } from "./bench/sizes.ts";
+import { registerLogin } from "./aws-commands.ts";
+
+/**
+ * The `videoforge` command line. Every option is typed and checked while the line is
+ * parsed, before any command starts; each command's implementation is imported only when
+ * it runs, so `--help` is instant and `up` never loads the bench's dependencies.
+ *
+ * An action returns the process's exit code. To add a command: declare it here with its
+ * options, and import its implementation inside the action.
+ */
+export function buildProgram(): Command {
+  const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+  const program = new Command("videoforge")
+    .description("chunk-parallel video encoding on an event-driven local cloud")
+    .version(version, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .helpCommand("help [command]", "show help for a command")
+    .showHelpAfterError("(videoforge <command> --help shows the usage)")
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
+
+  program
+    .command("up")
+    .description("start the local cloud (DynamoDB, S3, event bus, workers), the HTTP API and the dashboard")
+    .addOption(new Option("--port <port>", "API port; 0 picks a free one (default: $PORT or 8080)").argParser(port))
+    .option("--host <address>", "address the API listens on", "127.0.0.1")
+    .addOption(dataDirOption())
+    .option("--no-auth", "serve the API without tokens (only on a loopback address)")
+    .addOption(chunkSecondsOption())
+    .action(run(async (opts: import("./commands.ts").UpOptions) => (await import("./commands.ts")).up(opts)));
+
+  program
+    .command("encode")
+    .description("process one file end to end on an embedded local cloud and write the outputs to DIR")
+    .argument("<file>", "the video to encode")
+    .option("-o, --out <dir>", "where the outputs go", "out")
+    .addOption(ladderOption())
+    .option("--json", "print {jobId, status, source, outputs, hls, timings} on stdout")
+    .addOption(chunkSecondsOption())
+    .action(run(async (file: string, opts: import("./commands.ts").EncodeOptions) => (await import("./commands.ts")).encode(file, opts)));
+
+  apiOptions(
+    program
+      .command("submit")
+      .description("upload a file to a running `up` through presigned multipart URLs; prints the job id")
+      .argument("<file>", "the video to upload")
+      .addOption(ladderOption())
+      .option("--wait", "follow the job until it ends; exit 1 unless it completes")
+      .option("-o, --out <dir>", "with --wait: download the outputs here when the job completes"),
+  ).action(
+    run(async (file: string, opts: ApiOptions & { wait?: boolean; out?: string }) => {
+      if (opts.out && !opts.wait) throw new Error("--out needs --wait (or use `videoforge download JOB --out DIR` later)");
+      return (await import("./commands.ts")).submit(file, opts);
+    }),
+  );
+
+  apiOptions(program.command("jobs").description("the jobs of a running `up`, newest first")).action(run(async (opts: ApiOptions) => (await import("./commands.ts")).jobs(opts)));
+
+  apiOptions(program.command("events").description("one job's timeline with offsets, and its failure reason").argument("<job>", "the job id (see `videoforge jobs`)")).action(
+    run(async (jobId: string, opts: ApiOptions) => (await import("./commands.ts")).events(jobId, opts)),
+  );
+
+  apiOptions(
+    program
+      .command("download")
+      .description("fetch every output of a finished job (MP4s, HLS playlists and segments, poster) and check their sizes")
+      .argument("<job>", "the job id (see `videoforge jobs`)")
+      .requiredOption("-o, --out <dir>", "where the outputs go"),
+  ).action(run(async (jobId: string, opts: ApiOptions & { out: string }) => (await import("./commands.ts")).download(jobId, opts)));
+
+  const dlq = program.command("dlq").description("the dead-letter store of a running `up`: what ran out of retries, and put it back");
+  apiOptions(dlq.command("list", { isDefault: true }).description("the dead letters, newest last")).action(
+    run(async (opts: ApiOptions) => {
+      const [{ clientFor }, { dlqList }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+      return dlqList(clientFor(opts));
+    }),
+  );
+  apiOptions(
+    dlq
+      .command("redrive")
+      .description("put a dead letter back on the bus; its job is reopened")
+      .argument("[id]", "the dead letter's id (see `videoforge dlq list`)")
+      .option("--all", "every dead letter"),
+  ).action(
+    run(async (id: string | undefined, opts: ApiOptions & { all?: boolean }) => {
+      const [{ clientFor }, { dlqRedrive }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+      return dlqRedrive(clientFor(opts), id, opts.all === true);
+    }),
+  );
+
+  const users = program.command("users").description("local users, each with their own token and their own jobs (--aws: users of a deployed stage)");
+  users
+    .command("add")
+    .description("add a local user and print its token once; with --aws, create EMAIL in the stage's Cognito user pool (AdminCreateUser)")
+    .argument("<name>", "the user's name (with --aws: their email)")
+    .addOption(dataDirOption())
+    .option("--aws", "a user of a deployed stage, in its Cognito user pool (needs AWS credentials)")
+    .option("--user-pool-id <id>", "with --aws: the pool's id, from the stack's outputs (e.g. eu-west-1_AbCdEf123)")
+    .option("--region <region>", "with --aws: the pool's region (default: the one in the pool id)")
+    .action(
+      run(async (name: string, opts: { dataDir?: string; aws?: boolean; userPoolId?: string; region?: string }) => {
+        if (opts.aws) return (await import("./aws-commands.ts")).usersAddAws(name, opts.userPoolId, opts.region);
+        const [{ dataDirOf }, { usersAdd }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+        return usersAdd(name, dataDirOf(opts));
+      }),
+    );
+  users
+    .command("remove")
+    .description("remove a local user: their token stops working at once, in a running `up` too")
+    .argument("<name>", "the user's name")
+    .addOption(dataDirOption())
+    .action(
+      run(async (name: string, opts: { dataDir?: string }) => {
+        const [{ dataDirOf }, { usersRemove }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+        return usersRemove(name, dataDirOf(opts));
+      }),
+    );
+  users
+    .command("rotate")
+    .description("give a local user a new token (printed once); the old one stops working at once")
+    .argument("<name>", "the user's name (`local` is this machine's own: its new token is also written to <data-dir>/token)")
+    .addOption(dataDirOption())
+    .action(
+      run(async (name: string, opts: { dataDir?: string }) => {
+        const [{ dataDirOf }, { usersRotate }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+        return usersRotate(name, dataDirOf(opts));
+      }),
+    );
+  registerLogin(program);
+
+  const sizes = Object.keys(SIZES) as SizeName[];
+  program
+    .command("bench")
+    .description(
+      "the pipeline against one plain ffmpeg command making the same outputs (MP4s, HLS, poster): wall time, CPU, " +
+        "peak memory, SSIM, sizes; exits 1 when the pipeline's outputs are not frame-exact",
+    )
+    .addOption(new Option("--size <size>", `generated 1080p30 source: ${sizes.map((s) => `${s} (${SIZES[s]} s)`).join(", ")}`).argParser(oneOf("--size", sizes)))
+    .addOption(new Option("--seconds <n>", "length of the generated source (overrides --size)").argParser(positiveNumber))
+    .addOption(new Option("--reps <n>", "repetitions of each side (default: 3)").argParser(wholeNumber(1)))
+    .option("--source <file>", "a video to use instead of a generated clip")
+    .addOption(chunkSecondsOption())
+    .option("--keep <dir>", "keep the scratch folder here")
+    .addOption(new Option("--orchestration", "instead: bus dispatch latency and rate, fixed overhead, 50 jobs at once").conflicts(["memory", "scaling"]))
+    .addOption(new Option("--memory", "instead: peak RSS of every process for a ~2 GB upload and a long source").conflicts(["scaling"]))
+    .addOption(new Option("--scaling", "instead: the Fargate latency/cost model"))
+    .option("--png <file>", "with --scaling: where the chart goes", "docs/scaling.png")
+    .action(
+      run(async (opts: BenchFlags) => {
+        const { resolve } = await import("node:path");
+        const { bench } = await import("./bench.ts");
+        const mode = opts.orchestration ? "orchestration" : opts.memory ? "memory" : opts.scaling ? "scaling" : "compare";
+        return bench({ ...opts, mode, source: opts.source && resolve(opts.source) });
+      }),
+    );
+
+  return program;
+}
+
+interface BenchFlags {
+  size?: SizeName;
+  seconds?: number;
+  reps?: number;
+  source?: string;
+  chunkSeconds?: number;
+  keep?: string;
+  png?: string;
+  orchestration?: boolean;
+  memory?: boolean;
+  scaling?: boolean;
+}
+
+/** `--api`, `--token`, `--data-dir`: how a command reaches a running `up`. */
+function apiOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--api <url>", "the API of a running `up` (default: $VIDEOFORGE_API, else http://127.0.0.1:$PORT or :8080)").argParser(httpUrl))
+    .addOption(new Option("--token <token>", "API token (default: $VIDEOFORGE_TOKEN or <data-dir>/token)"))
+    .addOption(dataDirOption());
+}
+
+function dataDirOption() {
+  return new Option("--data-dir <dir>", "the local state directory (default: $VIDEOFORGE_DATA_DIR or .videoforge)");
+}
+
+function ladderOption() {
+  return new Option("--ladder <rungs>", "comma-separated rungs: 2160p 1440p 1080p 720p 480p 360p 240p (default: 1080p,720p,480p,360p)").argParser(ladder);
+}
+
+function chunkSecondsOption() {
+  return new Option("--chunk-seconds <n>", "target chunk length in seconds (default: $VIDEOFORGE_CHUNK_SECONDS or 8)").argParser(positiveNumber);
+}
+
+/**
+ * Wraps an action: its result becomes the exit code. Commander passes the positional
+ * arguments, then the options, then the command itself; the command is dropped here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function run<A extends any[]>(action: (...args: A) => Promise<number>) {
+  return async (...args: unknown[]) => {
+    process.exitCode = await action(...(args.slice(0, -1) as A));
+  };
+}
