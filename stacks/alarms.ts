@@ -1,3 +1,4 @@
+import { METRICS_NAMESPACE, type MetricName } from "@videoforge/core/metrics";
 import { alarmEmail } from "./config.ts";
 import { deadLetters, taskStoppedDlq } from "./failures.ts";
 
@@ -7,13 +8,25 @@ import { deadLetters, taskStoppedDlq } from "./failures.ts";
  * that watch for lost work, all published to one SNS topic. Subscribe to it by setting
  * VIDEOFORGE_ALARM_EMAIL at deploy time (stacks/config.ts), or add any subscriber.
  */
-export const METRICS_NAMESPACE = "videoforge";
-
 export const alarmTopic = new sst.aws.SnsTopic("Alarms");
 if (alarmEmail) new aws.sns.TopicSubscription("AlarmsEmail", { topic: alarmTopic.arn, protocol: "email", endpoint: alarmEmail });
 
 const actions = { alarmActions: [alarmTopic.arn], okActions: [alarmTopic.arn] };
-const metric = (metricName: string) => ({ namespace: METRICS_NAMESPACE, metricName, period: 3600, stat: "Sum" });
+const metric = (metricName: MetricName) => ({ namespace: METRICS_NAMESPACE, metricName, period: 3600, stat: "Sum" });
+
+/** An alarm that fires when any `metricName` point appears within one period. */
+function onAnyPoint(name: string, args: { description: string; namespace: string; metricName: string; statistic: "Sum" | "Maximum"; period: number; dimensions?: Record<string, $util.Input<string>> }) {
+  const { description, ...metricArgs } = args;
+  return new aws.cloudwatch.MetricAlarm(name, {
+    alarmDescription: description,
+    ...metricArgs,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: "GreaterThanThreshold",
+    treatMissingData: "notBreaching",
+    ...actions,
+  });
+}
 
 /** More than 10 % of the jobs that ended in the last hour failed (and at least 3 did). */
 export const failedJobRate = new aws.cloudwatch.MetricAlarm("FailedJobRateAlarm", {
@@ -36,58 +49,38 @@ export const failedJobRate = new aws.cloudwatch.MetricAlarm("FailedJobRateAlarm"
 });
 
 /** A dead letter the consumer could not handle (DeadLetterErrors), or the consumer itself failing. */
-export const deadLetterErrors = new aws.cloudwatch.MetricAlarm("DeadLetterErrorsAlarm", {
-  alarmDescription: "Dead-letter handling failed: a message stays in a <rule>-dlq queue (see the DeadLetters log)",
+export const deadLetterErrors = onAnyPoint("DeadLetterErrorsAlarm", {
+  description: "Dead-letter handling failed: a message stays in a <rule>-dlq queue (see the DeadLetters log)",
   namespace: METRICS_NAMESPACE,
   metricName: "DeadLetterErrors",
   statistic: "Sum",
   period: 300,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: "GreaterThanThreshold",
-  treatMissingData: "notBreaching",
-  ...actions,
 });
 
-export const deadLetterFunctionErrors = new aws.cloudwatch.MetricAlarm("DeadLettersFunctionErrorsAlarm", {
-  alarmDescription: "The DeadLetters function threw: failed jobs may not be marked FAILED",
+export const deadLetterFunctionErrors = onAnyPoint("DeadLettersFunctionErrorsAlarm", {
+  description: "The DeadLetters function threw: failed jobs may not be marked FAILED",
   namespace: "AWS/Lambda",
   metricName: "Errors",
   dimensions: { FunctionName: deadLetters.name },
   statistic: "Sum",
   period: 300,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: "GreaterThanThreshold",
-  treatMissingData: "notBreaching",
-  ...actions,
 });
 
 /** A stopped-task event TaskStopped could not take: its job may wait until the sweeper finds it. */
-export const taskStoppedDeadLetters = new aws.cloudwatch.MetricAlarm("TaskStoppedDlqAlarm", {
-  alarmDescription: "A worker-task stop event was dead-lettered (queue task-stopped-dlq)",
+export const taskStoppedDeadLetters = onAnyPoint("TaskStoppedDlqAlarm", {
+  description: "A worker-task stop event was dead-lettered (queue task-stopped-dlq)",
   namespace: "AWS/SQS",
   metricName: "ApproximateNumberOfMessagesVisible",
   dimensions: { QueueName: taskStoppedDlq.nodes.queue.name },
   statistic: "Maximum",
   period: 300,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: "GreaterThanThreshold",
-  treatMissingData: "notBreaching",
-  ...actions,
 });
 
 /** The sweeper had to re-drive stalled jobs: something lost an event (SweeperRedrives). */
-export const sweeperRedrives = new aws.cloudwatch.MetricAlarm("SweeperRedrivesAlarm", {
-  alarmDescription: "The sweeper re-drove stalled jobs in the last 15 minutes: an event was lost somewhere",
+export const sweeperRedrives = onAnyPoint("SweeperRedrivesAlarm", {
+  description: "The sweeper re-drove stalled jobs in the last 15 minutes: an event was lost somewhere",
   namespace: METRICS_NAMESPACE,
   metricName: "SweeperRedrives",
   statistic: "Sum",
   period: 900,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: "GreaterThanThreshold",
-  treatMissingData: "notBreaching",
-  ...actions,
 });

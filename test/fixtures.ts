@@ -22,6 +22,7 @@ export const fixtureNames = [
   "h264-single-keyframe",
   "sparse-keyframes",
   "h264-vfr",
+  "h264-trimmed",
   "h264-odd-1918x1078",
   "h264-rotated",
   "hevc-10bit",
@@ -113,6 +114,17 @@ const recipes: Record<FixtureName, Recipe> = {
       "-vf", "select='lt(t,2.5)+not(mod(n,2))'", ...fpsMode,
       ...x264(30), "-force_key_frames", "expr:gte(t,n_forced)", ...aac, out,
     ]),
+  // trimmed by stream copy (as QuickTime does): 4 s shown of 4.5 s, B-frames, audio; the edit list
+  // starts mid-GOP, so the first 0.5 s of packets are still there, hidden (discarded) by the demuxer
+  "h264-trimmed": async (out) => {
+    const src = out.replace(/\.mp4$/, ".untrimmed.mp4");
+    await ffmpeg([...sources(320, 240, 25, 4.5), ...x264(25), "-bf", "3", ...aac, src]);
+    try {
+      await ffmpeg(["-ss", "0.5", "-i", src, "-map", "0", "-c", "copy", out]);
+    } finally {
+      await rm(src, { force: true });
+    }
+  },
   // both dimensions are even, so plain 4:2:0 works; x264 signals the crop from the 1920x1088 macroblock grid
   "h264-odd-1918x1078": (out) => ffmpeg([...sources(1918, 1078, 25, 4), ...x264(25), ...aac, out]),
   "h264-rotated": async (out) => {

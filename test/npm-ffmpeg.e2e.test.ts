@@ -53,8 +53,9 @@ async function writtenBy(file: string): Promise<string> {
 }
 
 describe("the pipeline on the npm-shipped ffmpeg", () => {
-  // VFR; sparse keyframes with B-frames (frame windows decoded from the source); VP8/Vorbis in WebM (Matroska pieces)
-  const cases: FixtureName[] = ["h264-vfr", "sparse-keyframes", "vp8-vorbis-webm"];
+  // VFR; sparse keyframes with B-frames (frame windows decoded from the source); VP8/Vorbis in WebM (Matroska pieces);
+  // a trim whose edit list hides the head of the first GOP
+  const cases: FixtureName[] = ["h264-vfr", "sparse-keyframes", "vp8-vorbis-webm", "h264-trimmed"];
 
   it.each(cases)("%s → frame-exact MP4 and HLS", async (fixture) => {
     // arrange

@@ -24,6 +24,8 @@ const cases: Case[] = [
   { fixture: "h264-noaudio", ladder: ["720p", "360p"], expect: ["720p:1280x720", "360p:640x360"], minChunks: 2 },
   { fixture: "h264-single-keyframe", expect: ["360p:640x360"], minChunks: 1 },
   { fixture: "h264-vfr", ladder: ["360p", "240p"], expect: ["360p:640x360", "240p:426x240"], minChunks: 2 },
+  // an edit list hides the head of the first GOP: only the frames it shows are encoded
+  { fixture: "h264-trimmed", ladder: ["240p"], expect: ["240p:320x240"], minChunks: 2 },
   { fixture: "h264-odd-1918x1078", ladder: ["1080p", "360p"], expect: ["1078p:1918x1078", "360p:640x360"], minChunks: 2 },
   { fixture: "h264-rotated", ladder: ["720p", "360p"], expect: ["720p:720x1280", "360p:360x640"], minChunks: 2 },
   { fixture: "hevc-10bit", ladder: ["720p", "360p"], expect: ["720p:1280x720", "360p:640x360"], minChunks: 2 },
@@ -69,7 +71,9 @@ describe("pipeline on real sources", () => {
       expect(Math.abs(duration - (srcSpans.video.end - srcSpans.video.start)), `${o.rendition} duration`).toBeLessThanOrEqual(frameTime + 1e-3);
       if (srcSpans.audio) {
         expect(spans.audio, `${o.rendition} audio`).not.toBeNull();
-        expect(Math.abs(spans.audio!.end - spans.video.end), `${o.rendition} audio end vs video end`).toBeLessThanOrEqual(0.05);
+        // as in the source: an edit list may end its video before its audio (ffmpeg 4.1's VFR MP4s do)
+        const sourceGap = srcSpans.audio.end - srcSpans.video.end;
+        expect(Math.abs(spans.audio!.end - spans.video.end - sourceGap), `${o.rendition} audio end vs video end`).toBeLessThanOrEqual(0.05);
       } else {
         expect(spans.audio).toBeNull();
       }

@@ -13,11 +13,13 @@ export async function decodedVideo(file: string): Promise<{ frames: number; widt
  * Start and end (seconds) of the first video and audio streams, from their packets:
  * end = the last presentation time plus that packet's duration. MP4s remuxed from
  * MPEG-TS report no per-packet video duration; `lastFrame` (the source's) stands in.
+ * Packets an edit list hides (flag `D`, e.g. the GOP head before a trim) are not shown: skipped.
  */
 export async function streamSpans(file: string, lastFrame = 0): Promise<{ video: { start: number; end: number; lastFrame: number }; audio: { start: number; end: number; lastFrame: number } | null }> {
   const span = async (sel: string, fallback: number) => {
-    const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-select_streams", sel, "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", file]);
-    const rows = stdout.trim().split("\n").filter(Boolean).map((l) => l.split(",").map(Number) as [number, number]);
+    const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-select_streams", sel, "-show_entries", "packet=pts_time,duration_time,flags", "-of", "csv=p=0", file]);
+    const fields = stdout.trim().split("\n").filter(Boolean).map((l) => l.split(","));
+    const rows = fields.filter((f) => !f[2]?.includes("D")).map((f) => [Number(f[0]), Number(f[1])] as [number, number]);
     if (rows.length === 0) return null;
     const last = rows.reduce((a, b) => (b[0] > a[0] ? b : a));
     const lastDuration = Number.isFinite(last[1]) ? last[1] : fallback;

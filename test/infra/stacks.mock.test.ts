@@ -276,6 +276,18 @@ describe("prod", () => {
     expect(table.globalSecondaryIndexes).toContainEqual(expect.objectContaining({ name: "gsi2", hashKey: "gsi2pk", rangeKey: "gsi2sk", projectionType: "ALL" }));
   });
 
+  it("expires the per-user rate and work counters: TTL on expiresAt; the API and the chunker may read and update them", () => {
+    expect(prod.one("aws:dynamodb/table:Table", "JobTableTable").inputs.ttl).toEqual({ attributeName: "expiresAt", enabled: true });
+    const table = prod.one("aws:dynamodb/table:Table", "JobTableTable").state.arn as string;
+    for (const unit of ["api", "chunker"]) {
+      const fn = prod.of("aws:lambda/function:Function").find((f) => prod.artifactOf(f) === unit)!;
+      const statements = prod.statements(prod.roleOf(fn));
+      // one conditional UpdateItem per request (rate) or per job (work), one GetItem to read the day's total
+      expect(allows(statements, "dynamodb:UpdateItem", table)).toBe(true);
+      expect(allows(statements, "dynamodb:GetItem", table)).toBe(true);
+    }
+  });
+
   it("lets the sweeper query the sparse index, read and update job rows, publish and abort abandoned uploads, and no more", () => {
     const fn = prod.of("aws:lambda/function:Function").find((f) => prod.artifactOf(f) === "sweeper")!;
     const statements = prod.statements(prod.roleOf(fn));

@@ -302,19 +302,45 @@ describe("finding 10: removing a user and rotating a token take effect at once",
 });
 
 describe("finding 7: a per-user rate limit", () => {
+  // one window's item per user in the table: 3 requests in each 6 s window
+  const limitedDeps = () => {
+    const deps = cloud().deps;
+    return { ...deps, cfg: { ...deps.cfg, limits: { ...deps.cfg.limits, rateBurst: 3, ratePerSecond: 0.5 } } };
+  };
+  // held still 2 s into a window, so the test never straddles two windows
+  const at = Math.floor(Date.now() / 6000) * 6000 + 2000;
+  const apiInstance = () => createApi(limitedDeps(), { identify: (c) => c.req.header("authorization")?.slice(7) ?? null, now: () => at });
+  const tag = Date.now().toString(36);
+
   it("past the burst a user gets 429 with the reason and Retry-After; another user is not slowed", async () => {
     await attack("one user stalls the API", async () => {
-      const deps = cloud().deps;
-      const limited = { ...deps, cfg: { ...deps.cfg, limits: { ...deps.cfg.limits, rateBurst: 3, ratePerSecond: 0.5 } } };
-      const app = createApi(limited, { identify: (c) => c.req.header("authorization")?.slice(7) ?? null });
+      const app = apiInstance();
       const get = (who: string) => app.request("/jobs", { headers: { authorization: `Bearer ${who}` } });
-      for (let i = 0; i < 3; i++) expect((await get("greedy")).status).toBe(200);
-      const refused = await get("greedy");
+      for (let i = 0; i < 3; i++) expect((await get(`greedy-${tag}`)).status).toBe(200);
+      const refused = await get(`greedy-${tag}`);
       expect(refused.status).toBe(429);
-      expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
-      expect(await refused.json()).toEqual({ error: { code: "rate_limited", message: expect.stringMatching(/^Too many requests: at most 3 at once/) } });
-      expect((await get("patient")).status).toBe(200);
-      expect((await app.request("/health")).status).toBe(200);
+      // the window ends 4 s after the held clock
+      expect(refused.headers.get("retry-after")).toBe("4");
+      expect(await refused.json()).toEqual({ error: { code: "rate_limited", message: "Too many requests: at most 3 every 6 s per user. Try again in 4 s." } });
+      expect((await get(`patient-${tag}`)).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await app.request("/health")).status).toBe(200);
+    });
+  });
+
+  it("two API instances over one table (two Lambda instances) share one user's limit", async () => {
+    await attack("the rate limit resets per Lambda instance", async () => {
+      const [a, b] = [apiInstance(), apiInstance()];
+      const get = (app: typeof a) => app.request("/jobs", { headers: { authorization: `Bearer spread-${tag}` } });
+      // alternating instances: the 4th request is refused wherever it lands, and so is the 5th
+      const statuses = [];
+      for (const app of [a, b, a, b, a]) statuses.push((await get(app)).status);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      // one counter item in the table for the window: 3 counted, expiring (TTL) a minute after it ends
+      const db = new DynamoDBClient({ region: "us-east-1", endpoint: dynamoEndpoint(), credentials: cloud().cfg.credentials! });
+      const scan = await db.send(
+        new ScanCommand({ TableName: cloud().cfg.table, FilterExpression: "#o = :o AND #k = :k", ExpressionAttributeNames: { "#o": "owner", "#k": "kind" }, ExpressionAttributeValues: { ":o": { S: `spread-${tag}` }, ":k": { S: "rate" } } }),
+      );
+      expect(scan.Items?.map((i) => ({ count: i.count?.N, period: i.period?.S, expiresAt: i.expiresAt?.N }))).toEqual([{ count: "3", period: String(at - 2000), expiresAt: String((at - 2000 + 6000) / 1000 + 60) }]);
     });
   });
 });

@@ -15,7 +15,7 @@ export class ConflictError extends Error {
 export class LimitError extends Error {
   override name = "LimitError";
   constructor(
-    readonly code: "too_many_jobs",
+    readonly code: "too_many_jobs" | "quota_exceeded",
     message: string,
   ) {
     super(message);

@@ -46,7 +46,7 @@ const jobState = ["get", "query", "create", "patch"] as const;
 
 /** Per deployed unit (the function's artifact name in stacks/artifacts.ts, or `worker` for the task role). */
 export const unitCalls = {
-  // download the source, store chunks and audio, plan and announce
+  // download the source, store chunks and audio, plan and announce; charge the day's encode work (UpdateItem, GetItem)
   chunker: { uploads: ["download", "head"], work: ["upload", "head", "list"], table: jobState, bus: ["publish"] },
   // decode the chunk (and the next one's head) through presigned reads, write encoded pieces
   encoder: { work: ["download", "upload", "presignGet", "head"], table: jobState, bus: ["publish"] },
@@ -59,6 +59,7 @@ export const unitCalls = {
   api: {
     uploads: ["createMultipart", "presignPart", "completeMultipart", "abortMultipart", "head"],
     outputs: ["presignGet", "head", "download"],
+    // jobs, uploads, active-job slots; the rate counter (one UpdateItem per request) and the day's work (GetItem)
     table: jobState,
     bus: ["publish"],
     // DELETE /jobs/:id stops the job's running tasks

@@ -5,16 +5,17 @@ import { ChunkEntity } from "./chunk.ts";
 import { TimelineEventEntity } from "./timeline.ts";
 import { UploadEntity } from "./upload.ts";
 import { QuotaEntity } from "./quota.ts";
+import { CounterEntity } from "./counter.ts";
 
 export { JOB_STATUSES, FINAL_STATUSES, type JobStatus } from "./job.ts";
-export { ensureTable, TABLE_KEYS } from "./table.ts";
+export { ensureTable, TABLE_KEYS, TABLE_TTL } from "./table.ts";
 
 /** All entities over one table; `jobView` returns job + chunks + timeline in one query. */
 export function createDb(client: DynamoDBDocumentClient, table: string) {
   // fresh entities per Db: a Service sets its client and table on the entities it is given, so
   // sharing the module's instances would point every Db in the process at the latest one's table
   return new Service(
-    { job: new Entity(JobEntity.schema), chunk: new Entity(ChunkEntity.schema), timeline: new Entity(TimelineEventEntity.schema), upload: new Entity(UploadEntity.schema), quota: new Entity(QuotaEntity.schema) },
+    { job: new Entity(JobEntity.schema), chunk: new Entity(ChunkEntity.schema), timeline: new Entity(TimelineEventEntity.schema), upload: new Entity(UploadEntity.schema), quota: new Entity(QuotaEntity.schema), counter: new Entity(CounterEntity.schema) },
     { client, table },
   );
 }
@@ -24,6 +25,7 @@ export type JobItem = EntityItem<typeof JobEntity>;
 export type ChunkItem = EntityItem<typeof ChunkEntity>;
 export type TimelineItem = EntityItem<typeof TimelineEventEntity>;
 export type UploadItem = EntityItem<typeof UploadEntity>;
+export type CounterItem = EntityItem<typeof CounterEntity>;
 
 /** True when DynamoDB refused a write because its condition did not hold (someone else got there first). */
 export function isConditionFailure(err: unknown): boolean {

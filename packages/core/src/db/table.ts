@@ -1,6 +1,12 @@
 import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, ResourceNotFoundException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 /** The single table's key schema; ElectroDB's indexes map onto these attribute names. */
+/**
+ * The table's TTL attribute (epoch seconds): DynamoDB deletes an item some time after it
+ * passes. Only the per-user counters carry it (db/counter.ts); dynalite ignores it.
+ */
+export const TABLE_TTL = "expiresAt";
+
 export const TABLE_KEYS = { pk: "pk", sk: "sk", gsi1pk: "gsi1pk", gsi1sk: "gsi1sk", gsi1: "gsi1", gsi2pk: "gsi2pk", gsi2sk: "gsi2sk", gsi2: "gsi2" } as const;
 
 /**

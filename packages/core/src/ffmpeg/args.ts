@@ -84,6 +84,19 @@ export function inputArgs(input: string, format?: string): string[] {
   return ["-protocol_whitelist", protocols, ...(format ? ["-f", format] : []), "-i", input];
 }
 
+/** What an output is read as: our MP4s (`mov`), HLS media playlists, their MPEG-TS segments. */
+export type OutputFormat = "mov" | "hls" | "mpegts";
+
+/**
+ * Decode a whole output to nothing, failing at the first error: `-xerror` with every error
+ * check, the loop filter skipped (it only smooths pictures; ~10% of the decode). The output is
+ * read like a source: only the protocols its address needs and the demuxer named, so a
+ * replaced object cannot make the check open other files or addresses.
+ */
+export function decodeCheckArgs(input: string, format: OutputFormat, fpsModeFlag: string): string[] {
+  return ["-err_detect", "explode", "-xerror", "-skip_loop_filter", "all", ...inputArgs(input, format), "-map", "0:v:0", fpsModeFlag, "passthrough", "-f", "null", "-"];
+}
+
 /**
  * Encode one chunk to every rung as MPEG-TS with source timestamps. `range` picks the
  * chunk's frames out of its piece (plus the next piece's head); `frames` stops decoding

@@ -1,6 +1,7 @@
 import { LimitError } from "../errors.ts";
 import { FINAL_STATUSES } from "../db/index.ts";
 import type { Deps } from "../pipeline/deps.ts";
+import { rateWindowMs } from "../pipeline/limits.ts";
 
 /**
  * A slot held this long by a job id with no job row is a creation that died half way (the
@@ -45,4 +46,54 @@ async function repairSlots(deps: Pick<Deps, "jobs" | "log">, owner: string, held
   );
   if (freed) deps.log.warn("active-job slots repaired: their release had been lost", { owner, freed });
   return freed;
+}
+
+/**
+ * Count one API request of `owner` in the current rate window, shared by every API process
+ * (each Lambda instance) through one conditional write on the window's counter item. Returns 0
+ * when the request may go, else the whole seconds until the window ends (Retry-After).
+ */
+export async function countRequest(deps: Pick<Deps, "jobs" | "cfg">, owner: string, now = Date.now()): Promise<number> {
+  const windowMs = rateWindowMs(deps.cfg.limits);
+  const start = Math.floor(now / windowMs) * windowMs;
+  const end = start + windowMs;
+  // the item outlives its window by a minute; DynamoDB's TTL removes it some time after
+  const expiresAt = Math.ceil(end / 1000) + 60;
+  if (await deps.jobs.charge({ owner, kind: "rate", period: String(start) }, 1, deps.cfg.limits.rateBurst, expiresAt)) return 0;
+  return Math.max(1, Math.ceil((end - now) / 1000));
+}
+
+/** The day a work charge counts against (UTC), and when it resets. */
+function workDay(now: number): { period: string; resetsAt: Date } {
+  const day = new Date(now).toISOString().slice(0, 10);
+  return { period: day, resetsAt: new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000) };
+}
+
+/** "at 00:00 UTC (in 3 h 12 min)": when the day's budget comes back. */
+function resetPhrase(resetsAt: Date, now: number): string {
+  const minutes = Math.max(1, Math.ceil((resetsAt.getTime() - now) / 60_000));
+  const [h, min] = [Math.floor(minutes / 60), minutes % 60];
+  return `at 00:00 UTC (in ${h ? `${h} h ${min} min` : `${min} min`})`;
+}
+
+/** The reason a job or a request is refused once `owner`'s work budget for the day is used up. */
+export function dailyWorkUsedUp(now = Date.now()): string {
+  return `Your daily encoding budget is used up; it resets ${resetPhrase(workDay(now).resetsAt, now)}. Try again after that.`;
+}
+
+/** POST /uploads, POST /jobs/:id/retry: refuse with a 429 once today's encode-work budget is used up (one GetItem). */
+export async function checkDailyWork(deps: Pick<Deps, "jobs" | "cfg">, owner: string, now = Date.now()): Promise<void> {
+  const used = await deps.jobs.counted({ owner, kind: "work", period: workDay(now).period });
+  if (used >= deps.cfg.limits.maxDailyWork) throw new LimitError("quota_exceeded", dailyWorkUsedUp(now));
+}
+
+/**
+ * Chunker, once the source is probed and the ladder fitted: charge `work` (frames × output
+ * pixels) to `owner`'s day, in one conditional write; false when it would pass the budget.
+ * A job is charged once per day, however often its chunking is redelivered.
+ */
+export async function chargeDailyWork(deps: Pick<Deps, "jobs" | "cfg">, owner: string, jobId: string, work: number, now = Date.now()): Promise<boolean> {
+  const { period, resetsAt } = workDay(now);
+  const expiresAt = Math.ceil(resetsAt.getTime() / 1000) + 86_400;
+  return deps.jobs.charge({ owner, kind: "work", period }, Math.ceil(work), deps.cfg.limits.maxDailyWork, expiresAt, jobId);
 }

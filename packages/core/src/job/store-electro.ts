@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import { applied, FINAL_STATUSES, isConditionFailure, type Db, type JobItem, type JobStatus } from "../db/index.ts";
 import { TABLE_KEYS } from "../db/table.ts";
 import { allowedFrom, allSweepShards, DEFAULT_DEADLINES, isActive, sweepAt, sweepShard, type StageDeadlines } from "./machine.ts";
-import type { JobStore } from "./store.ts";
+import type { CounterKey, JobStore } from "./store.ts";
 
 const stampFor: Partial<Record<JobStatus, "chunkingAt" | "encodingAt" | "assemblingAt" | "endedAt">> = {
   CHUNKING: "chunkingAt",
@@ -31,7 +31,7 @@ async function settleSlot(store: Pick<JobStore, "releaseSlot" | "reserveSlot">, 
 
 /** The job store on ElectroDB (DynamoDB on AWS, dynalite locally). */
 export function electroJobStore(db: Db, raw: { client: DynamoDBDocumentClient; table: string }, deadlines: StageDeadlines = DEFAULT_DEADLINES): JobStore {
-  const { job, chunk, upload, timeline, quota } = db.entities;
+  const { job, chunk, upload, timeline, quota, counter } = db.entities;
   // the quota item is written with map-key expressions ElectroDB cannot build; its key is ElectroDB's
   const quotaKey = (owner: string) => quota.get({ owner }).params().Key as Record<string, string>;
   // the job page's version moves (updatedAt is set on every write, `rev` counts the touches);
@@ -49,6 +49,10 @@ export function electroJobStore(db: Db, raw: { client: DynamoDBDocumentClient; t
       throw err;
     }
   };
+
+  const counterItem = async (key: CounterKey) =>
+    (await raw.client.send(new GetCommand({ TableName: raw.table, Key: counter.get(key).params().Key as Record<string, string>, ConsistentRead: true }))).Item;
+  const charged = async (key: CounterKey, jobId: string) => ((await counterItem(key))?.jobs as Set<string> | undefined)?.has(jobId) ?? false;
 
   const store: JobStore = {
     getJob: get,
@@ -222,6 +226,48 @@ export function electroJobStore(db: Db, raw: { client: DynamoDBDocumentClient; t
     async heldSlots(owner) {
       const res = await raw.client.send(new GetCommand({ TableName: raw.table, Key: quotaKey(owner), ConsistentRead: true }));
       return (res.Item?.active as Record<string, number> | undefined) ?? {};
+    },
+
+    async charge(key, amount, limit, expiresAt, jobId) {
+      // more than the whole limit never fits (the condition lets a period's first charge through)
+      if (amount > limit) return jobId !== undefined && (await charged(key, jobId));
+      const applied_ = await applied(
+        raw.client.send(
+          new UpdateCommand({
+            TableName: raw.table,
+            Key: counter.get(key).params().Key as Record<string, string>,
+            // the first charge of a period makes the item: ElectroDB's tags and composites come with it
+            UpdateExpression: `ADD #count :amount${jobId === undefined ? "" : ", #jobs :job"} SET #exp = :exp, #e = :e, #v = :v, #owner = :owner, #kind = :kind, #period = :period`,
+            ConditionExpression: `(attribute_not_exists(#count) OR #count <= :room)${jobId === undefined ? "" : " AND NOT contains(#jobs, :jobId)"}`,
+            ExpressionAttributeNames: {
+              "#count": "count",
+              "#exp": "expiresAt",
+              "#e": "__edb_e__",
+              "#v": "__edb_v__",
+              "#owner": "owner",
+              "#kind": "kind",
+              "#period": "period",
+              ...(jobId === undefined ? {} : { "#jobs": "jobs" }),
+            },
+            ExpressionAttributeValues: {
+              ":amount": amount,
+              ":room": limit - amount,
+              ":exp": expiresAt,
+              ":e": "counter",
+              ":v": "1",
+              ":owner": key.owner,
+              ":kind": key.kind,
+              ":period": key.period,
+              ...(jobId === undefined ? {} : { ":job": new Set([jobId]), ":jobId": jobId }),
+            },
+          }),
+        ),
+      );
+      // refused: over the limit, or this job was charged before (a redelivery)
+      return applied_ || (jobId !== undefined && (await charged(key, jobId)));
+    },
+    async counted(key) {
+      return ((await counterItem(key))?.count as number | undefined) ?? 0;
     },
 
     async putTimeline(row) {

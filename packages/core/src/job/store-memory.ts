@@ -1,6 +1,6 @@
 import { FINAL_STATUSES, type ChunkItem, type JobItem, type JobStatus, type TimelineItem, type UploadItem } from "../db/index.ts";
 import { allowedFrom, DEFAULT_DEADLINES, isActive, sweepAt, sweepShard, type StageDeadlines } from "./machine.ts";
-import type { JobStore } from "./store.ts";
+import type { CounterKey, JobStore } from "./store.ts";
 
 const stampFor: Partial<Record<JobStatus, keyof JobItem>> = {
   CHUNKING: "chunkingAt",
@@ -24,6 +24,8 @@ export function memoryJobStore(opts: { deadlines?: StageDeadlines; clock?: () =>
   const uploads = new Map<string, UploadItem>();
   const timeline = new Map<string, TimelineItem>();
   const slots = new Map<string, Map<string, number>>();
+  const counters = new Map<string, { count: number; jobs: Set<string> }>();
+  const counterKey = (c: CounterKey) => `${c.owner}#${c.kind}#${c.period}`;
   const ck = (jobId: string, index: number) => `${jobId}#${index}`;
   const copy = <T>(v: T): T => structuredClone(v);
   const tick = () => Promise.resolve();
@@ -224,6 +226,23 @@ export function memoryJobStore(opts: { deadlines?: StageDeadlines; clock?: () =>
       await tick();
       stats.reads++;
       return Object.fromEntries(slots.get(owner) ?? []);
+    },
+
+    async charge(counter, amount, limit, _expiresAt, jobId) {
+      await tick();
+      const c = counters.get(counterKey(counter)) ?? { count: 0, jobs: new Set<string>() };
+      if (jobId !== undefined && c.jobs.has(jobId)) return true;
+      // the same arithmetic as the table's condition (`count <= limit - amount`)
+      if (c.count + amount > limit) return false;
+      c.count += amount;
+      if (jobId !== undefined) c.jobs.add(jobId);
+      counters.set(counterKey(counter), write(c));
+      return true;
+    },
+    async counted(counter) {
+      await tick();
+      stats.reads++;
+      return counters.get(counterKey(counter))?.count ?? 0;
     },
 
     async putTimeline(row) {

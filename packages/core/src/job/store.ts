@@ -1,4 +1,7 @@
-import type { ChunkItem, JobItem, JobStatus, TimelineItem, UploadItem } from "../db/index.ts";
+import type { ChunkItem, CounterItem, JobItem, JobStatus, TimelineItem, UploadItem } from "../db/index.ts";
+
+/** Which counter: a user, what it counts, and the period (a rate window, a UTC day). */
+export type CounterKey = Pick<CounterItem, "owner" | "kind" | "period">;
 
 /** A job as a step creates it; the store adds what it derives (sweep keys, timestamps). */
 export type NewJob = Pick<JobItem, "jobId" | "owner" | "status" | "sourceName" | "ladder" | "createdAt"> &
@@ -83,6 +86,17 @@ export interface JobStore {
   releaseSlot(owner: string, jobId: string): Promise<void>;
   /** Quota repair, when a reservation is refused: which jobs hold `owner`'s slots, since when (one GetItem). */
   heldSlots(owner: string): Promise<Record<string, number>>;
+
+  // ── per-user counters (rate windows, daily encode work) ───────────────────────────
+  /**
+   * API (every authorized request, `rate`), chunker (`work`, once the source is probed): add
+   * `amount` to `owner`'s counter for `period` unless the total would pass `limit`, in one
+   * conditional write shared by every process; true if charged. With `jobId`, a job is charged
+   * once: a second charge for it is true and adds nothing. `expiresAt` is epoch seconds (TTL).
+   */
+  charge(counter: CounterKey, amount: number, limit: number, expiresAt: number, jobId?: string): Promise<boolean>;
+  /** API (new upload, retry): what `owner`'s counter for `period` holds (0 when it has none). */
+  counted(counter: CounterKey): Promise<number>;
 
   // ── timeline ───────────────────────────────────────────────────────────────────────
   /** Recorder: one row per event id (a redelivery rewrites the same row). */

@@ -290,3 +290,42 @@ describe("keyframes exactly one chunk length apart (issue 11: 1-frame pieces)", 
     }
   });
 });
+
+describe("edit lists that hide frames", () => {
+  /**
+   * A clip trimmed by stream copy: 25 fps, a keyframe every second, the first `head` packets
+   * (the GOP before the cut) and the last `tail` ones hidden by the edit list.
+   */
+  function trimmed(frames: number, head: number, tail: number): Packet[] {
+    return cfr(frames, 25, 25, -head / 25).map((p, i) => (i < head || i >= frames - tail ? { ...p, discard: true } : p));
+  }
+
+  it("counts only shown frames and times chunks from the first one", () => {
+    const packets = trimmed(113, 13, 0);
+    const plan = planChunks(packets, 2);
+    expect(plan.reduce((n, c) => n + c.frames, 0)).toBe(100);
+    expect(plan.reduce((n, c) => n + c.packets, 0)).toBe(113);
+    expect(plan[0]).toMatchObject({ startFrame: 0, startTime: 0 });
+    // keyframes 0.48 s, 1.48 s, 2.48 s… after the first shown frame: the one nearest 2 s
+    expect(plan[1]!.startTime).toBeCloseTo(2.48, 9);
+    expect(plan[1]!.startFrame).toBe(62);
+    expect(plan[plan.length - 1]!.startTime + plan[plan.length - 1]!.duration).toBeCloseTo(4, 9);
+  });
+
+  it("never cuts at a hidden keyframe, nor counts a hidden tail", () => {
+    // 2 s shown, then a whole hidden GOP: its keyframe must not become a chunk of no frames
+    const packets = trimmed(100, 13, 37);
+    const plan = planChunks(packets, 1);
+    expect(plan.every((c) => c.frames > 0)).toBe(true);
+    expect(plan.reduce((n, c) => n + c.frames, 0)).toBe(50);
+    expect(plan.reduce((n, c) => n + c.packets, 0)).toBe(100);
+  });
+
+  it("windows cover the shown frames, seeking to a hidden keyframe when it decodes the first", () => {
+    const packets = trimmed(113, 13, 0).map((p, i) => ({ ...p, keyframe: i === 0 }));
+    const windows = planWindows(packets, 1, 4);
+    expect(windows.reduce((n, w) => n + w.frames, 0)).toBe(100);
+    expect(windows[0]).toMatchObject({ startFrame: 0, startTime: 0 });
+    expect(windows[0]!.seekTime).toBeCloseTo(-13 / 25, 9);
+  });
+});

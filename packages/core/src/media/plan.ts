@@ -1,4 +1,4 @@
-import type { Packet } from "./probe.ts";
+import { shownPackets, type Packet } from "./probe.ts";
 
 export interface PlannedChunk {
   index: number;
@@ -19,18 +19,20 @@ export interface PlannedChunk {
  * before it so no worker gets a sliver. Sources with no usable keyframes become one chunk.
  *
  * Frames are counted by display time, not by decode order: with open GOPs the leading
- * pictures after a keyframe belong to the chunk before it.
+ * pictures after a keyframe belong to the chunk before it. Packets an edit list hides are
+ * cut with their chunk but are no frames: times count from the first frame shown.
  */
 export function planChunks(packets: readonly Packet[], targetSeconds: number): PlannedChunk[] {
-  if (packets.length === 0) return [];
-  const times = packets.map((p) => p.pts).sort((a, b) => a - b);
+  const times = shownPackets(packets).map((p) => p.pts).sort((a, b) => a - b);
+  if (times.length === 0) return [];
   const start = times[0]!;
   const end = times[times.length - 1]!;
-  const frameTime = packets.length > 1 ? (end - start) / (packets.length - 1) : 0;
+  const frameTime = times.length > 1 ? (end - start) / (times.length - 1) : 0;
   const total = end - start + frameTime;
   // a loop, not flatMap: one small array per packet is a million allocations on a long source
   const keyframes: { i: number; t: number }[] = [];
-  for (let i = 1; i < packets.length; i++) if (packets[i]!.keyframe) keyframes.push({ i, t: packets[i]!.pts - start });
+  // a hidden keyframe is no cut: its chunk could hold no frame at all
+  for (let i = 1; i < packets.length; i++) if (packets[i]!.keyframe && !packets[i]!.discard) keyframes.push({ i, t: packets[i]!.pts - start });
 
   const cuts: { i: number; t: number }[] = [{ i: 0, t: 0 }];
   let previous: { i: number; t: number } | undefined;
@@ -74,7 +76,10 @@ export function planChunks(packets: readonly Packet[], targetSeconds: number): P
 
 /** A chunk decoded straight from the source: from the keyframe at `seekTime` on, keeping frames from `startTime`. */
 export interface PlannedWindow extends PlannedChunk {
-  /** Seconds from the first frame of the source: the last keyframe at or before `startTime`. */
+  /**
+   * Seconds from the first frame of the source: the last keyframe at or before `startTime`
+   * (negative when it is one the source's edit list hides).
+   */
   seekTime: number;
 }
 
@@ -135,7 +140,7 @@ export function makespan(costs: readonly number[], slots: number): number {
  * window used to filter every packet, O(packets × windows), 8 minutes for 6 h at 60 fps).
  */
 function frameIndexer(packets: readonly Packet[]): (seconds: number) => number {
-  const times = Float64Array.from(packets, (p) => p.pts).sort();
+  const times = Float64Array.from(shownPackets(packets), (p) => p.pts).sort();
   const start = times[0] ?? 0;
   return (seconds) => {
     let lo = 0;
@@ -155,8 +160,9 @@ function frameIndexer(packets: readonly Packet[]): (seconds: number) => number {
  * exceed MAX_WASTED_DECODE.
  */
 export function planWindows(packets: readonly Packet[], targetSeconds: number, count?: number): PlannedWindow[] {
-  if (packets.length === 0) return [];
-  const times = packets.map((p) => p.pts).sort((a, b) => a - b);
+  const times = shownPackets(packets).map((p) => p.pts).sort((a, b) => a - b);
+  if (times.length === 0) return [];
+  // hidden keyframes included: a window's first shown frames may decode from one
   const keyTimes = packets.filter((p) => p.keyframe).map((p) => p.pts).sort((a, b) => a - b);
   const start = times[0]!;
   const frames = times.length;

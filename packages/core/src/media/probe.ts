@@ -60,6 +60,16 @@ export interface Packet {
   keyframe: boolean;
   /** Seconds, when the container says. */
   duration?: number;
+  /**
+   * Decoded but never shown: an MP4/MOV edit list hides it (a trimmed clip keeps the GOP head
+   * before its cut). It stays in the list, since pieces are cut by packet index, but is no frame.
+   */
+  discard?: boolean;
+}
+
+/** Packets the source shows: all but those its edit list hides. */
+export function shownPackets(packets: readonly Packet[]): Packet[] {
+  return packets.filter((p) => !p.discard);
 }
 
 function rate(r: string | undefined): number {
@@ -198,13 +208,15 @@ export async function probeSource(file: string, opts: ProbeOptions = {}): Promis
   // one picture and no running time: a still in a video container (e.g. a lone MJPEG frame)
   if (packets.length === 1 && !(declaredDuration > 0)) throw stillImageError(pictureKind(video.codec_name));
   if (!packets[0]?.keyframe) throw new BadSourceError("The video does not start with a keyframe; it is probably cut or damaged.");
+  const shown = shownPackets(packets);
+  if (shown.length === 0) throw new BadSourceError("The video shows no frames: its edit list hides every one. Export it again.");
   const rotation = rotationOf(video);
   const turned = rotation === 90 || rotation === 270;
-  const sorted = packets.map((p) => p.pts).sort((a, b) => a - b);
+  const sorted = shown.map((p) => p.pts).sort((a, b) => a - b);
   const span = sorted.length > 1 ? sorted[sorted.length - 1]! - sorted[0]! : 0;
   const fps = rate(video.avg_frame_rate) || rate(video.r_frame_rate) || (span > 0 ? (sorted.length - 1) / span : 25);
   const duration = Number(probe.format?.duration ?? video.duration ?? 0) || span + 1 / fps;
-  const lastFrameDuration = lastShown(packets)?.duration ?? 1 / fps;
+  const lastFrameDuration = lastShown(shown)?.duration ?? 1 / fps;
   return {
     packets,
     info: {
@@ -220,7 +232,7 @@ export async function probeSource(file: string, opts: ProbeOptions = {}): Promis
         rotation,
         fps,
         pixFmt: video.pix_fmt ?? "unknown",
-        frames: packets.length,
+        frames: shown.length,
         lastFrameDuration,
         duration: span + lastFrameDuration,
       },
@@ -236,6 +248,9 @@ function lastShown(packets: readonly Packet[]): Packet | undefined {
 }
 
 const NOPTS = -9223372036854775808n;
+/** framecrc's packet flags (libavcodec AV_PKT_FLAG_*). */
+const PKT_FLAG_KEY = 0x1;
+const PKT_FLAG_DISCARD = 0x4;
 
 /**
  * Every packet of the first video stream in decode order, read by remuxing to ffmpeg's
@@ -253,10 +268,12 @@ export async function videoPackets(file: string, opts: { first?: boolean; format
     if (!line.startsWith("0,")) return;
     if (packets.length >= max) throw new TooManyPackets(`too many packets: over ${max}`);
     const [, dts, pts, duration] = line.split(",").map((f) => f.trim());
-    const flags = /F=0x([0-9A-Fa-f]+)/.exec(line);
+    const flagText = /F=0x([0-9A-Fa-f]+)/.exec(line)?.[1];
+    const flags = flagText === undefined ? undefined : parseInt(flagText, 16);
     const t = BigInt(pts!) === NOPTS ? BigInt(dts!) : BigInt(pts!);
     const d = Number(duration) * timeBase;
-    packets.push({ pts: Number(t) * timeBase, keyframe: flags ? (parseInt(flags[1]!, 16) & 1) === 1 : true, ...(d > 0 ? { duration: d } : {}) });
+    const discard = flags !== undefined && (flags & PKT_FLAG_DISCARD) !== 0;
+    packets.push({ pts: Number(t) * timeBase, keyframe: flags === undefined || (flags & PKT_FLAG_KEY) !== 0, ...(d > 0 ? { duration: d } : {}), ...(discard ? { discard } : {}) });
   };
   const format = opts.format ? ["-f", opts.format] : [];
   const args = ["-hide_banner", "-nostdin", "-loglevel", "error", ...LOCAL_READ, "-copyts", ...format, "-i", file, "-map", "0:v:0", "-c", "copy", ...(opts.first ? ["-frames:v", "1"] : []), "-f", "framecrc", "-"];
@@ -271,7 +288,7 @@ export async function videoPackets(file: string, opts: { first?: boolean; format
 
 /** Frame count and presentation span (first to last frame start) of a file's video, for verification. */
 export async function measureOutput(file: string): Promise<{ frames: number; span: number }> {
-  const pts = (await videoPackets(file)).map((p) => p.pts);
+  const pts = shownPackets(await videoPackets(file)).map((p) => p.pts);
   if (pts.length === 0) return { frames: 0, span: 0 };
   // a loop, not Math.max(...pts): hours of video are more arguments than a call may take
   let lo = Infinity;

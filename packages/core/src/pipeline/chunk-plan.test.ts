@@ -3,7 +3,7 @@ import { memoryJobStore } from "../job/store-memory.ts";
 import { planSource } from "../media/plan.ts";
 import type { Packet } from "../media/probe.ts";
 import { splitArgs } from "../ffmpeg/args.ts";
-import { planParams, withParameterSets } from "./chunk.ts";
+import { pieceTimes, planParams, withParameterSets } from "./chunk.ts";
 
 /** 60 s at 30 fps, a keyframe every second. */
 const packets: Packet[] = Array.from({ length: 1800 }, (_, i) => ({ pts: i / 30, keyframe: i % 30 === 0, duration: 1 / 30 }));
@@ -56,5 +56,31 @@ describe("the split's parameter sets", () => {
   it("leaves Matroska pieces (codec private data) and other codecs alone", () => {
     expect(withParameterSets(args, "h264", "matroska")).toEqual(args);
     expect(withParameterSets(args, "mpeg2video", "mpegts")).toEqual(args);
+  });
+});
+
+describe("piece times under an edit list", () => {
+  // the piece's own timeline is the source's shifted (MPEG-TS adds its delay)
+  const source: Packet[] = [
+    { pts: -0.52, keyframe: true, discard: true },
+    { pts: -0.36, keyframe: false, discard: true },
+    { pts: 0.04, keyframe: false },
+    { pts: 0, keyframe: false },
+    { pts: 0.08, keyframe: false },
+    { pts: 0.16, keyframe: false, discard: true },
+    { pts: 0.12, keyframe: false, discard: true },
+  ];
+  const own = source.map((p) => ({ pts: p.pts + 1.4, keyframe: p.keyframe }));
+
+  it("starts at the first frame shown and ends before the hidden tail", () => {
+    const t = pieceTimes(own, source);
+    expect(t.keyframe).toBeCloseTo(0.88, 9);
+    expect(t.start).toBeCloseTo(1.4, 9);
+    expect(t.end).toBeCloseTo(1.52, 9);
+  });
+
+  it("is the keyframe, open-ended, when nothing is hidden", () => {
+    const plain = source.map(({ pts, keyframe }) => ({ pts, keyframe }));
+    expect(pieceTimes(own, plain)).toEqual({ keyframe: own[0]!.pts, start: own[0]!.pts });
   });
 });

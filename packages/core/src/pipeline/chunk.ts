@@ -5,13 +5,14 @@ import { z } from "zod";
 import { ffmpeg, FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import { audioArgs, splitArgs, TS_CODECS } from "../ffmpeg/args.ts";
 import { planSource, type PlannedChunk } from "../media/plan.ts";
-import { BadSourceError, demuxerOf, probeSource, videoPackets, type SourceInfo } from "../media/probe.ts";
+import { BadSourceError, demuxerOf, probeSource, shownPackets, videoPackets, type Packet, type SourceInfo } from "../media/probe.ts";
 import { fitLadder, parseLadder } from "../media/ladder.ts";
 import { getJob, failJob, isFinal, transition } from "./job.ts";
 import { announceIfWhole } from "./track.ts";
 import type { JobItem } from "../db/index.ts";
 import { keys, pieceName, withScratch, type ChunkFormat, type Deps } from "./deps.ts";
 import { checkLimits } from "./limits.ts";
+import { chargeDailyWork, dailyWorkUsedUp } from "../job/quota.ts";
 
 /** GOP of two seconds: HLS segments then cut on keyframes that line up across rungs. */
 export function gopFor(fps: number): number {
@@ -75,6 +76,9 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
     }
     const { info, packets } = probed;
     const renditions = fitLadder(ladder, info.video.displayWidth, info.video.displayHeight);
+    // the day's encode work is charged before anything is split: frames × pixels of every rendition
+    const encodeWork = info.video.frames * renditions.reduce((sum, r) => sum + r.width * r.height, 0);
+    if (!(await chargeDailyWork(deps, job.owner, jobId, encodeWork))) return failJob(deps, jobId, "chunking", dailyWorkUsedUp());
     // MP4/MOV and Matroska/WebM carry a seek index, so a window's seek lands on its keyframe
     const seekable = /mp4|mov|matroska|webm/.test(info.container);
     // the plan's parameters are stored at first chunking: a re-chunking (sweeper, redelivery)
@@ -87,7 +91,11 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
 
     const work = deps.cfg.buckets.work;
     const format = TS_CODECS.has(info.video.codec) ? "mpegts" : "matroska";
-    const firstPts = packets.reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+    // the plan counts time from the first frame shown; an edit list may hide packets before it
+    const firstPts = shownPackets(packets).reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+    const earliestPts = packets.reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+    // frames an edit list hides past the end are decoded from the source but never kept
+    const hiddenTail = tailHiddenFrom(packets);
     const common = { renditions, rotation: info.video.rotation, gop: gopFor(info.video.fps), outputBucket: work, outputPrefix: keys.encodedPrefix(jobId) };
     const announce = async (c: PlannedChunk, chunk: Pick<EventDetail<"ChunkReady">["chunk"], "source" | "next" | "window" | "range">) => {
       // create, not put: a second delivery must not reset a chunk that is already encoding
@@ -110,21 +118,21 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
         for (const [i, c] of plan.chunks.entries()) {
           const next = plan.chunks[i + 1];
           // without an index ffmpeg seeks by timestamp and may land just past the keyframe: aim a second early
-          const seek = Math.max(firstPts, firstPts + c.seekTime - (seekable ? 0 : 1));
-          await announce(c, { source: whole, window: { seek, start: firstPts + c.startTime, end: next ? firstPts + next.startTime : undefined } });
+          const seek = Math.max(earliestPts, firstPts + c.seekTime - (seekable ? 0 : 1));
+          await announce(c, { source: whole, window: { seek, start: firstPts + c.startTime, end: next ? firstPts + next.startTime : hiddenTail } });
         }
       } else {
         const ref = (i: number) => ({ bucket: work, key: keys.chunk(jobId, i, format) });
         // only MPEG-TS pieces are read on into the next one, so that one must be stored first
         const readsNext = (i: number) => format === "mpegts" && i + 1 < plan.chunks.length;
-        // first packet time of each stored piece, in its own timeline: where its frames start
+        // where each stored piece's frames start, in its own timeline
         const starts: number[] = [];
-        await splitPieces({ ...deps, signal: stop.signal }, source, dir, plan.chunks, format, demuxerOf(info.container), info.video.codec, async (c, file, firstPts) => {
-          starts[c.index] = firstPts;
+        await splitPieces({ ...deps, signal: stop.signal }, source, dir, plan.chunks, format, demuxerOf(info.container), info.video.codec, packets, async (c, file, own) => {
+          starts[c.index] = own.start;
           await deps.store.upload(work, ref(c.index).key, file, format === "mpegts" ? "video/mp2t" : "video/x-matroska");
           const previous = plan.chunks[c.index - 1];
-          if (previous && readsNext(previous.index)) await announce(previous, { source: ref(previous.index), next: ref(c.index), range: { start: starts[previous.index]!, end: firstPts } });
-          if (!readsNext(c.index)) await announce(c, { source: ref(c.index), range: { start: firstPts } });
+          if (previous && readsNext(previous.index)) await announce(previous, { source: ref(previous.index), next: ref(c.index), range: { start: starts[previous.index]!, end: own.keyframe } });
+          if (!readsNext(c.index)) await announce(c, { source: ref(c.index), range: { start: own.start, ...(own.end !== undefined ? { end: own.end } : {}) } });
         });
       }
       await audio;
@@ -147,7 +155,8 @@ async function storeAudio(deps: Deps, source: string, file: string, key: string,
 
 /**
  * Split by stream copy and hand over each piece as soon as ffmpeg has closed it (it closes
- * a piece before opening the next), verified to hold exactly its planned packets.
+ * a piece before opening the next), verified to hold exactly its planned packets, with the
+ * times of its frames in its own timeline (see pieceTimes).
  */
 async function splitPieces(
   deps: Deps,
@@ -157,7 +166,8 @@ async function splitPieces(
   format: ChunkFormat,
   inputFormat: string | undefined,
   codec: string,
-  onPiece: (c: PlannedChunk, file: string, firstPts: number) => Promise<void>,
+  sourcePackets: readonly Packet[],
+  onPiece: (c: PlannedChunk, file: string, times: PieceTimes) => Promise<void>,
 ): Promise<void> {
   const pieceOf = (i: number) => join(dir, pieceName(i, format));
   let finished = false;
@@ -169,6 +179,7 @@ async function splitPieces(
   });
   split.catch(() => undefined); // awaited in the loop
   try {
+    let first = 0;
     for (const c of plan) {
       while (!finished && !(await exists(pieceOf(c.index + 1)))) await sleep(SPLIT_POLL_MS);
       if (finished) await split;
@@ -176,7 +187,7 @@ async function splitPieces(
       const packets = await videoPackets(file, { format });
       // anything else would surface as a wrong output later
       if (packets.length !== c.packets) throw new BadSourceError(`stream copy did not cut where planned (chunk ${c.index}: planned ${c.packets} packets, got ${packets.length})`);
-      await onPiece(c, file, packets[0]!.pts);
+      await onPiece(c, file, pieceTimes(packets, sourcePackets.slice(first, (first += c.packets))));
     }
   } catch (err) {
     stopSplit.abort(err);
@@ -200,6 +211,40 @@ export function withParameterSets(args: string[], codec: string, format: ChunkFo
   const at = args.indexOf("-f", args.indexOf("-c"));
   if (at < 0) return args;
   return [...args.slice(0, at), "-bsf:v", `${annexB},dump_extra=freq=keyframe`, ...args.slice(at)];
+}
+
+/** A piece's times in its own timeline. */
+interface PieceTimes {
+  /** Its first packet: the keyframe it was cut at. */
+  keyframe: number;
+  /** Its first frame shown: the keyframe, unless the source's edit list hides the head of this GOP. */
+  start: number;
+  /** The first frame the edit list hides past the source's last shown one, when this piece holds it. */
+  end?: number;
+}
+
+/**
+ * Times of a piece's frames, from its packets and the same packets as the probe listed them
+ * (in decode order, one for one): a piece has no edit list, so it would show the frames the
+ * source's edit list hides. They are kept out by time: the first piece starts at the first
+ * frame shown, the last ends before the hidden tail.
+ */
+export function pieceTimes(own: readonly Packet[], source: readonly Packet[]): PieceTimes {
+  const keyframe = own[0]!.pts;
+  if (!source.some((p) => p.discard)) return { keyframe, start: keyframe };
+  const shown = own.filter((_, i) => !source[i]?.discard).map((p) => p.pts);
+  const last = shown.reduce((hi, t) => Math.max(hi, t), -Infinity);
+  // leading pictures of an open GOP show before its keyframe but belong to the chunk before
+  const start = shown.length ? Math.max(keyframe, shown.reduce((lo, t) => Math.min(lo, t), Infinity)) : keyframe;
+  const end = own.filter((p, i) => source[i]?.discard && p.pts > last).reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+  return { keyframe, start, ...(Number.isFinite(end) ? { end } : {}) };
+}
+
+/** The first frame an edit list hides past the last one shown (source timeline), if any. */
+function tailHiddenFrom(packets: readonly Packet[]): number | undefined {
+  const last = shownPackets(packets).reduce((hi, p) => Math.max(hi, p.pts), -Infinity);
+  const end = packets.filter((p) => p.discard && p.pts > last).reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+  return Number.isFinite(end) ? end : undefined;
 }
 
 const SPLIT_POLL_MS = 50;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config.ts";
 import { BadSourceError } from "../media/probe.ts";
-import { checkLimits, DEFAULT_LIMITS, formatBytes, formatDuration, loadLimits } from "./limits.ts";
+import { checkLimits, DEFAULT_LIMITS, formatBytes, formatDuration, loadLimits, rateWindowMs } from "./limits.ts";
 
 describe("loadLimits", () => {
   it("defaults to 50 GiB, 6 h, 4096x2304 pixels with 8192 a side, 240 fps, 20 active jobs", () => {
@@ -16,6 +16,7 @@ describe("loadLimits", () => {
       maxStreams: 32,
       workPixelsPerByte: 100_000,
       minWorkPixels: 223_948_800_000,
+      maxDailyWork: 5_374_771_200_000,
       ratePerSecond: 20,
       rateBurst: 200,
     });
@@ -111,8 +112,9 @@ describe("formatting", () => {
 
 describe("stream count, work budget and rate (issue 12)", () => {
   it("reads VIDEOFORGE_MAX_STREAMS, the work budget and the API rate", () => {
-    const limits = loadLimits({ VIDEOFORGE_MAX_STREAMS: "4", VIDEOFORGE_WORK_PIXELS_PER_BYTE: "10", VIDEOFORGE_MIN_WORK_PIXELS: "1000", VIDEOFORGE_RATE_PER_SECOND: "2", VIDEOFORGE_RATE_BURST: "5" });
-    expect(limits).toMatchObject({ maxStreams: 4, workPixelsPerByte: 10, minWorkPixels: 1000, ratePerSecond: 2, rateBurst: 5 });
+    const limits = loadLimits({ VIDEOFORGE_MAX_STREAMS: "4", VIDEOFORGE_WORK_PIXELS_PER_BYTE: "10", VIDEOFORGE_MIN_WORK_PIXELS: "1000", VIDEOFORGE_RATE_PER_SECOND: "2", VIDEOFORGE_RATE_BURST: "5", VIDEOFORGE_MAX_DAILY_WORK: "1000000" });
+    expect(limits).toMatchObject({ maxStreams: 4, workPixelsPerByte: 10, minWorkPixels: 1000, ratePerSecond: 2, rateBurst: 5, maxDailyWork: 1_000_000 });
+    expect(rateWindowMs(limits)).toBe(2500);
     expect(() => loadLimits({ VIDEOFORGE_MAX_STREAMS: "2.5" })).toThrow(/VIDEOFORGE_MAX_STREAMS must be a positive whole number/);
   });
 

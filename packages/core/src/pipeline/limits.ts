@@ -27,7 +27,15 @@ export interface Limits {
    */
   workPixelsPerByte: number;
   minWorkPixels: number;
-  /** API requests per user: a token bucket of `rateBurst` requests refilled at `ratePerSecond`. */
+  /**
+   * Encode work per user per UTC day, frames × output pixels summed over the ladder's
+   * renditions: what x264 is paid for. Charged when the chunker has probed and planned a job.
+   */
+  maxDailyWork: number;
+  /**
+   * API requests per user: at most `rateBurst` in each window of `rateBurst / ratePerSecond`
+   * seconds (200 per 10 s), counted in the table so every process shares it.
+   */
   ratePerSecond: number;
   rateBurst: number;
 }
@@ -45,6 +53,8 @@ export const DEFAULT_LIMITS: Limits = {
   workPixelsPerByte: 100_000,
   // one hour of 1080p at 30 fps
   minWorkPixels: 3600 * 30 * 1920 * 1080,
+  // 24 hours of 1080p at 30 fps, encoded once
+  maxDailyWork: 24 * 3600 * 30 * 1920 * 1080,
   ratePerSecond: 20,
   rateBurst: 200,
 };
@@ -113,6 +123,7 @@ export function loadLimits(env: Env): Limits {
     maxStreams: numberVar(env, "VIDEOFORGE_MAX_STREAMS", DEFAULT_LIMITS.maxStreams, true),
     workPixelsPerByte: numberVar(env, "VIDEOFORGE_WORK_PIXELS_PER_BYTE", DEFAULT_LIMITS.workPixelsPerByte),
     minWorkPixels: numberVar(env, "VIDEOFORGE_MIN_WORK_PIXELS", DEFAULT_LIMITS.minWorkPixels),
+    maxDailyWork: numberVar(env, "VIDEOFORGE_MAX_DAILY_WORK", DEFAULT_LIMITS.maxDailyWork, true),
     ratePerSecond: numberVar(env, "VIDEOFORGE_RATE_PER_SECOND", DEFAULT_LIMITS.ratePerSecond),
     rateBurst: numberVar(env, "VIDEOFORGE_RATE_BURST", DEFAULT_LIMITS.rateBurst, true),
   };
@@ -151,6 +162,11 @@ export interface SourceShape {
   /** Frames measured, with `size` (bytes of the upload): for the work budget. */
   frames?: number;
   size?: number;
+}
+
+/** The rate window: `rateBurst` requests in `rateBurst / ratePerSecond` seconds, at least one second. */
+export function rateWindowMs(limits: Limits): number {
+  return Math.max(1000, Math.round((limits.rateBurst / limits.ratePerSecond) * 1000));
 }
 
 /** The work budget (frames × pixels) of a source of `size` bytes. */

@@ -3,7 +3,7 @@ import { makeEvent, toMegabytes } from "@videoforge/events";
 import type { JobItem } from "../db/index.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { getJob, isFinal } from "./job.ts";
-import { reserveActiveJob } from "../job/quota.ts";
+import { checkDailyWork, reserveActiveJob } from "../job/quota.ts";
 import type { Deps } from "./deps.ts";
 
 /** The id of the job that retries `jobId`: the same for every request, so a retried POST finds it. */
@@ -29,6 +29,7 @@ export async function retryJob(deps: Deps, owner: string, jobId: string): Promis
   if (!old.sourceBucket || !old.sourceKey || !stored || stored.size === 0) throw new ConflictError(`Job ${jobId} has no stored source to retry with; upload the file again.`);
   if (old.sourceSize !== undefined && stored.size !== old.sourceSize) throw new ConflictError(`Job ${jobId}'s upload never completed; upload the file again.`);
 
+  await checkDailyWork(deps, owner);
   const retry = retryIdOf(jobId);
   // the retry counts against the active-job limit like a new upload (idempotent: a retried POST holds the same slot)
   await reserveActiveJob(deps, owner, retry);

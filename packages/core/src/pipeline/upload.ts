@@ -6,7 +6,7 @@ import type { UploadItem } from "../db/index.ts";
 import { keys, type Deps } from "./deps.ts";
 import { ConflictError, InvalidInputError, LimitError, NotFoundError } from "../errors.ts";
 import { failJob } from "./job.ts";
-import { reserveActiveJob } from "../job/quota.ts";
+import { checkDailyWork, reserveActiveJob } from "../job/quota.ts";
 import { formatBytes } from "./limits.ts";
 import { signPartPage } from "./upload-parts.ts";
 
@@ -44,6 +44,7 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
     const exact = (n: number) => `${formatBytes(n)} (${n.toLocaleString("en-US")} bytes)`;
     throw new InvalidInputError(`size must be at most ${exact(maxUploadBytes)}; this file is ${exact(input.size)}. Compress or trim it, or cut it into parts.`);
   }
+  await checkDailyWork(deps, owner);
   const jobId = newId();
   const uploadId = newId();
   // reserved atomically before anything is made: parallel requests cannot pass the limit together

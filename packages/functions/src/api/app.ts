@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { etag } from "hono/etag";
 import { z } from "zod";
 import { ARTIFACT_FFMPEG, cancelJob, completeUpload, createUpload, ffmpegBinaries, jobPage, jobTimeline, listJobs, ownedJob, NotFoundError, outputUrls, ConflictError, type Deps } from "@videoforge/core";
-import { hlsMasterPlaylist, hlsMediaPlaylist, resumeUpload, retryJob, uploadPartPage } from "@videoforge/core";
+import { countRequest, hlsMasterPlaylist, hlsMediaPlaylist, rateWindowMs, resumeUpload, retryJob, uploadPartPage } from "@videoforge/core";
 import { errorBody, toResponse } from "./errors.ts";
 import { placeholderHeaders, placeholderPage } from "./page.ts";
 
@@ -11,6 +11,8 @@ export interface ApiOptions {
   /** Who is calling, or null (401). Without one, nobody is let in: an API must never default to open. */
   identify?: (c: Context) => string | null;
   maxBodyBytes?: number;
+  /** The clock of the rate windows (tests hold it still). */
+  now?: () => number;
 }
 
 const JobId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, "not a valid id");
@@ -48,17 +50,19 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
   app.use("/uploads", async (c, next) => authorize(c, next));
   app.use("/jobs/*", async (c, next) => authorize(c, next));
   app.use("/jobs", async (c, next) => authorize(c, next));
-  const rate = rateLimiter(deps.cfg.limits.ratePerSecond, deps.cfg.limits.rateBurst);
+  const now = opts.now ?? Date.now;
   async function authorize(c: Context<{ Variables: { owner: string } }>, next: () => Promise<void>) {
     // "/jobs" and "/jobs/*" both match /jobs: identify and count a request once
     if (c.get("owner")) return next();
     const owner = identify(c);
     if (!owner) return c.json(errorBody("unauthorized", "Missing or wrong API token."), 401);
-    // one user's burst must not stall everyone: each user has a bucket of requests
-    const waitSeconds = rate(owner);
+    // one user's burst must not stall everyone: a counter per user and window, in the table
+    // so that every API process (each Lambda instance) shares it
+    const waitSeconds = await countRequest(deps, owner, now());
     if (waitSeconds > 0) {
-      const message = `Too many requests: at most ${deps.cfg.limits.rateBurst} at once and ${deps.cfg.limits.ratePerSecond} a second per user. Try again in ${Math.ceil(waitSeconds)} s.`;
-      return c.json(errorBody("rate_limited", message), 429, { "retry-after": String(Math.ceil(waitSeconds)) });
+      const { rateBurst } = deps.cfg.limits;
+      const message = `Too many requests: at most ${rateBurst} every ${rateWindowMs(deps.cfg.limits) / 1000} s per user. Try again in ${waitSeconds} s.`;
+      return c.json(errorBody("rate_limited", message), 429, { "retry-after": String(waitSeconds) });
     }
     c.set("owner", owner);
     await next();
@@ -105,27 +109,6 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     return c.json({ jobId, status: "CANCELLED" }, 202);
   });
   return app;
-}
-
-/**
- * A token bucket per user: `burst` requests at once, refilled at `perSecond`. Returns 0 when
- * the request may go, else the seconds until it could. In memory: per process locally, per
- * warm Lambda instance on AWS.
- */
-export function rateLimiter(perSecond: number, burst: number, now: () => number = Date.now) {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  return (who: string): number => {
-    const t = now();
-    const b = buckets.get(who) ?? { tokens: burst, at: t };
-    b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
-    b.at = t;
-    buckets.set(who, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return (1 - b.tokens) / perSecond;
-  };
 }
 
 function jobIdOf(c: Context): string {

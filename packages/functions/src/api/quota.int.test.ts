@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failJob, sweepStalledJobs } from "@videoforge/core";
+import { chargeDailyWork, failJob, sweepStalledJobs } from "@videoforge/core";
 import { startApiOnDynalite, type ApiOnDynalite } from "../../../../test/helpers/api-on-dynalite.ts";
 
 /**
@@ -124,5 +124,42 @@ describe("active-job limit on POST /jobs/:id/retry", () => {
     expect(replies.filter((r) => r.status === 201)).toHaveLength(LIMIT + 1);
     expect(replies.filter((r) => r.status === 429)).toHaveLength(30 - LIMIT - 1);
     expect(await activeJobs(owner)).toHaveLength(LIMIT);
+  });
+});
+
+describe("daily encode-work budget on POST /uploads and POST /jobs/:id/retry", () => {
+  const owner = "frank";
+  const today = () => ({ owner, kind: "work" as const, period: new Date().toISOString().slice(0, 10) });
+
+  it("charged once per job in the table; once used up, new uploads and retries get 429 quota_exceeded with the reason", async () => {
+    // arrange: a failed job to retry, and most of the day's budget spent by one job
+    const budget = api.deps.cfg.limits.maxDailyWork;
+    const key = "jobs/frankfailed/source";
+    api.store.put(api.deps.cfg.buckets.uploads, key, 1000);
+    await api.deps.jobs.createJob({ jobId: "frankfailed", owner, status: "FAILED", sourceName: "f.mp4", sourceBucket: api.deps.cfg.buckets.uploads, sourceKey: key, sourceSize: 1000, ladder: ["360p"], createdAt: Date.now() });
+    expect(await chargeDailyWork(api.deps, owner, "big", budget - 10)).toBe(true);
+    // a redelivered chunking of the same job is not charged again
+    expect(await chargeDailyWork(api.deps, owner, "big", budget - 10)).toBe(true);
+    expect(await api.deps.jobs.counted(today())).toBe(budget - 10);
+    expect((await upload(owner, 1)).status).toBe(201);
+
+    // act: a job that would pass the budget is refused; one that fits exactly uses it up
+    expect(await chargeDailyWork(api.deps, owner, "next", 11)).toBe(false);
+    expect(await chargeDailyWork(api.deps, owner, "last", 10)).toBe(true);
+
+    // assert
+    const item = (await api.deps.db.entities.counter.get(today()).go()).data;
+    expect(item).toMatchObject({ count: budget, jobs: expect.arrayContaining(["big", "last"]) });
+    expect(item?.jobs).toHaveLength(2);
+    // the item expires (TTL, epoch seconds) a day after the UTC day ends
+    expect(item!.expiresAt! * 1000).toBe(Date.parse(`${today().period}T00:00:00Z`) + 2 * 86_400_000);
+    const reason = /^Your daily encoding budget is used up; it resets at 00:00 UTC \(in (\d+ h )?\d+ min\)\. Try again after that\.$/;
+    for (const reply of [await upload(owner, 2), await api.call(owner, "POST", "/jobs/frankfailed/retry")]) {
+      expect(reply.status, reply.text).toBe(429);
+      expect(reply.body).toEqual({ error: { code: "quota_exceeded", message: expect.stringMatching(reason) } });
+    }
+    expect((await api.deps.jobs.getJob("frankfailed"))?.retriedBy).toBeUndefined();
+    // another user is not affected
+    expect((await upload("grace", 1)).status).toBe(201);
   });
 });
