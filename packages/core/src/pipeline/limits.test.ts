@@ -99,6 +99,8 @@ describe("checkLimits", () => {
 
   it("refuses too long a duration and too high a frame rate in words", () => {
     expect(refused({ width: 64, height: 64, duration: 30_000 })).toBe("The video lasts 8 h 20 min; the limit is 6 h. Cut it into shorter parts and upload them one by one.");
+    // one 60 fps frame past 6 h rounds to "6 h": the message says by how much instead of contradicting itself
+    expect(refused({ width: 64, height: 64, duration: 21_600.0167 })).toBe("The video lasts 6 h (0.02 s over); the limit is 6 h. Cut it into shorter parts and upload them one by one.");
     expect(refused({ width: 64, height: 64, fps: 1000 })).toBe("The video runs at 1000.0 frames per second; the limit is 240. Convert it to a lower frame rate and upload it again.");
   });
 });

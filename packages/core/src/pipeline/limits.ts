@@ -184,7 +184,10 @@ export function checkLimits(source: SourceShape, limits: Limits): void {
     throw new BadSourceError(`The video is ${width}x${height}; the largest picture we process is ${pictureLimit(limits)}. Scale it down and upload it again.`);
   }
   if (duration !== undefined && duration > limits.maxDurationSeconds) {
-    throw new BadSourceError(`The video lasts ${formatDuration(duration)}; the limit is ${formatDuration(limits.maxDurationSeconds)}. Cut it into shorter parts and upload them one by one.`);
+    const [lasts, limit] = [formatDuration(duration), formatDuration(limits.maxDurationSeconds)];
+    // rounded, a source just past the limit reads the same as the limit: say by how much
+    const over = lasts === limit ? ` (${Number((duration - limits.maxDurationSeconds).toFixed(2))} s over)` : "";
+    throw new BadSourceError(`The video lasts ${lasts}${over}; the limit is ${limit}. Cut it into shorter parts and upload them one by one.`);
   }
   if (fps !== undefined && fps > limits.maxFps) {
     throw new BadSourceError(`The video runs at ${fps.toFixed(1)} frames per second; the limit is ${limits.maxFps}. Convert it to a lower frame rate and upload it again.`);
