@@ -61,6 +61,22 @@ export const SOURCE: SourceInfo = {
 const RENDITIONS = [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 }];
 export const CHUNKS = 3;
 
+/** The one rendition the single-chunk cases encode. */
+export const RENDITION_360P = { name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 };
+
+/** A ChunkReady for chunk 0 (30 frames, 1 s) of `count`, as the chunker announces it. */
+export function chunkReady(jobId: string, count: number) {
+  return makeEvent("ChunkReady", {
+    jobId,
+    chunk: { index: 0, count, source: { bucket: "b", key: "k" }, format: "mpegts", startFrame: 0, frames: 30, startTime: 0, duration: 1 },
+    renditions: [RENDITION_360P],
+    rotation: 0,
+    gop: 60,
+    outputBucket: "work",
+    outputPrefix: `jobs/${jobId}/encoded`,
+  });
+}
+
 const WRITES = new Set<keyof JobStore>(["createJob", "transition", "recordChunking", "addEncodedChunk", "recordAssembly", "claimRetry", "noteRedrive", "createChunk", "startChunkAttempt", "refundChunkAttempt", "markChunkEncoded", "markChunkFailed", "resetChunk", "setUploadStatus", "putTimeline"]);
 
 const HANDLER_OF: Partial<Record<EventName, HandlerName>> = { VideoUploaded: "chunker", ChunkReady: "encoder", ChunkEncoded: "tracker", ChunkFailed: "chunkFailures", ChunksEncoded: "assembler", VideoAssembled: "finisher" };

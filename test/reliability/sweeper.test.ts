@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { makeEvent } from "@videoforge/events";
 import { allowedFrom, encodeChunk, jobPage, jobVersion, MAX_CHUNK_ATTEMPTS, ownedJob, MAX_REDRIVES, recordEvent, sweepStalledJobs, TRANSITIONS, type EncodeWork } from "@videoforge/core";
-import { memoryWorld, SOURCE } from "./memory-world.ts";
+import { chunkReady, memoryWorld, RENDITION_360P, SOURCE } from "./memory-world.ts";
 import { tally } from "./tally.ts";
 
 const HOUR = 3_600_000;
@@ -92,17 +92,9 @@ describe("attempts count failures of the work itself", () => {
     const { jobId, uploadId, owner } = await w.openUpload();
     await w.complete(owner, uploadId);
     await w.mem.transition(jobId, "CHUNKING");
-    await w.mem.recordChunking(jobId, { source: SOURCE, renditions: [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 }] });
+    await w.mem.recordChunking(jobId, { source: SOURCE, renditions: [RENDITION_360P] });
     await w.mem.createChunk({ jobId, index: 0, startFrame: 0, frames: 30, startTime: 0, duration: 1, readyAt: Date.now() });
-    const event = makeEvent("ChunkReady", {
-      jobId,
-      chunk: { index: 0, count: 3, source: { bucket: "b", key: "k" }, format: "mpegts", startFrame: 0, frames: 30, startTime: 0, duration: 1 },
-      renditions: [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 }],
-      rotation: 0,
-      gop: 60,
-      outputBucket: "work",
-      outputPrefix: `jobs/${jobId}/encoded`,
-    }).detail;
+    const event = chunkReady(jobId, 3).detail;
     return { w, jobId, event };
   }
   const ok: EncodeWork = async (_d, e) => [{ rendition: "360p", key: `${e.outputPrefix}/360p/0.ts`, frames: 30, bytes: 1 }];
@@ -191,15 +183,7 @@ describe("cancel stops work", () => {
     await w.mem.transition(jobId, "CHUNKING");
     await w.mem.createChunk({ jobId, index: 0, startFrame: 0, frames: 30, startTime: 0, duration: 1, readyAt: Date.now() });
     const stop = new AbortController();
-    const event = makeEvent("ChunkReady", {
-      jobId,
-      chunk: { index: 0, count: 1, source: { bucket: "b", key: "k" }, format: "mpegts", startFrame: 0, frames: 30, startTime: 0, duration: 1 },
-      renditions: [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 }],
-      rotation: 0,
-      gop: 60,
-      outputBucket: "work",
-      outputPrefix: `jobs/${jobId}/encoded`,
-    }).detail;
+    const event = chunkReady(jobId, 1).detail;
     // a stand-in for ffmpeg that runs until its signal aborts it, as the wrapper does
     const untilAborted: EncodeWork = (_d, _e, _p, signal) => new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("ffmpeg killed: aborted"))));
     const running = encodeChunk(w.deps, event, { work: untilAborted, signal: stop.signal });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { makeEvent, SOURCE as EVENT_SOURCE, type Envelope } from "@videoforge/events";
+import { SOURCE as EVENT_SOURCE, type Envelope } from "@videoforge/events";
 import { taskOverrides } from "@videoforge/core/adapters/ecs-task-launcher";
 import { taskStoppedHandler } from "@videoforge/functions/lambda/task-stopped";
-import { memoryWorld, SOURCE } from "./memory-world.ts";
+import { chunkReady, memoryWorld, SOURCE } from "./memory-world.ts";
 import { tally } from "./tally.ts";
 
 /** A killed worker task on AWS: a Spot reclaim or StopTask is retried without spending an attempt; an OOM kill spends one. */
@@ -18,15 +18,7 @@ async function setup() {
   await w.mem.createChunk({ jobId, index: 0, startFrame: 0, frames: 30, startTime: 0, duration: 1, readyAt: Date.now() });
   // the encoder in the task spent an attempt before it was stopped
   await w.mem.startChunkAttempt(jobId, 0, "task", Date.now(), true);
-  const { detail } = makeEvent("ChunkReady", {
-    jobId,
-    chunk: { index: 0, count: 1, source: { bucket: "b", key: "k" }, format: "mpegts", startFrame: 0, frames: 30, startTime: 0, duration: 1 },
-    renditions: [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 }],
-    rotation: 0,
-    gop: 60,
-    outputBucket: "work",
-    outputPrefix: `jobs/${jobId}/encoded`,
-  });
+  const { detail } = chunkReady(jobId, 1);
   const envelope: Envelope = { id: randomUUID(), "detail-type": "ChunkReady", source: EVENT_SOURCE, time: new Date().toISOString(), detail } as Envelope;
   const stop = (stopCode: string, stoppedReason: string, exitCode: number, reason?: string) => ({
     "detail-type": "ECS Task State Change",
