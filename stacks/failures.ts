@@ -1,7 +1,7 @@
 import { deadLetterAccess, taskStoppedAccess } from "./access.ts";
 import { bundledFunction, dataLinks, handlerPermissions } from "./functions.ts";
 import { deadLetterQueueName, taskStoppedPattern } from "./rules.ts";
-import { subscriptions } from "./subscriptions.ts";
+import { queuePolicy, subscriptions } from "./subscriptions.ts";
 import { cluster, worker } from "./encoder.ts";
 
 /**
@@ -73,18 +73,4 @@ export const taskStoppedRule = sst.aws.Bus.subscribe("WorkerTaskStopped", defaul
   },
 });
 
-new aws.sqs.QueuePolicy("TaskStoppedDlqPolicy", {
-  queueUrl: taskStoppedDlq.url,
-  policy: $jsonStringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "events.amazonaws.com" },
-        Action: "sqs:SendMessage",
-        Resource: taskStoppedDlq.arn,
-        Condition: { ArnEquals: { "aws:SourceArn": taskStoppedRule.nodes.rule.arn } },
-      },
-    ],
-  }),
-});
+queuePolicy("TaskStoppedDlqPolicy", taskStoppedDlq, taskStoppedRule.nodes.rule.arn);

@@ -32,7 +32,7 @@ export const LAUNCHER_CONCURRENCY = 2;
 export const WORK_QUEUE_RECEIVES = 3;
 
 /** EventBridge may only drop this rule's events (or failures) into this queue. */
-function queuePolicy(id: string, queue: sst.aws.Queue, ruleArn: $util.Input<string>) {
+export function queuePolicy(id: string, queue: sst.aws.Queue, ruleArn: $util.Input<string>) {
   return new aws.sqs.QueuePolicy(id, {
     queueUrl: queue.url,
     policy: $jsonStringify({

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import type { Envelope, HandlerName } from "@videoforge/events";
 import { createWorkerPool } from "./worker-pool.ts";
 import { wholeLines } from "./child-lines.ts";
+import { concurrencyLimit } from "./slots.ts";
 
 /** The task entry point: the same file the Fargate container runs. */
 export const TASK_ENTRY = fileURLToPath(new URL("../../encoder/src/main.ts", import.meta.url));
@@ -46,17 +47,7 @@ export function createTaskRunner(opts: TaskRunnerOptions) {
   }
   const children = new Set<ReturnType<typeof spawn>>();
   const handlerOf = new WeakMap<ReturnType<typeof spawn>, HandlerName>();
-  let running = 0;
-  const waiting: (() => void)[] = [];
-
-  async function slot(): Promise<() => void> {
-    if (running >= limit) await new Promise<void>((r) => waiting.push(r));
-    running++;
-    return () => {
-      running--;
-      waiting.shift()?.();
-    };
-  }
+  const slot = concurrencyLimit(limit).take;
 
   return {
     async run(handler: HandlerName, envelope: Envelope, attempt: number): Promise<void> {

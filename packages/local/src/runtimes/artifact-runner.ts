@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import type { Envelope, HandlerName } from "@videoforge/events";
 import { functionArtifacts, NODE_MAJOR, type FunctionArtifact, type FunctionArtifactName } from "../../../../stacks/artifacts.ts";
 import { wholeLines } from "../child-lines.ts";
+import { concurrencyLimit } from "../slots.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const BOOTSTRAP = fileURLToPath(new URL("./lambda-bootstrap.mjs", import.meta.url));
@@ -269,17 +270,7 @@ export function createArtifactRunner(opts: ArtifactRunnerOptions) {
   else symlinkSync(NODE_BIN, nodeInPath);
   if (namespace) chmodSync(nodeInPath, 0o755);
 
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  const limit = Math.max(1, opts.concurrency ?? 2);
-  async function slot(): Promise<() => void> {
-    if (running >= limit) await new Promise<void>((r) => waiting.push(r));
-    running++;
-    return () => {
-      running--;
-      waiting.shift()?.();
-    };
-  }
+  const slots = concurrencyLimit(Math.max(1, opts.concurrency ?? 2));
 
   const prepared = new Map<string, string>();
   /** The deployed code of one function: copied once, as the deploy would upload it. */
@@ -380,7 +371,7 @@ export function createArtifactRunner(opts: ArtifactRunnerOptions) {
 
   /** One invocation: spawn, wait for the answer (Lambda) or the exit (task), enforce the timeout, clean up. */
   async function execute(inv: Invocation): Promise<unknown> {
-    const release = await slot();
+    const release = await slots.take();
     const tmp = mkdtempSync(join(root, `tmp-${inv.name}-`));
     const api = inv.kind === "task" ? undefined : runtimeApi(inv.event, Date.now() + inv.timeoutSeconds * 1000, `arn:aws:lambda:local:000000000000:function:${app.name}-${app.stage}-${inv.name}`);
     let tail = "";
@@ -553,7 +544,7 @@ export function createArtifactRunner(opts: ArtifactRunnerOptions) {
           /* gone */
         }
       }
-      for (const w of waiting.splice(0)) w();
+      slots.wakeAll();
       rmSync(root, { recursive: true, force: true });
     },
   };
