@@ -12,5 +12,7 @@ export default defineConfig({
     hookTimeout: 180_000,
     // prints the reliability suite's counts (faults, bad inputs, ownership checks, jobs lost) at the end
     globalSetup: ["test/reliability/summary.ts"],
+    // the JSON report lets .ci/run name the failed tests last, where a truncated CI log still shows them
+    reporters: ["default", ["json", { outputFile: "test/.artifacts/vitest-report.json" }]],
   },
 });

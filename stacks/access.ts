@@ -4,7 +4,8 @@
  * resources (names) and grant exactly these actions, instead of SST's default
  * `s3:*` / `dynamodb:*` link permissions.
  */
-import type { HandlerName } from "@videoforge/events";
+import { byHandler, handlerSpecs, type HandlerName } from "@videoforge/events";
+import { requiredActions, type UnitCalls } from "@videoforge/core/adapters/handler-calls";
 
 export type Store = "uploads" | "work" | "outputs" | "table" | "bus";
 
@@ -22,20 +23,29 @@ const PUBLISH = ["events:PutEvents"] as const;
 const table: Grant = { store: "table", actions: [...TABLE_READ, ...TABLE_WRITE] };
 const bus: Grant = { store: "bus", actions: PUBLISH };
 
-/** Each handler's needs, from what its core operation touches (packages/core/src/pipeline). */
-export const handlerAccess: Record<HandlerName, readonly Grant[]> = {
-  // probe + split the upload, store chunks and the audio in work
-  chunker: [{ store: "uploads", actions: S3_READ }, { store: "work", actions: [...S3_READ, ...S3_WRITE] }, table, bus],
-  // read its chunk (and the next one's head), write the encoded pieces
-  encoder: [{ store: "work", actions: [...S3_READ, ...S3_WRITE] }, table, bus],
-  tracker: [table, bus],
-  chunkFailures: [table, bus],
-  // join encoded pieces from work into outputs
-  assembler: [{ store: "work", actions: S3_READ }, { store: "outputs", actions: [...S3_READ, ...S3_WRITE] }, table, bus],
-  // verify the outputs exist with the announced sizes
-  finisher: [{ store: "outputs", actions: S3_READ }, table, bus],
-  recorder: [table],
-};
+/**
+ * A topology handler's grants, from the calls it declares (events/src/handlers.ts): each
+ * store it calls gets the store's whole read set, plus the write set if any call writes.
+ * Coarser than the call list on purpose: a conditional write or a batch is still a write,
+ * and a grant one action short fails in production only. test/infra/stacks.mock.test.ts
+ * proves every declared call is granted.
+ */
+function grantsOf(calls: UnitCalls): Grant[] {
+  const needed = requiredActions(calls);
+  const level = (store: Store): readonly string[] => {
+    if (store === "table") return [...TABLE_READ, ...TABLE_WRITE];
+    if (store === "bus") return PUBLISH;
+    const writes = needed[store]!.some((a) => (S3_WRITE as readonly string[]).includes(a));
+    return writes ? [...S3_READ, ...S3_WRITE] : S3_READ;
+  };
+  const stores = (["uploads", "work", "outputs", "table", "bus"] as const).filter((s) => needed[s]);
+  return stores.map((store) => ({ store, actions: [...new Set([...level(store), ...needed[store]!])] }));
+}
+
+/** Each handler's needs, from what its core operation touches. */
+export const handlerAccess: Record<HandlerName, readonly Grant[]> = byHandler((name) =>
+  grantsOf(handlerSpecs[name].calls),
+);
 
 /** The HTTP API: multipart uploads into uploads, presigned downloads and playlists from outputs. */
 export const apiAccess: readonly Grant[] = [

@@ -3,7 +3,8 @@
  * these files (Function `bundle`, the worker image) and the parity test runs them, so the
  * deploy and the tests use the same bytes.
  *
- *   functions/<name>/index.mjs   one esbuild bundle per zip Lambda (handler `index.handler`)
+ *   functions/<name>/index.mjs   one esbuild bundle per zip Lambda (handler `index.handler`); a
+ *                                topology handler's is the generic entry with its name fixed
  *   worker/main.mjs              the worker image's bundle (Fargate task + image Lambdas)
  *   ffmpeg/{bin,libexec,lib}     Debian's ffmpeg/ffprobe with every library they link and the
  *                                dynamic loader, so they run on any x86-64 Linux glibc
@@ -21,7 +22,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions } from "esbuild";
-import { BUILD_DIR, functionArtifacts, NODE_MAJOR, type FunctionArtifact } from "./artifacts.ts";
+import { handlerNames, kebab, type HandlerName } from "@videoforge/events";
+import { BUILD_DIR, functionArtifacts, isHandlerArtifact, NODE_MAJOR, type FunctionArtifact } from "./artifacts.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -84,6 +86,36 @@ export function bundleOptions(entry: string, outfile: string, defines: Record<st
     external: ["@ffmpeg-installer/ffmpeg", "@ffprobe-installer/ffprobe"],
     logLevel: "warning",
     legalComments: "none",
+  };
+}
+
+/** Where the Lambda entries live, relative to the repository root. */
+const LAMBDA_SOURCE = "packages/functions/src/lambda";
+/** The one entry of every topology handler's function (packages/functions/src/lambda/event-handler.ts). */
+const GENERIC_ENTRY = "event-handler";
+
+/**
+ * A handler's function: the generic entry with the handler's name fixed, as a virtual entry
+ * module, so no per-handler entry file exists. Output is identical in layout to any other zip.
+ */
+export function handlerBundleOptions(
+  root: string,
+  handler: HandlerName,
+  outfile: string,
+  defines: Record<string, string> = {},
+): BuildOptions {
+  const { entryPoints: _, ...rest } = bundleOptions(join(root, LAMBDA_SOURCE, `${GENERIC_ENTRY}.ts`), outfile, defines);
+  return {
+    ...rest,
+    stdin: {
+      contents: [
+        `import { eventHandler } from "./${GENERIC_ENTRY}.ts";`,
+        `export const handler = eventHandler(${JSON.stringify(handler)});`,
+      ].join("\n"),
+      resolveDir: join(root, LAMBDA_SOURCE),
+      sourcefile: `${handler}.ts`,
+      loader: "ts",
+    },
   };
 }
 
@@ -214,6 +246,11 @@ export async function buildArtifacts(opts: BuildArtifactsOptions = {}): Promise<
   const manifestFile = join(root, paths.manifest);
   const previous = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest) : undefined;
   const manifest: Manifest = { node: { major: NODE_MAJOR }, artifacts: {}, skipped: {} };
+  // the registry loads handlers by name from a glob: a missing file would only fail at run time
+  const missing = handlerNames
+    .map((h) => `packages/functions/src/handlers/${kebab(h)}.ts`)
+    .filter((f) => !existsSync(join(root, f)));
+  if (missing.length) throw new Error(`build:aws: handlers declared without code: ${missing.join(", ")}`);
   mkdirSync(out, { recursive: true });
 
   // ffmpeg first: the zip bundles record which build the image runs (the API's /health names it)
@@ -244,15 +281,18 @@ export async function buildArtifacts(opts: BuildArtifactsOptions = {}): Promise<
         log(`build:aws: skipping ${name} (--except)`);
         continue;
       }
-      const entry = join(root, "packages/functions/src/lambda", `${fn.entry}.ts`);
+      const entry = join(root, LAMBDA_SOURCE, `${isHandlerArtifact(fn) ? GENERIC_ENTRY : fn.entry}.ts`);
       if (!existsSync(entry)) {
         manifest.skipped[name] = `no ${relative(root, entry)} yet`;
         log(`build:aws: skipping ${name}: ${relative(root, entry)} does not exist yet`);
         continue;
       }
       const file = join(root, paths.functions, name, "index.mjs");
+      const options = isHandlerArtifact(fn)
+        ? handlerBundleOptions(root, fn.handler, file, defines)
+        : bundleOptions(entry, file, defines);
       jobs.push(
-        build(bundleOptions(entry, file, defines)).then(() => {
+        build(options).then(() => {
           setModes(dirname(file));
           manifest.artifacts[`functions/${name}/index.mjs`] = entryOf(file);
         }),

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * Deploy-time switches, read once here (the shell that runs `sst deploy` sets them):
  *
@@ -8,8 +10,36 @@
  *   (the operator confirms once from the mail AWS sends). Without it the topic has no
  *   subscriber; add one in the console or with `aws sns subscribe`.
  */
-export const openSignUp = process.env.VIDEOFORGE_OPEN_SIGNUP === "true";
-export const alarmEmail = process.env.VIDEOFORGE_ALARM_EMAIL?.trim() || undefined;
+const DeployEnv = z.object({
+  VIDEOFORGE_OPEN_SIGNUP: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw?.trim() || "false";
+      if (value === "true" || value === "false") return value === "true";
+      ctx.addIssue({ code: "custom", message: `must be true or false, got "${raw}"` });
+      return z.NEVER;
+    }),
+  VIDEOFORGE_ALARM_EMAIL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw?.trim() || undefined;
+      if (value === undefined || z.email().safeParse(value).success) return value;
+      ctx.addIssue({ code: "custom", message: `must be an email address, got "${raw}"` });
+      return z.NEVER;
+    }),
+});
+
+/** The deploy-time switches of an environment; a malformed one fails the deploy, naming the variable. */
+export function deploySettings(env: Record<string, string | undefined>): { openSignUp: boolean; alarmEmail?: string } {
+  const parsed = DeployEnv.safeParse(env);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "));
+  return { openSignUp: parsed.data.VIDEOFORGE_OPEN_SIGNUP, alarmEmail: parsed.data.VIDEOFORGE_ALARM_EMAIL };
+}
+
+// the stacks' one read of the deploying shell's environment (the runtime's is packages/core/src/config.ts)
+export const { openSignUp, alarmEmail } = deploySettings(process.env);
 
 /** `prod` keeps its data (buckets, table, user pool) and runs full-size tasks. */
 export const isProd = $app.stage === "prod";

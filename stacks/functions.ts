@@ -1,7 +1,8 @@
 import { handlerAccess, type Grant } from "./access.ts";
 import { permissionsFor, type Permission, type StoreArns } from "./permissions.ts";
-import { BUILD_DIR, LAMBDA_RUNTIME, functionArtifacts, type FunctionArtifactName } from "./artifacts.ts";
-import { LAMBDA_DIR } from "./rules.ts";
+import { BUILD_DIR, LAMBDA_RUNTIME, functionArtifacts, isHandlerArtifact } from "./artifacts.ts";
+import type { FunctionArtifact, FunctionArtifactName } from "./artifacts.ts";
+import { HANDLER_ENTRY, LAMBDA_DIR } from "./rules.ts";
 import { bus, eventBus } from "./bus.ts";
 import { outputs, outputsBucket, uploads, uploadsBucket, work, workBucket } from "./storage.ts";
 import { jobTable, table } from "./table.ts";
@@ -34,7 +35,7 @@ export type ImageArtifact = Exclude<FunctionArtifactName, ZipArtifact>;
 type SizedArgs = Omit<sst.aws.FunctionArgs, "handler" | "bundle" | "runtime" | "memory" | "timeout" | "storage" | "logging">;
 
 function sizing(artifact: FunctionArtifactName) {
-  const a: { memoryMB: number; timeoutSeconds: number; ephemeralMB?: number } = functionArtifacts[artifact];
+  const a: FunctionArtifact = functionArtifacts[artifact];
   return {
     memory: `${a.memoryMB} MB` as const,
     timeout: `${a.timeoutSeconds} seconds` as const,
@@ -49,10 +50,18 @@ function sizing(artifact: FunctionArtifactName) {
  * function runs live on the developer's machine from its TypeScript entry instead.
  */
 export function bundledFunction(id: string, artifact: FunctionArtifactName, args: SizedArgs = {}) {
+  const fn: FunctionArtifact = functionArtifacts[artifact];
   const code = $dev
-    ? { handler: `${LAMBDA_DIR}/${functionArtifacts[artifact].entry}.handler` }
+    ? devEntry(fn, args.environment)
     : { bundle: `${BUILD_DIR}/functions/${artifact}`, handler: "index.handler" };
   return new sst.aws.Function(id, { ...args, ...code, runtime: LAMBDA_RUNTIME, ...sizing(artifact), logging });
+}
+
+/** `sst dev` runs an entry file; a handler's is the generic one, told its handler by VIDEOFORGE_HANDLER. */
+function devEntry(fn: FunctionArtifact, environment: SizedArgs["environment"]) {
+  if (!isHandlerArtifact(fn)) return { handler: `${LAMBDA_DIR}/${fn.entry}.handler` };
+  const named = $resolve(environment ?? {}).apply((env) => ({ ...env, VIDEOFORGE_HANDLER: fn.handler }));
+  return { handler: `${LAMBDA_DIR}/${HANDLER_ENTRY}.handler`, environment: named };
 }
 
 export interface ImageFunctionArgs {
@@ -85,7 +94,7 @@ export function imageFunction(id: string, artifact: ImageArtifact, args: ImageFu
     const fn = bundledFunction(id, artifact, { link: args.link, permissions: args.permissions, retries: args.retries });
     return { arn: fn.arn, name: fn.name };
   }
-  const spec: { memoryMB: number; timeoutSeconds: number; ephemeralMB?: number } = functionArtifacts[artifact];
+  const spec: FunctionArtifact = functionArtifacts[artifact];
   const name = `${$app.name}-${$app.stage}-${id}`.slice(0, 64);
   const role = new aws.iam.Role(`${id}Role`, {
     assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),

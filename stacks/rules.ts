@@ -19,20 +19,13 @@
  */
 import { topology as defaultTopology, type EventName, type HandlerName, type Runtime, type Subscription } from "@videoforge/events";
 import { taskLaunchPolicy, TASK_RULE_VARIABLE } from "@videoforge/functions/lambda/task-policy";
+import { handlerArtifact, type FunctionArtifactName } from "./artifacts.ts";
 
 /** Where the Lambda entry files live, relative to the repository root (SST resolves from there). */
 export const LAMBDA_DIR = "packages/functions/src/lambda";
 
-/** Lambda entry file of each lambda-runtime handler. */
-export const LAMBDA_ENTRY: Record<HandlerName, string> = {
-  chunker: "chunker",
-  encoder: "encoder",
-  tracker: "tracker",
-  chunkFailures: "chunk-failures",
-  assembler: "assembler",
-  finisher: "finisher",
-  recorder: "recorder",
-};
+/** The one Lambda entry of every topology handler; `npm run build:aws` bundles it per handler. */
+export const HANDLER_ENTRY = "event-handler";
 export const LAUNCHER_ENTRY = "launch-task";
 
 /** Lambda's asynchronous invocation retries at most twice, whatever the rule asks. */
@@ -42,8 +35,10 @@ export const LAMBDA_MAX_EVENT_AGE_SECONDS = 21_600;
 
 export interface LambdaTarget {
   kind: "lambda";
-  /** `file.export` as sst.aws.Function's `handler` takes it. */
+  /** `file.export` as sst.aws.Function's `handler` takes it (what `sst dev` runs). */
   handler: string;
+  /** The function artifact that runs the handler (stacks/artifacts.ts). */
+  artifact: FunctionArtifactName;
   environment: Record<string, string>;
 }
 
@@ -89,7 +84,10 @@ export function pascal(name: string): string {
 }
 
 function target(sub: Subscription): LambdaTarget | TaskTarget {
-  if (sub.runtime === "lambda") return { kind: "lambda", handler: `${LAMBDA_DIR}/${LAMBDA_ENTRY[sub.handler]}.handler`, environment: {} };
+  if (sub.runtime === "lambda") {
+    const artifact = handlerArtifact(sub.handler);
+    return { kind: "lambda", handler: `${LAMBDA_DIR}/${HANDLER_ENTRY}.handler`, artifact, environment: {} };
+  }
   const policy = taskLaunchPolicy(sub);
   return {
     kind: "task",

@@ -1,8 +1,9 @@
-import type { HandlerName } from "@videoforge/events";
 import { taskLaunchPolicy, TASK_QUEUE_VARIABLE, TASK_STAGE_VARIABLE } from "@videoforge/functions/lambda/task-policy";
 import { topology } from "@videoforge/events";
 import { deadLetterQueueName, ruleSpecs, type RuleSpec } from "./rules.ts";
-import { bundledFunction, dataLinks, handlerGrants, handlerPermissions, imageFunction, type ImageArtifact, type ZipArtifact } from "./functions.ts";
+import { bundledFunction, dataLinks, handlerGrants, handlerPermissions, imageFunction } from "./functions.ts";
+import type { ImageArtifact } from "./functions.ts";
+import { functionArtifacts, type FunctionArtifactName } from "./artifacts.ts";
 import type { Permission } from "./permissions.ts";
 import { eventBus } from "./bus.ts";
 import { isDevStage } from "./config.ts";
@@ -11,16 +12,7 @@ import { cluster, worker, workerImage } from "./encoder.ts";
 /** Dead letters are kept as long as SQS allows, to read and redrive them. */
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
-/** The function artifact of each Lambda-runtime handler (stacks/artifacts.ts). */
-const ARTIFACT: Record<Exclude<HandlerName, "encoder">, ZipArtifact | ImageArtifact> = {
-  chunker: "chunker",
-  tracker: "tracker",
-  chunkFailures: "chunk-failures",
-  assembler: "assembler",
-  finisher: "finisher",
-  recorder: "recorder",
-};
-const isImage = (a: ZipArtifact | ImageArtifact): a is ImageArtifact => a === "chunker" || a === "assembler" || a === "finisher";
+const isImage = (a: FunctionArtifactName): a is ImageArtifact => functionArtifacts[a].kind === "image";
 
 /**
  * A task rule's events wait in this queue for the launcher: the event source mapping runs at
@@ -52,8 +44,8 @@ export function queuePolicy(id: string, queue: sst.aws.Queue, ruleArn: $util.Inp
 
 /** Lambda-runtime rule: EventBridge → the handler's function (async invoke, retries, on-failure → DLQ). */
 function lambdaSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
-  if (spec.handler === "encoder") throw new Error("the encoder runs only as a task");
-  const artifact = ARTIFACT[spec.handler];
+  if (spec.target.kind !== "lambda") throw new Error(`${spec.name} is a task rule`);
+  const artifact = spec.target.artifact;
   const permissions: Permission[] = [...handlerPermissions(handlerGrants(spec.handler)), { actions: ["sqs:SendMessage"], resources: [dlq.arn] }];
   const id = `${spec.id}Handler`;
   let arn: $util.Output<string>;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { decodeCheck, ffmpegBinaries } from "@videoforge/core";
+import { decodeCheck, defaultFfmpeg, ffmpegBinaries } from "@videoforge/core";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
 import { decodedVideo, streamSpans } from "./helpers/media.ts";
 
@@ -80,7 +80,7 @@ describe("the pipeline on the npm-shipped ffmpeg", () => {
     expect(Math.abs(spans.video.end - spans.video.start - (srcSpans.video.end - srcSpans.video.start)), "duration").toBeLessThanOrEqual(frameTime + 1e-3);
     if (srcSpans.audio) expect(Math.abs(spans.audio!.end - spans.video.end), "audio end vs video end").toBeLessThanOrEqual(0.05);
     else expect(spans.audio).toBeNull();
-    const hls = await decodeCheck(join(out, "hls", "240p", "index.m3u8"), 120_000);
+    const hls = await decodeCheck(defaultFfmpeg(), join(out, "hls", "240p", "index.m3u8"), 120_000);
     expect(hls).toEqual({ ok: true, frames: src.frames });
   }, 240_000);
 

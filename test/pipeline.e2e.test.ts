@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
+import type { RungName } from "@videoforge/core/contract";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
 import { decodedVideo, download, streamSpans } from "./helpers/media.ts";
@@ -13,7 +14,7 @@ const env = useTestCloud({ chunkSeconds: 2 });
 
 interface Case {
   fixture: FixtureName;
-  ladder?: string[];
+  ladder?: RungName[];
   /** Rungs expected as `name:WxH`. */
   expect: string[];
   minChunks: number;

@@ -1,9 +1,12 @@
 import { z } from "zod";
+import { ID_PATTERN } from "./ids.ts";
+
+export { ID_PATTERN } from "./ids.ts";
 
 /** Every event's detail starts with these fields; the rest is the payload. */
 const base = {
   version: z.literal(1),
-  jobId: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, "jobId must be 6-64 url-safe characters"),
+  jobId: z.string().regex(ID_PATTERN, "jobId must be 6-64 url-safe characters"),
   occurredAt: z.string().datetime(),
 };
 
@@ -31,7 +34,8 @@ const encodedOutput = z.object({
   bytes: z.number().int().nonnegative(),
 });
 
-const finalOutput = z.object({
+/** One finished rendition as the job records it (VideoAssembled, JobCompleted, the API's job view). */
+export const finalOutput = z.object({
   rendition: z.string(),
   key: z.string(),
   width: z.number().int().positive(),

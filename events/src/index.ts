@@ -1,3 +1,4 @@
 export * from "./catalog.ts";
 export * from "./envelope.ts";
+export * from "./handlers.ts";
 export * from "./topology.ts";

@@ -1,13 +1,13 @@
 import { SOURCE } from "./envelope.ts";
 import type { EventName } from "./catalog.ts";
+import type { HandlerName } from "./handlers.ts";
 
 /**
  * Who listens to what. This table is the single source of routing: the local bus
- * dispatches from it and the SST stacks create one EventBridge rule per entry.
+ * dispatches from it and the SST stacks create one EventBridge rule per entry. What each
+ * handler is (its code, Lambda limits, calls) is declared once in handlers.ts.
  */
 export type Runtime = "lambda" | "task";
-
-export type HandlerName = "chunker" | "encoder" | "tracker" | "chunkFailures" | "assembler" | "finisher" | "recorder";
 
 export interface RetryPolicy {
   /** Redeliveries after the first attempt (EventBridge allows 0-185). */

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
-import { ensureWebBuilt } from "@videoforge/local/web-assets";
+import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/web-assets";
 import { useTestCloud } from "../helpers/cloud.ts";
 import { ffmpegBin } from "../fixtures.ts";
 import { launchChromium } from "./chromium.ts";
@@ -49,7 +49,8 @@ const get = <T,>(path: string) => env.cloud.client.call<T>("GET", path);
 beforeAll(async () => {
   // arrange: the built page, a 3 s clip with a keyframe every second (3 chunks of 1 s), a browser
   const [, , launched] = await Promise.all([
-    ensureWebBuilt(),
+    // `npm test` builds it first (pretest); a test run without it says how
+    dashboardBuilt() ? Promise.resolve() : Promise.reject(new Error(`no dashboard build: run ${BUILD_WEB_COMMAND}`)),
     promisify(execFile)(ffmpegBin, [
       ...["-hide_banner", "-loglevel", "error", "-y"],
       ...["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=3", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3"],

@@ -5,7 +5,7 @@ import dynalite from "dynalite";
 import { serve } from "@hono/node-server";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createDb, createLogger, electroJobStore, ensureTable, loadConfig, memoryObjectStore, memoryPublisher, type Deps, type Limits } from "@videoforge/core";
+import { createDb, createLogger, defaultFfmpeg, electroJobStore, ensureTable, loadConfig, memoryObjectStore, memoryPublisher, type Deps, type Limits } from "@videoforge/core";
 import { createApi } from "@videoforge/functions";
 
 /**
@@ -39,7 +39,7 @@ export async function startApiOnDynalite(limits: Partial<Limits> = {}) {
   const edb = createDb(document, cfg.table);
   const store = memoryObjectStore();
   const events = memoryPublisher();
-  const deps: Deps = { cfg, db: edb, jobs: electroJobStore(edb, { client: document, table: cfg.table }), store, events, log: createLogger({ worker: "test" }), worker: "test" };
+  const deps: Deps = { cfg, db: edb, jobs: electroJobStore(edb, { client: document, table: cfg.table }), store, events, log: createLogger({ worker: "test" }), ffmpeg: defaultFfmpeg(), worker: "test" };
   const app = createApi(deps, { identify: (c) => c.req.header("x-user") ?? null });
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   await once(server, "listening");

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setLogSink } from "@videoforge/core";
+import { setLogSink, type RungName } from "@videoforge/core";
 import { startApiServer, startLocalCloud, type LocalCloudOptions } from "@videoforge/local";
 import { apiClient } from "@videoforge/cli/api-client";
 
@@ -45,7 +45,7 @@ export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
     token,
     client,
     waitForEnd,
-    async process(file: string, ladder?: string[]) {
+    async process(file: string, ladder?: RungName[]) {
       const { jobId } = await client.upload(file, ladder);
       return waitForEnd(jobId);
     },
@@ -67,13 +67,12 @@ export function useTestCloud(opts: { chunkSeconds?: number; cloud?: Partial<Loca
   const state: { cloud?: TestCloud; dir?: string } = {};
   beforeAll(async () => {
     state.dir = await mkdtemp(join(tmpdir(), "videoforge-files-"));
-    if (opts.chunkSeconds) process.env.VIDEOFORGE_CHUNK_SECONDS = String(opts.chunkSeconds);
-    state.cloud = await startTestCloud(opts.cloud);
+    // the chunk length reaches the cloud's processes as an option, as the CLI's --chunk-seconds does
+    state.cloud = await startTestCloud({ ...(opts.chunkSeconds ? { chunkSeconds: opts.chunkSeconds } : {}), ...opts.cloud });
   });
   afterAll(async () => {
     await state.cloud?.stop();
     if (state.dir) await rm(state.dir, { recursive: true, force: true });
-    if (opts.chunkSeconds) delete process.env.VIDEOFORGE_CHUNK_SECONDS;
   });
   return {
     get cloud(): TestCloud {

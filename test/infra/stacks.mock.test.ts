@@ -15,7 +15,8 @@ import { topology } from "@videoforge/events";
 import { requiredActions, unitCalls, type Unit } from "@videoforge/core/adapters/handler-calls";
 import { taskStopperFrom } from "../../packages/functions/src/lambda/runtime.ts";
 import { DEV_TASK_SIZE, TASK_SIZES } from "@videoforge/functions/lambda/task-policy";
-import { BUILD_DIR, functionArtifacts, LAMBDA_RUNTIME, NODE_MAJOR } from "../../stacks/artifacts.ts";
+import { BUILD_DIR, functionArtifacts, handlerArtifact, LAMBDA_RUNTIME, NODE_MAJOR } from "../../stacks/artifacts.ts";
+import { HANDLER_ENTRY } from "../../stacks/rules.ts";
 import { REPO_ROOT, type RecordedResource, type Recording } from "./stacks-harness.ts";
 
 const run = promisify(execFile);
@@ -66,9 +67,11 @@ class Graph {
     const build = this.rec.rpc.find((c) => (c.method === "Runtime.Build" || c.method === "Runtime.AddTarget") && c.args?.functionID === id);
     expect(build, `the build of ${fn.name}`).toBeDefined();
     if (build!.args.bundle) return path.basename(build!.args.bundle);
-    // `sst dev` runs the TypeScript entry: packages/functions/src/lambda/<entry>.handler
+    // `sst dev` runs the TypeScript entry: packages/functions/src/lambda/<entry>.handler, the
+    // generic one for a topology handler, named by the function's VIDEOFORGE_HANDLER
     const entry = path.basename(String(build!.args.handler)).replace(/\.handler$/, "");
-    return Object.entries(functionArtifacts).find(([, a]) => a.entry === entry)![0];
+    if (entry === HANDLER_ENTRY) return handlerArtifact(fn.inputs.environment.variables.VIDEOFORGE_HANDLER);
+    return Object.entries(functionArtifacts).find(([, a]) => "entry" in a && a.entry === entry)![0];
   }
   policyOfQueue(queueArn: string): Record<string, any> | undefined {
     const policy = this.of("aws:sqs/queuePolicy:QueuePolicy").find((p) => JSON.parse(p.inputs.policy).Statement[0].Resource === queueArn);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { BUILD_DIR, functionArtifacts, NODE_MAJOR } from "../../stacks/artifacts.ts";
+import { HANDLER_ENTRY } from "../../stacks/rules.ts";
 import { readManifest, REQUIRE_BANNER } from "../../stacks/build-artifacts.ts";
 
 /**
@@ -27,7 +28,8 @@ describe("the artifact build", () => {
     expect(manifest.node.major).toBe(NODE_MAJOR);
     for (const [name, fn] of Object.entries(functionArtifacts)) {
       if (fn.kind !== "zip") continue;
-      const entry = join(ROOT, "packages/functions/src/lambda", `${fn.entry}.ts`);
+      // a topology handler's function is the generic entry, bundled with its name
+      const entry = join(ROOT, "packages/functions/src/lambda", `${"handler" in fn ? HANDLER_ENTRY : fn.entry}.ts`);
       const key = `functions/${name}/index.mjs`;
       if (!existsSync(entry)) {
         expect(manifest.skipped[name]).toMatch(/does not exist|no /);

@@ -10,6 +10,7 @@ import type { Subscription, Envelope } from "@videoforge/events";
 import { apiClient, type JobView } from "@videoforge/cli/api-client";
 import { startTestCloud, type TestCloud } from "../helpers/cloud.ts";
 import { decodedVideo, download } from "../helpers/media.ts";
+import type { RungName } from "@videoforge/core/contract";
 import { tally } from "./tally.ts";
 
 /**
@@ -18,7 +19,7 @@ import { tally } from "./tally.ts";
  * corrupted output. Each job must end COMPLETED and frame-exact, or FAILED with a reason.
  */
 const BIN = fileURLToPath(new URL("../../packages/cli/bin/videoforge.js", import.meta.url));
-const LADDER = ["360p", "240p"];
+const LADDER: RungName[] = ["360p", "240p"];
 const FRAMES = 150;
 let dir: string;
 let source: string;

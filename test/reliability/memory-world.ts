@@ -11,6 +11,7 @@ import {
   cancelJob,
   chunkSource,
   completeUpload,
+  defaultFfmpeg,
   encodeChunk,
   failOnChunk,
   failOnDeadLetter,
@@ -49,7 +50,7 @@ const CRASHED = Symbol("crashed");
 /** A throttled write, as DynamoDB answers it: transient, retried. */
 const throttled = () => Object.assign(new Error("ProvisionedThroughputExceededException: injected"), { name: "ProvisionedThroughputExceededException" });
 
-const silent: Logger = { info() {}, warn() {}, error() {}, child: () => silent };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 export const SOURCE: SourceInfo = {
   container: "mov,mp4,m4a,3gp,3g2,mj2",
@@ -147,7 +148,7 @@ export function memoryWorld(opts: WorldOptions = {}) {
       };
     },
   });
-  const deps: Deps = { db: undefined as never, jobs, store, events, cfg, log: silent, worker: "memory-worker" };
+  const deps: Deps = { db: undefined as never, jobs, store, events, cfg, log: silent, ffmpeg: defaultFfmpeg(), worker: "memory-worker" };
 
   let verifyFailures = 0;
   const work = {

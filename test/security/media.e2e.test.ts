@@ -119,7 +119,7 @@ describe("finding 4: ffmpeg reads only the validated container, and only where i
         const outputs = renditions.map((r) => ({ rendition: r, file: join(env.dir, `ssrf-${r.name}.ts`) }));
         const x264 = { preset: "ultrafast", crf: 30, gop: 50 };
         // act: the encoder's own arguments for a window of an MP4 source
-        const guarded = encodeChunkArgs(url, outputs, x264, { rotation: 0, threads: 1, range: { start: 0 }, frames: 10, format: "mov", maxPixels: 9_437_184 });
+        const guarded = encodeChunkArgs(url, outputs, x264, { rotation: 0, threads: 1, range: { start: 0 }, frames: 10, format: "mov", maxPixels: 9_437_184 }, ffmpegBinaries());
         await expect(ffmpeg(guarded, { timeoutMs: 30_000 })).rejects.toThrow();
         expect(internalHits).toBe(0);
         // control: the same read as it was before the fix (no -f, no whitelist) does call the internal port

@@ -1,10 +1,15 @@
 import { createSignal } from "solid-js";
+import { hc, type ClientRequestOptions, type ClientResponse } from "hono/client";
 import { refreshAt, type Tokens } from "@videoforge/core/auth/pkce";
+import type { ErrorBody } from "@videoforge/core/contract";
+// types only: the server is never bundled, its routes type the client
+import type { Api, SuccessBody } from "@videoforge/functions/api/client";
 import { cognito, refresh, storedTokens } from "./auth/cognito.ts";
 
 /**
- * The one door to the HTTP API: base URL, bearer token, errors, and ETag polling.
- * Every call sends `Authorization: Bearer <token>`; a 401 flips `unauthorized()` so the
+ * The one door to the HTTP API: base URL, bearer token, errors, and ETag polling. Calls go
+ * through `client`, typed by the API's routes (`hc<Api>`): no path, body or answer is
+ * declared here. Every call sends `Authorization: Bearer <token>`; a 401 flips `unauthorized()` so the
  * page can ask for the token instead of failing row by row.
  *
  * Two sources of that token: locally the API token (`#token=`, kept in localStorage); on
@@ -13,7 +18,10 @@ import { cognito, refresh, storedTokens } from "./auth/cognito.ts";
  */
 
 /** Where the API lives: `VITE_API_URL` at build time, else the origin that served this page. */
-export const apiBase = ((import.meta.env.VITE_API_URL as string | undefined) || window.location.origin).replace(/\/+$/, "");
+export const apiBase = ((import.meta.env.VITE_API_URL as string | undefined) || window.location.origin).replace(
+  /\/+$/,
+  "",
+);
 
 const TOKEN_KEY = "videoforge.token";
 
@@ -36,7 +44,9 @@ function adoptTokenFromUrl(): string | null {
   return localStorage.getItem(TOKEN_KEY);
 }
 
-const [token, setTokenSignal] = createSignal<string | null>(cognito ? (storedTokens()?.accessToken ?? null) : adoptTokenFromUrl());
+const [token, setTokenSignal] = createSignal<string | null>(
+  cognito ? (storedTokens()?.accessToken ?? null) : adoptTokenFromUrl(),
+);
 // with Cognito and no session yet, ask to sign in before calling the API at all
 const [unauthorized, setUnauthorized] = createSignal(cognito !== null && token() === null);
 const [session, setSession] = createSignal<Tokens | null>(cognito ? storedTokens() : null);
@@ -82,45 +92,70 @@ export class ApiError extends Error {
   }
 }
 
-async function toError(res: Response): Promise<ApiError> {
+/** The API's `{error: {code, message}}`, checked by hand: zod stays out of the page's bundle. */
+function isErrorBody(json: unknown): json is ErrorBody {
+  const error = (json as Partial<ErrorBody> | null)?.error;
+  return typeof error?.code === "string" && typeof error.message === "string";
+}
+
+async function toError(res: Pick<Response, "status" | "statusText" | "text">): Promise<ApiError> {
   const text = await res.text().catch(() => "");
+  let json: unknown = null;
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    if (body.error?.message) return new ApiError(res.status, body.error.code ?? "error", body.error.message);
+    json = JSON.parse(text);
   } catch {
     // not JSON: fall through to the status line
   }
+  if (isErrorBody(json)) return new ApiError(res.status, json.error.code, json.error.message);
   return new ApiError(res.status, "http_" + res.status, `The API answered ${res.status} ${res.statusText}`.trim());
 }
 
-export async function call<T>(method: string, path: string, body?: unknown, extra: RequestInit = {}): Promise<T> {
+/**
+ * fetch with the bearer token and no cache. An expired Cognito access token is renewed once and
+ * the request sent again; a 401 that stays flips `unauthorized()`. A refused connection is an
+ * ApiError with code `network`.
+ */
+async function authorizedFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
   const send = async () => {
+    const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(authHeader())) headers.set(name, value);
     try {
-      return await fetch(apiBase + path, {
-        ...extra,
-        method,
-        cache: "no-store",
-        headers: { ...authHeader(), ...(body === undefined ? {} : { "content-type": "application/json" }), ...(extra.headers as Record<string, string> | undefined) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      return await fetch(input, { ...init, headers, cache: "no-store" });
     } catch (err) {
       throw new ApiError(0, "network", `Cannot reach the API at ${apiBase} (${(err as Error).message}).`);
     }
   };
   let res = await send();
-  // an expired Cognito access token: renew it once and send again
   if (res.status === 401 && cognito && (await renew())) res = await send();
   if (res.status === 401) setUnauthorized(true);
+  return res;
+}
+
+/** The API, typed by its routes: `client.jobs[":id"].$get({ param: { id } })`. */
+export const client = hc<Api>(apiBase, { fetch: authorizedFetch });
+
+/** hc puts path parameters in as they are: an id from the address bar must not add path segments. */
+export const idParam = (id: string) => ({ id: encodeURIComponent(id) });
+
+/** The body of a successful answer; any other answer throws an ApiError with the API's code and message. */
+export async function ok<R extends ClientResponse<unknown>>(pending: Promise<R>): Promise<SuccessBody<R>> {
+  const res = await pending;
   if (!res.ok) throw await toError(res);
-  return (await res.json()) as T;
+  return (await res.json()) as SuccessBody<R>;
 }
 
 /**
- * GET `path` repeatedly (every `everyMs` while the tab is visible), sending the last ETag
- * as If-None-Match so an unchanged answer is a bodiless 304 and `onData` is not called.
+ * Send `request` repeatedly (every `everyMs` while the tab is visible) with the last ETag
+ * as If-None-Match, so an unchanged answer is a bodiless 304 and `onData` is not called.
  * Returns a stop function.
  */
-export function poll<T>(path: string, everyMs: number, onData: (data: T) => void, onError: (err: ApiError) => void, shouldContinue: (data: T) => boolean = () => true): () => void {
+export function poll<R extends ClientResponse<unknown>>(
+  request: (options: ClientRequestOptions) => Promise<R>,
+  everyMs: number,
+  onData: (data: SuccessBody<R>) => void,
+  onError: (err: ApiError) => void,
+  shouldContinue: (data: SuccessBody<R>) => boolean = () => true,
+): () => void {
   let etag: string | null = null;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -129,16 +164,15 @@ export function poll<T>(path: string, everyMs: number, onData: (data: T) => void
     let keepGoing = true;
     if (document.visibilityState !== "hidden") {
       try {
-        const res = await fetch(apiBase + path, { cache: "no-store", headers: { ...authHeader(), ...(etag ? { "if-none-match": etag } : {}) } });
-        if (res.status === 401 && !(cognito && (await renew()))) setUnauthorized(true);
+        const res = await request({ headers: etag ? { "if-none-match": etag } : {} });
         if (res.status === 200) {
           etag = res.headers.get("etag");
-          const data = (await res.json()) as T;
+          const data = (await res.json()) as SuccessBody<R>;
           if (!stopped) onData(data);
           keepGoing = shouldContinue(data);
         } else if (res.status !== 304) onError(await toError(res));
       } catch (err) {
-        onError(new ApiError(0, "network", `Cannot reach the API at ${apiBase} (${(err as Error).message}).`));
+        onError(err instanceof ApiError ? err : new ApiError(0, "network", (err as Error).message));
       }
     }
     if (!stopped && keepGoing) timer = setTimeout(tick, everyMs);
@@ -150,84 +184,14 @@ export function poll<T>(path: string, everyMs: number, onData: (data: T) => void
   };
 }
 
-// ---- what the API returns (see docs/dashboard.md) ----
-
-export type JobStatus = "UPLOADING" | "QUEUED" | "CHUNKING" | "ENCODING" | "ASSEMBLING" | "COMPLETED" | "FAILED" | "CANCELLED";
-export const FINAL: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
-
-export interface Output {
-  rendition: string;
-  key: string;
-  width: number;
-  height: number;
-  frames: number;
-  duration: number;
-  bytes: number;
-  bitrate: number;
-}
-
-export interface JobSummary {
-  jobId: string;
-  status: JobStatus;
-  name: string;
-  size: number | null;
-  ladder: string[];
-  source: { frames: number; duration: number; width: number; height: number; fps: number; audio: boolean } | null;
-  chunkCount: number | null;
-  chunksEncoded: number;
-  progress: number;
-  outputs: Output[];
-  error: { stage: string | null; reason: string } | null;
-  createdAt: number;
-  retryOf?: string | null;
-  timings: { chunking: number | null; encoding: number | null; assembly: number | null; total: number | null };
-}
-
-export interface ChunkRow {
-  index: number;
-  status: "PENDING" | "ENCODED" | "FAILED";
-  frames: number;
-  startTime: number;
-  duration: number;
-  readyAt?: number;
-  startedAt?: number;
-  finishedAt?: number;
-  worker?: string;
-  attempts?: number;
-  error?: string;
-}
-
-export interface TimelineRow {
-  at: string;
-  eventId: string;
-  type: string;
-  chunk?: number;
-  detail: Record<string, unknown>;
-}
-
-export interface JobView {
-  job: JobSummary;
-  /** Every chunk row (null only when the request named this `chunksVersion` with `?chunksVersion=`). */
-  chunks: ChunkRow[];
-  chunksVersion: string;
-  /** The first page of the timeline, oldest first; `timelineNext` fetches the rest (GET /jobs/:id/timeline?cursor=). */
-  timeline: TimelineRow[];
-  timelineNext: string | null;
-}
-
-export interface OutputLinks {
-  status: JobStatus;
-  outputs: (Output & { url: string })[];
-  hls: string | null;
-  poster: string | null;
-  /** Seconds the URLs stay valid (absent while there are none). */
-  expiresIn?: number;
-}
+// what the API answers: the domain's contract, shared with the server (constants from zod-free modules)
+export { FINAL_STATUSES } from "@videoforge/core/job/status";
+export type { ChunkRow, JobStatus, JobSummary, JobView, OutputLinks, TimelineRow } from "@videoforge/core/contract";
 
 export const api = {
-  outputs: (jobId: string) => call<OutputLinks>("GET", `/jobs/${encodeURIComponent(jobId)}/outputs`),
-  cancel: (jobId: string) => call<{ jobId: string; status: string }>("DELETE", `/jobs/${encodeURIComponent(jobId)}`),
-  retry: (jobId: string) => call<{ jobId: string }>("POST", `/jobs/${encodeURIComponent(jobId)}/retry`),
+  outputs: (jobId: string) => ok(client.jobs[":id"].outputs.$get({ param: idParam(jobId) })),
+  cancel: (jobId: string) => ok(client.jobs[":id"].$delete({ param: idParam(jobId) })),
+  retry: (jobId: string) => ok(client.jobs[":id"].retry.$post({ param: idParam(jobId) })),
   /** The master playlist served through the API (variants and segments resolve from it). */
-  hlsUrl: (jobId: string) => `${apiBase}/jobs/${encodeURIComponent(jobId)}/hls/master.m3u8`,
+  hlsUrl: (jobId: string) => client.jobs[":id"].hls["master.m3u8"].$url({ param: idParam(jobId) }).href,
 };

@@ -1,4 +1,5 @@
 import { createSignal } from "solid-js";
+import { ID_PATTERN } from "@videoforge/events/ids";
 
 /**
  * Two screens, addressed by path: `/` (upload + jobs) and `/job/<id>` (one job). Not
@@ -7,8 +8,8 @@ import { createSignal } from "solid-js";
 export type Route = { name: "home" } | { name: "job"; jobId: string };
 
 function parse(pathname: string): Route {
-  const m = /^\/job\/([A-Za-z0-9_-]{6,64})\/?$/.exec(pathname);
-  return m ? { name: "job", jobId: m[1]! } : { name: "home" };
+  const id = /^\/job\/([^/]+)\/?$/.exec(pathname)?.[1];
+  return id && ID_PATTERN.test(id) ? { name: "job", jobId: id } : { name: "home" };
 }
 
 const [route, setRoute] = createSignal<Route>(parse(window.location.pathname));

@@ -1,63 +1,80 @@
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { stat } from "node:fs/promises";
-import type { JobSummary } from "@videoforge/core";
+import { hc, type ClientResponse } from "hono/client";
+import {
+  ErrorBody,
+  type ChunkRow,
+  type JobView as JobPage,
+  type PartPage,
+  type RungName,
+} from "@videoforge/core/contract";
+import type { Api, SuccessBody } from "@videoforge/functions/api/client";
 
-/** A thin client of the HTTP API, used by `submit`, `jobs`, `events` and `encode`. */
-/** `token` is the bearer token, or a function giving it (a `videoforge login` token, renewed when it expires). */
+export type { ChunkRow, JobSummary, TimelineRow } from "@videoforge/core/contract";
+
+/** The job page as this client reads it: every chunk row included (it never names a `chunksVersion`). */
+export type JobView = Omit<JobPage, "chunks"> & { chunks: ChunkRow[] };
+
+/**
+ * The CLI's client of the HTTP API (`submit`, `jobs`, `events`, `download`, `bench`), typed by
+ * the API's own routes (`hc<Api>`): paths, parameters, bodies and answers come from the
+ * contract, none is written here. `token` is the bearer token, or a function giving it (a
+ * `videoforge login` token, renewed when it expires).
+ */
 export function apiClient(base: string, token?: string | (() => Promise<string | undefined>)) {
   const auth = async (): Promise<Record<string, string>> => {
     const value = typeof token === "function" ? await token() : token;
     return value ? { authorization: `Bearer ${value}` } : {};
   };
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers = { "content-type": "application/json", ...(await auth()) };
-    const res = await reach(base, () =>
-      fetch(new URL(path, base), {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    );
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : {};
-    if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string } }).error;
-      throw new Error(`${method} ${path} → ${res.status} ${err?.code ?? ""}: ${err?.message ?? text}`);
-    }
-    return json as T;
-  }
+  const api = hc<Api>(base, {
+    headers: auth,
+    fetch: (...args: Parameters<typeof fetch>) => reach(base, () => fetch(...args)),
+  });
+  // hc puts path parameters in as they are: an id typed by a person must not add path segments
+  const id = (value: string) => ({ id: encodeURIComponent(value) });
 
-  /** A GET whose body is not JSON (the HLS playlists). */
-  async function text(path: string): Promise<string> {
-    const headers = await auth();
-    const res = await reach(base, () => fetch(new URL(path, base), { headers }));
-    const body = await res.text();
-    if (!res.ok) throw new Error(`GET ${path} → ${res.status}: ${body}`);
-    return body;
+  /** A call outside the contract (the local cloud's admin routes): JSON in, JSON out, errors thrown. */
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers = { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(await auth()) };
+    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+    const res = await reach(base, () => fetch(new URL(path, base), init));
+    if (!res.ok) throw await failure(res, `${method} ${path}`);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : {}) as T;
   }
 
   return {
     call,
-    text,
-    health: () => call<{ ok: boolean }>("GET", "/health"),
-    jobs: () => call<{ jobs: JobSummary[] }>("GET", "/jobs"),
-    job: (id: string) => call<JobView>("GET", `/jobs/${encodeURIComponent(id)}`),
+    health: () => ok(api.health.$get(), "GET /health"),
+    jobs: () => ok(api.jobs.$get(), "GET /jobs"),
+    async job(jobId: string): Promise<JobView> {
+      const view = await ok(api.jobs[":id"].$get({ param: id(jobId), query: {} }), `GET /jobs/${jobId}`);
+      if (!view.chunks) throw new Error(`GET /jobs/${jobId} answered without its chunks`);
+      return { ...view, chunks: view.chunks };
+    },
     /** The next page of a job's timeline after the one `cursor` came with. */
-    timeline: (id: string, cursor: string) => call<{ timeline: TimelineRow[]; next: string | null }>("GET", `/jobs/${encodeURIComponent(id)}/timeline?cursor=${encodeURIComponent(cursor)}`),
-    outputs: (id: string) => call<{ status: string; outputs: { rendition: string; url: string; bytes: number }[]; hls: string | null; poster: string | null }>("GET", `/jobs/${encodeURIComponent(id)}/outputs`),
-    cancel: (id: string) => call<{ jobId: string }>("DELETE", `/jobs/${encodeURIComponent(id)}`),
+    timeline: (jobId: string, cursor: string) =>
+      ok(api.jobs[":id"].timeline.$get({ param: id(jobId), query: { cursor } }), `GET /jobs/${jobId}/timeline`),
+    outputs: (jobId: string) => ok(api.jobs[":id"].outputs.$get({ param: id(jobId) }), `GET /jobs/${jobId}/outputs`),
+    cancel: (jobId: string) => ok(api.jobs[":id"].$delete({ param: id(jobId) }), `DELETE /jobs/${jobId}`),
+    /** A rendition's media playlist, its segment URIs presigned. */
+    async mediaPlaylist(jobId: string, rendition: string, file: string): Promise<string> {
+      const param = { ...id(jobId), rendition: encodeURIComponent(rendition), file: encodeURIComponent(file) };
+      const res = await api.jobs[":id"].hls[":rendition"][":file"].$get({ param });
+      if (!res.ok) throw await failure(res, `GET /jobs/${jobId}/hls/${rendition}/${file}`);
+      return res.text();
+    },
 
     /** Multipart upload through presigned part URLs; reads one part at a time, so memory stays bounded. */
-    async upload(file: string, ladder?: string[], onProgress?: (sent: number, total: number) => void): Promise<{ jobId: string }> {
+    async upload(file: string, ladder?: RungName[], onProgress?: (sent: number, total: number) => void) {
       const { size } = await stat(file);
-      type PartPage = { parts: { partNumber: number; url: string }[]; nextPart: number | null };
-      const created = await call<PartPage & { uploadId: string; jobId: string; partSize: number }>("POST", "/uploads", {
+      const json = {
         name: basename(file),
         size,
         contentType: "application/octet-stream",
         ...(ladder ? { ladder } : {}),
-      });
+      };
+      const created = await ok(api.uploads.$post({ json }), "POST /uploads");
       const handle = await open(file, "r");
       const done: { partNumber: number; etag: string }[] = [];
       let sent = 0;
@@ -74,16 +91,42 @@ export function apiClient(base: string, token?: string | (() => Promise<string |
             sent += length;
             onProgress?.(sent, size);
           }
-          page = page.nextPart ? await call<PartPage>("GET", `/uploads/${created.uploadId}/parts?from=${page.nextPart}`) : null;
+          const from: number | null = page.nextPart;
+          const parts = api.uploads[":id"].parts;
+          page = from
+            ? await ok(parts.$get({ param: id(created.uploadId), query: { from: String(from) } }), "GET parts")
+            : null;
         }
       } finally {
         await handle.close();
       }
-      return call<{ jobId: string }>("POST", `/uploads/${created.uploadId}/complete`, { parts: done });
+      const complete = api.uploads[":id"].complete.$post({ param: id(created.uploadId), json: { parts: done } });
+      return ok(complete, `POST /uploads/${created.uploadId}/complete`);
     },
   };
 }
 export type ApiClient = ReturnType<typeof apiClient>;
+
+/** The body of a successful answer; an error answer throws, naming the call, the status and the API's message. */
+async function ok<R extends ClientResponse<unknown>>(pending: Promise<R>, what: string): Promise<SuccessBody<R>> {
+  const res = await pending;
+  if (!res.ok) throw await failure(res, what);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : {}) as SuccessBody<R>;
+}
+
+async function failure(res: Pick<Response, "status" | "text">, what: string): Promise<Error> {
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the text itself is the message
+  }
+  const error = ErrorBody.safeParse(body);
+  const said = error.success ? `${error.data.error.code}: ${error.data.error.message}` : `: ${text}`;
+  return new Error(`${what} → ${res.status} ${said}`);
+}
 
 /** A refused connection names the API it tried, and how to start one. */
 async function reach(base: string, request: () => Promise<Response>): Promise<Response> {
@@ -91,7 +134,8 @@ async function reach(base: string, request: () => Promise<Response>): Promise<Re
     return await request();
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`cannot reach the API at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}); is \`videoforge up\` running? (--api URL)`);
+    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    throw new Error(`cannot reach the API at ${base} (${why}); is \`videoforge up\` running? (--api URL)`);
   }
 }
 
@@ -108,34 +152,8 @@ async function putPart(url: string, partNumber: number, body: Buffer, attempts =
       if (err instanceof Error && err.message.startsWith("uploading part")) throw err;
       problem = (err as Error).message;
     }
-    if (attempt >= attempts) throw new Error(`uploading part ${partNumber} failed after ${attempts} attempts: ${problem}`);
+    if (attempt >= attempts)
+      throw new Error(`uploading part ${partNumber} failed after ${attempts} attempts: ${problem}`);
     await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
   }
-}
-
-export interface TimelineRow {
-  at: string;
-  type: string;
-  chunk?: number;
-  detail: Record<string, unknown>;
-}
-export interface ChunkRow {
-  index: number;
-  status: string;
-  frames: number;
-  worker?: string;
-  attempts?: number;
-  readyAt?: number;
-  startedAt?: number;
-  finishedAt?: number;
-  error?: string;
-}
-export interface JobView {
-  job: JobSummary;
-  /** Every chunk row (null only when the request named this `chunksVersion` with `?chunksVersion=`). */
-  chunks: ChunkRow[];
-  chunksVersion: string;
-  /** The first page of the timeline, oldest first; `timelineNext` fetches the rest (GET /jobs/:id/timeline?cursor=). */
-  timeline: TimelineRow[];
-  timelineNext: string | null;
 }

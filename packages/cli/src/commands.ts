@@ -2,9 +2,9 @@ import { createWriteStream, readFileSync } from "node:fs";
 import { access, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { setLogSink, type JobSummary } from "@videoforge/core";
+import { clientSettings, FINAL_STATUSES, setLogSink, type JobSummary, type RungName } from "@videoforge/core";
 import { secureDataDir, startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
-import { ensureWebBuilt } from "@videoforge/local/web-assets";
+import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/web-assets";
 import { apiClient, type ApiClient, type JobView } from "./api-client.ts";
 import { downloadJob } from "./download.ts";
 import { progressLine } from "./progress.ts";
@@ -16,14 +16,14 @@ export interface ApiOptions {
   dataDir?: string;
 }
 
-const apiUrl = (opts: ApiOptions) => opts.api ?? process.env.VIDEOFORGE_API ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
-export const dataDirOf = (opts: { dataDir?: string }) => resolve(opts.dataDir ?? process.env.VIDEOFORGE_DATA_DIR ?? ".videoforge");
+const apiUrl = (opts: ApiOptions) => opts.api ?? clientSettings().api ?? `http://127.0.0.1:${clientSettings().port}`;
+export const dataDirOf = (opts: { dataDir?: string }) => resolve(opts.dataDir ?? clientSettings().dataDir ?? ".videoforge");
 /**
  * The API token: --token, VIDEOFORGE_TOKEN, the `videoforge login` token for this API (a
  * deployed one; renewed when it expires), or the one `up` stored in the data directory.
  */
 function tokenFor(opts: ApiOptions): string | (() => Promise<string | undefined>) | undefined {
-  const given = opts.token ?? process.env.VIDEOFORGE_TOKEN;
+  const given = opts.token ?? clientSettings().token;
   if (given) return given;
   let local: string | undefined;
   try {
@@ -35,11 +35,6 @@ function tokenFor(opts: ApiOptions): string | (() => Promise<string | undefined>
 }
 export const clientFor = (opts: ApiOptions) => apiClient(apiUrl(opts), tokenFor(opts));
 
-/** `--chunk-seconds` reaches the pipeline (and the worker processes it starts) through its environment. */
-function useChunkSeconds(seconds: number | undefined) {
-  if (seconds !== undefined) process.env.VIDEOFORGE_CHUNK_SECONDS = String(seconds);
-}
-
 export interface UpOptions {
   port?: number;
   host: string;
@@ -50,16 +45,16 @@ export interface UpOptions {
 }
 
 export async function up(opts: UpOptions): Promise<number> {
-  useChunkSeconds(opts.chunkSeconds);
   const dir = dataDirOf(opts);
   // 0700, and everything written from here on (the log, the table, stored objects) 0600
   await secureDataDir(dir);
   const logFile = createWriteStream(join(dir, "videoforge.log.jsonl"), { flags: "a", mode: 0o600 });
   setLogSink((line) => logFile.write(line + "\n"));
-  // the dashboard is served from web/dist: (re)build it when missing or older than web/src
-  await ensureWebBuilt();
-  const cloud = await startLocalCloud({ dataDir: dir, onTaskLog: (line) => logFile.write(line + "\n") });
-  const port = opts.port ?? Number(process.env.PORT ?? 8080);
+  // the dashboard is served from web/dist, built by `npm start` (prestart); `up` never runs Vite
+  if (!dashboardBuilt()) console.error(`The dashboard is not built; the API runs without it. Build it with: ${BUILD_WEB_COMMAND}`);
+  // `--chunk-seconds` reaches the pipeline as an option of the local cloud, which hands it to its workers
+  const cloud = await startLocalCloud({ dataDir: dir, chunkSeconds: opts.chunkSeconds, onTaskLog: (line) => logFile.write(line + "\n") });
+  const port = opts.port ?? clientSettings().port;
   const api = await startApiServer(cloud, { port, host: opts.host, auth: opts.auth ? "token" : "off" }).catch(async (err: Error) => {
     await cloud.stop();
     throw err;
@@ -92,7 +87,7 @@ async function waitFor(client: ApiClient, jobId: string, quiet: boolean): Promis
       process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
       last = line;
     }
-    if (["COMPLETED", "FAILED", "CANCELLED"].includes(view.job.status)) {
+    if (FINAL_STATUSES.includes(view.job.status)) {
       if (!quiet && tty) process.stderr.write("\n");
       return view;
     }
@@ -111,14 +106,13 @@ async function mustExist(file: string): Promise<string> {
 
 export interface EncodeOptions {
   out: string;
-  ladder?: string[];
+  ladder?: RungName[];
   json?: boolean;
   chunkSeconds?: number;
 }
 
 export async function encode(input: string, opts: EncodeOptions): Promise<number> {
   const file = await mustExist(input);
-  useChunkSeconds(opts.chunkSeconds);
   const out = resolve(opts.out);
   const { ladder } = opts;
   const json = opts.json === true;
@@ -126,12 +120,12 @@ export async function encode(input: string, opts: EncodeOptions): Promise<number
   const logFile = createWriteStream(join(out, "videoforge.log.jsonl"));
   const writeLog = (line: string) => logFile.write(line + "\n");
   setLogSink(writeLog);
-  const dir = await mkdtemp(join(process.env.VIDEOFORGE_DATA_DIR ?? tmpdir(), "videoforge-encode-"));
+  const dir = await mkdtemp(join(clientSettings().dataDir ?? tmpdir(), "videoforge-encode-"));
   const started = Date.now();
   let cloud: LocalCloud | undefined;
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
   try {
-    cloud = await startLocalCloud({ dataDir: dir, onTaskLog: writeLog });
+    cloud = await startLocalCloud({ dataDir: dir, chunkSeconds: opts.chunkSeconds, onTaskLog: writeLog });
     api = await startApiServer(cloud, { port: 0 });
     const client = apiClient(api.url, cloud.auth.token);
     const { jobId } = await client.upload(file, ladder);
@@ -169,7 +163,7 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
       await mkdir(dirname(target), { recursive: true });
       await cloud.deps.store.download(bucket, obj.key, target);
     }
-    for (const o of job.outputs as { rendition: string; width: number; height: number; frames: number; duration: number; bytes: number }[]) {
+    for (const o of job.outputs) {
       outputs.push({ rendition: o.rendition, path: join(out, `${o.rendition}.mp4`), width: o.width, height: o.height, frames: o.frames, duration: o.duration, bytes: o.bytes });
     }
   }
@@ -186,7 +180,7 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
 }
 
 export interface SubmitOptions extends ApiOptions {
-  ladder?: string[];
+  ladder?: RungName[];
   wait?: boolean;
   /** Download the outputs here once the job completes (implies waiting). */
   out?: string;
@@ -243,7 +237,7 @@ export async function events(jobId: string, opts: ApiOptions): Promise<number> {
   for (const e of timeline) {
     const offset = ((Date.parse(e.at) - t0) / 1000).toFixed(3).padStart(9);
     const chunk = e.chunk !== undefined ? ` chunk ${e.chunk}` : "";
-    const extra = typeof e.detail.reason === "string" ? `  ${e.detail.reason.split("\n")[0]}` : "";
+    const extra = typeof e.detail?.reason === "string" ? `  ${e.detail.reason.split("\n")[0]}` : "";
     process.stdout.write(`+${offset}s  ${e.type}${chunk}${extra}\n`);
   }
   if (view.job.error) process.stdout.write(`failed (${view.job.error.stage}): ${view.job.error.reason}\n`);

@@ -37,7 +37,7 @@ export async function downloadJob(client: ApiClient, jobId: string, out: string)
     for (const variant of playlistUris(master)) {
       const [rendition, file, ...rest] = variant.split("/");
       if (!rendition || !file || rest.length) throw new Error(`unexpected variant "${variant}" in the master playlist`);
-      const media = await client.text(`/jobs/${encodeURIComponent(jobId)}/hls/${encodeURIComponent(rendition)}/${encodeURIComponent(file)}`);
+      const media = await client.mediaPlaylist(jobId, rendition, file);
       // segment URIs are presigned URLs of `jobs/<id>/hls/<rendition>/<name>`: fetch each, keep `<name>`
       const prefix = `jobs/${jobId}/hls/${rendition}/`;
       const local = new Map<string, string>();

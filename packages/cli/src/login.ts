@@ -3,7 +3,8 @@ import { once } from "node:events";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-// the PKCE module alone: no AWS SDK needed to sign in
+// the config and PKCE modules alone: no AWS SDK needed to sign in
+import { clientSettings, type ClientSettings } from "@videoforge/core/config";
 import { authorizeUrl, challengeOf, codeExchange, createState, createVerifier, refreshExchange, requestTokens, type Tokens } from "@videoforge/core/auth/pkce";
 
 /**
@@ -14,8 +15,8 @@ import { authorizeUrl, challengeOf, codeExchange, createState, createVerifier, r
  */
 
 /** Where `login` keeps its tokens: `VIDEOFORGE_CREDENTIALS`, else `$XDG_CONFIG_HOME/videoforge/credentials.json`. */
-export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
-  return env.VIDEOFORGE_CREDENTIALS ?? join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "videoforge", "credentials.json");
+export function credentialsFile(settings: Pick<ClientSettings, "credentialsFile" | "configHome"> = clientSettings()): string {
+  return settings.credentialsFile ?? join(settings.configHome ?? join(homedir(), ".config"), "videoforge", "credentials.json");
 }
 
 /** The callback port Cognito must list (`http://localhost:8765/callback`): callback URLs match exactly. */

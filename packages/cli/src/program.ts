@@ -2,6 +2,8 @@ import { createRequire } from "node:module";
 import { Command, Option } from "commander";
 import type { ApiOptions } from "./commands.ts";
 import { httpUrl, ladder, oneOf, port, positiveNumber, wholeNumber } from "./options.ts";
+// the ladder module alone (options.ts loads it anyway): --help must not load the whole core
+import { DEFAULT_LADDER, RUNGS } from "@videoforge/core/media/ladder";
 import { SIZES, type SizeName } from "./bench/sizes.ts";
 import { registerLogin } from "./aws-commands.ts";
 
@@ -187,7 +189,8 @@ function dataDirOption() {
 }
 
 function ladderOption() {
-  return new Option("--ladder <rungs>", "comma-separated rungs: 2160p 1440p 1080p 720p 480p 360p 240p (default: 1080p,720p,480p,360p)").argParser(ladder);
+  const rungs = Object.keys(RUNGS).join(" ");
+  return new Option("--ladder <rungs>", `comma-separated rungs: ${rungs} (default: ${DEFAULT_LADDER.join(",")})`).argParser(ladder);
 }
 
 function chunkSecondsOption() {

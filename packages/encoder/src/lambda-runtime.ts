@@ -5,6 +5,7 @@
  * event, runs the handler, and posts its result or error.
  * https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
  */
+import type { ProcessSettings } from "@videoforge/core";
 
 export type LambdaHandler = (event: unknown, context: LambdaContext) => Promise<unknown>;
 
@@ -25,11 +26,22 @@ interface ErrorBody {
 
 function errorBody(err: unknown): ErrorBody {
   const e = err instanceof Error ? err : new Error(String(err));
-  return { errorType: e.name, errorMessage: e.message, stackTrace: (e.stack ?? "").split("\n").slice(1, 20).map((l) => l.trim()) };
+  return {
+    errorType: e.name,
+    errorMessage: e.message,
+    stackTrace: (e.stack ?? "")
+      .split("\n")
+      .slice(1, 20)
+      .map((l) => l.trim()),
+  };
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<void> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body ?? null) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body ?? null),
+  });
   // 202 accepted; 413 payload too large, 400 invocation already answered: nothing to retry
   if (!res.ok && res.status !== 202) throw new Error(`runtime API ${url} answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer().catch(() => undefined);
@@ -40,15 +52,17 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
  * that throws answers on /error (so Lambda's async retries and the on-failure destination
  * apply) and the loop goes on; `init` failing is reported on /init/error and exits.
  */
-export async function runLambdaRuntime(init: () => LambdaHandler, env: Record<string, string | undefined> = process.env): Promise<never> {
-  const api = env.AWS_LAMBDA_RUNTIME_API;
+export async function runLambdaRuntime(init: () => LambdaHandler, lambda: ProcessSettings["lambda"]): Promise<never> {
+  const api = lambda.runtimeApi;
   if (!api) throw new Error("AWS_LAMBDA_RUNTIME_API is not set: not running as a Lambda function");
   const base = `http://${api}/${API_VERSION}/runtime`;
   let handler: LambdaHandler;
   try {
     handler = init();
   } catch (err) {
-    await post(`${base}/init/error`, errorBody(err), { "Lambda-Runtime-Function-Error-Type": "Runtime.InitError" }).catch(() => undefined);
+    await post(`${base}/init/error`, errorBody(err), {
+      "Lambda-Runtime-Function-Error-Type": "Runtime.InitError",
+    }).catch(() => undefined);
     throw err;
   }
   for (;;) {
@@ -59,7 +73,7 @@ export async function runLambdaRuntime(init: () => LambdaHandler, env: Record<st
     const event = (await next.json()) as unknown;
     const context: LambdaContext = {
       awsRequestId: requestId,
-      functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? "",
+      functionName: lambda.functionName ?? "",
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
     let result: { ok: true; value: unknown } | { ok: false; err: unknown };

@@ -10,7 +10,7 @@ import { createLocalBus, type Deliver, type LocalBus } from "./bus.ts";
 import { deadLetterStore, type DeadLetterStore } from "./dlq.ts";
 import { startEventsEndpoint } from "./events-endpoint.ts";
 
-const silent: Logger = { info() {}, warn() {}, error() {}, child: () => silent };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 const sub = (name: string, pattern: Record<string, unknown>, maximumRetryAttempts = 2): Subscription => ({
   name,

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import { composeDeps, ConflictError, createLogger, ensureTable, envelopeJobId, failOnDeadLetter, loadConfig, resumeStalledJobs, sweepStalledJobs, NotFoundError, reopenForRedrive, type Deps, type Logger } from "@videoforge/core";
+import { childEnv, composeDeps, ConflictError, createLogger, ensureTable, envelopeJobId, failOnDeadLetter, loadConfig, resumeStalledJobs, sweepStalledJobs, NotFoundError, reopenForRedrive, type Deps, type Logger } from "@videoforge/core";
 import { handlers } from "@videoforge/functions";
 import { parseEnvelope, topology, type HandlerName } from "@videoforge/events";
 import { startLocalServices } from "./storage.ts";
@@ -36,6 +36,8 @@ export interface LocalCloudOptions {
    */
   runtime?: "local" | "artifacts";
   artifacts?: ArtifactRuntimeOptions;
+  /** Target chunk length in seconds (the CLI's `--chunk-seconds`); default the config's. */
+  chunkSeconds?: number;
 }
 
 /**
@@ -44,10 +46,18 @@ export interface LocalCloudOptions {
  */
 export async function startLocalCloud(opts: LocalCloudOptions) {
   const dataDir = resolve(opts.dataDir);
-  const log = opts.log ?? createLogger({ component: "local-cloud" });
   const tmpDir = join(dataDir, "tmp");
   await mkdir(tmpDir, { recursive: true });
-  const base = loadConfig({ ...process.env, VIDEOFORGE_LOCAL: "1" });
+  const concurrency = opts.concurrency ?? cpus().length;
+  // what every process of this cloud is told besides the endpoints: options win over this process's variables
+  const settings: Record<string, string> = {
+    VIDEOFORGE_LOCAL: "1",
+    // the chunker plans equal work per worker
+    VIDEOFORGE_PARALLEL_TASKS: String(concurrency),
+    ...(opts.chunkSeconds !== undefined ? { VIDEOFORGE_CHUNK_SECONDS: String(opts.chunkSeconds) } : {}),
+  };
+  const base = loadConfig(childEnv(settings));
+  const log = opts.log ?? createLogger({ component: "local-cloud" }, { level: base.logLevel });
   const buckets = Object.values(base.buckets);
   // dynalite and s3rver on private sockets; every request (SDK and presigned) passes a gate that
   // checks its signature against this data directory's key pair (storage.ts)
@@ -66,9 +76,8 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     },
   }, 0, { credentials: { [services.keys.accessKeyId]: services.keys.secretAccessKey } });
 
-  const concurrency = opts.concurrency ?? cpus().length;
   const env: Record<string, string> = {
-    VIDEOFORGE_LOCAL: "1",
+    ...settings,
     ...services.env,
     VIDEOFORGE_DYNAMODB_ENDPOINT: services.dynamodb.endpoint,
     VIDEOFORGE_S3_ENDPOINT: gate.endpoint,
@@ -79,12 +88,11 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     VIDEOFORGE_OUTPUTS_BUCKET: base.buckets.outputs,
     VIDEOFORGE_BUS: base.busName,
     VIDEOFORGE_TMP_DIR: tmpDir,
-    // threads per ffmpeg × parallel tasks ≈ cores
-    VIDEOFORGE_ENCODER_THREADS: process.env.VIDEOFORGE_ENCODER_THREADS ?? String(Math.max(1, Math.floor(cpus().length / concurrency))),
-    // the chunker plans equal work per worker
-    VIDEOFORGE_PARALLEL_TASKS: String(concurrency),
+    // VIDEOFORGE_ENCODER_THREADS if set, else threads per ffmpeg × parallel tasks ≈ cores (config.ts)
+    VIDEOFORGE_ENCODER_THREADS: String(base.encoderThreads),
   };
-  const cfg = loadConfig({ ...process.env, ...env });
+  // the in-process handlers see what a child started with `env` sees
+  const cfg = loadConfig(childEnv(env));
   const { clients, ...deps } = composeDeps(cfg, `local:${process.pid}`);
   await ensureTable(clients.dynamodb, cfg.table);
 

@@ -1,3 +1,4 @@
+import { childEnv } from "@videoforge/core/config";
 import { spawn } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -55,7 +56,7 @@ export function createTaskRunner(opts: TaskRunnerOptions) {
       try {
         await new Promise<void>((resolve, reject) => {
           const child = spawn(process.execPath, ["--import", TSX, TASK_ENTRY], {
-            env: { ...process.env, ...opts.env, VIDEOFORGE_HANDLER: handler, VIDEOFORGE_EVENT: JSON.stringify(envelope), VIDEOFORGE_ATTEMPT: String(attempt) },
+            env: childEnv({ ...opts.env, VIDEOFORGE_HANDLER: handler, VIDEOFORGE_EVENT: JSON.stringify(envelope), VIDEOFORGE_ATTEMPT: String(attempt) }),
             stdio: ["ignore", "pipe", "pipe"],
           });
           children.add(child);

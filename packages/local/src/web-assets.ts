@@ -1,80 +1,19 @@
-import { readFile, readdir, rename, rm, stat } from "node:fs/promises";
-import { extname, join, normalize, resolve, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger } from "@videoforge/core";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { Hono, type Context } from "hono";
 
-/** The dashboard's sources and its Vite build, from this file's place in the repository. */
+/** The dashboard's sources and its Vite build (`npm run build:web`), from this file's place in the repository. */
 export const webDir = resolve(fileURLToPath(new URL("../../../web", import.meta.url)));
 export const webDistDir = join(webDir, "dist");
 
-const log = createLogger({ component: "web-assets" });
+/** The command that builds the dashboard; `npm start` and `npm test` run it first. */
+export const BUILD_WEB_COMMAND = "npm run build:web";
 
-/** Newest modification time under `path` (files only), 0 when it does not exist. */
-async function newestMtime(path: string): Promise<number> {
-  const info = await stat(path).catch(() => null);
-  if (!info) return 0;
-  if (!info.isDirectory()) return info.mtimeMs;
-  let newest = 0;
-  for (const entry of await readdir(path, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) newest = Math.max(newest, (await stat(join(entry.parentPath, entry.name))).mtimeMs);
-  }
-  return newest;
-}
-
-let building: Promise<string> | null = null;
-
-/**
- * Build web/dist with Vite when it is missing or older than the dashboard's sources, and
- * return its path. A fresh clone has no dist (it is gitignored). The build goes to a
- * temporary folder that is renamed into place, so a server never serves half a build;
- * concurrent callers in one process share one build.
- */
-export function ensureWebBuilt(): Promise<string> {
-  building ??= (async () => {
-    const sources = Math.max(
-      await newestMtime(join(webDir, "src")),
-      await newestMtime(join(webDir, "index.html")),
-      await newestMtime(join(webDir, "vite.config.ts")),
-    );
-    const built = await newestMtime(join(webDistDir, "index.html"));
-    if (built >= sources) return webDistDir;
-    const started = Date.now();
-    const tmp = `${webDistDir}.build-${process.pid}-${started}`;
-    // imported here: only a stale or missing build pays for loading Vite
-    const { build } = await import("vite");
-    try {
-      await build({ root: webDir, configFile: join(webDir, "vite.config.ts"), logLevel: "warn", build: { outDir: tmp, emptyOutDir: true } });
-      await rm(webDistDir, { recursive: true, force: true });
-      await rename(tmp, webDistDir);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-    log.info("dashboard built", { dir: webDistDir, ms: Date.now() - started });
-    return webDistDir;
-  })().finally(() => {
-    building = null;
-  });
-  return building;
-}
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".json": "application/json",
-  ".txt": "text/plain; charset=utf-8",
-  ".map": "application/json",
-};
-
-function decodedPath(pathname: string): string | null {
-  try {
-    return decodeURIComponent(pathname);
-  } catch {
-    return null;
-  }
+/** Whether a dashboard build exists to serve; the servers never build it themselves. */
+export function dashboardBuilt(distDir = webDistDir): boolean {
+  return existsSync(join(distDir, "index.html"));
 }
 
 /**
@@ -106,41 +45,44 @@ export function dashboardHeaders(storageOrigin?: string): Record<string, string>
 const API_PATH = /^\/(jobs|uploads|health)(\/|$)/;
 
 /**
- * Wrap the API's fetch handler so that it also serves the built dashboard: files of
- * `distDir` by exact path (hashed assets cached for a year), `index.html` at `/` and, for
- * a browser navigating to a client route (Accept: text/html, not an API path), as the
- * fallback. API routes keep priority; without a build the API answers alone.
+ * Wrap the API's fetch handler so that it also serves the built dashboard (hono's
+ * serveStatic over `distDir`): files by exact path (hashed assets cached for a year),
+ * `index.html` at `/` and, for a browser navigating to a client route (Accept: text/html,
+ * not an API path), as the fallback. API routes keep priority; without a build the API
+ * answers alone.
  */
-export function withDashboard<Rest extends unknown[]>(apiFetch: (req: Request, ...rest: Rest) => Response | Promise<Response>, distDir = webDistDir, opts: { storageOrigin?: string } = {}) {
+export function withDashboard<Rest extends unknown[]>(
+  apiFetch: (req: Request, ...rest: Rest) => Response | Promise<Response>,
+  distDir = webDistDir,
+  opts: { storageOrigin?: string } = {},
+) {
   const root = resolve(distDir);
   const security = dashboardHeaders(opts.storageOrigin);
-  const file = async (path: string, cache: string): Promise<Response | null> => {
-    const full = normalize(join(root, path));
-    if (full !== root && !full.startsWith(root + sep)) return null;
-    const body = await readFile(full).catch(() => null);
-    if (!body) return null;
-    return new Response(body, { headers: { "content-type": TYPES[extname(full)] ?? "application/octet-stream", "cache-control": cache, ...security } });
+  const headers = (cache: string) => (_path: string, c: Context) => {
+    c.header("cache-control", cache);
+    for (const [name, value] of Object.entries(security)) c.header(name, value);
   };
-  const index = () => file("index.html", "no-cache");
+  const index = serveStatic({ root, path: "index.html", onFound: headers("no-cache") });
+  const site = new Hono();
+  site.get("/", index);
+  site.get("/index.html", index);
+  // hashed names: a new build has new names, so these never go stale
+  site.get("/assets/*", serveStatic({ root, onFound: headers("public, max-age=31536000, immutable") }));
+  // top-level files (favicon.ico, robots.txt); serveStatic refuses dot segments and any %-escape
+  site.get("/:file{[\\w.-]+\\.\\w+}", serveStatic({ root, onFound: headers("no-cache") }));
 
   // `rest` passes the Node server's bindings (incoming/outgoing) through to the API unchanged
   return async (req: Request, ...rest: Rest): Promise<Response> => {
     const url = new URL(req.url);
     const readOnly = req.method === "GET" || req.method === "HEAD";
     if (readOnly && !API_PATH.test(url.pathname)) {
-      if (url.pathname === "/" || url.pathname === "/index.html") {
-        const page = await index();
-        if (page) return page;
-      } else if (url.pathname.startsWith("/assets/") || /^\/[\w.-]+\.\w+$/.test(url.pathname)) {
-        // a malformed escape (`%E0%A4%A`) names no file: fall through to the API's 404, not a 500
-        const path = decodedPath(url.pathname);
-        const asset = path === null ? null : await file(path, url.pathname.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
-        if (asset) return asset;
-      }
+      const page = await site.fetch(req);
+      if (page.status !== 404) return page;
     }
     const res = await apiFetch(req, ...rest);
     if (res.status === 404 && readOnly && !API_PATH.test(url.pathname) && /text\/html/.test(req.headers.get("accept") ?? "")) {
-      return (await index()) ?? res;
+      const page = await site.fetch(new Request(new URL("/", url), { method: req.method }));
+      if (page.status === 200) return page;
     }
     return res;
   };

@@ -1,3 +1,4 @@
+import { childEnv } from "@videoforge/core/config";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -45,7 +46,7 @@ export function createWorkerPool(opts: WorkerPoolOptions) {
 
   function spawnWorker(): void {
     const child = spawn(process.execPath, ["--import", TSX, opts.entry ?? WORKER_ENTRY], {
-      env: { ...process.env, ...opts.env },
+      env: childEnv(opts.env),
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     const worker: Worker = { child, ready: false, tail: "" };

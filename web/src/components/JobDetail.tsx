@@ -1,6 +1,6 @@
 import { createSignal, For, onCleanup, Show } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
-import { api, FINAL, poll, type JobView } from "../api.ts";
+import { api, client, FINAL_STATUSES, idParam, poll, type JobView } from "../api.ts";
 import { age, bytes, clock, seconds } from "../format.ts";
 import { jobPath, navigate, onNavClick } from "../router.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -15,15 +15,15 @@ export function JobDetail(props: { jobId: string }) {
   const [busy, setBusy] = createSignal(false);
   const [now, setNow] = createSignal(Date.now());
   // polls until the job has ended, then stops: an ended job no longer changes
-  const stop = poll<JobView>(
-    `/jobs/${encodeURIComponent(props.jobId)}`,
+  const stop = poll(
+    (options) => client.jobs[":id"].$get({ param: idParam(props.jobId), query: {} }, options),
     1000,
     (data) => {
       setView("data", reconcile(data, { key: "eventId", merge: true }));
       setError(null);
     },
     (err) => setError(err.message),
-    (data) => !FINAL.includes(data.job.status),
+    (data) => !FINAL_STATUSES.includes(data.job.status),
   );
   const tick = setInterval(() => setNow(Date.now()), 1000);
   onCleanup(() => {
@@ -105,7 +105,7 @@ export function JobDetail(props: { jobId: string }) {
                 </Show>
               </dl>
               <div class="row actions">
-                <Show when={!FINAL.includes(j().status)}>
+                <Show when={!FINAL_STATUSES.includes(j().status)}>
                   <button type="button" class="danger" disabled={busy()} onClick={() => act(() => api.cancel(j().jobId))}>
                     Cancel job
                   </button>
@@ -166,7 +166,7 @@ export function JobDetail(props: { jobId: string }) {
 
             <section class="panel" aria-labelledby="gantt-title">
               <h2 id="gantt-title">Chunks by worker</h2>
-              <Gantt chunks={view.data!.chunks} now={now()} />
+              <Gantt chunks={view.data!.chunks ?? []} now={now()} />
             </section>
 
             <section class="panel" aria-labelledby="timeline-title">

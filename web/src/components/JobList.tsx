@@ -1,6 +1,6 @@
 import { createSignal, For, onCleanup, Show } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
-import { poll, type ApiError, type JobSummary } from "../api.ts";
+import { client, poll, type ApiError, type JobSummary } from "../api.ts";
 import { age, clock, percent } from "../format.ts";
 import { jobPath, onNavClick } from "../router.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -11,8 +11,8 @@ export function JobList() {
   const [store, setStore] = createStore<{ jobs: JobSummary[]; loaded: boolean }>({ jobs: [], loaded: false });
   const [error, setError] = createSignal<string | null>(null);
   const [now, setNow] = createSignal(Date.now());
-  const stop = poll<{ jobs: JobSummary[] }>(
-    "/jobs",
+  const stop = poll(
+    (options) => client.jobs.$get(undefined, options),
     1000,
     (data) => {
       setStore("jobs", reconcile(data.jobs, { key: "jobId" }));

@@ -1,15 +1,13 @@
 import { createSignal, For, Show } from "solid-js";
+import { DEFAULT_LADDER, RUNG_NAMES, type RungName } from "@videoforge/core/media/ladder";
 import { bytes, percent } from "../format.ts";
 import { jobPath, onNavClick } from "../router.ts";
 import { CancelledError, MultipartUpload, savedProgress, type UploadState } from "../upload/multipart.ts";
 
-const RUNGS = ["2160p", "1440p", "1080p", "720p", "480p", "360p", "240p"];
-const DEFAULT_LADDER = ["1080p", "720p", "480p", "360p"];
-
 /** Pick or drop a video, choose the ladder, and send it straight to storage in parts. */
 export function UploadPanel() {
   const [file, setFile] = createSignal<File | null>(null);
-  const [ladder, setLadder] = createSignal<string[]>(DEFAULT_LADDER);
+  const [ladder, setLadder] = createSignal<RungName[]>(DEFAULT_LADDER);
   const [state, setState] = createSignal<UploadState>("idle");
   const [sent, setSent] = createSignal(0);
   const [error, setError] = createSignal<string | null>(null);
@@ -35,8 +33,8 @@ export function UploadPanel() {
     setSent(savedProgress(f)?.sent ?? 0);
   }
 
-  function toggleRung(rung: string, on: boolean) {
-    setLadder((l) => RUNGS.filter((r) => (r === rung ? on : l.includes(r))));
+  function toggleRung(rung: RungName, on: boolean) {
+    setLadder((l) => RUNG_NAMES.filter((r) => (r === rung ? on : l.includes(r))));
   }
 
   async function start() {
@@ -111,7 +109,7 @@ export function UploadPanel() {
 
       <fieldset class="ladder" disabled={busy()}>
         <legend>Renditions</legend>
-        <For each={RUNGS}>
+        <For each={RUNG_NAMES}>
           {(rung) => (
             <label class="chip">
               <input type="checkbox" name="rung" value={rung} checked={ladder().includes(rung)} onChange={(e) => toggleRung(rung, e.currentTarget.checked)} />

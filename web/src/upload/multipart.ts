@@ -1,4 +1,5 @@
-import { ApiError, call } from "../api.ts";
+import type { PartPage, RungName } from "@videoforge/core/contract";
+import { ApiError, client, idParam, ok } from "../api.ts";
 
 /**
  * A resumable multipart upload straight to storage through the API's presigned part URLs.
@@ -13,25 +14,6 @@ import { ApiError, call } from "../api.ts";
  * upload, the others from `GET /uploads/:id/parts?from=N` just before their parts are sent,
  * so every URL is fresh when it is used and no answer is large.
  */
-
-/** One page of presigned part URLs (`POST /uploads`, `GET /uploads/:id`, `GET /uploads/:id/parts`). */
-interface PartPage {
-  partCount: number;
-  parts: { partNumber: number; url: string }[];
-  nextPart: number | null;
-  /** Seconds each URL stays valid. */
-  expiresIn: number;
-}
-interface Created extends PartPage {
-  uploadId: string;
-  jobId: string;
-  partSize: number;
-}
-interface Resumed extends Created {
-  status: "OPEN" | "COMPLETED" | "ABORTED";
-  jobStatus: string | null;
-  size: number;
-}
 
 /** What survives a reload: enough to ask the API for fresh URLs and skip finished parts. */
 interface Saved {
@@ -70,7 +52,8 @@ function load(file: File): Saved | null {
   }
 }
 
-const partLength = (s: Pick<Saved, "partSize" | "size">, partNumber: number) => Math.min(s.partSize, s.size - (partNumber - 1) * s.partSize);
+const partLength = (s: Pick<Saved, "partSize" | "size">, partNumber: number) =>
+  Math.min(s.partSize, s.size - (partNumber - 1) * s.partSize);
 
 export interface UploadEvents {
   onProgress(sent: number, total: number): void;
@@ -91,7 +74,7 @@ export class MultipartUpload {
 
   constructor(
     readonly file: File,
-    readonly ladder: string[],
+    readonly ladder: RungName[],
     readonly events: UploadEvents,
   ) {}
 
@@ -119,7 +102,8 @@ export class MultipartUpload {
       const parts = Object.entries(saved.etags)
         .map(([n, etag]) => ({ partNumber: Number(n), etag }))
         .sort((a, b) => a.partNumber - b.partNumber);
-      const { jobId } = await call<{ jobId: string }>("POST", `/uploads/${saved.uploadId}/complete`, { parts });
+      const complete = client.uploads[":id"].complete.$post({ param: idParam(saved.uploadId), json: { parts } });
+      const { jobId } = await ok(complete);
       this.#forget();
       this.events.onState("done");
       return jobId;
@@ -156,26 +140,48 @@ export class MultipartUpload {
     this.#wakeAll();
     const jobId = this.#saved?.jobId;
     this.#forget();
-    if (jobId) await call("DELETE", `/jobs/${jobId}`).catch(() => undefined);
+    if (jobId) await ok(client.jobs[":id"].$delete({ param: idParam(jobId) })).catch(() => undefined);
   }
 
   async #open() {
     const previous = load(this.file);
     if (previous) {
-      const firstMissing = Array.from({ length: Math.max(1, Math.ceil(previous.size / previous.partSize)) }, (_, i) => i + 1).find((n) => !previous.etags[n]) ?? 1;
-      const state = await call<Resumed>("GET", `/uploads/${previous.uploadId}?from=${firstMissing}&limit=${PAGE_SIZE}`).catch((err: ApiError) => {
+      const firstMissing =
+        Array.from({ length: Math.max(1, Math.ceil(previous.size / previous.partSize)) }, (_, i) => i + 1).find(
+          (n) => !previous.etags[n],
+        ) ?? 1;
+      const query = { from: String(firstMissing), limit: String(PAGE_SIZE) };
+      const resumed = client.uploads[":id"].$get({ param: idParam(previous.uploadId), query });
+      const state = await ok(resumed).catch((err: ApiError) => {
         if (err.status === 404) return null;
         throw err;
       });
-      if (state?.status === "OPEN" && state.jobStatus === "UPLOADING" && state.partSize === previous.partSize && state.size === this.file.size) {
+      if (
+        state?.status === "OPEN" &&
+        state.jobStatus === "UPLOADING" &&
+        state.partSize === previous.partSize &&
+        state.size === this.file.size
+      ) {
         this.#saved = previous;
         this.#keep(state);
         return;
       }
       this.#forget();
     }
-    const created = await call<Created>("POST", "/uploads", { name: this.file.name, size: this.file.size, contentType: this.file.type || "application/octet-stream", ladder: this.ladder });
-    this.#saved = { uploadId: created.uploadId, jobId: created.jobId, partSize: created.partSize, size: this.file.size, etags: {} };
+    const json = {
+      name: this.file.name,
+      size: this.file.size,
+      contentType: this.file.type || "application/octet-stream",
+      ladder: this.ladder,
+    };
+    const created = await ok(client.uploads.$post({ json }));
+    this.#saved = {
+      uploadId: created.uploadId,
+      jobId: created.jobId,
+      partSize: created.partSize,
+      size: this.file.size,
+      etags: {},
+    };
     this.#keep(created);
     this.#persist();
   }
@@ -201,9 +207,11 @@ export class MultipartUpload {
           attempt--; // paused or cancelled, not failed: the loop decides
           continue;
         }
-        if (err instanceof HttpError && err.status === 403) this.#urls.delete(partNumber); // expired: the next attempt asks for a fresh one
+        // expired: the next attempt asks for a fresh one
+        if (err instanceof HttpError && err.status === 403) this.#urls.delete(partNumber);
         if (err instanceof ApiError && err.status === 409) throw err; // the upload ended: no attempt can succeed
-        if (attempt >= PART_ATTEMPTS) throw new Error(`Part ${partNumber} could not be uploaded: ${(err as Error).message}`);
+        if (attempt >= PART_ATTEMPTS)
+          throw new Error(`Part ${partNumber} could not be uploaded: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
       }
     }
@@ -222,7 +230,8 @@ export class MultipartUpload {
         this.#inFlight.delete(partNumber);
         const etag = xhr.getResponseHeader("etag");
         if (xhr.status >= 200 && xhr.status < 300 && etag) resolve(etag);
-        else if (xhr.status >= 200 && xhr.status < 300) reject(new Error("storage did not expose the part's ETag (bucket CORS must expose ETag)"));
+        else if (xhr.status >= 200 && xhr.status < 300)
+          reject(new Error("storage did not expose the part's ETag (bucket CORS must expose ETag)"));
         else reject(new HttpError(xhr.status, `storage answered ${xhr.status}`));
       };
       xhr.onerror = () => {
@@ -252,7 +261,8 @@ export class MultipartUpload {
         await this.#fetching;
         continue;
       }
-      this.#fetching = call<PartPage>("GET", `/uploads/${this.#saved!.uploadId}/parts?from=${partNumber}&limit=${PAGE_SIZE}`)
+      const query = { from: String(partNumber), limit: String(PAGE_SIZE) };
+      this.#fetching = ok(client.uploads[":id"].parts.$get({ param: idParam(this.#saved!.uploadId), query }))
         .then((page) => this.#keep(page))
         .finally(() => (this.#fetching = null));
       await this.#fetching;

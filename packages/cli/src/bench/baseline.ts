@@ -1,7 +1,7 @@
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FinalOutput, Rendition } from "@videoforge/events";
-import { ladderFilter, masterPlaylist, passthroughTiming, rotateFilter, x264Args, type X264Settings } from "@videoforge/core";
+import { ladderFilter, masterPlaylist, passthroughTiming, rotateFilter, x264Args, type FfmpegCapabilities, type X264Settings } from "@videoforge/core";
 import type { BenchSource } from "./source.ts";
 
 /**
@@ -24,7 +24,7 @@ function teePath(path: string): string {
   return path.replace(/([\\:|[\]])/g, "\\$1");
 }
 
-export function baselineArgs(source: BenchSource, renditions: readonly Rendition[], settings: X264Settings, outDir: string): string[] {
+export function baselineArgs(source: BenchSource, renditions: readonly Rendition[], settings: X264Settings, outDir: string, caps: FfmpegCapabilities): string[] {
   const t = posterTime(source.duration).toFixed(3);
   // the poster: its own branch of the same decode, cut to one frame so it ends at once
   const poster = `[0:v:0]${[...rotateFilter(source.rotation), `trim=start=${t}`, "trim=end_frame=1", `scale=${renditions[0]!.width}:${renditions[0]!.height}:flags=bicubic`].join(",")}[poster]`;
@@ -36,7 +36,7 @@ export function baselineArgs(source: BenchSource, renditions: readonly Rendition
       `[f=mp4:movflags=+faststart]${teePath(join(outDir, `${r.name}.mp4`))}`,
       `[f=hls:hls_time=${HLS_SEGMENT_SECONDS}:hls_playlist_type=vod:hls_segment_filename=${teePath(join(hls, "seg_%05d.ts"))}]${teePath(join(hls, "index.m3u8"))}`,
     ];
-    args.push("-map", `[v${i}]`, ...audio, ...x264Args(r, settings), ...passthroughTiming(), "-flags", "+global_header", "-f", "tee", slaves.join("|"));
+    args.push("-map", `[v${i}]`, ...audio, ...x264Args(r, settings, caps), ...passthroughTiming(caps), "-flags", "+global_header", "-f", "tee", slaves.join("|"));
   }
   args.push("-map", "[poster]", "-frames:v", "1", "-q:v", "3", join(outDir, "poster.jpg"));
   return args;

@@ -2,7 +2,7 @@ import { cpus, loadavg } from "node:os";
 import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { config, DEFAULT_LADDER, ffmpegBinaries, fitLadder, gopFor, ssim } from "@videoforge/core";
+import { config, DEFAULT_LADDER, defaultFfmpeg, ffmpegBinaries, fitLadder, gopFor, ssim } from "@videoforge/core";
 import { baselineArgs, folderBytes, prepareBaselineDir, writeBaselineMaster } from "./baseline.ts";
 import { decodedFrames, runMeasured, spread, type Measured } from "./measure.ts";
 import { frameVerdict, type FrameCheck } from "./verdict.ts";
@@ -65,7 +65,7 @@ export async function compareBench(opts: CompareOptions): Promise<CompareResult>
   const settings = { ...config().x264, gop: gopFor(source.fps) };
   const pipeOut = join(opts.workDir, "pipeline");
   const plainOut = join(opts.workDir, "plain");
-  const plainArgs = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", ...baselineArgs(source, renditions, settings, plainOut)];
+  const plainArgs = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", ...baselineArgs(source, renditions, settings, plainOut, ffmpegBinaries())];
   const env: Record<string, string> = opts.chunkSeconds ? { VIDEOFORGE_CHUNK_SECONDS: String(opts.chunkSeconds) } : {};
 
   // a job that never ends (a dead-lettered event) must not hang the bench: generous, not a timing limit
@@ -105,7 +105,7 @@ export async function compareBench(opts: CompareOptions): Promise<CompareResult>
   const plainFrames = await frameChecks(plainOut, names, source.frames);
   const { exact: frameExact, problems } = frameVerdict(pipelineFrames);
   const top = names[0]!;
-  const [pipeSsim, plainSsim] = [await ssim(join(pipeOut, `${top}.mp4`), source.file), await ssim(join(plainOut, `${top}.mp4`), source.file)];
+  const [pipeSsim, plainSsim] = [await ssim(defaultFfmpeg(), join(pipeOut, `${top}.mp4`), source.file), await ssim(defaultFfmpeg(), join(plainOut, `${top}.mp4`), source.file)];
   const sizes = async (dir: string) => (await Promise.all(names.map(async (n) => mb((await stat(join(dir, `${n}.mp4`))).size)))).join(" / ");
   const posterBytes = async (dir: string) => (await stat(join(dir, "poster.jpg")).catch(() => ({ size: 0 }))).size;
   const framesCell = (checks: FrameCheck[]) => {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeCheck } from "@videoforge/core";
+import { childEnv, decodeCheck, defaultFfmpeg } from "@videoforge/core";
 
 /**
  * What one measured process tree cost. CPU and peak memory come from the kernel's rusage
@@ -47,7 +47,7 @@ export function spawnMeasured(bin: string, args: string[], opts: { env?: Record<
   const [cmd, argv] = withTime ? [GNU_TIME, ["-f", "%U %S %M", "-o", report, bin, ...args]] : [bin, args];
   const t0 = performance.now();
   // its own process group, so a run that hangs can be ended with everything it started
-  const child = spawn(cmd, argv, { env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(cmd, argv, { env: childEnv(opts.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
   const killGroup = (signal: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, signal);
@@ -106,7 +106,7 @@ export function runMeasured(bin: string, args: string[], opts: { env?: Record<st
 /** Frames of the first video stream, counted by decoding. */
 export async function decodedFrames(file: string): Promise<number> {
   // ffmpeg decodes, not ffprobe: the npm-shipped ffprobe crashes on MPEG-TS (the HLS segments)
-  const result = await decodeCheck(file, 10 * 60_000);
+  const result = await decodeCheck(defaultFfmpeg(), file, 10 * 60_000);
   if (!result.ok) throw new Error(`${file} does not decode: ${result.reason}`);
   return result.frames;
 }

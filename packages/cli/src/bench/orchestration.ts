@@ -3,7 +3,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { Subscription } from "@videoforge/events";
-import { createClients, createLogger, loadConfig } from "@videoforge/core";
+import { createClients, createLogger, FINAL_STATUSES, loadConfig } from "@videoforge/core";
 import { createLocalBus, deadLetterStore } from "@videoforge/local";
 import { startEventsEndpoint } from "@videoforge/local/events-endpoint";
 import { apiClient } from "../api-client.ts";
@@ -170,7 +170,7 @@ export async function manyJobs(dir: string, opts: { jobs: number; log: (line: st
     let ended: { jobId: string; status: string }[] = [];
     for (;;) {
       const { jobs } = await client.jobs();
-      ended = jobs.filter((j) => ids.includes(j.jobId) && ["COMPLETED", "FAILED", "CANCELLED"].includes(j.status));
+      ended = jobs.filter((j) => ids.includes(j.jobId) && FINAL_STATUSES.includes(j.status));
       if (ended.length === ids.length) break;
       await new Promise((r) => setTimeout(r, 200));
     }

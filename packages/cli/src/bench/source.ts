@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ffmpeg, probeSource } from "@videoforge/core";
+import { defaultFfmpeg, ffmpeg, probeSource } from "@videoforge/core";
 
 /** What the bench needs to know about its source. */
 export interface BenchSource {
@@ -47,7 +47,7 @@ export async function generateSource(dir: string, spec: SourceSpec): Promise<str
 }
 
 export async function describeSource(file: string): Promise<BenchSource> {
-  const { info } = await probeSource(file);
+  const { info } = await probeSource(defaultFfmpeg(), file);
   return {
     file,
     width: info.video.displayWidth,

@@ -4,9 +4,11 @@
  * suite (test/infra/stacks.mock.test.ts) checks every function's role grants these on the
  * right resource: a new call listed here without a grant fails it.
  *
- * Keep it next to the code: when a pipeline step starts calling another ObjectStore method
- * or table operation, add it here in the same change.
+ * A topology handler's calls are declared with the handler (events/src/handlers.ts); the
+ * other units' are here. When a step starts calling another ObjectStore method or table
+ * operation, add it there in the same change.
  */
+import { handlerSpecs, kebab, type HandlerName, type Kebab } from "@videoforge/events";
 import type { ObjectStore } from "../ports.ts";
 import { S3_STORE_ACTIONS } from "./s3-store.ts";
 import { EVENTBRIDGE_PUBLISHER_ACTIONS } from "./eventbridge-publisher.ts";
@@ -44,18 +46,21 @@ export interface UnitCalls {
 
 const jobState = ["get", "query", "create", "patch"] as const;
 
-/** Per deployed unit (the function's artifact name in stacks/artifacts.ts, or `worker` for the task role). */
+type HandlerCalls = { [H in HandlerName as Kebab<H>]: (typeof handlerSpecs)[H]["calls"] };
+/**
+ * The topology handlers' calls, declared with the handler (events/src/handlers.ts), by unit
+ * name. The annotation is the check: a call name no adapter has is a type error here.
+ */
+const handlerCalls: { [U in keyof HandlerCalls]: UnitCalls } = Object.fromEntries(
+  Object.entries(handlerSpecs).map(([name, spec]) => [kebab(name), spec.calls]),
+) as HandlerCalls;
+
+/**
+ * Per deployed unit: a topology handler's artifact name (`chunk-failures`; also `encoder` for
+ * the task role), or a function of stacks/artifacts.ts that is not a handler.
+ */
 export const unitCalls = {
-  // download the source, store chunks and audio, plan and announce; charge the day's encode work (UpdateItem, GetItem)
-  chunker: { uploads: ["download", "head"], work: ["upload", "head", "list"], table: jobState, bus: ["publish"] },
-  // decode the chunk (and the next one's head) through presigned reads, write encoded pieces
-  encoder: { work: ["download", "upload", "presignGet", "head"], table: jobState, bus: ["publish"] },
-  tracker: { table: ["get", "patch"], bus: ["publish"] },
-  "chunk-failures": { table: ["get", "patch"], bus: ["publish"] },
-  assembler: { work: ["head", "download", "list"], outputs: ["upload", "putText", "head"], table: jobState, bus: ["publish"] },
-  // decode every stored output through presigned URLs
-  finisher: { outputs: ["head", "presignGet"], table: ["get", "patch"], bus: ["publish"] },
-  recorder: { table: ["put"] },
+  ...handlerCalls,
   api: {
     uploads: ["createMultipart", "presignPart", "completeMultipart", "abortMultipart", "head"],
     outputs: ["presignGet", "head", "download"],

@@ -1,6 +1,7 @@
 import { Entity } from "electrodb";
+import { CHUNK_STATUSES } from "../job/status.ts";
 
-export const CHUNK_STATUSES = ["PENDING", "ENCODED", "FAILED"] as const;
+export { CHUNK_STATUSES } from "../job/status.ts";
 
 /** One keyframe-aligned piece of a job's source and what became of it. */
 export const ChunkEntity = new Entity({

@@ -1,8 +1,7 @@
 import { Entity } from "electrodb";
+import { JOB_STATUSES } from "../job/status.ts";
 
-export const JOB_STATUSES = ["UPLOADING", "QUEUED", "CHUNKING", "ENCODING", "ASSEMBLING", "COMPLETED", "FAILED", "CANCELLED"] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-export const FINAL_STATUSES: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
+export { JOB_STATUSES, FINAL_STATUSES, type JobStatus } from "../job/status.ts";
 
 /** A job: one source, one ladder, its progress counters and, at the end, its outputs or its error. */
 export const JobEntity = new Entity({

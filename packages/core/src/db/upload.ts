@@ -1,4 +1,5 @@
 import { Entity } from "electrodb";
+import { UPLOAD_STATUSES } from "../job/status.ts";
 
 /** A multipart upload in progress: which S3 upload backs it and which job it will start. */
 export const UploadEntity = new Entity({
@@ -14,7 +15,7 @@ export const UploadEntity = new Entity({
     size: { type: "number", required: true },
     partSize: { type: "number", required: true },
     ladder: { type: "list", items: { type: "string" }, required: true },
-    status: { type: ["OPEN", "COMPLETED", "ABORTED"] as const, required: true },
+    status: { type: UPLOAD_STATUSES, required: true },
     createdAt: { type: "number", required: true },
   },
   indexes: {

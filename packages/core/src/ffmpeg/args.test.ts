@@ -17,10 +17,13 @@ import {
   x264Args,
   type X264Settings,
 } from "./args.ts";
-import { ffmpegBinaries } from "./locate.ts";
+import { ffmpegBinaries, type FfmpegCapabilities } from "./locate.ts";
 
 const ladder: Rendition[] = fitLadder(["1080p", "720p", "360p"], 1920, 1080);
 const settings: X264Settings = { preset: "veryfast", crf: 23, gop: 60 };
+/** What the builders are told about the ffmpeg in use: a current build, and the 2018 npm one. */
+const modern: FfmpegCapabilities = { fpsModeFlag: "-fps_mode", legacyMuxer: false };
+const legacy: FfmpegCapabilities = { fpsModeFlag: "-vsync", legacyMuxer: true };
 
 const count = (haystack: string, needle: string) => haystack.split(needle).length - 1;
 
@@ -90,7 +93,28 @@ describe("ladderFilter", () => {
     const f = ladderFilter(small, 90, { start: 0.2, end: 0.5 });
     const out = execFileSync(
       ffmpegBinaries().ffmpeg,
-      ["-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30:duration=1", "-filter_complex", f, "-map", "[v0]", "-f", "framecrc", "-", "-map", "[v1]", "-f", "framecrc", "-"],
+      [
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=640x360:rate=30:duration=1",
+        "-filter_complex",
+        f,
+        "-map",
+        "[v0]",
+        "-f",
+        "framecrc",
+        "-",
+        "-map",
+        "[v1]",
+        "-f",
+        "framecrc",
+        "-",
+      ],
       { encoding: "utf8", timeout: 30_000 },
     );
     // frames 6 (0.2 s) to 14 (0.467 s) for each of the two outputs, written to the same pipe
@@ -103,7 +127,7 @@ describe("ladderFilter", () => {
 
 describe("x264Args", () => {
   it("caps CRF with the rung's maxrate and a fixed GOP", () => {
-    const a = x264Args(ladder[1]!, settings);
+    const a = x264Args(ladder[1]!, settings, modern);
     expect(valuesOf(a, "-c:v")).toEqual(["libx264"]);
     expect(valuesOf(a, "-preset")).toEqual(["veryfast"]);
     expect(valuesOf(a, "-crf")).toEqual(["23"]);
@@ -118,7 +142,13 @@ describe("x264Args", () => {
 
 describe("encodeChunkArgs", () => {
   const outputs = ladder.map((rendition, i) => ({ rendition, file: `/tmp/out_${i}.ts` }));
-  const args = encodeChunkArgs("/tmp/piece.ts", outputs, settings, { rotation: 270, threads: 2, range: { start: 4, end: 8 }, frames: 120 });
+  const args = encodeChunkArgs(
+    "/tmp/piece.ts",
+    outputs,
+    settings,
+    { rotation: 270, threads: 2, range: { start: 4, end: 8 }, frames: 120 },
+    modern,
+  );
 
   it("reads one input through one ladder filter, keeping timestamps", () => {
     expect(valuesOf(args, "-i")).toEqual(["/tmp/piece.ts"]);
@@ -142,8 +172,8 @@ describe("encodeChunkArgs", () => {
       expect(valuesOf(own, "-output_ts_offset")).toEqual([String(CHUNK_TS_OFFSET)]);
       expect(own).toContain("-an");
       // the same encoder settings the single-pass baseline uses
-      expect(indexOfRun(own, x264Args(ladder[i]!, settings))).toBeGreaterThan(0);
-      expect(indexOfRun(own, passthroughTiming())).toBeGreaterThan(0);
+      expect(indexOfRun(own, x264Args(ladder[i]!, settings, modern))).toBeGreaterThan(0);
+      expect(indexOfRun(own, passthroughTiming(modern))).toBeGreaterThan(0);
     });
   });
 
@@ -157,19 +187,41 @@ describe("encodeChunkArgs", () => {
   });
 
   it("gives every read a protocol whitelist and the validated demuxer, and the decoder a pixel cap (issue 12)", () => {
-    const a = encodeChunkArgs("http://s3/src.mp4?sig=1", outputs, settings, { rotation: 0, threads: 1, range: { start: 0 }, frames: 10, format: "mov", maxPixels: 9_437_184 });
+    const a = encodeChunkArgs(
+      "http://s3/src.mp4?sig=1",
+      outputs,
+      settings,
+      { rotation: 0, threads: 1, range: { start: 0 }, frames: 10, format: "mov", maxPixels: 9_437_184 },
+      modern,
+    );
     const input = a.indexOf("-i");
     expect(valuesOf(a, "-protocol_whitelist")).toEqual(["http,https,tcp,tls"]);
     expect(a.slice(0, input)).toEqual(expect.arrayContaining(["-f", "mov", "-max_pixels", "9437184"]));
     expect(a.indexOf("-f")).toBe(input - 2);
-    for (const built of [audioArgs("/s", "/a.m4a", "matroska"), splitArgs("/s", [], "/p_%05d.ts", "mpegts", "avi"), hlsArgs("/r.mp4", "/i.m3u8", "/s_%05d.ts", 4), posterArgs("/r.mp4", 1, "/p.jpg")]) {
+    for (const built of [
+      audioArgs("/s", "/a.m4a", "matroska"),
+      splitArgs("/s", [], "/p_%05d.ts", "mpegts", "avi"),
+      hlsArgs("/r.mp4", "/i.m3u8", "/s_%05d.ts", 4),
+      posterArgs("/r.mp4", 1, "/p.jpg"),
+    ]) {
       const at = built.indexOf("-i");
-      expect(built.slice(at - 4, at)).toEqual(["-protocol_whitelist", "file", "-f", expect.stringMatching(/^(matroska|avi|mov)$/)]);
+      expect(built.slice(at - 4, at)).toEqual([
+        "-protocol_whitelist",
+        "file",
+        "-f",
+        expect.stringMatching(/^(matroska|avi|mov)$/),
+      ]);
     }
   });
 
   it("seeks a window by the source's own timestamps, before the input, leaving the trim to the range", () => {
-    const a = encodeChunkArgs("http://s3/src.mp4?sig=1", outputs, settings, { rotation: 0, threads: 1, range: { start: 7.5, end: 15 }, frames: 225, seek: 6 });
+    const a = encodeChunkArgs(
+      "http://s3/src.mp4?sig=1",
+      outputs,
+      settings,
+      { rotation: 0, threads: 1, range: { start: 7.5, end: 15 }, frames: 225, seek: 6 },
+      modern,
+    );
     const input = a.indexOf("-i");
     expect(indexOfRun(a, seekArgs(6))).toBeGreaterThan(-1);
     expect(indexOfRun(a, seekArgs(6))).toBeLessThan(input);
@@ -178,10 +230,24 @@ describe("encodeChunkArgs", () => {
   });
 
   it("lets a concat of URLs read over HTTP, and only then", () => {
-    const remote = encodeChunkArgs("concat:http://s3/a.ts?x=1|http://s3/b.ts?x=2", outputs, settings, { rotation: 0, threads: 1, range: { start: 1 }, frames: 10 });
-    expect(valuesOf(remote, "-protocol_whitelist")[0]?.split(",")).toEqual(expect.arrayContaining(["concat", "http", "https", "tcp"]));
+    const remote = encodeChunkArgs(
+      "concat:http://s3/a.ts?x=1|http://s3/b.ts?x=2",
+      outputs,
+      settings,
+      { rotation: 0, threads: 1, range: { start: 1 }, frames: 10 },
+      modern,
+    );
+    expect(valuesOf(remote, "-protocol_whitelist")[0]?.split(",")).toEqual(
+      expect.arrayContaining(["concat", "http", "https", "tcp"]),
+    );
     expect(remote.indexOf("-protocol_whitelist")).toBeLessThan(remote.indexOf("-i"));
-    const local = encodeChunkArgs("concat:/tmp/a.ts|/tmp/b.ts", outputs, settings, { rotation: 0, threads: 1, range: { start: 1 }, frames: 10 });
+    const local = encodeChunkArgs(
+      "concat:/tmp/a.ts|/tmp/b.ts",
+      outputs,
+      settings,
+      { rotation: 0, threads: 1, range: { start: 1 }, frames: 10 },
+      modern,
+    );
     expect(valuesOf(local, "-protocol_whitelist")).toEqual(["concat,file"]);
   });
 });
@@ -208,7 +274,7 @@ describe("splitArgs", () => {
 
 describe("assembleArgs", () => {
   it("maps the audio when given", () => {
-    const a = assembleArgs("concat:a.ts|b.ts", "/tmp/audio.m4a", "/tmp/out.mp4", 1 / 30);
+    const a = assembleArgs("concat:a.ts|b.ts", "/tmp/audio.m4a", "/tmp/out.mp4", 1 / 30, modern);
     expect(valuesOf(a, "-i")).toEqual(["concat:a.ts|b.ts", "/tmp/audio.m4a"]);
     expect(valuesOf(a, "-map")).toEqual(["0:v:0", "1:a:0"]);
     expect(a.indexOf("-f")).toBeLessThan(a.indexOf("-i"));
@@ -218,16 +284,25 @@ describe("assembleArgs", () => {
   });
 
   it("maps no audio when there is none", () => {
-    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 30);
+    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 30, modern);
     expect(valuesOf(a, "-i")).toEqual(["concat:a.ts"]);
     expect(valuesOf(a, "-map")).toEqual(["0:v:0"]);
     expect(a.join(" ")).not.toContain(":a:");
   });
 
   it("sets the last frame's duration in 90 kHz ticks when ffmpeg has setts", () => {
-    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 25);
-    if (ffmpegBinaries().version >= 4.04) expect(valuesOf(a, "-bsf:v")).toEqual(["setts=pts=PTS:dts=DTS:duration=3600"]);
-    else expect(a).not.toContain("-bsf:v");
+    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 25, modern);
+    expect(valuesOf(a, "-bsf:v")).toEqual(["setts=pts=PTS:dts=DTS:duration=3600"]);
+    expect(a).not.toContain("-use_editlist");
+  });
+
+  it("works around the legacy muxer: no setts, no edit list, and x264 without B-frames", () => {
+    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 25, legacy);
+    expect(a).not.toContain("-bsf:v");
+    expect(valuesOf(a, "-use_editlist")).toEqual(["0"]);
+    expect(valuesOf(x264Args(ladder[1]!, settings, legacy), "-bf")).toEqual(["0"]);
+    expect(x264Args(ladder[1]!, settings, modern)).not.toContain("-bf");
+    expect(passthroughTiming(legacy)[0]).toBe("-vsync");
   });
 });
 

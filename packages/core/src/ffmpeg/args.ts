@@ -1,9 +1,11 @@
 import type { Rendition } from "@videoforge/events";
-import { ffmpegBinaries } from "./locate.ts";
+import type { FfmpegCapabilities } from "./locate.ts";
 
 /**
- * Argument builders, one per kind of ffmpeg job. The pipeline and the single-pass
- * baseline share `x264Args`, so quality comparisons compare like with like.
+ * Argument builders, one per kind of ffmpeg job: pure functions of their inputs (what the
+ * ffmpeg in use can do arrives as `FfmpegCapabilities`, resolved once by the caller's
+ * composition). The pipeline and the single-pass baseline share `x264Args`, so quality
+ * comparisons compare like with like.
  */
 export interface X264Settings {
   preset: string;
@@ -32,7 +34,11 @@ const EPS = 0.001;
 /** One decode, split to every rung: `[0:v]select,...split=N[s0]..;[s0]scale=..[v0];..` */
 export function ladderFilter(renditions: readonly Rendition[], rotation: number, range?: FrameRange): string {
   const n = renditions.length;
-  const select = range ? [`select='gte(t,${(range.start - EPS).toFixed(6)})${range.end !== undefined ? `*lt(t,${(range.end - EPS).toFixed(6)})` : ""}'`] : [];
+  const select = range
+    ? [
+        `select='gte(t,${(range.start - EPS).toFixed(6)})${range.end !== undefined ? `*lt(t,${(range.end - EPS).toFixed(6)})` : ""}'`,
+      ]
+    : [];
   const pre = [...select, ...rotateFilter(rotation), "format=yuv420p"];
   const splits = renditions.map((_, i) => `[s${i}]`).join("");
   const head = `[0:v:0]${[...pre, `split=${n}`].join(",")}${splits}`;
@@ -40,26 +46,36 @@ export function ladderFilter(renditions: readonly Rendition[], rotation: number,
   return [head, ...scales].join(";");
 }
 
-/** The 2018 static build that npm ships: no setts bitstream filter, and MP4 edit lists that drop frames. */
-function legacyFfmpeg(): boolean {
-  return ffmpegBinaries().version < 4.04;
-}
-
-export function x264Args(r: Rendition, s: X264Settings): string[] {
+export function x264Args(r: Rendition, s: X264Settings, caps: FfmpegCapabilities): string[] {
   return [
     // without B-frames no reordering delay, so the legacy muxer needs no edit list
-    ...(legacyFfmpeg() ? ["-bf", "0"] : []),
-    "-c:v", "libx264", "-preset", s.preset, "-crf", String(s.crf),
-    "-maxrate", String(r.maxrate), "-bufsize", String(r.maxrate * 2),
-    "-profile:v", "high", "-pix_fmt", "yuv420p",
-    "-g", String(s.gop), "-keyint_min", String(s.gop), "-sc_threshold", "0",
+    ...(caps.legacyMuxer ? ["-bf", "0"] : []),
+    "-c:v",
+    "libx264",
+    "-preset",
+    s.preset,
+    "-crf",
+    String(s.crf),
+    "-maxrate",
+    String(r.maxrate),
+    "-bufsize",
+    String(r.maxrate * 2),
+    "-profile:v",
+    "high",
+    "-pix_fmt",
+    "yuv420p",
+    "-g",
+    String(s.gop),
+    "-keyint_min",
+    String(s.gop),
+    "-sc_threshold",
+    "0",
   ];
 }
 
 /** Keep the source's timestamps exactly (VFR stays VFR, no frame dropped or duplicated). */
-export function passthroughTiming(): string[] {
-  const { fpsModeFlag } = ffmpegBinaries();
-  return [fpsModeFlag, "passthrough", "-enc_time_base", "-1"];
+export function passthroughTiming(caps: Pick<FfmpegCapabilities, "fpsModeFlag">): string[] {
+  return [caps.fpsModeFlag, "passthrough", "-enc_time_base", "-1"];
 }
 
 /**
@@ -94,7 +110,21 @@ export type OutputFormat = "mov" | "hls" | "mpegts";
  * replaced object cannot make the check open other files or addresses.
  */
 export function decodeCheckArgs(input: string, format: OutputFormat, fpsModeFlag: string): string[] {
-  return ["-err_detect", "explode", "-xerror", "-skip_loop_filter", "all", ...inputArgs(input, format), "-map", "0:v:0", fpsModeFlag, "passthrough", "-f", "null", "-"];
+  return [
+    "-err_detect",
+    "explode",
+    "-xerror",
+    "-skip_loop_filter",
+    "all",
+    ...inputArgs(input, format),
+    "-map",
+    "0:v:0",
+    fpsModeFlag,
+    "passthrough",
+    "-f",
+    "null",
+    "-",
+  ];
 }
 
 /**
@@ -107,14 +137,56 @@ export function encodeChunkArgs(
   input: string,
   outputs: { rendition: Rendition; file: string }[],
   s: X264Settings,
-  opts: { rotation: number; threads: number; range: FrameRange; frames: number; seek?: number; format?: string; maxPixels?: number },
+  opts: {
+    rotation: number;
+    threads: number;
+    range: FrameRange;
+    frames: number;
+    seek?: number;
+    format?: string;
+    maxPixels?: number;
+  },
+  caps: FfmpegCapabilities,
 ): string[] {
-  const filter = ladderFilter(outputs.map((o) => o.rendition), opts.rotation, opts.range);
+  const filter = ladderFilter(
+    outputs.map((o) => o.rendition),
+    opts.rotation,
+    opts.range,
+  );
   const seek = opts.seek !== undefined ? seekArgs(opts.seek) : [];
   const maxPixels = opts.maxPixels ? ["-max_pixels", String(opts.maxPixels)] : [];
-  const args = ["-noautorotate", "-threads", String(opts.threads), ...seek, ...maxPixels, ...inputArgs(input, opts.format), "-filter_complex", filter, "-copyts"];
+  const args = [
+    "-noautorotate",
+    "-threads",
+    String(opts.threads),
+    ...seek,
+    ...maxPixels,
+    ...inputArgs(input, opts.format),
+    "-filter_complex",
+    filter,
+    "-copyts",
+  ];
   outputs.forEach((o, i) => {
-    args.push("-map", `[v${i}]`, "-frames:v", String(opts.frames), ...x264Args(o.rendition, s), ...passthroughTiming(), "-threads", String(opts.threads), "-an", "-output_ts_offset", String(CHUNK_TS_OFFSET), "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", o.file);
+    args.push(
+      "-map",
+      `[v${i}]`,
+      "-frames:v",
+      String(opts.frames),
+      ...x264Args(o.rendition, s, caps),
+      ...passthroughTiming(caps),
+      "-threads",
+      String(opts.threads),
+      "-an",
+      "-output_ts_offset",
+      String(CHUNK_TS_OFFSET),
+      "-muxdelay",
+      "0",
+      "-muxpreload",
+      "0",
+      "-f",
+      "mpegts",
+      o.file,
+    );
   });
   return args;
 }
@@ -141,9 +213,29 @@ export function audioArgs(input: string, output: string, format?: string): strin
  * packet indices. MPEG-TS where the codec allows (pieces then join byte-wise and keep
  * 90 kHz timestamps), Matroska otherwise.
  */
-export function splitArgs(input: string, cutPackets: readonly number[], pattern: string, format: "mpegts" | "matroska", inputFormat?: string): string[] {
+export function splitArgs(
+  input: string,
+  cutPackets: readonly number[],
+  pattern: string,
+  format: "mpegts" | "matroska",
+  inputFormat?: string,
+): string[] {
   const seg = cutPackets.length ? ["-segment_frames", cutPackets.join(",")] : ["-segment_time", "1000000000"];
-  return [...inputArgs(input, inputFormat), "-map", "0:v:0", "-c", "copy", "-f", "segment", ...seg, "-reset_timestamps", "0", "-segment_format", format, pattern];
+  return [
+    ...inputArgs(input, inputFormat),
+    "-map",
+    "0:v:0",
+    "-c",
+    "copy",
+    "-f",
+    "segment",
+    ...seg,
+    "-reset_timestamps",
+    "0",
+    "-segment_format",
+    format,
+    pattern,
+  ];
 }
 
 /** Codecs MPEG-TS carries; their pieces can be read together with the next one. */
@@ -153,20 +245,54 @@ export const TS_CODECS = new Set(["h264", "hevc", "mpeg2video", "mpeg1video"]);
  * Join encoded chunks (byte-concatenated MPEG-TS) and the audio into one MP4. MPEG-TS
  * carries no frame durations, so the last frame's comes from the source (setts, ffmpeg >= 4.4).
  */
-export function assembleArgs(concatInput: string, audio: string | null, output: string, lastFrameSeconds: number): string[] {
+export function assembleArgs(
+  concatInput: string,
+  audio: string | null,
+  output: string,
+  lastFrameSeconds: number,
+  caps: Pick<FfmpegCapabilities, "legacyMuxer">,
+): string[] {
   const audioIn = audio ? inputArgs(audio, "mov") : [];
   const audioMap = audio ? ["-map", "1:a:0"] : [];
   const ticks = Math.max(1, Math.round(lastFrameSeconds * 90_000));
   // pts and dts spelled out: ffmpeg 5.1's setts otherwise loses the B-frame reordering
-  const setts = legacyFfmpeg() ? [] : ["-bsf:v", `setts=pts=PTS:dts=DTS:duration=${ticks}`];
+  const setts = caps.legacyMuxer ? [] : ["-bsf:v", `setts=pts=PTS:dts=DTS:duration=${ticks}`];
   // the legacy muxer's edit list, lacking the last frame's duration, cuts that frame off
-  const editList = legacyFfmpeg() ? ["-use_editlist", "0"] : [];
-  return [...inputArgs(concatInput, "mpegts"), ...audioIn, "-map", "0:v:0", ...audioMap, "-c", "copy", ...setts, ...editList, "-movflags", "+faststart", output];
+  const editList = caps.legacyMuxer ? ["-use_editlist", "0"] : [];
+  return [
+    ...inputArgs(concatInput, "mpegts"),
+    ...audioIn,
+    "-map",
+    "0:v:0",
+    ...audioMap,
+    "-c",
+    "copy",
+    ...setts,
+    ...editList,
+    "-movflags",
+    "+faststart",
+    output,
+  ];
 }
 
 /** Package one rendition MP4 as an HLS VOD media playlist with TS segments. */
 export function hlsArgs(input: string, playlist: string, segmentPattern: string, segmentSeconds: number): string[] {
-  return [...inputArgs(input, "mov"), "-map", "0", "-c", "copy", "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_filename", segmentPattern, playlist];
+  return [
+    ...inputArgs(input, "mov"),
+    "-map",
+    "0",
+    "-c",
+    "copy",
+    "-f",
+    "hls",
+    "-hls_time",
+    String(segmentSeconds),
+    "-hls_playlist_type",
+    "vod",
+    "-hls_segment_filename",
+    segmentPattern,
+    playlist,
+  ];
 }
 
 export function posterArgs(input: string, atSeconds: number, output: string): string[] {

@@ -18,7 +18,14 @@ beforeAll(async () => {
   const ffmpeg = join(dir, "ffmpeg");
   await writeFile(ffmpeg, `#!/bin/sh\ncat <<'END'\nCodecs:\n D..... = Decoding supported\n -------\n${CODECS}END\n`);
   await chmod(ffmpeg, 0o755);
-  fake = { ffmpeg, ffprobe: join(dir, "ffprobe"), version: 0, build: "N-47683", fpsModeFlag: "-vsync", origin: "npm" } as FfmpegBinaries;
+  fake = {
+    ffmpeg,
+    ffprobe: join(dir, "ffprobe"),
+    version: 0,
+    build: "N-47683",
+    fpsModeFlag: "-vsync",
+    origin: "npm",
+  } as FfmpegBinaries;
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

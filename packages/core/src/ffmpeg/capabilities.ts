@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { ffmpegBinaries, type FfmpegBinaries } from "./locate.ts";
+import type { FfmpegBinaries } from "./locate.ts";
 
 /** The command that installs a full ffmpeg on Debian and Ubuntu (what scripts/provision.sh runs as root). */
 export const INSTALL_FULL_FFMPEG = "sudo apt-get install -y ffmpeg";
@@ -11,12 +11,16 @@ const codecsByBinary = new Map<string, Promise<Set<string> | undefined>>();
  * Codec names the ffmpeg can decode (`ffmpeg -codecs`, flag D), read once per binary;
  * undefined when the list cannot be read (nothing is refused on a guess).
  */
-export function decodableCodecs(bin: Pick<FfmpegBinaries, "ffmpeg"> = ffmpegBinaries()): Promise<Set<string> | undefined> {
+export function decodableCodecs(bin: Pick<FfmpegBinaries, "ffmpeg">): Promise<Set<string> | undefined> {
   let codecs = codecsByBinary.get(bin.ffmpeg);
   if (!codecs) {
-    codecs = promisify(execFile)(bin.ffmpeg, ["-hide_banner", "-codecs"], { timeout: 30_000, maxBuffer: 4 * 1024 * 1024 }).then(
+    codecs = promisify(execFile)(bin.ffmpeg, ["-hide_banner", "-codecs"], {
+      timeout: 30_000,
+      maxBuffer: 4 * 1024 * 1024,
+    }).then(
       // the table follows the legend's " -------" line; flag 1 is D when the codec decodes
-      ({ stdout }) => new Set([...stdout.slice(stdout.search(/^ -+$/m) + 1).matchAll(/^ D\S{5} (\S+)/gm)].map((m) => m[1]!)),
+      ({ stdout }) =>
+        new Set([...stdout.slice(stdout.search(/^ -+$/m) + 1).matchAll(/^ D\S{5} (\S+)/gm)].map((m) => m[1]!)),
       () => undefined,
     );
     codecsByBinary.set(bin.ffmpeg, codecs);
@@ -31,7 +35,11 @@ export function decodableCodecs(bin: Pick<FfmpegBinaries, "ffmpeg"> = ffmpegBina
  * while the npm ffprobe beside it (a 2023 build) recognises them: without this check such a
  * source would be planned and fail later in every encoder.
  */
-export async function missingDecoder(kind: "video" | "audio", codec: string | undefined, bin: FfmpegBinaries = ffmpegBinaries()): Promise<string | undefined> {
+export async function missingDecoder(
+  kind: "video" | "audio",
+  codec: string | undefined,
+  bin: Pick<FfmpegBinaries, "ffmpeg" | "origin">,
+): Promise<string | undefined> {
   if (!codec || codec === "unknown" || codec === "none") return undefined;
   const codecs = await decodableCodecs(bin);
   if (!codecs || codecs.has(codec)) return undefined;

@@ -2,7 +2,9 @@ import { execFileSync } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, expect, it, vi } from "vitest";
-import { ffmpeg, ffprobeJson, FfmpegError, runProcess, type FfmpegProgress } from "./run.ts";
+import type { LogFields, Logger } from "../log.ts";
+import { defaultFfmpeg, ffmpeg, ffmpegBinaries } from "./locate.ts";
+import { Ffmpeg, FfmpegError, runProcess, type FfmpegProgress } from "./run.ts";
 
 /** Our direct children, as `pid args` lines. */
 function children(): { pid: number; args: string }[] {
@@ -68,7 +70,9 @@ describe("ffmpeg", () => {
     expect(last.outTime).toBeGreaterThan(0.9);
     expect(last.outTime).toBeLessThan(1.1);
     for (const p of progress) {
-      expect(Number.isFinite(p.frame) && Number.isFinite(p.fps) && Number.isFinite(p.outTime) && Number.isFinite(p.speed)).toBe(true);
+      expect(
+        Number.isFinite(p.frame) && Number.isFinite(p.fps) && Number.isFinite(p.outTime) && Number.isFinite(p.speed),
+      ).toBe(true);
     }
   });
 
@@ -121,27 +125,37 @@ describe("ffmpeg", () => {
 describe("runProcess", () => {
   it("collects stdout and feeds whole lines", async () => {
     const lines: string[] = [];
-    const { stdout } = await runProcess("sh", ["-c", "printf 'one\\ntwo\\nthr'; sleep 0.05; printf 'ee\\n'"], { onStdoutLine: (l) => lines.push(l) });
+    const { stdout } = await runProcess("sh", ["-c", "printf 'one\\ntwo\\nthr'; sleep 0.05; printf 'ee\\n'"], {
+      onStdoutLine: (l) => lines.push(l),
+    });
     expect(stdout).toBe("one\ntwo\nthree\n");
     expect(lines).toEqual(["one", "two", "three"]);
   });
 
   it("rejects a non-zero exit with the exit code; stderr stays out of the first line (people read it), in the tail", async () => {
-    const err = await rejection(runProcess("sh", ["-c", "echo first >&2; echo 'http://127.0.0.1:4567/secret: the real cause' >&2; exit 3"]));
+    const err = await rejection(
+      runProcess("sh", ["-c", "echo first >&2; echo 'http://127.0.0.1:4567/secret: the real cause' >&2; exit 3"]),
+    );
     expect(err.exitCode).toBe(3);
     expect(err.stderrTail).toBe("first\nhttp://127.0.0.1:4567/secret: the real cause");
     expect(err.message.split("\n")[0]).toBe("sh exited with code 3");
   });
 
   it("names a known cause with a fixed phrase, never ffmpeg's words", async () => {
-    const err = await rejection(runProcess("sh", ["-c", "echo '/data/tmp/x/source: Invalid data found when processing input' >&2; exit 1"]));
-    expect(err.message.split("\n")[0]).toBe("sh exited with code 1: the video data is damaged or not in a format we can read");
+    const err = await rejection(
+      runProcess("sh", ["-c", "echo '/data/tmp/x/source: Invalid data found when processing input' >&2; exit 1"]),
+    );
+    expect(err.message.split("\n")[0]).toBe(
+      "sh exited with code 1: the video data is damaged or not in a format we can read",
+    );
     expect(err.knownCause).toBe("the video data is damaged or not in a format we can read");
   });
 
   it("kills a child whose stdout passes the cap instead of buffering it (finding 2)", async () => {
     const err = await rejection(runProcess("head", ["-c", "50000000", "/dev/zero"], { maxStdoutBytes: 1024 * 1024 }));
-    expect(err.message.split("\n")[0]).toBe("head stopped: output too large (over 1048576 bytes): the file holds far more data than its length allows");
+    expect(err.message.split("\n")[0]).toBe(
+      "head stopped: output too large (over 1048576 bytes): the file holds far more data than its length allows",
+    );
   });
 
   it("a line reader that throws kills the child and rejects; nothing escapes the listener (finding 2)", async () => {
@@ -157,13 +171,26 @@ describe("runProcess", () => {
 
   it("kills on failOnStderr at the first match", async () => {
     const started = Date.now();
-    const err = await rejection(runProcess("sh", ["-c", "echo 'Picture size 8192x4320 exceeds specified max pixel count 9437184' >&2; exec sleep 30"], { failOnStderr: /exceeds specified max pixel count/ }));
-    expect(err.message.split("\n")[0]).toBe("sh stopped: refused input: a picture in the video is larger than the limit");
+    const err = await rejection(
+      runProcess(
+        "sh",
+        ["-c", "echo 'Picture size 8192x4320 exceeds specified max pixel count 9437184' >&2; exec sleep 30"],
+        { failOnStderr: /exceeds specified max pixel count/ },
+      ),
+    );
+    expect(err.message.split("\n")[0]).toBe(
+      "sh stopped: refused input: a picture in the video is larger than the limit",
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("keeps only the tail of a long stderr", async () => {
-    const err = await rejection(runProcess("sh", ["-c", "i=0; while [ $i -lt 3000 ]; do echo \"line $i of noise\" >&2; i=$((i+1)); done; echo LAST >&2; exit 1"]));
+    const err = await rejection(
+      runProcess("sh", [
+        "-c",
+        'i=0; while [ $i -lt 3000 ]; do echo "line $i of noise" >&2; i=$((i+1)); done; echo LAST >&2; exit 1',
+      ]),
+    );
     expect(err.stderrTail.length).toBeLessThanOrEqual(8 * 1024);
     expect(err.stderrTail.endsWith("LAST")).toBe(true);
   });
@@ -198,7 +225,9 @@ describe("runProcess", () => {
 
   it("re-arms the stall timer on output", async () => {
     // 6 lines 150 ms apart: never silent for 400 ms, though the run takes ~900 ms
-    const { stdout } = await runProcess("sh", ["-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 0.15; done"], { stallMs: 400 });
+    const { stdout } = await runProcess("sh", ["-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 0.15; done"], {
+      stallMs: 400,
+    });
     expect(stdout.trim().split("\n")).toHaveLength(6);
   });
 
@@ -221,12 +250,48 @@ describe("runProcess", () => {
   });
 });
 
-describe("ffprobeJson", () => {
+describe("the Ffmpeg wrapper", () => {
+  /** A logger that keeps its debug lines. */
+  function recorder(lines: { msg: string; fields?: LogFields }[]): Logger {
+    const keep = (msg: string, fields?: LogFields) => void lines.push({ msg, fields });
+    const log: Logger = { debug: keep, info: keep, warn: keep, error: keep, child: () => log };
+    return log;
+  }
+
   it("parses ffprobe's JSON", async () => {
-    const out = (await ffprobeJson(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=30:duration=1", "-show_streams"], { timeoutMs: 30_000 })) as {
+    const out = (await defaultFfmpeg().probeJson(
+      ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=30:duration=1", "-show_streams"],
+      { timeoutMs: 30_000 },
+    )) as {
       streams: { codec_type: string; width: number; height: number }[];
     };
     expect(out.streams[0]).toMatchObject({ codec_type: "video", width: 160, height: 120 });
+  });
+
+  it("locates its binaries once, on first use, and applies the time limit it was built with", async () => {
+    let located = 0;
+    const ff = new Ffmpeg({
+      binaries: () => (located++, ffmpegBinaries()),
+      tmpDir: "/tmp",
+      threads: 1,
+      timeoutMs: 1500,
+    });
+    expect(located).toBe(0);
+    expect(ff.capabilities.fpsModeFlag).toBe(ff.binaries.fpsModeFlag);
+    const err = await rejection(ff.run(["-re", ...testsrc(3600), "-f", "null", "-"]));
+    expect(err.message).toMatch(/timed out after 1500 ms/);
+    expect(located).toBe(1);
+  });
+
+  it("logs each run at debug level without presigned signatures", async () => {
+    const lines: { msg: string; fields?: LogFields }[] = [];
+    const ff = new Ffmpeg({ binaries: ffmpegBinaries(), tmpDir: "/tmp", threads: 1, log: recorder(lines) });
+    const url = "https://s3.example/bucket/clip.mp4?X-Amz-Signature=secret";
+    await ff.run([...testsrc(1), "-metadata", `comment=${url}`, "-f", "null", "-"], { timeoutMs: 30_000 });
+    expect(lines.map((l) => l.msg)).toEqual(["ffmpeg started", "ffmpeg finished"]);
+    const logged = JSON.stringify(lines[0]!.fields);
+    expect(logged).toContain("https://s3.example/bucket/clip.mp4?…");
+    expect(logged).not.toContain("secret");
   });
 });
 
@@ -248,7 +313,7 @@ describe("ffmpegBinaries", () => {
 
   it("with FFMPEG_PATH unset, takes a recent system ffmpeg, else the npm one", async () => {
     const { ffmpegBinaries } = await freshLocate();
-    const b = ffmpegBinaries({ PATH: process.env.PATH });
+    const b = ffmpegBinaries({});
     let system: number | undefined;
     try {
       const m = /version n?(\d+)\.(\d+)/.exec(version("ffmpeg"));
@@ -265,11 +330,17 @@ describe("ffmpegBinaries", () => {
     }
   });
 
-  it("lets FFMPEG_PATH win and finds ffprobe beside it", async () => {
+  it("lets FFMPEG_PATH win (the config's ffmpeg.path) and finds ffprobe beside it", async () => {
     const { ffmpegBinaries } = await freshLocate();
-    const b = ffmpegBinaries({ FFMPEG_PATH: "/opt/custom/bin/ffmpeg" });
-    expect(b).toMatchObject({ origin: "env", ffmpeg: "/opt/custom/bin/ffmpeg", ffprobe: "/opt/custom/bin/ffprobe", version: 0, fpsModeFlag: "-vsync" });
-    const explicit = (await freshLocate()).ffmpegBinaries({ FFMPEG_PATH: "/a/ffmpeg", FFPROBE_PATH: "/b/probe" });
+    const b = ffmpegBinaries({ path: "/opt/custom/bin/ffmpeg" });
+    expect(b).toMatchObject({
+      origin: "env",
+      ffmpeg: "/opt/custom/bin/ffmpeg",
+      ffprobe: "/opt/custom/bin/ffprobe",
+      version: 0,
+      fpsModeFlag: "-vsync",
+    });
+    const explicit = (await freshLocate()).ffmpegBinaries({ path: "/a/ffmpeg", probePath: "/b/probe" });
     expect(explicit.ffprobe).toBe("/b/probe");
   });
 

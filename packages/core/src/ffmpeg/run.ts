@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
-import { ffmpegBinaries } from "./locate.ts";
+import type { Logger } from "../log.ts";
+import { decodableCodecs, missingDecoder } from "./capabilities.ts";
+import type { FfmpegBinaries, FfmpegCapabilities } from "./locate.ts";
 
 export interface FfmpegProgress {
   frame: number;
@@ -29,12 +31,24 @@ export interface RunOptions {
  * so it stays in `stderrTail` (and the logs).
  */
 const CAUSES: [RegExp, string][] = [
-  [/exceeds specified max pixel count|Picture size \d+x\d+ is invalid/i, "a picture in the video is larger than the limit"],
+  [
+    /exceeds specified max pixel count|Picture size \d+x\d+ is invalid/i,
+    "a picture in the video is larger than the limit",
+  ],
   [/output too large|too many packets/i, "the file holds far more data than its length allows"],
-  [/Invalid data found|invalid NAL|decode_slice_header error|corrupt/i, "the video data is damaged or not in a format we can read"],
+  [
+    /Invalid data found|invalid NAL|decode_slice_header error|corrupt/i,
+    "the video data is damaged or not in a format we can read",
+  ],
   [/moov atom not found/i, "the file is truncated (its MP4 index is missing)"],
-  [/Protocol not on whitelist|not on whitelist|Format .* is not on the format whitelist/i, "the file refers to other files or addresses, which is not allowed"],
-  [/Server returned 4\d\d|Server returned 5\d\d|Connection refused|Connection reset|End of file|I\/O error/i, "reading the file from storage failed"],
+  [
+    /Protocol not on whitelist|not on whitelist|Format .* is not on the format whitelist/i,
+    "the file refers to other files or addresses, which is not allowed",
+  ],
+  [
+    /Server returned 4\d\d|Server returned 5\d\d|Connection refused|Connection reset|End of file|I\/O error/i,
+    "reading the file from storage failed",
+  ],
   [/No space left/i, "the worker ran out of disk space"],
 ];
 
@@ -95,7 +109,11 @@ export interface ProcessOptions extends RunOptions {
  * or when its output passes a cap; non-zero exit rejects. Nothing a child writes can throw
  * out of a stream listener: every failure ends as this promise's rejection.
  */
-export function runProcess(bin: string, args: string[], opts: ProcessOptions = {}): Promise<{ stdout: string; stderr: string }> {
+export function runProcess(
+  bin: string,
+  args: string[],
+  opts: ProcessOptions = {},
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const name = bin.split("/").pop() ?? bin;
     const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -110,7 +128,9 @@ export function runProcess(bin: string, args: string[], opts: ProcessOptions = {
       killedFor ??= why;
       child.kill("SIGKILL");
     };
-    const timer = opts.timeoutMs ? setTimeout(() => kill(`timed out after ${opts.timeoutMs} ms`), opts.timeoutMs) : undefined;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => kill(`timed out after ${opts.timeoutMs} ms`), opts.timeoutMs)
+      : undefined;
     let stall: NodeJS.Timeout | undefined;
     const armStall = () => {
       if (!opts.stallMs) return;
@@ -169,38 +189,122 @@ export function runProcess(bin: string, args: string[], opts: ProcessOptions = {
       }
       const why = killedFor ?? (signal ? `killed by ${signal}` : `exited with code ${code}`);
       const tail = stderr.get();
-      reject(new FfmpegError(`${name} ${why}`, code, killedFor?.startsWith("stopped: output too large") ? `${tail}\noutput too large`.trim() : tail));
+      reject(
+        new FfmpegError(
+          `${name} ${why}`,
+          code,
+          killedFor?.startsWith("stopped: output too large") ? `${tail}\noutput too large`.trim() : tail,
+        ),
+      );
     });
   });
 }
 
-/** Run ffmpeg with machine-readable progress on stdout. */
-export function ffmpeg(args: string[], opts: RunOptions = {}): Promise<void> {
-  const bin = ffmpegBinaries().ffmpeg;
-  const progress: Record<string, string> = {};
-  return runProcess(bin, ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats", ...args], {
-    ...opts,
-    collectStdout: false,
-    // progress lines come forever on a long encode: they are read, not kept
-    maxStdoutBytes: Number.MAX_SAFE_INTEGER,
-    onStdoutLine: (line) => {
-      const eq = line.indexOf("=");
-      if (eq < 0) return;
-      progress[line.slice(0, eq)] = line.slice(eq + 1).trim();
-      if (line.startsWith("progress=")) {
-        opts.onProgress?.({
-          frame: Number(progress.frame ?? 0),
-          fps: Number(progress.fps ?? 0),
-          outTime: Number(progress.out_time_us ?? progress.out_time_ms ?? 0) / 1e6,
-          speed: Number.parseFloat(progress.speed ?? "0") || 0,
-        });
-      }
-    },
-  }).then(() => undefined);
+/** What an ffmpeg wrapper is built with, once per runtime (locate.ts `createFfmpeg`). */
+export interface FfmpegOptions {
+  /**
+   * The binaries and what they can do, or how to locate them: a function is called once, on
+   * first use, so a runtime that never runs ffmpeg (the API Lambda's zip) never looks for one.
+   */
+  binaries: FfmpegBinaries | (() => FfmpegBinaries);
+  /** Each run is logged at debug level (presigned query strings left out). */
+  log?: Logger;
+  /** Scratch space for the files a run writes. */
+  tmpDir: string;
+  /** Threads per encode. */
+  threads: number;
+  /** Hard limit for every ffmpeg run that does not set its own. */
+  timeoutMs?: number;
 }
 
-/** Run ffprobe and parse its JSON output (at most `maxStdoutBytes`, 64 MiB by default). */
-export async function ffprobeJson(args: string[], opts: RunOptions & { maxStdoutBytes?: number } = {}): Promise<unknown> {
-  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-of", "json", ...args], opts);
-  return JSON.parse(stdout) as unknown;
+/** An argument list fit for a log line: presigned URLs lose their query strings (the signature). */
+function loggable(args: readonly string[]): string[] {
+  return args.map((a) => a.replace(/(https?:\/\/[^\s?|]*)\?[^\s|]*/g, "$1?…"));
+}
+
+/**
+ * The one way the pipeline runs ffmpeg and ffprobe: binaries, logger, scratch folder, threads
+ * and time limits come from the constructor; each run adds its own options (progress, abort
+ * signal). Every failure rejects with an FfmpegError carrying the stderr tail.
+ */
+export class Ffmpeg {
+  readonly tmpDir: string;
+  readonly threads: number;
+  readonly #log?: Logger;
+  readonly #timeoutMs?: number;
+  #binaries: FfmpegBinaries | (() => FfmpegBinaries);
+
+  constructor(opts: FfmpegOptions) {
+    this.#binaries = opts.binaries;
+    this.tmpDir = opts.tmpDir;
+    this.threads = opts.threads;
+    this.#log = opts.log;
+    this.#timeoutMs = opts.timeoutMs;
+  }
+
+  /** The binaries this wrapper runs (located on first use when given as a function). */
+  get binaries(): FfmpegBinaries {
+    if (typeof this.#binaries === "function") this.#binaries = this.#binaries();
+    return this.#binaries;
+  }
+
+  /** What the argument builders need to know about these binaries. */
+  get capabilities(): FfmpegCapabilities {
+    return { fpsModeFlag: this.binaries.fpsModeFlag, legacyMuxer: this.binaries.legacyMuxer };
+  }
+
+  /** Run ffmpeg with machine-readable progress on stdout. */
+  run(args: string[], opts: RunOptions = {}): Promise<void> {
+    const progress: Record<string, string> = {};
+    const full = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats", ...args];
+    return this.exec("ffmpeg", full, {
+      timeoutMs: this.#timeoutMs,
+      ...opts,
+      collectStdout: false,
+      // progress lines come forever on a long encode: they are read, not kept
+      maxStdoutBytes: Number.MAX_SAFE_INTEGER,
+      onStdoutLine: (line) => {
+        const eq = line.indexOf("=");
+        if (eq < 0) return;
+        progress[line.slice(0, eq)] = line.slice(eq + 1).trim();
+        if (line.startsWith("progress=")) {
+          opts.onProgress?.({
+            frame: Number(progress.frame ?? 0),
+            fps: Number(progress.fps ?? 0),
+            outTime: Number(progress.out_time_us ?? progress.out_time_ms ?? 0) / 1e6,
+            speed: Number.parseFloat(progress.speed ?? "0") || 0,
+          });
+        }
+      },
+    }).then(() => undefined);
+  }
+
+  /** Run ffprobe and parse its JSON output (at most `maxStdoutBytes`, 64 MiB by default). */
+  async probeJson(args: string[], opts: RunOptions & { maxStdoutBytes?: number } = {}): Promise<unknown> {
+    const { stdout } = await this.exec("ffprobe", ["-v", "error", "-of", "json", ...args], opts);
+    return JSON.parse(stdout) as unknown;
+  }
+
+  /** Run either binary with `args` as given (no options added), as `runProcess` does. */
+  async exec(
+    tool: "ffmpeg" | "ffprobe",
+    args: string[],
+    opts: ProcessOptions = {},
+  ): Promise<{ stdout: string; stderr: string }> {
+    const started = Date.now();
+    this.#log?.debug(`${tool} started`, { args: loggable(args) });
+    const out = await runProcess(this.binaries[tool], args, opts);
+    this.#log?.debug(`${tool} finished`, { ms: Date.now() - started });
+    return out;
+  }
+
+  /** Codec names this ffmpeg decodes (read once per binary); undefined when unknown. */
+  decodableCodecs(): Promise<Set<string> | undefined> {
+    return decodableCodecs(this.binaries);
+  }
+
+  /** Why this ffmpeg cannot decode `codec`, as a sentence; undefined when it can. */
+  missingDecoder(kind: "video" | "audio", codec: string | undefined): Promise<string | undefined> {
+    return missingDecoder(kind, codec, this.binaries);
+  }
 }

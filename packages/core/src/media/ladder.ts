@@ -12,6 +12,8 @@ export const RUNGS = {
   "240p": { short: 240, maxrate: 500_000 },
 } as const;
 export type RungName = keyof typeof RUNGS;
+/** The rungs a ladder may name, tallest first. */
+export const RUNG_NAMES = Object.keys(RUNGS) as [RungName, ...RungName[]];
 
 export const DEFAULT_LADDER: RungName[] = ["1080p", "720p", "480p", "360p"];
 

@@ -1,8 +1,6 @@
 import { stat } from "node:fs/promises";
 import { z } from "zod";
-import { ffprobeJson, FfmpegError, runProcess } from "../ffmpeg/run.ts";
-import { ffmpegBinaries } from "../ffmpeg/locate.ts";
-import { missingDecoder } from "../ffmpeg/capabilities.ts";
+import { FfmpegError, type Ffmpeg } from "../ffmpeg/run.ts";
 
 export const SourceInfo = z.object({
   container: z.string(),
@@ -170,12 +168,12 @@ const TOO_MANY_PACKETS = "The file holds far more frames than its running time a
 class TooManyPackets extends Error {}
 
 /** Probe a local source: container, streams, every video packet (for planning) and the frame count. */
-export async function probeSource(file: string, opts: ProbeOptions = {}): Promise<{ info: SourceInfo; packets: Packet[] }> {
+export async function probeSource(ff: Ffmpeg, file: string, opts: ProbeOptions = {}): Promise<{ info: SourceInfo; packets: Packet[] }> {
   const size = (await stat(file)).size;
   if (size === 0) throw new BadSourceError("The file is empty (0 bytes). Upload the video again.");
   let raw: unknown;
   try {
-    raw = await ffprobeJson([...LOCAL_READ, "-format_whitelist", PROBE_DEMUXERS, "-show_format", "-show_streams", file], { timeoutMs: 60_000, maxStdoutBytes: 8 * 1024 * 1024 });
+    raw = await ff.probeJson([...LOCAL_READ, "-format_whitelist", PROBE_DEMUXERS, "-show_format", "-show_streams", file], { timeoutMs: 60_000, maxStdoutBytes: 8 * 1024 * 1024 });
   } catch (err) {
     throw new BadSourceError(explain(err, opts), { cause: err });
   }
@@ -197,13 +195,13 @@ export async function probeSource(file: string, opts: ProbeOptions = {}): Promis
   opts.precheck?.({ width: video.width, height: video.height, ...(declaredDuration > 0 ? { duration: declaredDuration } : {}) });
   const audio = probe.streams.find((s) => s.codec_type === "audio");
   // what ffprobe recognises the ffmpeg in use must decode (the npm fallback is older than its ffprobe)
-  const undecodable = (await missingDecoder("video", video.codec_name)) ?? (audio ? await missingDecoder("audio", audio.codec_name) : undefined);
+  const undecodable = (await ff.missingDecoder("video", video.codec_name)) ?? (audio ? await ff.missingDecoder("audio", audio.codec_name) : undefined);
   if (undecodable) throw new BadSourceError(undecodable);
   // a header can claim anything: the listing stops at what its running time can hold
   const caps = opts.caps;
   const seconds = caps ? Math.min(declaredDuration > 0 ? declaredDuration + 1 : Infinity, caps.maxDurationSeconds) : undefined;
   const maxPackets = caps && seconds ? Math.ceil(seconds * caps.maxFps) + 1 : undefined;
-  const packets = await videoPackets(file, { format: demuxer, maxPackets });
+  const packets = await videoPackets(ff, file, { format: demuxer, maxPackets });
   if (packets.length === 0) throw new BadSourceError("The video track has no frames.");
   // one picture and no running time: a still in a video container (e.g. a lone MJPEG frame)
   if (packets.length === 1 && !(declaredDuration > 0)) throw stillImageError(pictureKind(video.codec_name));
@@ -257,7 +255,7 @@ const PKT_FLAG_DISCARD = 0x4;
  * `framecrc` listing: no decoding, and it works where the static npm ffprobe cannot read
  * MPEG-TS. `-copyts` keeps the file's own timestamps.
  */
-export async function videoPackets(file: string, opts: { first?: boolean; format?: string; maxPackets?: number } = {}): Promise<Packet[]> {
+export async function videoPackets(ff: Ffmpeg, file: string, opts: { first?: boolean; format?: string; maxPackets?: number } = {}): Promise<Packet[]> {
   let timeBase = 0;
   const packets: Packet[] = [];
   const max = opts.maxPackets ?? Infinity;
@@ -278,7 +276,7 @@ export async function videoPackets(file: string, opts: { first?: boolean; format
   const format = opts.format ? ["-f", opts.format] : [];
   const args = ["-hide_banner", "-nostdin", "-loglevel", "error", ...LOCAL_READ, "-copyts", ...format, "-i", file, "-map", "0:v:0", "-c", "copy", ...(opts.first ? ["-frames:v", "1"] : []), "-f", "framecrc", "-"];
   try {
-    await runProcess(ffmpegBinaries().ffmpeg, args, { timeoutMs: 10 * 60_000, collectStdout: false, maxStdoutBytes: Number.isFinite(max) ? 4096 + max * 200 : undefined, onStdoutLine });
+    await ff.exec("ffmpeg", args, { timeoutMs: 10 * 60_000, collectStdout: false, maxStdoutBytes: Number.isFinite(max) ? 4096 + max * 200 : undefined, onStdoutLine });
   } catch (err) {
     if (err instanceof TooManyPackets) throw new BadSourceError(TOO_MANY_PACKETS, { cause: err });
     throw new BadSourceError(explain(err), { cause: err });
@@ -287,8 +285,8 @@ export async function videoPackets(file: string, opts: { first?: boolean; format
 }
 
 /** Frame count and presentation span (first to last frame start) of a file's video, for verification. */
-export async function measureOutput(file: string): Promise<{ frames: number; span: number }> {
-  const pts = shownPackets(await videoPackets(file)).map((p) => p.pts);
+export async function measureOutput(ff: Ffmpeg, file: string): Promise<{ frames: number; span: number }> {
+  const pts = shownPackets(await videoPackets(ff, file)).map((p) => p.pts);
   if (pts.length === 0) return { frames: 0, span: 0 };
   // a loop, not Math.max(...pts): hours of video are more arguments than a call may take
   let lo = Infinity;
@@ -298,8 +296,8 @@ export async function measureOutput(file: string): Promise<{ frames: number; spa
 }
 
 /** Presentation time of a file's first video packet (a piece's keyframe), in its own timeline. */
-export async function firstPacketTime(file: string): Promise<number> {
-  const [first] = await videoPackets(file, { first: true });
+export async function firstPacketTime(ff: Ffmpeg, file: string): Promise<number> {
+  const [first] = await videoPackets(ff, file, { first: true });
   if (!first) throw new Error(`${file} has no video packet`);
   return first.pts;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeCheckArgs } from "../ffmpeg/args.ts";
-import { ffmpeg } from "../ffmpeg/run.ts";
+import { defaultFfmpeg, ffmpeg } from "../ffmpeg/locate.ts";
 import { decodeCheck, outputFormatOf } from "./verify.ts";
 
 /**
@@ -48,10 +48,10 @@ describe("decodeCheck", () => {
   });
 
   it("decodes a real MP4 and a real HLS rendition (its segments read as files only) and counts their frames", async () => {
-    expect(await decodeCheck(clip, 30_000, "mov")).toEqual({ ok: true, frames: 10 });
+    expect(await decodeCheck(defaultFfmpeg(), clip, 30_000, "mov")).toEqual({ ok: true, frames: 10 });
     const playlist = join(dir, "index.m3u8");
     await ffmpeg(["-i", clip, "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", playlist], { timeoutMs: 30_000 });
-    expect(await decodeCheck(playlist, 30_000)).toEqual({ ok: true, frames: 10 });
+    expect(await decodeCheck(defaultFfmpeg(), playlist, 30_000)).toEqual({ ok: true, frames: 10 });
   });
 
   it("refuses a playlist stored as the MP4 output: no local file and no internal address is read", async () => {
@@ -61,9 +61,9 @@ describe("decodeCheck", () => {
     const port = (server.address() as AddressInfo).port;
     await writeFile(ssrf, `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://127.0.0.1:${port}/secret.ts\n#EXT-X-ENDLIST\n`);
 
-    for (const file of [local, ssrf]) expect(await decodeCheck(file, 30_000, "mov")).toMatchObject({ ok: false });
+    for (const file of [local, ssrf]) expect(await decodeCheck(defaultFfmpeg(), file, 30_000, "mov")).toMatchObject({ ok: false });
     // even read as what it is, the playlist may only open files: the internal address stays unreached
-    expect(await decodeCheck(ssrf, 30_000, "hls")).toMatchObject({ ok: false });
+    expect(await decodeCheck(defaultFfmpeg(), ssrf, 30_000, "hls")).toMatchObject({ ok: false });
     expect(connections).toBe(0);
   });
 });

@@ -1,6 +1,5 @@
 import { decodeCheckArgs, type OutputFormat } from "../ffmpeg/args.ts";
-import { ffmpeg, firstLine } from "../ffmpeg/run.ts";
-import { ffmpegBinaries } from "../ffmpeg/locate.ts";
+import { firstLine, type Ffmpeg } from "../ffmpeg/run.ts";
 
 /** The demuxer of one of our outputs, from its name (a file or a presigned URL's path). */
 export function outputFormatOf(input: string): OutputFormat {
@@ -16,10 +15,10 @@ export function outputFormatOf(input: string): OutputFormat {
  * packets would pass a file whose bytes are corrupt; decoding with -xerror does not. `format`
  * is the demuxer the output is read with (never guessed from its bytes).
  */
-export async function decodeCheck(input: string, timeoutMs: number, format: OutputFormat = outputFormatOf(input)): Promise<{ ok: true; frames: number } | { ok: false; reason: string }> {
+export async function decodeCheck(ff: Ffmpeg, input: string, timeoutMs: number, format: OutputFormat = outputFormatOf(input)): Promise<{ ok: true; frames: number } | { ok: false; reason: string }> {
   let frames = 0;
   try {
-    await ffmpeg(decodeCheckArgs(input, format, ffmpegBinaries().fpsModeFlag), {
+    await ff.run(decodeCheckArgs(input, format, ff.capabilities.fpsModeFlag), {
       timeoutMs,
       stallMs: 60_000,
       onProgress: (p) => (frames = p.frame),

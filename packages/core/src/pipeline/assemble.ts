@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { makeEvent, Rendition, type EventDetail, type FinalOutput } from "@videoforge/events";
 import { z } from "zod";
 import type { JobItem } from "../db/index.ts";
-import { ffmpeg, FfmpegError, firstLine } from "../ffmpeg/run.ts";
+import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import { assembleArgs, hlsArgs, posterArgs } from "../ffmpeg/args.ts";
 import { measureOutput, SourceInfo } from "../media/probe.ts";
 import { failJob, getJob, isFinal, transition } from "./job.ts";
@@ -87,15 +87,16 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan) {
     await mapLimit(parts, TRANSFERS_AT_ONCE, (file, i) => deps.store.download(work, keys.encoded(keys.encodedPrefix(jobId), r.name, i), file));
     const mp4 = join(dir, `${r.name}.mp4`);
     // MPEG-TS concatenates byte-wise; the chunks carry source timestamps so none are rewritten
-    await ffmpeg(assembleArgs(`concat:${parts.join("|")}`, audio, mp4, source.video.lastFrameDuration), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
+    const args = assembleArgs(`concat:${parts.join("|")}`, audio, mp4, source.video.lastFrameDuration, deps.ffmpeg.capabilities);
+    await deps.ffmpeg.run(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs });
     await Promise.all(parts.map((f) => rm(f, { force: true })));
     const rungDir = join(hlsDir, r.name);
     await mkdir(rungDir, { recursive: true });
     const [m, { bytes }] = await Promise.all([
-      measureOutput(mp4),
+      measureOutput(deps.ffmpeg, mp4),
       deps.store.upload(out, keys.output(jobId, r.name), mp4, "video/mp4"),
       (async () => {
-        await ffmpeg(hlsArgs(mp4, join(rungDir, "index.m3u8"), join(rungDir, "seg_%05d.ts"), HLS_SEGMENT_SECONDS), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
+        await deps.ffmpeg.run(hlsArgs(mp4, join(rungDir, "index.m3u8"), join(rungDir, "seg_%05d.ts"), HLS_SEGMENT_SECONDS), { timeoutMs: deps.cfg.ffmpegTimeoutMs });
         const files = (await readdir(rungDir)).filter((f) => /\.(m3u8|ts)$/.test(f));
         await mapLimit(files, TRANSFERS_AT_ONCE, (f) => uploadHls(`${r.name}/${f}`));
       })(),
@@ -107,7 +108,7 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan) {
   await uploadHls("master.m3u8");
   const top = outputs[0]!;
   const poster = join(dir, "poster.jpg");
-  await ffmpeg(posterArgs(join(dir, `${top.rendition}.mp4`), posterTime(top.duration, source.video.lastFrameDuration), poster));
+  await deps.ffmpeg.run(posterArgs(join(dir, `${top.rendition}.mp4`), posterTime(top.duration, source.video.lastFrameDuration), poster));
   // ffmpeg exits 0 having written nothing when the seek passes the last frame: say so, not ENOENT
   if (!(await stat(poster).catch(() => null))?.size) throw new Error(`the poster frame at ${posterTime(top.duration, source.video.lastFrameDuration)} s of a ${top.duration} s video could not be extracted`);
   await deps.store.upload(out, keys.poster(jobId), poster, "image/jpeg");

@@ -6,7 +6,7 @@ import { makeEvent } from "@videoforge/events";
 import { memoryObjectStore } from "../adapters/memory-store.ts";
 import { memoryPublisher } from "../adapters/memory-publisher.ts";
 import { loadConfig } from "../config.ts";
-import { ffmpeg } from "../ffmpeg/run.ts";
+import { defaultFfmpeg, ffmpeg } from "../ffmpeg/locate.ts";
 import { memoryJobStore } from "../job/store-memory.ts";
 import { chargeDailyWork } from "../job/quota.ts";
 import { createLogger } from "../log.ts";
@@ -39,7 +39,7 @@ function world(maxDailyWork: number) {
   const store = { ...objects, download: async (_bucket: string, _key: string, file: string) => copyFile(clip, file) };
   const events = memoryPublisher();
   const jobs = memoryJobStore();
-  const deps: Deps = { db: undefined as never, jobs, store, events, cfg, log: createLogger({}), worker: "test" };
+  const deps: Deps = { db: undefined as never, jobs, store, events, cfg, log: createLogger({}), ffmpeg: defaultFfmpeg(), worker: "test" };
   return { deps, jobs, events };
 }
 

@@ -2,7 +2,7 @@ import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { makeEvent, type EventDetail } from "@videoforge/events";
 import { z } from "zod";
-import { ffmpeg, FfmpegError, firstLine } from "../ffmpeg/run.ts";
+import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import { audioArgs, splitArgs, TS_CODECS } from "../ffmpeg/args.ts";
 import { planSource, type PlannedChunk } from "../media/plan.ts";
 import { BadSourceError, demuxerOf, probeSource, shownPackets, videoPackets, type Packet, type SourceInfo } from "../media/probe.ts";
@@ -67,7 +67,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
     try {
       // size and declared length are refused from the header, before a single packet is read
       const limits = deps.cfg.limits;
-      probed = await probeSource(source, { precheck: (declared) => checkLimits(declared, limits), caps: limits });
+      probed = await probeSource(deps.ffmpeg, source, { precheck: (declared) => checkLimits(declared, limits), caps: limits });
       const { video, duration } = probed.info;
       checkLimits({ width: video.width, height: video.height, duration, fps: video.fps, frames: video.frames, size: probed.info.size }, limits);
     } catch (err) {
@@ -149,7 +149,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
 
 /** Encode the whole audio track once and store it. */
 async function storeAudio(deps: Deps, source: string, file: string, key: string, inputFormat?: string): Promise<void> {
-  await ffmpeg(audioArgs(source, file, inputFormat), { timeoutMs: deps.cfg.ffmpegTimeoutMs, signal: deps.signal });
+  await deps.ffmpeg.run(audioArgs(source, file, inputFormat), { timeoutMs: deps.cfg.ffmpegTimeoutMs, signal: deps.signal });
   await deps.store.upload(deps.cfg.buckets.work, key, file, "audio/mp4");
 }
 
@@ -174,7 +174,7 @@ async function splitPieces(
   // the split stops with the chunker: when a piece fails its check, or the caller aborts
   const stopSplit = new AbortController();
   deps.signal?.addEventListener("abort", () => stopSplit.abort(deps.signal?.reason), { once: true });
-  const split = ffmpeg(withParameterSets(splitArgs(source, cutPackets(plan), join(dir, pieceName("%05d", format)), format, inputFormat), codec, format), { timeoutMs: deps.cfg.ffmpegTimeoutMs, signal: stopSplit.signal }).finally(() => {
+  const split = deps.ffmpeg.run(withParameterSets(splitArgs(source, cutPackets(plan), join(dir, pieceName("%05d", format)), format, inputFormat), codec, format), { timeoutMs: deps.cfg.ffmpegTimeoutMs, signal: stopSplit.signal }).finally(() => {
     finished = true;
   });
   split.catch(() => undefined); // awaited in the loop
@@ -184,7 +184,7 @@ async function splitPieces(
       while (!finished && !(await exists(pieceOf(c.index + 1)))) await sleep(SPLIT_POLL_MS);
       if (finished) await split;
       const file = pieceOf(c.index);
-      const packets = await videoPackets(file, { format });
+      const packets = await videoPackets(deps.ffmpeg, file, { format });
       // anything else would surface as a wrong output later
       if (packets.length !== c.packets) throw new BadSourceError(`stream copy did not cut where planned (chunk ${c.index}: planned ${c.packets} packets, got ${packets.length})`);
       await onPiece(c, file, pieceTimes(packets, sourcePackets.slice(first, (first += c.packets))));

@@ -1,21 +1,13 @@
-import { parseEnvelope, type Envelope, type EventDetail, type HandlerName } from "@videoforge/events";
+import { byHandler, handlerSpecs, parseEnvelope } from "@videoforge/events";
+import type { Envelope, EventDetail, HandlerName } from "@videoforge/events";
 import { firstLine } from "../ffmpeg/run.ts";
 import { failJob, getJob } from "./job.ts";
 import type { Deps } from "./deps.ts";
 
 type Stage = EventDetail<"JobFailed">["stage"];
 
-/** What a dead letter says about its job: which stage stopped, and where to resume. */
-const stageOf: Record<HandlerName, Stage | null> = {
-  chunker: "chunking",
-  encoder: "encoding",
-  tracker: "encoding",
-  chunkFailures: "encoding",
-  assembler: "assembly",
-  finisher: "finishing",
-  // a lost timeline entry does not make the video wrong
-  recorder: null,
-};
+/** What a dead letter says about its job: which stage stopped (declared with the handler, events/src/handlers.ts). */
+const stageOf: Record<HandlerName, Stage | null> = byHandler((name) => handlerSpecs[name].stage);
 
 export interface DeadLetterInfo {
   handler: HandlerName;

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
+import type { Ffmpeg } from "../ffmpeg/run.ts";
 import type { Db } from "../db/index.ts";
 import type { Logger } from "../log.ts";
 import type { EventPublisher, ObjectStore, TaskStopper } from "../ports.ts";
@@ -15,6 +16,8 @@ export interface Deps {
   events: EventPublisher;
   cfg: Config;
   log: Logger;
+  /** The ffmpeg wrapper, its binaries located once by the composition root. */
+  ffmpeg: Ffmpeg;
   /** Stops a cancelled job's running tasks where the runtime cannot see JobCancelled itself (ECS on AWS). */
   tasks?: TaskStopper;
   /** Aborted when the job this delivery works for is cancelled: running ffmpegs are killed. */

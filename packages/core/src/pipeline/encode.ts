@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { makeEvent, type EventDetail } from "@videoforge/events";
-import { ffmpeg, FfmpegError, firstLine, runProcess, type FfmpegProgress } from "../ffmpeg/run.ts";
-import { ffmpegBinaries } from "../ffmpeg/locate.ts";
+import { FfmpegError, firstLine, type Ffmpeg, type FfmpegProgress } from "../ffmpeg/run.ts";
 import { encodeChunkArgs, PICTURE_TOO_LARGE, type FrameRange } from "../ffmpeg/args.ts";
 import { demuxerOf, firstPacketTime } from "../media/probe.ts";
 import { getJob, isFinal } from "./job.ts";
@@ -91,11 +90,11 @@ export async function encodeWork(deps: Deps, event: EventDetail<"ChunkReady">, o
   return withScratch(deps.cfg, async (dir) => {
     const { input, range, seek } = chunk.window ? await windowInput(deps, chunk) : await pieceInput(deps, chunk, dir);
     const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.ts`) }));
-    const args = encodeChunkArgs(input, files, { ...deps.cfg.x264, gop: event.gop }, { rotation: event.rotation, threads: deps.cfg.encoderThreads, range, frames: chunk.frames, seek, format: chunk.window ? sourceFormat : chunk.format, maxPixels: deps.cfg.limits.maxPixels });
+    const args = encodeChunkArgs(input, files, { ...deps.cfg.x264, gop: event.gop }, { rotation: event.rotation, threads: deps.ffmpeg.threads, range, frames: chunk.frames, seek, format: chunk.window ? sourceFormat : chunk.format, maxPixels: deps.cfg.limits.maxPixels }, deps.ffmpeg.capabilities);
     // the decoder refuses a picture past the limit (a size change mid-stream); the run stops there
-    await ffmpeg(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs, stallMs: deps.cfg.ffmpegStallMs, onProgress, signal, failOnStderr: PICTURE_TOO_LARGE });
+    await deps.ffmpeg.run(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs, stallMs: deps.cfg.ffmpegStallMs, onProgress, signal, failOnStderr: PICTURE_TOO_LARGE });
     // every rung must hold exactly the chunk's frames; counted in one pass over all of them
-    const counts = await countFrames(files.map((f) => f.file));
+    const counts = await countFrames(deps.ffmpeg, files.map((f) => f.file));
     files.forEach(({ rendition }, i) => {
       if (counts[i] !== chunk.frames) throw new Error(`rendition ${rendition.name} has ${counts[i]} frames, expected ${chunk.frames}`);
     });
@@ -132,7 +131,7 @@ async function pieceInput(deps: Deps, chunk: ReadyChunk, dir: string): Promise<C
   const own = join(dir, pieceName(chunk.index, chunk.format));
   const next = chunk.next ? join(dir, pieceName(chunk.index + 1, "mpegts")) : undefined;
   await Promise.all([deps.store.download(chunk.source.bucket, chunk.source.key, own), chunk.next && next ? deps.store.download(chunk.next.bucket, chunk.next.key, next) : undefined]);
-  const [start, end] = await Promise.all([firstPacketTime(own), next ? firstPacketTime(next) : undefined]);
+  const [start, end] = await Promise.all([firstPacketTime(deps.ffmpeg, own), next ? firstPacketTime(deps.ffmpeg, next) : undefined]);
   return { input: next ? `concat:${own}|${next}` : own, range: { start, end } };
 }
 
@@ -147,10 +146,10 @@ async function windowInput(deps: Deps, chunk: ReadyChunk): Promise<ChunkInput> {
 }
 
 /** Video packets (= frames) of each file, read in one ffmpeg run by stream copy (no decoding). */
-async function countFrames(files: readonly string[]): Promise<number[]> {
+async function countFrames(ff: Ffmpeg, files: readonly string[]): Promise<number[]> {
   const inputs = files.flatMap((f) => ["-i", f]);
   const maps = files.flatMap((_, i) => ["-map", `${i}:v:0`]);
-  const { stdout } = await runProcess(ffmpegBinaries().ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", ...inputs, ...maps, "-c", "copy", "-f", "framecrc", "-"], { timeoutMs: 10 * 60_000 });
+  const { stdout } = await ff.exec("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", ...inputs, ...maps, "-c", "copy", "-f", "framecrc", "-"], { timeoutMs: 10 * 60_000 });
   const counts = files.map(() => 0);
   // framecrc lines start with the output stream index: one stream per input here
   for (const line of stdout.split("\n")) {

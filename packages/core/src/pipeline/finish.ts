@@ -48,7 +48,7 @@ export const verifyOutputs: VerifyWork = async (deps, event, source) => {
       const stored = await deps.store.head(event.bucket, o.key);
       if (!stored || stored.size !== o.bytes) return void problems.push(`${o.rendition} is missing or incomplete in storage (${stored?.size ?? 0} of ${o.bytes} bytes)`);
       // the assembler's MP4s, read as MP4 over HTTP(S) only
-      const decoded = await decodeCheck(await deps.store.presignGet(event.bucket, o.key, 3600), deps.cfg.ffmpegTimeoutMs, "mov");
+      const decoded = await decodeCheck(deps.ffmpeg, await deps.store.presignGet(event.bucket, o.key, 3600), deps.cfg.ffmpegTimeoutMs, "mov");
       if (!decoded.ok) problems.push(`${o.rendition} cannot be decoded (${decoded.reason})`);
       else if (decoded.frames !== source.video.frames) problems.push(`${o.rendition} decodes to ${decoded.frames} frames, the source has ${source.video.frames}`);
     }),

@@ -1,6 +1,8 @@
+import type { FinalOutput } from "@videoforge/events";
 import { SourceInfo } from "../media/probe.ts";
 import type { ChunkItem, JobItem, TimelineItem } from "../db/index.ts";
-import { z } from "zod";
+import type { z } from "zod";
+import { TimelineQuery, type JobSummary, type JobView, type TimelineRow } from "../contract.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { keys, type Deps } from "./deps.ts";
 import { getJob } from "./job.ts";
@@ -41,12 +43,7 @@ export function etagMatches(ifNoneMatch: string | null | undefined, etag: string
   return ifNoneMatch.split(",").some((t) => t.trim() === "*" || bare(t) === bare(etag));
 }
 
-/** Timeline rows on the job page; the rest come a page at a time from GET /jobs/:id/timeline. */
-export const TIMELINE_PAGE = 500;
-const TimelineQuery = z.object({
-  cursor: z.string().min(1).max(4096).optional(),
-  limit: z.coerce.number().int("limit must be a whole number").min(1, "limit must be at least 1").max(TIMELINE_PAGE, `limit must be at most ${TIMELINE_PAGE}`).default(TIMELINE_PAGE),
-});
+export { TIMELINE_PAGE } from "../contract.ts";
 
 /**
  * The job page (dashboard detail, CLI progress): one GetItem answers an unchanged poll
@@ -64,7 +61,7 @@ export async function jobPage(deps: Pick<Deps, "db" | "jobs">, owner: string, jo
     knownChunks === version ? null : deps.db.entities.chunk.query.byJob({ jobId }).go({ pages: "all" }).then((r) => r.data as ChunkItem[]),
     timelineRows(deps, jobId, {}),
   ]);
-  const view = { job: summarize(job), chunks, chunksVersion: version, timeline: page.timeline, timelineNext: page.next };
+  const view: JobView = { job: summarize(job), chunks, chunksVersion: version, timeline: page.timeline, timelineNext: page.next };
   return { etag, view };
 }
 
@@ -81,18 +78,20 @@ export async function jobTimeline(deps: Pick<Deps, "db" | "jobs">, owner: string
   return timelineRows(deps, jobId, TimelineQuery.parse(raw));
 }
 
-async function timelineRows(deps: Pick<Deps, "db">, jobId: string, raw: z.input<typeof TimelineQuery>): Promise<{ timeline: TimelineItem[]; next: string | null }> {
+async function timelineRows(deps: Pick<Deps, "db">, jobId: string, raw: z.input<typeof TimelineQuery>): Promise<{ timeline: TimelineRow[]; next: string | null }> {
   const { cursor, limit } = TimelineQuery.parse(raw);
   try {
     const res = await deps.db.entities.timeline.query.byJob({ jobId }).go({ limit, ...(cursor ? { cursor } : {}) });
-    return { timeline: res.data as TimelineItem[], next: res.cursor ?? null };
+    // the recorder always writes the detail; the table's item type cannot say so
+    const timeline = (res.data as TimelineItem[]).map((row) => ({ ...row, detail: (row.detail ?? {}) as TimelineRow["detail"] }));
+    return { timeline, next: res.cursor ?? null };
   } catch (err) {
     if (cursor && err instanceof Error && /cursor/i.test(err.message)) throw new InvalidInputError("cursor is not one this API handed out.");
     throw err;
   }
 }
 
-export function summarize(job: JobItem) {
+export function summarize(job: JobItem): JobSummary {
   const parsed = SourceInfo.safeParse(job.source);
   const source = parsed.success ? parsed.data : null;
   const chunksEncoded = job.encodedChunks?.length ?? 0;
@@ -107,7 +106,7 @@ export function summarize(job: JobItem) {
     chunkCount: job.chunkCount ?? null,
     chunksEncoded,
     progress,
-    outputs: (job.outputs as unknown[] | undefined) ?? [],
+    outputs: (job.outputs as FinalOutput[] | undefined) ?? [],
     hls: job.hls ?? null,
     poster: job.poster ?? null,
     error: job.errorReason ? { stage: job.errorStage ?? null, reason: job.errorReason } : null,
@@ -121,7 +120,7 @@ export function summarize(job: JobItem) {
     },
   };
 }
-export type JobSummary = ReturnType<typeof summarize>;
+export type { JobSummary } from "../contract.ts";
 
 const span = (a?: number, b?: number) => (a !== undefined && b !== undefined ? (b - a) / 1000 : null);
 
@@ -131,7 +130,7 @@ export async function outputUrls(deps: Pick<Deps, "db" | "jobs" | "store" | "cfg
   if (job.status !== "COMPLETED") return { status: job.status, outputs: [], hls: null, poster: null };
   const bucket = deps.cfg.buckets.outputs;
   const outputs = await Promise.all(
-    (job.outputs as { rendition: string; key: string; bytes: number; width: number; height: number }[]).map(async (o) => ({
+    job.outputs.map(async (o) => ({
       ...o,
       url: await deps.store.presignGet(bucket, o.key, expiresSeconds, `${job.name.replace(/\.[^.]+$/, "")}-${o.rendition}.mp4`),
     })),

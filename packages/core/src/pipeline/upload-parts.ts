@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { PartPageQuery, type PartPage } from "../contract.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { getJob } from "./job.ts";
 import type { Deps } from "./deps.ts";
@@ -11,26 +11,7 @@ import type { Deps } from "./deps.ts";
  * `GET /uploads/:id/parts?from=N&limit=M` for the next one as it goes.
  */
 
-/** Parts per page when the client does not say; at most {@link MAX_PART_PAGE}. */
-export const DEFAULT_PART_PAGE = 100;
-/** 500 URLs ≈ 750 KB at worst: far below Lambda's 6 MB, and few enough to sign in one request. */
-export const MAX_PART_PAGE = 500;
-
-export const PartPageQuery = z.object({
-  from: z.coerce.number().int("from must be a whole part number").min(1, "from must be at least 1").default(1),
-  limit: z.coerce.number().int("limit must be a whole number").min(1, "limit must be at least 1").max(MAX_PART_PAGE, `limit must be at most ${MAX_PART_PAGE}`).default(DEFAULT_PART_PAGE),
-});
-export type PartPageQuery = z.input<typeof PartPageQuery>;
-
-export interface PartPage {
-  partCount: number;
-  /** Parts `from` … `from + parts.length - 1`, in order. */
-  parts: { partNumber: number; url: string }[];
-  /** The first part of the next page, or null when this page holds the last part. */
-  nextPart: number | null;
-  /** Seconds each URL stays valid. */
-  expiresIn: number;
-}
+export { DEFAULT_PART_PAGE, MAX_PART_PAGE, PartPageQuery, type PartPage } from "../contract.ts";
 
 /** How many parts a file of `size` bytes has in parts of `partSize`. */
 export const partCountOf = (size: number, partSize: number) => Math.max(1, Math.ceil(size / partSize));

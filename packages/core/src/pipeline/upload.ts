@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { makeEvent, toMegabytes } from "@videoforge/events";
-import { z } from "zod";
+import { CompleteUploadInput, CreateUploadInput, MAX_PARTS } from "../contract.ts";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
 import type { UploadItem } from "../db/index.ts";
 import { keys, type Deps } from "./deps.ts";
@@ -10,27 +10,10 @@ import { checkDailyWork, reserveActiveJob } from "../job/quota.ts";
 import { formatBytes } from "./limits.ts";
 import { signPartPage } from "./upload-parts.ts";
 
-/** Parts between 8 MiB and 5 GiB, at most 10,000 of them (S3's rules). */
+/** Parts of at least 8 MiB, at most MAX_PARTS of them (S3's rules). */
 const MIN_PART = 8 * 1024 * 1024;
-const MAX_PARTS = 10_000;
 
-export const CreateUploadInput = z.object({
-  name: z
-    .string()
-    .min(1)
-    .max(255)
-    .refine((n) => !/[\u0000-\u001f\u007f/\\]/.test(n), "name must be a plain file name: no path separators (/ or \\) and no control characters"),
-  // the upper bound is configured (cfg.limits.maxUploadBytes) and checked in createUpload
-  size: z.number().int("size must be a whole number of bytes").positive("size must be at least 1 byte: an empty file is not a video"),
-  contentType: z.string().max(255).default("application/octet-stream"),
-  ladder: z.array(z.string()).min(1).optional(),
-});
-export type CreateUploadInput = z.input<typeof CreateUploadInput>;
-
-export const CompleteUploadInput = z.object({
-  parts: z.array(z.object({ partNumber: z.number().int().min(1).max(MAX_PARTS), etag: z.string().min(1) })).min(1),
-});
-
+export { CompleteUploadInput, CreateUploadInput } from "../contract.ts";
 
 export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
 

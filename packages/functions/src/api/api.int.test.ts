@@ -39,7 +39,10 @@ interface Reply<T = unknown> {
 async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
   const res = await fetch(cloud.api.url + path, {
     method,
-    headers: { authorization: `Bearer ${cloud.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${cloud.token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -105,7 +108,8 @@ async function putPart(created: Created, bytes: Buffer): Promise<string> {
   return etag!;
 }
 
-const complete = (uploadId: string, parts: { partNumber: number; etag: string }[]) => api<{ jobId: string }>("POST", `/uploads/${uploadId}/complete`, { parts });
+const complete = (uploadId: string, parts: { partNumber: number; etag: string }[]) =>
+  api<{ jobId: string }>("POST", `/uploads/${uploadId}/complete`, { parts });
 
 async function waitForStatus(jobId: string, statuses: string[], timeoutMs = 90_000): Promise<JobView> {
   const until = Date.now() + timeoutMs;
@@ -122,7 +126,14 @@ describe("service routes", () => {
   it("GET /health reports ok and which ffmpeg runs", async () => {
     const reply = await api("GET", "/health");
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ ok: true, ffmpeg: { origin: expect.stringMatching(/^(env|system|npm)$/), version: expect.any(Number), build: expect.any(String) } });
+    expect(reply.body).toEqual({
+      ok: true,
+      ffmpeg: {
+        origin: expect.stringMatching(/^(env|system|npm)$/),
+        version: expect.any(Number),
+        build: expect.any(String),
+      },
+    });
   });
 
   it("GET / serves the HTML page", async () => {
@@ -142,7 +153,12 @@ describe("service routes", () => {
 describe("POST /uploads", () => {
   it("creates a job and one presigned part for a small file", async () => {
     // act
-    const reply = await api<Created>("POST", "/uploads", { name: "small.mp4", size: 1234, contentType: "video/mp4", ladder: ["360p"] });
+    const reply = await api<Created>("POST", "/uploads", {
+      name: "small.mp4",
+      size: 1234,
+      contentType: "video/mp4",
+      ladder: ["360p"],
+    });
 
     // assert: the upload
     expect(reply.status, reply.text).toBe(201);
@@ -178,7 +194,9 @@ describe("POST /uploads", () => {
     expect(created.partSize).toBeGreaterThanOrEqual(8 * MiB);
     expect(created.parts).toHaveLength(Math.ceil(size / created.partSize));
     expect(created.parts.map((p) => p.partNumber)).toEqual(created.parts.map((_, i) => i + 1));
-    expect(created.parts.map((p) => new URL(p.url).searchParams.get("partNumber"))).toEqual(created.parts.map((_, i) => String(i + 1)));
+    expect(created.parts.map((p) => new URL(p.url).searchParams.get("partNumber"))).toEqual(
+      created.parts.map((_, i) => String(i + 1)),
+    );
     expect(new Set(created.parts.map((p) => p.url)).size).toBe(created.parts.length);
   });
 
@@ -198,7 +216,11 @@ describe("POST /uploads", () => {
     { case: "name with DEL", body: { name: "a\u007f.mp4", size: 100 }, message: /control characters/ },
     { case: "name over 255 characters", body: { name: "a".repeat(256), size: 100 }, message: /name/ },
     { case: "empty ladder", body: { name: "a.mp4", size: 100, ladder: [] }, message: /ladder/ },
-    { case: "unknown rung", body: { name: "a.mp4", size: 100, ladder: ["720p", "999p"] }, message: /"999p".*2160p, 1440p, 1080p, 720p, 480p, 360p, 240p/ },
+    {
+      case: "unknown rung",
+      body: { name: "a.mp4", size: 100, ladder: ["720p", "999p"] },
+      message: /"999p".*2160p, 1440p, 1080p, 720p, 480p, 360p, 240p/,
+    },
   ];
 
   it.each(invalid)("rejects $case with 400 invalid_request", async ({ body, message }) => {
@@ -234,12 +256,16 @@ describe("POST /uploads", () => {
   it("rejects a streamed body over 1 MiB (chunked, no content-length) with 413 body_too_large", async () => {
     // node:http, not fetch: undici drops the reply when the server answers before the upload is over
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = httpRequest(`${cloud.api.url}/uploads`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (text += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = httpRequest(
+        `${cloud.api.url}/uploads`,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (d: string) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on("error", reject);
       const chunk = "x".repeat(64 * 1024);
       let sent = 0;
@@ -261,7 +287,12 @@ describe("POST /uploads", () => {
 describe("upload, process and download", () => {
   it("runs a real upload through the pipeline to downloadable outputs", async () => {
     // arrange: an upload for the 2 s clip, its bytes PUT to the presigned URL
-    const created = await createUpload({ name: "tiny clip.mp4", size: clip.length, contentType: "video/mp4", ladder: ["240p"] });
+    const created = await createUpload({
+      name: "tiny clip.mp4",
+      size: clip.length,
+      contentType: "video/mp4",
+      ladder: ["240p"],
+    });
     expect(created.parts).toHaveLength(1);
     const etag = await putPart(created, clip);
 
@@ -283,7 +314,13 @@ describe("upload, process and download", () => {
 
     // assert: the job, all chunks encoded, the timeline in time order
     expect(view.job.status).toBe("COMPLETED");
-    expect(final.job).toMatchObject({ jobId: created.jobId, status: "COMPLETED", name: "tiny clip.mp4", size: clip.length, error: null });
+    expect(final.job).toMatchObject({
+      jobId: created.jobId,
+      status: "COMPLETED",
+      name: "tiny clip.mp4",
+      size: clip.length,
+      error: null,
+    });
     expect(final.chunks.length).toBeGreaterThanOrEqual(1);
     expect(final.chunks.map((c) => c.status)).toEqual(final.chunks.map(() => "ENCODED"));
     expect(final.chunks.map((c) => c.index)).toEqual(final.chunks.map((_, i) => i));
@@ -340,13 +377,23 @@ describe("upload, process and download", () => {
   });
 
   it("completing an unknown upload is 404 not_found", async () => {
-    expectError(await complete("doesnotexist0000", [{ partNumber: 1, etag: '"x"' }]), 404, "not_found", /doesnotexist0000/);
+    expectError(
+      await complete("doesnotexist0000", [{ partNumber: 1, etag: '"x"' }]),
+      404,
+      "not_found",
+      /doesnotexist0000/,
+    );
     expectError(await complete("bad!id", [{ partNumber: 1, etag: '"x"' }]), 404, "not_found");
   });
 
   it("completing without parts is 400 invalid_request", async () => {
     const created = await createUpload({ name: "noparts.mp4", size: 100 });
-    expectError(await api("POST", `/uploads/${created.uploadId}/complete`, { parts: [] }), 400, "invalid_request", /parts/);
+    expectError(
+      await api("POST", `/uploads/${created.uploadId}/complete`, { parts: [] }),
+      400,
+      "invalid_request",
+      /parts/,
+    );
     expectError(await api("POST", `/uploads/${created.uploadId}/complete`, {}), 400, "invalid_request", /parts/);
   });
 });
@@ -357,9 +404,12 @@ describe("GET /jobs/:id", () => {
     expectError(await api("GET", "/jobs/unknownjob000000/outputs"), 404, "not_found");
   });
 
-  it.each(["..%2F..%2Fetc", "../../etc", "a", "bad%20id", "x".repeat(65)])("an invalid id %s is 404 not_found", async (id) => {
-    expectError(await api("GET", `/jobs/${id}`), 404, "not_found");
-  });
+  it.each(["..%2F..%2Fetc", "../../etc", "a", "bad%20id", "x".repeat(65)])(
+    "an invalid id %s is 404 not_found",
+    async (id) => {
+      expectError(await api("GET", `/jobs/${id}`), 404, "not_found");
+    },
+  );
 });
 
 describe("DELETE /jobs/:id", () => {
@@ -375,7 +425,9 @@ describe("DELETE /jobs/:id", () => {
     expect(reply.body).toEqual({ jobId: created.jobId, status: "CANCELLED" });
     const view = await api<JobView>("GET", `/jobs/${created.jobId}`);
     expect(view.body.job.status).toBe("CANCELLED");
-    expect((await api<{ jobs: Job[] }>("GET", "/jobs")).body.jobs.find((j) => j.jobId === created.jobId)?.status).toBe("CANCELLED");
+    expect((await api<{ jobs: Job[] }>("GET", "/jobs")).body.jobs.find((j) => j.jobId === created.jobId)?.status).toBe(
+      "CANCELLED",
+    );
 
     // assert: a retried cancel answers the same (it announces JobCancelled again, in case the first publish failed)
     const again = await api("DELETE", `/jobs/${created.jobId}`);

@@ -16,10 +16,26 @@ let api: ApiOnDynalite;
 beforeAll(async () => {
   api = await startApiOnDynalite();
   const { db, jobs } = api.deps;
-  await jobs.createJob({ jobId, owner, status: "QUEUED", sourceName: "long.mp4", ladder: ["360p"], createdAt: Date.now() });
+  await jobs.createJob({
+    jobId,
+    owner,
+    status: "QUEUED",
+    sourceName: "long.mp4",
+    ladder: ["360p"],
+    createdAt: Date.now(),
+  });
   await jobs.transition(jobId, "CHUNKING", ["QUEUED"]);
   await jobs.transition(jobId, "ENCODING", ["CHUNKING"], { set: { chunkCount: CHUNKS } });
-  const chunks = Array.from({ length: CHUNKS }, (_, index) => ({ jobId, index, status: "ENCODED" as const, startFrame: index * 240, frames: 240, startTime: index * 8, duration: 8, attempts: 1 }));
+  const chunks = Array.from({ length: CHUNKS }, (_, index) => ({
+    jobId,
+    index,
+    status: "ENCODED" as const,
+    startFrame: index * 240,
+    frames: 240,
+    startTime: index * 8,
+    duration: 8,
+    attempts: 1,
+  }));
   const t0 = Date.parse("2026-01-01T00:00:00Z");
   const rows = Array.from({ length: 2 * CHUNKS }, (_, n) => ({
     jobId,
@@ -48,7 +64,13 @@ describe("GET /jobs/:id of a job with 2,000 chunks", () => {
   let before = 0;
 
   it("a changed page: the job, every chunk and the first page of the timeline, with a cursor for the rest", async () => {
-    const { reply, items } = await cost(() => api.call<{ chunks: unknown[]; timeline: { eventId: string }[]; timelineNext: string | null }>(owner, "GET", `/jobs/${jobId}`));
+    const { reply, items } = await cost(() =>
+      api.call<{ chunks: unknown[]; timeline: { eventId: string }[]; timelineNext: string | null }>(
+        owner,
+        "GET",
+        `/jobs/${jobId}`,
+      ),
+    );
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body.chunks).toHaveLength(CHUNKS);
     expect(reply.body.timeline).toHaveLength(500);
@@ -64,7 +86,9 @@ describe("GET /jobs/:id of a job with 2,000 chunks", () => {
   });
 
   it("an unchanged poll is a bodiless 304 after one item read", async () => {
-    const { reply, items, requests } = await cost(() => api.call(owner, "GET", `/jobs/${jobId}`, undefined, { "if-none-match": etag }));
+    const { reply, items, requests } = await cost(() =>
+      api.call(owner, "GET", `/jobs/${jobId}`, undefined, { "if-none-match": etag }),
+    );
     expect(reply.status).toBe(304);
     expect(reply.text).toBe("");
     expect(reply.headers.get("etag")).toBe(etag);
@@ -82,7 +106,13 @@ describe("GET /jobs/:id of a job with 2,000 chunks", () => {
 
   it("a chunk's attempt (a row on the Gantt chart) changes the version", async () => {
     await api.deps.jobs.startChunkAttempt(jobId, 7, "worker-9", Date.now(), true);
-    const reply = await api.call<{ chunks: { index: number; worker?: string }[] }>(owner, "GET", `/jobs/${jobId}`, undefined, { "if-none-match": etag });
+    const reply = await api.call<{ chunks: { index: number; worker?: string }[] }>(
+      owner,
+      "GET",
+      `/jobs/${jobId}`,
+      undefined,
+      { "if-none-match": etag },
+    );
     expect(reply.status).toBe(200);
     expect(reply.body.chunks[7]!.worker).toBe("worker-9");
     expect(reply.headers.get("etag")).not.toBe(etag);
@@ -94,13 +124,23 @@ describe("GET /jobs/:id of a job with 2,000 chunks", () => {
     expect(known).toMatch(/^c\d+$/);
     // a timeline row changes the page but not the chunk list: the rows are not read again
     await recordEvent(api.deps, { ...makeEvent("JobCancelled", { jobId, by: "someone" }), id: "zz-timeline-only" });
-    const timelineOnly = await cost(() => api.call<{ chunks: unknown[] | null; chunksVersion: string }>(owner, "GET", `/jobs/${jobId}?chunksVersion=${known}`));
+    const timelineOnly = await cost(() =>
+      api.call<{ chunks: unknown[] | null; chunksVersion: string }>(
+        owner,
+        "GET",
+        `/jobs/${jobId}?chunksVersion=${known}`,
+      ),
+    );
     expect(timelineOnly.reply.status).toBe(200);
     expect(timelineOnly.reply.body).toMatchObject({ chunks: null, chunksVersion: known });
     expect(timelineOnly.items).toBe(1 + 500);
     // a chunk row changes: the list comes again, with its new version
     await api.deps.jobs.markChunkFailed(jobId, 3, "broken");
-    const changed = await api.call<{ chunks: { index: number; status: string }[] | null; chunksVersion: string }>(owner, "GET", `/jobs/${jobId}?chunksVersion=${known}`);
+    const changed = await api.call<{ chunks: { index: number; status: string }[] | null; chunksVersion: string }>(
+      owner,
+      "GET",
+      `/jobs/${jobId}?chunksVersion=${known}`,
+    );
     expect(changed.body.chunksVersion).not.toBe(known);
     expect(changed.body.chunks).toHaveLength(CHUNKS);
     expect(changed.body.chunks![3]!.status).toBe("FAILED");
@@ -108,10 +148,18 @@ describe("GET /jobs/:id of a job with 2,000 chunks", () => {
   });
 
   it("the timeline pages through every row once, oldest first", async () => {
-    const first = await api.call<{ timeline: { eventId: string }[]; timelineNext: string | null }>(owner, "GET", `/jobs/${jobId}`);
+    const first = await api.call<{ timeline: { eventId: string }[]; timelineNext: string | null }>(
+      owner,
+      "GET",
+      `/jobs/${jobId}`,
+    );
     const seen = first.body.timeline.map((t) => t.eventId);
     for (let next = first.body.timelineNext; next; ) {
-      const page = await api.call<{ timeline: { eventId: string }[]; next: string | null }>(owner, "GET", `/jobs/${jobId}/timeline?cursor=${encodeURIComponent(next)}`);
+      const page = await api.call<{ timeline: { eventId: string }[]; next: string | null }>(
+        owner,
+        "GET",
+        `/jobs/${jobId}/timeline?cursor=${encodeURIComponent(next)}`,
+      );
       expect(page.status, page.text).toBe(200);
       seen.push(...page.body.timeline.map((t) => t.eventId));
       next = page.body.next;

@@ -27,7 +27,9 @@ async function activeJobs(owner: string) {
 
 function expectRefused(reply: Reply) {
   expect(reply.status, reply.text).toBe(429);
-  expect(reply.body).toEqual({ error: { code: "too_many_jobs", message: expect.stringMatching(new RegExp(`the limit is ${LIMIT}`)) } });
+  expect(reply.body).toEqual({
+    error: { code: "too_many_jobs", message: expect.stringMatching(new RegExp(`the limit is ${LIMIT}`)) },
+  });
 }
 
 const upload = (user: string, n: number) => api.call(user, "POST", "/uploads", { name: `clip-${n}.mp4`, size: 1000 });
@@ -39,7 +41,9 @@ describe("active-job limit on POST /uploads", () => {
     expect(accepted).toHaveLength(LIMIT);
     for (const r of replies.filter((r) => r.status !== 201)) expectRefused(r);
     expect(await activeJobs("alice")).toHaveLength(LIMIT);
-    expect(Object.keys(await api.deps.jobs.heldSlots("alice")).sort()).toEqual(accepted.map((r) => r.body.jobId as string).sort());
+    expect(Object.keys(await api.deps.jobs.heldSlots("alice")).sort()).toEqual(
+      accepted.map((r) => r.body.jobId as string).sort(),
+    );
   });
 
   it("a job that ends frees its slot, once", async () => {
@@ -96,7 +100,17 @@ describe("active-job limit on POST /jobs/:id/retry", () => {
       const jobId = `failedjob${String(n).padStart(3, "0")}`;
       const key = `jobs/${jobId}/source`;
       api.store.put(api.deps.cfg.buckets.uploads, key, 1000);
-      await api.deps.jobs.createJob({ jobId, owner, status: "FAILED", sourceName: `f${n}.mp4`, sourceBucket: api.deps.cfg.buckets.uploads, sourceKey: key, sourceSize: 1000, ladder: ["360p"], createdAt: Date.now() });
+      await api.deps.jobs.createJob({
+        jobId,
+        owner,
+        status: "FAILED",
+        sourceName: `f${n}.mp4`,
+        sourceBucket: api.deps.cfg.buckets.uploads,
+        sourceKey: key,
+        sourceSize: 1000,
+        ladder: ["360p"],
+        createdAt: Date.now(),
+      });
       failed.push(jobId);
     }
   });
@@ -110,7 +124,10 @@ describe("active-job limit on POST /jobs/:id/retry", () => {
 
     // the accepted ones, POSTed again in parallel: the same jobs, no new slot
     const again = await Promise.all(failed.map((id) => api.call(owner, "POST", `/jobs/${id}/retry`)));
-    const acceptedAgain = again.filter((r) => r.status === 201).map((r) => r.body.jobId).sort();
+    const acceptedAgain = again
+      .filter((r) => r.status === 201)
+      .map((r) => r.body.jobId)
+      .sort();
     expect(acceptedAgain).toEqual(accepted.map((r) => r.body.jobId).sort());
     expect(Object.keys(await api.deps.jobs.heldSlots(owner))).toHaveLength(LIMIT);
   });
@@ -136,7 +153,17 @@ describe("daily encode-work budget on POST /uploads and POST /jobs/:id/retry", (
     const budget = api.deps.cfg.limits.maxDailyWork;
     const key = "jobs/frankfailed/source";
     api.store.put(api.deps.cfg.buckets.uploads, key, 1000);
-    await api.deps.jobs.createJob({ jobId: "frankfailed", owner, status: "FAILED", sourceName: "f.mp4", sourceBucket: api.deps.cfg.buckets.uploads, sourceKey: key, sourceSize: 1000, ladder: ["360p"], createdAt: Date.now() });
+    await api.deps.jobs.createJob({
+      jobId: "frankfailed",
+      owner,
+      status: "FAILED",
+      sourceName: "f.mp4",
+      sourceBucket: api.deps.cfg.buckets.uploads,
+      sourceKey: key,
+      sourceSize: 1000,
+      ladder: ["360p"],
+      createdAt: Date.now(),
+    });
     expect(await chargeDailyWork(api.deps, owner, "big", budget - 10)).toBe(true);
     // a redelivered chunking of the same job is not charged again
     expect(await chargeDailyWork(api.deps, owner, "big", budget - 10)).toBe(true);
@@ -153,7 +180,8 @@ describe("daily encode-work budget on POST /uploads and POST /jobs/:id/retry", (
     expect(item?.jobs).toHaveLength(2);
     // the item expires (TTL, epoch seconds) a day after the UTC day ends
     expect(item!.expiresAt! * 1000).toBe(Date.parse(`${today().period}T00:00:00Z`) + 2 * 86_400_000);
-    const reason = /^Your daily encoding budget is used up; it resets at 00:00 UTC \(in (\d+ h )?\d+ min\)\. Try again after that\.$/;
+    const reason =
+      /^Your daily encoding budget is used up; it resets at 00:00 UTC \(in (\d+ h )?\d+ min\)\. Try again after that\.$/;
     for (const reply of [await upload(owner, 2), await api.call(owner, "POST", "/jobs/frankfailed/retry")]) {
       expect(reply.status, reply.text).toBe(429);
       expect(reply.body).toEqual({ error: { code: "quota_exceeded", message: expect.stringMatching(reason) } });

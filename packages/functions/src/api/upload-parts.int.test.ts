@@ -21,7 +21,10 @@ afterAll(async () => {
 async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token = cloud.token) {
   const res = await fetch(cloud.api.url + path, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -38,7 +41,10 @@ interface Page {
 
 describe("GET /uploads/:id/parts", () => {
   it("hands out a 2 GiB upload's 256 part URLs in pages that storage accepts", async () => {
-    const created = await api<Page & { jobId: string; partSize: number }>("POST", "/uploads", { name: "big.mov", size: 2 * GiB });
+    const created = await api<Page & { jobId: string; partSize: number }>("POST", "/uploads", {
+      name: "big.mov",
+      size: 2 * GiB,
+    });
     expect(created.status, created.text).toBe(201);
     expect(created.body).toMatchObject({ partSize: 8 * 1024 ** 2, partCount: 256, nextPart: 101, expiresIn: 3600 });
     expect(created.body.parts.map((p) => p.partNumber)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
@@ -68,14 +74,25 @@ describe("GET /uploads/:id/parts", () => {
     // a page larger than 500, or from part 0, is refused
     const tooMany = await api("GET", `/uploads/${created.body.uploadId}/parts?limit=501`);
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body).toEqual({ error: { code: "invalid_request", message: expect.stringMatching(/limit must be at most 500/) } });
+    expect(tooMany.body).toEqual({
+      error: { code: "invalid_request", message: expect.stringMatching(/limit must be at most 500/) },
+    });
     expect((await api("GET", `/uploads/${created.body.uploadId}/parts?from=0`)).status).toBe(400);
 
     // once the job is cancelled, no more URLs
     expect((await api("DELETE", `/jobs/${created.body.jobId}`)).status).toBe(202);
     const ended = await api("GET", `/uploads/${created.body.uploadId}/parts?from=2`);
     expect(ended.status).toBe(409);
-    expect(ended.body).toEqual({ error: { code: "conflict", message: `Upload ${created.body.uploadId} is open but its job is cancelled: it takes no more parts.` } });
-    expect((await api<Page>("GET", `/uploads/${created.body.uploadId}`)).body).toMatchObject({ jobStatus: "CANCELLED", parts: [], nextPart: null });
+    expect(ended.body).toEqual({
+      error: {
+        code: "conflict",
+        message: `Upload ${created.body.uploadId} is open but its job is cancelled: it takes no more parts.`,
+      },
+    });
+    expect((await api<Page>("GET", `/uploads/${created.body.uploadId}`)).body).toMatchObject({
+      jobStatus: "CANCELLED",
+      parts: [],
+      nextPart: null,
+    });
   });
 });

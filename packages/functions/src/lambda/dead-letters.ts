@@ -24,10 +24,10 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { Envelope, topology, type Subscription } from "@videoforge/events";
-import { createLogger, envelopeJobId, failOnDeadLetter, putMetric, type Deps } from "@videoforge/core";
-import { lambdaDeps } from "./runtime.ts";
+import { envelopeJobId, failOnDeadLetter, putMetric, type Deps } from "@videoforge/core";
+import { lambdaDeps, lambdaLogger } from "./runtime.ts";
 
-const log = createLogger({ fn: "dead-letters" });
+const log = lambdaLogger({ fn: "dead-letters" });
 
 /** The subscription whose dead-letter queue this is: its name ends with `<rule>-dlq`. */
 export function subscriptionOfQueue(queueArnOrName: string, subs: readonly Subscription[] = topology): Subscription {
@@ -101,7 +101,7 @@ export function deadLetterConsumer(deps: () => Deps = lambdaDeps) {
         log.warn("dead letter", { queue: letter.queue, rule: letter.sub.name, handler: letter.sub.handler, jobId, error: letter.error, attempts: letter.attempts, envelope: letter.envelope, messageId: record.messageId });
         await failOnDeadLetter(deps(), { handler: letter.sub.handler, queue: letter.queue, envelope: letter.envelope, error: letter.error, attempts: letter.attempts, nextStep: `It reached the dead-letter queue ${letter.queue}; the event is in the function's log ("dead letter"). Retry the job with POST /jobs/:id/retry.` });
       } catch (err) {
-        log.error("dead letter not handled; left in its queue", { messageId: record.messageId, queue: record.eventSourceARN, err: err instanceof Error ? err.message : String(err), body: record.body.slice(0, 4096) });
+        log.error("dead letter not handled; left in its queue", { messageId: record.messageId, queue: record.eventSourceARN, err, body: record.body.slice(0, 4096) });
         putMetric("DeadLetterErrors", 1, { messageId: record.messageId });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }

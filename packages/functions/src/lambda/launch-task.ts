@@ -14,9 +14,9 @@ import {
   type WorkerTask,
 } from "@videoforge/core/adapters/ecs-task-launcher";
 import { LINK } from "@videoforge/core/config-sources";
-import { createLogger } from "@videoforge/core";
-import { lambdaConfig, parseEventBridge } from "./runtime.ts";
-import { taskLaunchPolicy, TASK_QUEUE_VARIABLE, TASK_RULE_VARIABLE, TASK_STAGE_VARIABLE } from "./task-policy.ts";
+import { processSettings } from "@videoforge/core";
+import { lambdaConfig, lambdaLogger, parseEventBridge } from "./runtime.ts";
+import { taskLaunchPolicy, TASK_QUEUE_VARIABLE, TASK_RULE_VARIABLE } from "./task-policy.ts";
 
 /** The properties SST's Task component links (`Resource.Worker`). */
 const WorkerLink = z.object({
@@ -28,9 +28,13 @@ const WorkerLink = z.object({
   assignPublicIp: z.boolean(),
 });
 
-/** The rule this launcher serves, named by the stack (one launcher per task rule). */
+/** The rule this launcher serves, named by the stack (one launcher per task rule) in its environment. */
 export function taskRule(env: Record<string, string | undefined>): Subscription {
-  const name = env[TASK_RULE_VARIABLE];
+  return ruleNamed(env[TASK_RULE_VARIABLE]);
+}
+
+/** The task rule of that name in events/topology.ts; anything else is an error. */
+export function ruleNamed(name: string | undefined): Subscription {
   const sub = topology.find((s) => s.name === name && s.runtime === "task");
   if (!sub) throw new Error(`${TASK_RULE_VARIABLE}="${name ?? ""}" names no task rule in events/topology.ts`);
   return sub;
@@ -43,7 +47,7 @@ export function taskRule(env: Record<string, string | undefined>): Subscription 
  */
 export function launchTask(launcher: EcsTaskLauncher, sub: Subscription, stage = { dev: false }) {
   const policy = taskLaunchPolicy(sub, stage);
-  const log = createLogger({ rule: sub.name });
+  const log = lambdaLogger({ rule: sub.name });
   return async (event: unknown, deferrals = 0): Promise<{ taskArn: string }> => {
     const { envelope, parsed } = parseEventBridge(event);
     const { taskArn } = await launcher.launch({
@@ -79,7 +83,7 @@ export function deferralDelaySeconds(deferrals: number, random = Math.random): n
 export function launchFromQueue(launcher: EcsTaskLauncher, deferral: SqsDeferral, sub: Subscription, stage = { dev: false }) {
   const launch = launchTask(launcher, sub, stage);
   const { maxRunning } = taskLaunchPolicy(sub, stage);
-  const log = createLogger({ rule: sub.name });
+  const log = lambdaLogger({ rule: sub.name });
   const deferralsOf = (r: SQSRecord) => Number(r.messageAttributes?.[DEFERRALS_ATTRIBUTE]?.stringValue ?? "0") || 0;
 
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
@@ -104,9 +108,9 @@ export function launchFromQueue(launcher: EcsTaskLauncher, deferral: SqsDeferral
             continue;
           }
         } catch (deferErr) {
-          log.error("could not defer the event", { messageId: record.messageId, error: String(deferErr) });
+          log.error("could not defer the event", { messageId: record.messageId, err: deferErr });
         }
-        log.error("task not started", { messageId: record.messageId, error: err instanceof Error ? err.message : String(err) });
+        log.error("task not started", { messageId: record.messageId, err });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }
@@ -123,11 +127,11 @@ let run: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
 export const handler = (event: SQSEvent) => {
   if (!run) {
     const { region } = lambdaConfig();
-    const queueUrl = process.env[TASK_QUEUE_VARIABLE];
+    const { queueUrl, rule, stage } = processSettings().launcher;
     if (!queueUrl) throw new Error(`${TASK_QUEUE_VARIABLE} is not set: the stack names the rule's work queue`);
     const launcher = ecsTaskLauncher(new ECSClient({ region }), linkedWorker());
     const deferral = sqsDeferral(new SQSClient({ region }), queueUrl);
-    run = launchFromQueue(launcher, deferral, taskRule(process.env), { dev: process.env[TASK_STAGE_VARIABLE] === "dev" });
+    run = launchFromQueue(launcher, deferral, ruleNamed(rule), { dev: stage === "dev" });
   }
   return run(event);
 };

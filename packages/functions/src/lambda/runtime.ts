@@ -1,6 +1,6 @@
 import { Resource } from "sst/resource";
-import { composeDeps, loadConfig, type Config, type Deps } from "@videoforge/core";
-import { LINK, withLinkedResources } from "@videoforge/core/config-sources";
+import { composeDeps, loadConfig, type Config, type Deps, type LogFields, type Logger } from "@videoforge/core";
+import { LINK } from "@videoforge/core/config-sources";
 import { parse } from "@aws-lambda-powertools/parser";
 import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbridge";
 import { parseEnvelope, topology, type Envelope } from "@videoforge/events";
@@ -8,6 +8,7 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import { ecsTaskStopper } from "@videoforge/core/adapters/ecs-task-stopper";
 import type { TaskStopper } from "@videoforge/core";
 import type { ParsedEvent } from "../handlers/on.ts";
+import { powertoolsLogger } from "./powertools-logger.ts";
 
 /**
  * What a Lambda entry shares: configuration from SST links (Lambda gets them in an encrypted
@@ -21,15 +22,28 @@ export function linkedResources(): Record<string, unknown> {
   return out;
 }
 
-/** The config of this Lambda: explicit variables, then SST links, then defaults. */
-export function lambdaConfig(env: Record<string, string | undefined> = process.env): Config {
-  return loadConfig(withLinkedResources(env, linkedResources()));
+let lambdaCfg: Config | undefined;
+/** The config of this Lambda, read once: explicit variables, then SST links, then defaults. */
+export function lambdaConfig(): Config {
+  return (lambdaCfg ??= loadConfig(undefined, linkedResources()));
+}
+
+/**
+ * A Lambda's logger: Powertools Logger behind core's port, at the config's level
+ * (VIDEOFORGE_LOG_LEVEL). Entries that log outside their deps (dead letters, stopped tasks,
+ * the task launcher) make theirs here too.
+ */
+export function lambdaLogger(context: LogFields = {}, cfg: Pick<Config, "logLevel"> = lambdaConfig()): Logger {
+  return powertoolsLogger(context, { level: cfg.logLevel });
 }
 
 let deps: Deps | undefined;
 /** Built once per container and reused across invocations (clients keep their connections). */
 export function lambdaDeps(): Deps {
-  return (deps ??= composeDeps(lambdaConfig()));
+  if (deps) return deps;
+  const cfg = lambdaConfig();
+  // no worker id in the context: the log stream already names the container
+  return (deps = composeDeps(cfg, undefined, lambdaLogger({}, cfg)));
 }
 
 /**

@@ -11,8 +11,8 @@
  */
 import { z } from "zod";
 import { Envelope, parseEnvelope, topology, type DomainEvent, type HandlerName } from "@videoforge/events";
-import { createLogger, envelopeJobId, failOnDeadLetter, type Deps } from "@videoforge/core";
-import { lambdaDeps } from "./runtime.ts";
+import { envelopeJobId, failOnDeadLetter, type Deps } from "@videoforge/core";
+import { lambdaDeps, lambdaLogger } from "./runtime.ts";
 
 /** What failOnDeadLetter is told the "queue" was: the reason then says where the event went. */
 export const TASK_STOPPED_QUEUE = "(fargate task stopped)";
@@ -85,7 +85,7 @@ export function readStoppedTask(event: unknown): StoppedTask {
   return { outcome: "failed", taskArn, handler, envelope, attempts, error, cause };
 }
 
-const log = createLogger({ fn: "task-stopped" });
+const log = lambdaLogger({ fn: "task-stopped" });
 
 /**
  * A worker task stopped without succeeding. Idempotent (ECS may repeat events; a second

@@ -25,7 +25,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Envelope, HandlerName } from "@videoforge/events";
-import { functionArtifacts, NODE_MAJOR, type FunctionArtifact, type FunctionArtifactName } from "../../../../stacks/artifacts.ts";
+import { functionArtifacts, handlerArtifact, NODE_MAJOR, type FunctionArtifact, type FunctionArtifactName } from "../../../../stacks/artifacts.ts";
 import { wholeLines } from "../child-lines.ts";
 import { concurrencyLimit } from "../slots.ts";
 
@@ -80,10 +80,7 @@ export interface Isolation {
 
 /** handler name (topology) → artifact name (stacks/artifacts.ts). */
 export function artifactOf(handler: HandlerName): FunctionArtifactName {
-  const entry = handler.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const name = (Object.keys(functionArtifacts) as FunctionArtifactName[]).find((n) => functionArtifacts[n].entry === entry);
-  if (!name) throw new Error(`no artifact runs handler ${handler} (stacks/artifacts.ts)`);
-  return name;
+  return handlerArtifact(handler);
 }
 
 /** SST's link file for Lambda: the links as JSON, AES-256-GCM with a zero nonce, tag appended (sst/resource reads it). */
@@ -503,7 +500,7 @@ export function createArtifactRunner(opts: ArtifactRunnerOptions) {
         cwd: dir,
         // the image's ENTRYPOINT; the function's variables name its handler (stacks/functions.ts imageFunction)
         argv: [join(dir, "main.mjs")],
-        env: { ...base(), ...lambdaEnv, ...plainLinks(), ...ffmpegEnv(), NODE_ENV: "production", VIDEOFORGE_HANDLER: fn.entry },
+        env: { ...base(), ...lambdaEnv, ...plainLinks(), ...ffmpegEnv(), NODE_ENV: "production", VIDEOFORGE_HANDLER: fn.handler },
         memoryMB: fn.memoryMB,
         timeoutSeconds: fn.timeoutSeconds,
         ephemeralMB: fn.ephemeralMB,

@@ -12,12 +12,17 @@
 import type { Config } from "@videoforge/core";
 import { LOCAL_KEY_VARIABLES } from "@videoforge/core";
 import { LINK } from "@videoforge/core/config-sources";
-import type { Envelope, HandlerName, Subscription } from "@videoforge/events";
+import { handlerNames, handlerSpecs, hasLambda, type Envelope, type HandlerName, type Subscription } from "@videoforge/events";
 import { taskLaunchPolicy } from "@videoforge/functions/lambda/task-policy";
 import { artifactOf, createArtifactRunner, type ArtifactRunner, type ArtifactRunnerOptions } from "./artifact-runner.ts";
 
-/** Handlers that start ffmpeg/ffprobe: never in the server's own process. */
-export const MEDIA_HANDLERS: ReadonlySet<HandlerName> = new Set<HandlerName>(["chunker", "encoder", "assembler", "finisher"]);
+/**
+ * Handlers that start ffmpeg/ffprobe: never in the server's own process. The handler table
+ * says it already: they run the worker image on Lambda (it carries ffmpeg) or only as tasks.
+ */
+export const MEDIA_HANDLERS: ReadonlySet<HandlerName> = new Set(
+  handlerNames.filter((name) => !hasLambda(name) || handlerSpecs[name].lambda.kind === "image"),
+);
 
 export type ArtifactRuntimeOptions = Pick<ArtifactRunnerOptions, "buildDir" | "limits" | "environment" | "user" | "app" | "concurrency">;
 

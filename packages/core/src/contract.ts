@@ -1,0 +1,264 @@
+import { z } from "zod";
+import { finalOutput } from "@videoforge/events/catalog";
+import { ID_PATTERN } from "@videoforge/events/ids";
+import { CHUNK_STATUSES, FINAL_STATUSES, JOB_STATUSES, UPLOAD_STATUSES } from "./job/status.ts";
+import { DEFAULT_LADDER, RUNG_NAMES } from "./media/ladder.ts";
+
+/**
+ * The HTTP API's contract: what each route takes and what it answers, as zod schemas the
+ * domain owns. The operations parse their input with these schemas, the API validates with
+ * them and publishes them as its OpenAPI document, and the CLI and the dashboard read their
+ * types from here. The dashboard loads this module in the browser (`@videoforge/core/contract`),
+ * so it and everything it imports use zod and plain values only: no SDK, no `node:` module.
+ * Its constants come from modules that import nothing at all (job/status.ts, media/ladder.ts,
+ * events/ids.ts): a page that needs only those imports them there and bundles no zod.
+ */
+
+export { DEFAULT_LADDER, FINAL_STATUSES, ID_PATTERN, RUNG_NAMES };
+
+// ---- names and ids ----
+
+/** A job or upload id as it appears in a path. */
+export const Id = z.string().regex(ID_PATTERN, "not a valid id").meta({ description: "6-64 URL-safe characters" });
+export const IdParam = z.object({ id: Id });
+
+export const JobStatus = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof JobStatus>;
+export const ChunkStatus = z.enum(CHUNK_STATUSES);
+export const UploadStatus = z.enum(UPLOAD_STATUSES);
+
+export const RungName = z.enum(RUNG_NAMES, {
+  error: (issue) => `Unknown rung ${JSON.stringify(issue.input)}; choose from ${RUNG_NAMES.join(", ")}.`,
+});
+export type RungName = z.infer<typeof RungName>;
+
+/** Every error leaves the API as `{error: {code, message}}`; `message` is written for a person. */
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).meta({ id: "Error" });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+// ---- uploads ----
+
+/** S3 takes at most 10,000 parts per multipart upload. */
+export const MAX_PARTS = 10_000;
+/** Parts per page of URLs when the client does not say; at most {@link MAX_PART_PAGE}. */
+export const DEFAULT_PART_PAGE = 100;
+/** 500 URLs ≈ 750 KB at worst: far below Lambda's 6 MB, and few enough to sign in one request. */
+export const MAX_PART_PAGE = 500;
+
+/** `POST /uploads`. */
+export const CreateUploadInput = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(255)
+      .refine(
+        (n) => !/[\u0000-\u001f\u007f/\\]/.test(n),
+        "name must be a plain file name: no path separators (/ or \\) and no control characters",
+      ),
+    // the upper bound is configured (cfg.limits.maxUploadBytes) and checked in createUpload
+    size: z
+      .number()
+      .int("size must be a whole number of bytes")
+      .positive("size must be at least 1 byte: an empty file is not a video"),
+    contentType: z.string().max(255).default("application/octet-stream"),
+    /** Rungs to encode; the default ladder when absent. */
+    ladder: z.array(RungName).min(1).optional(),
+  })
+  .meta({ id: "CreateUpload" });
+export type CreateUploadInput = z.input<typeof CreateUploadInput>;
+
+/** `POST /uploads/{id}/complete`: the ETag storage gave each part. */
+export const CompleteUploadInput = z
+  .object({
+    parts: z.array(z.object({ partNumber: z.number().int().min(1).max(MAX_PARTS), etag: z.string().min(1) })).min(1),
+  })
+  .meta({ id: "CompleteUpload" });
+export type CompleteUploadInput = z.input<typeof CompleteUploadInput>;
+
+/** `?from=N&limit=M`: which page of presigned part URLs. */
+export const PartPageQuery = z.object({
+  from: z.coerce.number().int("from must be a whole part number").min(1, "from must be at least 1").default(1),
+  limit: z.coerce
+    .number()
+    .int("limit must be a whole number")
+    .min(1, "limit must be at least 1")
+    .max(MAX_PART_PAGE, `limit must be at most ${MAX_PART_PAGE}`)
+    .default(DEFAULT_PART_PAGE),
+});
+export type PartPageQuery = z.input<typeof PartPageQuery>;
+
+/** One page of presigned part URLs. */
+export const PartPage = z.object({
+  partCount: z.number().int(),
+  /** Parts `from` … `from + parts.length - 1`, in order. */
+  parts: z.array(z.object({ partNumber: z.number().int(), url: z.string() })),
+  /** The first part of the next page, or null when this page holds the last part. */
+  nextPart: z.number().int().nullable(),
+  /** Seconds each URL stays valid. */
+  expiresIn: z.number(),
+});
+export type PartPage = z.infer<typeof PartPage>;
+
+/** `POST /uploads`: the job, its upload and the first page of part URLs. */
+export const UploadCreated = PartPage.extend({ uploadId: Id, jobId: Id, partSize: z.number().int() }).meta({
+  id: "UploadCreated",
+});
+export type UploadCreated = z.infer<typeof UploadCreated>;
+
+/** `GET /uploads/{id}`: what a client needs to resume; part URLs only while the upload is open. */
+export const UploadState = PartPage.extend({
+  uploadId: Id,
+  jobId: Id,
+  status: UploadStatus,
+  jobStatus: JobStatus.nullable(),
+  name: z.string(),
+  size: z.number().int(),
+  partSize: z.number().int(),
+}).meta({ id: "UploadState" });
+export type UploadState = z.infer<typeof UploadState>;
+
+/** `GET /uploads/{id}/parts`. */
+export const UploadParts = PartPage.extend({ uploadId: Id }).meta({ id: "UploadParts" });
+
+/** A job named in an answer: a completed upload's or a retry's. */
+export const JobRef = z.object({ jobId: Id });
+
+// ---- jobs ----
+
+/** One finished rendition. */
+export const Output = finalOutput.meta({ id: "Output" });
+export type Output = z.infer<typeof Output>;
+
+const seconds = z.number().nullable();
+
+/** A job as lists and pages show it. */
+export const JobSummary = z
+  .object({
+    jobId: Id,
+    status: JobStatus,
+    name: z.string(),
+    size: z.number().nullable(),
+    ladder: z.array(z.string()),
+    source: z
+      .object({
+        frames: z.number(),
+        duration: z.number(),
+        width: z.number(),
+        height: z.number(),
+        fps: z.number(),
+        audio: z.boolean(),
+      })
+      .nullable(),
+    chunkCount: z.number().int().nullable(),
+    chunksEncoded: z.number().int(),
+    /** 0…1: encoded chunks over all chunks. */
+    progress: z.number(),
+    outputs: z.array(Output),
+    hls: z.string().nullable(),
+    poster: z.string().nullable(),
+    error: z.object({ stage: z.string().nullable(), reason: z.string() }).nullable(),
+    createdAt: z.number(),
+    /** The job this one retries. */
+    retryOf: z.string().nullable(),
+    /** Seconds per stage; null until the stage has ended. */
+    timings: z.object({ chunking: seconds, encoding: seconds, assembly: seconds, total: seconds }),
+  })
+  .meta({ id: "JobSummary" });
+export type JobSummary = z.infer<typeof JobSummary>;
+
+/** `GET /jobs`, newest first. */
+export const JobList = z.object({ jobs: z.array(JobSummary) }).meta({ id: "JobList" });
+
+/** One keyframe-aligned piece of the source and what became of it (times in ms since the epoch). */
+export const ChunkRow = z
+  .object({
+    index: z.number().int(),
+    status: ChunkStatus,
+    startFrame: z.number().int(),
+    frames: z.number().int(),
+    startTime: z.number(),
+    duration: z.number(),
+    readyAt: z.number().optional(),
+    startedAt: z.number().optional(),
+    finishedAt: z.number().optional(),
+    worker: z.string().optional(),
+    attempts: z.number().int().optional(),
+    error: z.string().optional(),
+  })
+  .meta({ id: "Chunk" });
+export type ChunkRow = z.infer<typeof ChunkRow>;
+
+/** One domain event as it happened to the job. */
+export const TimelineRow = z
+  .object({
+    at: z.string(),
+    eventId: z.string(),
+    type: z.string(),
+    chunk: z.number().int().optional(),
+    /** The event's detail as it was published. */
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "TimelineEvent" });
+export type TimelineRow = z.infer<typeof TimelineRow>;
+
+/** Timeline rows on the job page; the rest come a page at a time from `GET /jobs/{id}/timeline`. */
+export const TIMELINE_PAGE = 500;
+
+/** `?cursor=&limit=`: the next page of a job's timeline. */
+export const TimelineQuery = z.object({
+  cursor: z.string().min(1).max(4096).optional(),
+  limit: z.coerce
+    .number()
+    .int("limit must be a whole number")
+    .min(1, "limit must be at least 1")
+    .max(TIMELINE_PAGE, `limit must be at most ${TIMELINE_PAGE}`)
+    .default(TIMELINE_PAGE),
+});
+
+/** `GET /jobs/{id}/timeline`, oldest first; `next` is the cursor of the page after. */
+export const TimelinePage = z.object({ timeline: z.array(TimelineRow), next: z.string().nullable() }).meta({
+  id: "TimelinePage",
+});
+
+/** `?chunksVersion=`: the chunk list the client holds; while unchanged the answer has `chunks: null`. */
+export const JobPageQuery = z.object({ chunksVersion: z.string().max(64).optional() });
+
+/** `GET /jobs/{id}`: the job, its chunks and the first page of its timeline. */
+export const JobView = z
+  .object({
+    job: JobSummary,
+    /** Every chunk row; null when the request named this `chunksVersion`. */
+    chunks: z.array(ChunkRow).nullable(),
+    chunksVersion: z.string(),
+    /** The first page of the timeline, oldest first. */
+    timeline: z.array(TimelineRow),
+    /** The cursor of the rest (`GET /jobs/{id}/timeline?cursor=`), or null. */
+    timelineNext: z.string().nullable(),
+  })
+  .meta({ id: "JobView" });
+export type JobView = z.infer<typeof JobView>;
+
+/** `GET /jobs/{id}/outputs`: presigned download URLs, once the job has completed. */
+export const OutputLinks = z
+  .object({
+    status: JobStatus,
+    outputs: z.array(Output.extend({ url: z.string() })),
+    hls: z.string().nullable(),
+    poster: z.string().nullable(),
+    /** Seconds the URLs stay valid (absent while there are none): clients renew them before that. */
+    expiresIn: z.number().optional(),
+  })
+  .meta({ id: "OutputLinks" });
+export type OutputLinks = z.infer<typeof OutputLinks>;
+
+/** `DELETE /jobs/{id}`. */
+export const Cancelled = z.object({ jobId: Id, status: z.literal("CANCELLED") });
+
+// ---- service ----
+
+/** `GET /health`: up, and which ffmpeg the workers run. */
+export const Health = z.object({
+  ok: z.literal(true),
+  ffmpeg: z.object({ origin: z.string(), version: z.number(), build: z.string() }).nullable(),
+});

@@ -1,0 +1,213 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { etag } from "hono/etag";
+import {
+  Cancelled,
+  CompleteUploadInput,
+  CreateUploadInput,
+  ErrorBody,
+  Health,
+  Id,
+  IdParam,
+  JobList,
+  JobPageQuery,
+  JobRef,
+  JobView,
+  OutputLinks,
+  PartPageQuery,
+  TimelinePage,
+  TimelineQuery,
+  UploadCreated,
+  UploadParts,
+  UploadState,
+} from "@videoforge/core/contract";
+
+/**
+ * Every route of the API as data: method, path, what it takes and what it answers, all with
+ * the domain's schemas (core/contract.ts). app.ts binds a handler to each; the same
+ * definitions make the OpenAPI document at /openapi.json and the types of the typed client.
+ */
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const failure = (description: string) => json(ErrorBody, description);
+
+/** Answers every route behind the token can give besides its own. */
+const guarded = {
+  401: failure("unauthorized: no token, or a wrong one"),
+  429: failure("rate_limited, too_many_jobs or quota_exceeded: try again later (Retry-After)"),
+} as const;
+const invalid = failure("invalid_request: a parameter or the body does not match the schema (the message names it)");
+const notJson = failure("unsupported_media_type: a body that is not JSON");
+const missing = failure("not_found: no such job or upload for this user (an id of the wrong shape included)");
+const security = [{ bearer: [] }];
+
+/**
+ * The body is read before the validator sees it. Read there, a body over the limit would
+ * become the validator's 400 instead of a 413, and malformed JSON its own message instead of
+ * `invalid_json`.
+ */
+const readJson: MiddlewareHandler = async (c, next) => {
+  if (/^application\/(.+\+)?json/i.test(c.req.header("content-type") ?? "")) await c.req.json();
+  await next();
+};
+
+const body = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+export const health = createRoute({
+  method: "get",
+  path: "/health",
+  summary: "Liveness, and which ffmpeg build the workers run",
+  responses: { 200: json(Health, "The API is up") },
+});
+
+export const createUpload = createRoute({
+  method: "post",
+  path: "/uploads",
+  summary: "Start a job and its multipart upload",
+  security,
+  middleware: [readJson] as const,
+  request: { body: body(CreateUploadInput) },
+  responses: {
+    201: json(UploadCreated, "The job, its upload and the first page of part URLs"),
+    ...guarded,
+    400: invalid,
+    415: notJson,
+  },
+});
+
+export const completeUpload = createRoute({
+  method: "post",
+  path: "/uploads/{id}/complete",
+  summary: "Finish the upload and queue its job (idempotent)",
+  security,
+  middleware: [readJson] as const,
+  request: { params: IdParam, body: body(CompleteUploadInput) },
+  responses: {
+    202: json(JobRef, "The job is queued"),
+    ...guarded,
+    400: invalid,
+    404: missing,
+    415: notJson,
+    409: failure("conflict: the stored bytes do not match the announced size, or the upload was rejected"),
+  },
+});
+
+export const getUpload = createRoute({
+  method: "get",
+  path: "/uploads/{id}",
+  summary: "An upload's state, with fresh part URLs while it is open (to resume)",
+  security,
+  request: { params: IdParam, query: PartPageQuery },
+  responses: { 200: json(UploadState, "The upload"), ...guarded, 400: invalid, 404: missing },
+});
+
+export const uploadParts = createRoute({
+  method: "get",
+  path: "/uploads/{id}/parts",
+  summary: "The next page of presigned part URLs",
+  security,
+  request: { params: IdParam, query: PartPageQuery },
+  responses: {
+    200: json(UploadParts, "One page of part URLs"),
+    ...guarded,
+    400: invalid,
+    404: missing,
+    409: failure("conflict: the upload takes no more parts"),
+  },
+});
+
+/** Polled answers carry no cache but an ETag: an unchanged one is a bodiless 304. */
+const unchanged = { description: "Unchanged since the ETag named in If-None-Match" };
+
+export const listJobs = createRoute({
+  method: "get",
+  path: "/jobs",
+  summary: "The caller's jobs, newest first",
+  security,
+  middleware: [etag()] as const,
+  responses: { 200: json(JobList, "The jobs"), 304: unchanged, ...guarded },
+});
+
+export const getJob = createRoute({
+  method: "get",
+  path: "/jobs/{id}",
+  summary: "One job with its chunks and the first page of its timeline",
+  security,
+  request: { params: IdParam, query: JobPageQuery },
+  responses: { 200: json(JobView, "The job page"), 304: unchanged, ...guarded, 400: invalid, 404: missing },
+});
+
+export const jobTimeline = createRoute({
+  method: "get",
+  path: "/jobs/{id}/timeline",
+  summary: "The rest of a job's timeline, oldest first, a page at a time",
+  security,
+  request: { params: IdParam, query: TimelineQuery },
+  responses: { 200: json(TimelinePage, "One page of events"), ...guarded, 400: invalid, 404: missing },
+});
+
+export const retryJob = createRoute({
+  method: "post",
+  path: "/jobs/{id}/retry",
+  summary: "Run an ended job again from its stored source (idempotent)",
+  security,
+  request: { params: IdParam },
+  responses: {
+    201: json(JobRef, "The new job"),
+    ...guarded,
+    404: missing,
+    409: failure("conflict: the job cannot be retried"),
+  },
+});
+
+const playlist = {
+  description: "An HLS playlist",
+  content: { "application/vnd.apple.mpegurl": { schema: z.string() } },
+};
+
+export const masterPlaylist = createRoute({
+  method: "get",
+  path: "/jobs/{id}/hls/master.m3u8",
+  summary: "The master playlist; variants resolve relative to it",
+  security,
+  request: { params: IdParam },
+  responses: { 200: playlist, ...guarded, 404: missing },
+});
+
+export const mediaPlaylist = createRoute({
+  method: "get",
+  path: "/jobs/{id}/hls/{rendition}/{file}",
+  summary: "A rendition's media playlist with presigned segment URLs",
+  security,
+  request: { params: z.object({ id: Id, rendition: z.string(), file: z.string() }) },
+  responses: { 200: playlist, ...guarded, 404: missing },
+});
+
+export const outputLinks = createRoute({
+  method: "get",
+  path: "/jobs/{id}/outputs",
+  summary: "Presigned download URLs of a completed job's outputs",
+  security,
+  request: { params: IdParam },
+  responses: { 200: json(OutputLinks, "The outputs (none until the job completes)"), ...guarded, 404: missing },
+});
+
+export const cancelJob = createRoute({
+  method: "delete",
+  path: "/jobs/{id}",
+  summary: "Cancel a job that has not ended (a repeated cancel answers the same)",
+  security,
+  request: { params: IdParam },
+  responses: {
+    202: json(Cancelled, "The job is cancelled"),
+    ...guarded,
+    404: missing,
+    409: failure("conflict: the job has already ended"),
+  },
+});

@@ -1,3 +1,0 @@
-import { eventHandler } from "./event-handler.ts";
-
-export const handler = eventHandler("assembler");
