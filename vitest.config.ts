@@ -5,7 +5,12 @@ export default defineConfig({
     include: ["events/src/**/*.test.ts", "packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
     // the built artifacts' parity run is its own script (npm run test:aws-parity); the Pulumi-mock
     // suite and the workflow check are `npm run test:stacks`
-    exclude: [...configDefaults.exclude, "test/parity/**", "test/infra/stacks.mock.test.ts", "test/infra/workflows.test.ts"],
+    exclude: [
+      ...configDefaults.exclude,
+      "test/parity/**",
+      "test/infra/stacks.mock.test.ts",
+      "test/infra/workflows.test.ts",
+    ],
     // ffmpeg-heavy suites share 2 cores; running files in parallel only adds contention
     fileParallelism: false,
     testTimeout: 120_000,

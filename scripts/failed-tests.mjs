@@ -23,7 +23,9 @@ for (const suite of report.testResults ?? []) {
   }
   for (const t of suite.assertionResults ?? []) {
     if (t.status !== "failed") continue;
-    const first = String(t.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 300);
+    const first = String(t.failureMessages?.[0] ?? "")
+      .split("\n")[0]
+      .slice(0, 300);
     console.error(`  ${suite.name} › ${t.fullName} (${Math.round(t.duration ?? 0)} ms): ${first}`);
   }
 }

@@ -5,7 +5,7 @@
  * `s3:*` / `dynamodb:*` link permissions.
  */
 import { byHandler, handlerSpecs, type HandlerName } from "@videoforge/events";
-import { requiredActions, type UnitCalls } from "@videoforge/core/adapters/handler-calls";
+import { requiredActions, type UnitCalls } from "@videoforge/core/handler-calls";
 
 export type Store = "uploads" | "work" | "outputs" | "table" | "bus";
 
@@ -17,7 +17,13 @@ export interface Grant {
 const S3_READ = ["s3:GetObject", "s3:ListBucket"] as const;
 const S3_WRITE = ["s3:PutObject", "s3:AbortMultipartUpload"] as const;
 const TABLE_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"] as const;
-const TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"] as const;
+const TABLE_WRITE = [
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:ConditionCheckItem",
+] as const;
 const PUBLISH = ["events:PutEvents"] as const;
 
 const table: Grant = { store: "table", actions: [...TABLE_READ, ...TABLE_WRITE] };

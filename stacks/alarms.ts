@@ -9,13 +9,24 @@ import { deadLetters, taskStoppedDlq } from "./failures.ts";
  * VIDEOFORGE_ALARM_EMAIL at deploy time (stacks/config.ts), or add any subscriber.
  */
 export const alarmTopic = new sst.aws.SnsTopic("Alarms");
-if (alarmEmail) new aws.sns.TopicSubscription("AlarmsEmail", { topic: alarmTopic.arn, protocol: "email", endpoint: alarmEmail });
+if (alarmEmail)
+  new aws.sns.TopicSubscription("AlarmsEmail", { topic: alarmTopic.arn, protocol: "email", endpoint: alarmEmail });
 
 const actions = { alarmActions: [alarmTopic.arn], okActions: [alarmTopic.arn] };
 const metric = (metricName: MetricName) => ({ namespace: METRICS_NAMESPACE, metricName, period: 3600, stat: "Sum" });
 
 /** An alarm that fires when any `metricName` point appears within one period. */
-function onAnyPoint(name: string, args: { description: string; namespace: string; metricName: string; statistic: "Sum" | "Maximum"; period: number; dimensions?: Record<string, $util.Input<string>> }) {
+function onAnyPoint(
+  name: string,
+  args: {
+    description: string;
+    namespace: string;
+    metricName: string;
+    statistic: "Sum" | "Maximum";
+    period: number;
+    dimensions?: Record<string, $util.Input<string>>;
+  },
+) {
   const { description, ...metricArgs } = args;
   return new aws.cloudwatch.MetricAlarm(name, {
     alarmDescription: description,

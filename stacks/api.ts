@@ -34,7 +34,11 @@ export const apiFunction = bundledFunction("ApiHandler", "api", {
   link: [...dataLinks, worker],
   permissions: [
     ...handlerPermissions(apiAccess),
-    { actions: ["ecs:ListTasks"], resources: ["*"], conditions: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster.nodes.cluster.arn] }] },
+    {
+      actions: ["ecs:ListTasks"],
+      resources: ["*"],
+      conditions: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster.nodes.cluster.arn] }],
+    },
   ],
 });
 

@@ -18,7 +18,18 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions } from "esbuild";
@@ -33,7 +44,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
  * itself may import `createRequire` from `node:module` at top level, and two declarations
  * of one name are a SyntaxError at load (the worker image's old banner did exactly that).
  */
-export const REQUIRE_BANNER = 'import { createRequire as __vfCreateRequire } from "node:module"; const require = __vfCreateRequire(import.meta.url);';
+export const REQUIRE_BANNER =
+  'import { createRequire as __vfCreateRequire } from "node:module"; ' +
+  "const require = __vfCreateRequire(import.meta.url);";
 
 /** Where the built files land, relative to the repository root (and inside the image build stage). */
 export const paths = {
@@ -161,7 +174,8 @@ function setModes(dir: string, executable: (rel: string) => boolean = () => fals
   }
 }
 
-const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const run = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /** Debian's ffmpeg, installed if missing (root, apt): the build the worker image installs too. */
 function systemFfmpeg(): { ffmpeg: string; ffprobe: string } {
@@ -208,7 +222,11 @@ export function collectFfmpeg(out: string): FfmpegBuild {
   const stamp = join(out, "VERSION");
   // the same Debian build and the same wrappers: the copy is current
   const stampText = `${debianPackage} ${createHash("sha256").update(wrapper("ffmpeg")).digest("hex").slice(0, 16)}`;
-  if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === stampText && existsSync(join(out, "bin", "ffprobe"))) {
+  if (
+    existsSync(stamp) &&
+    readFileSync(stamp, "utf8").trim() === stampText &&
+    existsSync(join(out, "bin", "ffprobe"))
+  ) {
     return { version, debianPackage, debian, files: walk(out).length };
   }
   rmSync(out, { recursive: true, force: true });
@@ -258,16 +276,20 @@ export async function buildArtifacts(opts: BuildArtifactsOptions = {}): Promise<
   if (withFfmpeg) {
     manifest.ffmpeg = collectFfmpeg(join(root, paths.ffmpeg));
     manifest.artifacts["ffmpeg/"] = treeEntry(join(root, paths.ffmpeg));
-    log(`build:aws: ffmpeg ${manifest.ffmpeg.version} (Debian ${manifest.ffmpeg.debian} ${manifest.ffmpeg.debianPackage}), ${manifest.ffmpeg.files} files, ${(manifest.artifacts["ffmpeg/"].bytes / 1e6).toFixed(1)} MB`);
+    const ff = manifest.ffmpeg;
+    const mb = (manifest.artifacts["ffmpeg/"].bytes / 1e6).toFixed(1);
+    log(`build:aws: ffmpeg ${ff.version} (Debian ${ff.debian} ${ff.debianPackage}), ${ff.files} files, ${mb} MB`);
   } else if (previous?.ffmpeg) {
     manifest.ffmpeg = previous.ffmpeg;
   }
-  const defines: Record<string, string> = manifest.ffmpeg ? { __VIDEOFORGE_FFMPEG_BUILD__: JSON.stringify(manifest.ffmpeg.version) } : {};
+  const defines: Record<string, string> = manifest.ffmpeg
+    ? { __VIDEOFORGE_FFMPEG_BUILD__: JSON.stringify(manifest.ffmpeg.version) }
+    : {};
 
   const jobs: Promise<void>[] = [];
   const worker = join(root, paths.worker);
   jobs.push(
-    build(bundleOptions(join(root, "packages/encoder/src/main.ts"), worker, defines)).then(() => {
+    build(bundleOptions(join(root, "packages/worker/src/main.ts"), worker, defines)).then(() => {
       setModes(dirname(worker));
       manifest.artifacts["worker/main.mjs"] = entryOf(worker);
     }),
@@ -308,7 +330,8 @@ export async function buildArtifacts(opts: BuildArtifactsOptions = {}): Promise<
   manifest.artifacts = Object.fromEntries(Object.entries(manifest.artifacts).sort(([a], [b]) => a.localeCompare(b)));
   writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + "\n", { mode: 0o644 });
   chmodSync(manifestFile, 0o644);
-  for (const [name, a] of Object.entries(manifest.artifacts)) log(`build:aws: ${name.padEnd(34)} ${(a.bytes / 1e6).toFixed(2).padStart(8)} MB  ${a.sha256.slice(0, 12)}`);
+  for (const [name, a] of Object.entries(manifest.artifacts))
+    log(`build:aws: ${name.padEnd(34)} ${(a.bytes / 1e6).toFixed(2).padStart(8)} MB  ${a.sha256.slice(0, 12)}`);
   return manifest;
 }
 

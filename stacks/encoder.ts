@@ -30,11 +30,11 @@ const defaultSize = isDevStage ? DEV_TASK_SIZE : TASK_SIZES.encoder;
  * own size is the encoder's in prod and the small dev size elsewhere.
  *
  * Its image is also the image of the ffmpeg Lambdas (stacks/subscriptions.ts): one build of
- * `packages/encoder/Dockerfile`, one ffmpeg for every runtime.
+ * `packages/worker/Dockerfile`, one ffmpeg for every runtime.
  */
 export const worker = new sst.aws.Task(LINK.worker, {
   cluster,
-  image: { context: ".", dockerfile: "packages/encoder/Dockerfile" },
+  image: { context: ".", dockerfile: "packages/worker/Dockerfile" },
   architecture: "x86_64",
   cpu: vcpu(defaultSize.cpu),
   memory: gb(defaultSize.memoryMiB),
@@ -49,7 +49,7 @@ export const worker = new sst.aws.Task(LINK.worker, {
   }),
   logging: { retention: "1 month" },
   // `sst dev`: the stub task forwards each run here, with the same environment
-  dev: { command: "node --import tsx packages/encoder/src/main.ts", directory: "." },
+  dev: { command: "node --import tsx packages/worker/src/main.ts", directory: "." },
 });
 
 /**

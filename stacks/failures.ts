@@ -34,7 +34,12 @@ for (const { dlq } of subscriptions) dlq.subscribe(deadLetters.arn, { batch: { s
  * stacks/alarms.ts alarms as soon as it holds a message.
  */
 export const taskStoppedDlq = new sst.aws.Queue("TaskStoppedDlq", {
-  transform: { queue: { name: deadLetterQueueName($app.name, $app.stage, "task-stopped-dlq"), messageRetentionSeconds: 14 * 24 * 3600 } },
+  transform: {
+    queue: {
+      name: deadLetterQueueName($app.name, $app.stage, "task-stopped-dlq"),
+      messageRetentionSeconds: 14 * 24 * 3600,
+    },
+  },
 });
 
 /** Same budget as a topology rule: 3 EventBridge retries, Lambda's 2 async retries, then the queue. */
@@ -42,7 +47,10 @@ const TASK_STOPPED_RETRY = { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 
 
 export const taskStopped = bundledFunction("TaskStopped", "task-stopped", {
   link: dataLinks,
-  permissions: [...handlerPermissions(taskStoppedAccess), { actions: ["sqs:SendMessage"], resources: [taskStoppedDlq.arn] }],
+  permissions: [
+    ...handlerPermissions(taskStoppedAccess),
+    { actions: ["sqs:SendMessage"], resources: [taskStoppedDlq.arn] },
+  ],
   retries: 2,
   transform: {
     eventInvokeConfig: (args) => {
@@ -54,7 +62,9 @@ export const taskStopped = bundledFunction("TaskStopped", "task-stopped", {
 });
 
 /** ECS publishes task state changes on the account's default bus, not on ours. */
-const defaultBus = $interpolate`arn:aws:events:${aws.getRegionOutput().region}:${aws.getCallerIdentityOutput().accountId}:event-bus/default`;
+const region = aws.getRegionOutput().region;
+const accountId = aws.getCallerIdentityOutput().accountId;
+const defaultBus = $interpolate`arn:aws:events:${region}:${accountId}:event-bus/default`;
 const taskDefinition = worker.nodes.taskDefinition;
 // the definition's ARN without its `:revision`
 const familyArn = taskDefinition.arn.apply((arn) => arn.replace(/:\d+$/, ""));
@@ -62,7 +72,9 @@ const familyArn = taskDefinition.arn.apply((arn) => arn.replace(/:\d+$/, ""));
 export const taskStoppedRule = sst.aws.Bus.subscribe("WorkerTaskStopped", defaultBus, taskStopped, {
   transform: {
     rule: (args) => {
-      args.eventPattern = $resolve([cluster.nodes.cluster.arn, familyArn]).apply(([clusterArn, family]) => JSON.stringify(taskStoppedPattern(clusterArn, family)));
+      args.eventPattern = $resolve([cluster.nodes.cluster.arn, familyArn]).apply(([clusterArn, family]) =>
+        JSON.stringify(taskStoppedPattern(clusterArn, family)),
+      );
       return undefined;
     },
     target: (args) => {

@@ -29,10 +29,15 @@ export function handlerPermissions(grants: readonly Grant[]) {
 export const handlerGrants = (handler: HandlerName) => handlerAccess[handler];
 
 /** The artifacts that are esbuild bundles on the managed Node runtime, and those that are the worker image. */
-export type ZipArtifact = { [K in FunctionArtifactName]: (typeof functionArtifacts)[K]["kind"] extends "zip" ? K : never }[FunctionArtifactName];
+export type ZipArtifact = {
+  [K in FunctionArtifactName]: (typeof functionArtifacts)[K]["kind"] extends "zip" ? K : never;
+}[FunctionArtifactName];
 export type ImageArtifact = Exclude<FunctionArtifactName, ZipArtifact>;
 
-type SizedArgs = Omit<sst.aws.FunctionArgs, "handler" | "bundle" | "runtime" | "memory" | "timeout" | "storage" | "logging">;
+type SizedArgs = Omit<
+  sst.aws.FunctionArgs,
+  "handler" | "bundle" | "runtime" | "memory" | "timeout" | "storage" | "logging"
+>;
 
 function sizing(artifact: FunctionArtifactName) {
   const a: FunctionArtifact = functionArtifacts[artifact];
@@ -89,7 +94,11 @@ function linkEnvironment(links: sst.Linkable<Record<string, unknown>>[]) {
  * serves the task and these functions. Under `sst dev` it runs live from TypeScript with
  * the developer's ffmpeg, like every other function.
  */
-export function imageFunction(id: string, artifact: ImageArtifact, args: ImageFunctionArgs): { arn: $util.Output<string>; name: $util.Output<string> } {
+export function imageFunction(
+  id: string,
+  artifact: ImageArtifact,
+  args: ImageFunctionArgs,
+): { arn: $util.Output<string>; name: $util.Output<string> } {
   if ($dev) {
     const fn = bundledFunction(id, artifact, { link: args.link, permissions: args.permissions, retries: args.retries });
     return { arn: fn.arn, name: fn.name };
@@ -120,7 +129,9 @@ export function imageFunction(id: string, artifact: ImageArtifact, args: ImageFu
       memorySize: spec.memoryMB,
       timeout: spec.timeoutSeconds,
       ephemeralStorage: { size: spec.ephemeralMB ?? 512 },
-      environment: { variables: linkEnvironment(args.link).apply((env) => ({ ...env, VIDEOFORGE_HANDLER: args.handler })) },
+      environment: {
+        variables: linkEnvironment(args.link).apply((env) => ({ ...env, VIDEOFORGE_HANDLER: args.handler })),
+      },
       loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
     },
     { dependsOn: [logGroup] },

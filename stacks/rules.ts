@@ -17,7 +17,13 @@
  *  - `sst dev`: both call RunTask on the Task's stub definition, which forwards the run to
  *    `dev.command` on the developer's machine; the launcher itself runs live locally too.
  */
-import { topology as defaultTopology, type EventName, type HandlerName, type Runtime, type Subscription } from "@videoforge/events";
+import {
+  topology as defaultTopology,
+  type EventName,
+  type HandlerName,
+  type Runtime,
+  type Subscription,
+} from "@videoforge/events";
 import { taskLaunchPolicy, TASK_RULE_VARIABLE } from "@videoforge/functions/lambda/task-policy";
 import { handlerArtifact, type FunctionArtifactName } from "./artifacts.ts";
 

@@ -16,27 +16,50 @@ const abortStaleMultipart = (args: aws.s3.BucketLifecycleConfigurationArgs) => {
   // an abandoned multipart upload is billed for its parts until aborted
   args.rules = $output(args.rules).apply((rules) => [
     ...(rules ?? []),
-    { id: "abort-incomplete-multipart", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+    {
+      id: "abort-incomplete-multipart",
+      status: "Enabled",
+      filter: { prefix: "" },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+    },
   ]);
   return undefined;
 };
 
-export const uploadsBucket = new sst.aws.Bucket("UploadsBucket", {
-  cors: { allowOrigins: dashboardOrigins, allowMethods: ["PUT", "GET", "HEAD"], allowHeaders: ["*"], exposeHeaders: ["ETag"], maxAge: "1 hour" },
-  lifecycle: [{ id: "expire-sources", expiresIn: "30 days" }],
-  transform: { lifecycle: abortStaleMultipart },
-}, keepInProd);
+export const uploadsBucket = new sst.aws.Bucket(
+  "UploadsBucket",
+  {
+    cors: {
+      allowOrigins: dashboardOrigins,
+      allowMethods: ["PUT", "GET", "HEAD"],
+      allowHeaders: ["*"],
+      exposeHeaders: ["ETag"],
+      maxAge: "1 hour",
+    },
+    lifecycle: [{ id: "expire-sources", expiresIn: "30 days" }],
+    transform: { lifecycle: abortStaleMultipart },
+  },
+  keepInProd,
+);
 
-export const workBucket = new sst.aws.Bucket("WorkBucket", {
-  lifecycle: [{ id: "expire-intermediates", expiresIn: "3 days" }],
-  transform: { lifecycle: abortStaleMultipart },
-}, keepInProd);
+export const workBucket = new sst.aws.Bucket(
+  "WorkBucket",
+  {
+    lifecycle: [{ id: "expire-intermediates", expiresIn: "3 days" }],
+    transform: { lifecycle: abortStaleMultipart },
+  },
+  keepInProd,
+);
 
-export const outputsBucket = new sst.aws.Bucket("OutputsBucket", {
-  // a placeholder rule only so the multipart clean-up below has a lifecycle to join
-  lifecycle: [{ id: "keep-outputs", prefix: "never-expires/", enabled: false, expiresIn: "3650 days" }],
-  transform: { lifecycle: abortStaleMultipart },
-}, keepInProd);
+export const outputsBucket = new sst.aws.Bucket(
+  "OutputsBucket",
+  {
+    // a placeholder rule only so the multipart clean-up below has a lifecycle to join
+    lifecycle: [{ id: "keep-outputs", prefix: "never-expires/", enabled: false, expiresIn: "3650 days" }],
+    transform: { lifecycle: abortStaleMultipart },
+  },
+  keepInProd,
+);
 
 /**
  * What code sees (`Resource.Uploads.name`…): names only. Permissions are granted per

@@ -46,7 +46,10 @@ export function queuePolicy(id: string, queue: sst.aws.Queue, ruleArn: $util.Inp
 function lambdaSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
   if (spec.target.kind !== "lambda") throw new Error(`${spec.name} is a task rule`);
   const artifact = spec.target.artifact;
-  const permissions: Permission[] = [...handlerPermissions(handlerGrants(spec.handler)), { actions: ["sqs:SendMessage"], resources: [dlq.arn] }];
+  const permissions: Permission[] = [
+    ...handlerPermissions(handlerGrants(spec.handler)),
+    { actions: ["sqs:SendMessage"], resources: [dlq.arn] },
+  ];
   const id = `${spec.id}Handler`;
   let arn: $util.Output<string>;
   if (isImage(artifact)) {
@@ -77,7 +80,10 @@ function lambdaSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
   }
   // the rule and its target are written out (not Bus.subscribe) so zip and image functions
   // are wired alike: the topology's pattern verbatim, its retry policy, its dead-letter queue
-  const rule = new aws.cloudwatch.EventRule(`${spec.id}Rule`, { eventBusName: eventBus.name, eventPattern: spec.patternJson });
+  const rule = new aws.cloudwatch.EventRule(`${spec.id}Rule`, {
+    eventBusName: eventBus.name,
+    eventPattern: spec.patternJson,
+  });
   const permission = new aws.lambda.Permission(`${spec.id}Permission`, {
     action: "lambda:InvokeFunction",
     function: arn,
@@ -86,7 +92,13 @@ function lambdaSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
   });
   new aws.cloudwatch.EventTarget(
     `${spec.id}Target`,
-    { rule: rule.name, eventBusName: eventBus.name, arn, retryPolicy: spec.retryPolicy, deadLetterConfig: { arn: dlq.arn } },
+    {
+      rule: rule.name,
+      eventBusName: eventBus.name,
+      arn,
+      retryPolicy: spec.retryPolicy,
+      deadLetterConfig: { arn: dlq.arn },
+    },
     { dependsOn: [permission] },
   );
   return { ruleArn: rule.arn, fn: arn };
@@ -107,7 +119,10 @@ function taskSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
     visibilityTimeout: "3 minutes",
     dlq: { queue: dlq.arn, retry: WORK_QUEUE_RECEIVES },
   });
-  const rule = new aws.cloudwatch.EventRule(`${spec.id}Rule`, { eventBusName: eventBus.name, eventPattern: spec.patternJson });
+  const rule = new aws.cloudwatch.EventRule(`${spec.id}Rule`, {
+    eventBusName: eventBus.name,
+    eventPattern: spec.patternJson,
+  });
   queuePolicy(`${spec.id}QueuePolicy`, queue, rule.arn);
   new aws.cloudwatch.EventTarget(`${spec.id}Target`, {
     rule: rule.name,
@@ -125,9 +140,22 @@ function taskSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
     // linking the Task grants ecs:* on its definition and tasks and iam:PassRole on its two roles
     link: [worker],
     permissions: [
-      { actions: ["ecs:ListTasks"], resources: ["*"], conditions: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster.nodes.cluster.arn] }] },
+      {
+        actions: ["ecs:ListTasks"],
+        resources: ["*"],
+        conditions: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster.nodes.cluster.arn] }],
+      },
       // consume the work queue (SST adds these only to functions it subscribes itself) and put events back
-      { actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:SendMessage"], resources: [queue.arn] },
+      {
+        actions: [
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueAttributes",
+          "sqs:SendMessage",
+        ],
+        resources: [queue.arn],
+      },
     ],
   });
   queue.subscribe(launcher.arn, {
@@ -150,7 +178,9 @@ function taskSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
 export const subscriptions = ruleSpecs().map((spec) => {
   // named `<app>-<stage>-<rule>-dlq`: the dead-letter consumer (stacks/failures.ts) reads the rule from it
   const name = deadLetterQueueName($app.name, $app.stage, spec.deadLetter.name);
-  const dlq = new sst.aws.Queue(spec.deadLetter.id, { transform: { queue: { name, messageRetentionSeconds: FOURTEEN_DAYS } } });
+  const dlq = new sst.aws.Queue(spec.deadLetter.id, {
+    transform: { queue: { name, messageRetentionSeconds: FOURTEEN_DAYS } },
+  });
   const wired = spec.target.kind === "task" ? taskSubscription(spec, dlq) : lambdaSubscription(spec, dlq);
   queuePolicy(`${spec.deadLetter.id}Policy`, dlq, wired.ruleArn);
   return { spec, dlq, ...wired };

@@ -42,7 +42,11 @@ describe("bad sources", () => {
 
   it("a zero-byte upload is refused at the API", async () => {
     const { cloud } = env;
-    const res = await fetch(new URL("/uploads", cloud.api.url), { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${cloud.token}` }, body: JSON.stringify({ name: "empty.mp4", size: 0 }) });
+    const res = await fetch(new URL("/uploads", cloud.api.url), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${cloud.token}` },
+      body: JSON.stringify({ name: "empty.mp4", size: 0 }),
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("invalid_request");
@@ -59,7 +63,14 @@ describe("bad sources", () => {
     await deps.store.upload(cfg.buckets.uploads, key, empty);
 
     // act
-    await deps.events.publish(makeEvent("VideoUploaded", { jobId: "zerobyte01", owner: "local", source: { bucket: cfg.buckets.uploads, key, size: 0, megabytes: toMegabytes(0), name: "empty.mp4" }, ladder: ["360p"] }));
+    await deps.events.publish(
+      makeEvent("VideoUploaded", {
+        jobId: "zerobyte01",
+        owner: "local",
+        source: { bucket: cfg.buckets.uploads, key, size: 0, megabytes: toMegabytes(0), name: "empty.mp4" },
+        ladder: ["360p"],
+      }),
+    );
     const view = await cloud.waitForEnd("zerobyte01");
 
     // assert
@@ -74,7 +85,17 @@ describe("bad sources", () => {
     const { deps, cfg } = cloud.cloud;
     const original = (await deps.db.entities.job.get({ jobId: done.job.jobId }).go()).data!;
     const jobId = "garbledjob01";
-    await deps.db.entities.job.create({ ...original, jobId, status: "ENCODING", chunkCount: 1, createdAt: Date.now(), assembledAt: undefined, outputs: undefined }).go();
+    await deps.db.entities.job
+      .create({
+        ...original,
+        jobId,
+        status: "ENCODING",
+        chunkCount: 1,
+        createdAt: Date.now(),
+        assembledAt: undefined,
+        outputs: undefined,
+      })
+      .go();
     const garbage = join(dir, "garbage.ts");
     await writeFile(garbage, "this is not MPEG-TS ".repeat(500));
     const rendition = (original.renditions as { name: string }[])[0]!.name;

@@ -6,9 +6,15 @@ import { fileURLToPath } from "node:url";
 /** `videoforge bench` in its reduced CI form, through the real CLI binary. */
 const BIN = fileURLToPath(new URL("../packages/cli/bin/videoforge.js", import.meta.url));
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -21,11 +27,16 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 function row(table: string, label: string): string[] {
   const line = table.split("\n").find((l) => l.startsWith(`| ${label}`));
   if (!line) throw new Error(`no row "${label}" in:\n${table}`);
-  return line.split("|").slice(1, -1).map((c) => c.trim());
+  return line
+    .split("|")
+    .slice(1, -1)
+    .map((c) => c.trim());
 }
 
 describe("videoforge bench", () => {
-  it("runs the pipeline and the plain ffmpeg command, checks every rendition frame-exact and prints the table", { timeout: 420_000 }, async () => {
+  it("runs the pipeline and the plain ffmpeg command, checks every rendition frame-exact and prints the table", {
+    timeout: 420_000,
+  }, async () => {
     const { code, stdout, stderr } = await cli(["bench", "--seconds", "6", "--reps", "1"]);
     expect(code, stderr).toBe(0);
     expect(stdout).toContain("frame-exact: PASS");
@@ -43,7 +54,9 @@ describe("videoforge bench", () => {
     const [, pipeSsim, plainSsim] = row(stdout, "SSIM 1080p vs source").map(Number);
     expect(pipeSsim).toBeGreaterThan(0.98);
     expect(Math.abs(pipeSsim! - plainSsim!)).toBeLessThan(0.002);
-    const sizes = row(stdout, "MP4 MB 1080p/720p/480p/360p").slice(1).map((c) => c.split(" / ").map(Number));
+    const sizes = row(stdout, "MP4 MB 1080p/720p/480p/360p")
+      .slice(1)
+      .map((c) => c.split(" / ").map(Number));
     for (const s of sizes) {
       expect(s).toHaveLength(4);
       // rungs shrink down the ladder on both sides
@@ -53,11 +66,16 @@ describe("videoforge bench", () => {
     expect(Number(row(stdout, "poster KB")[2])).toBeGreaterThan(0);
   });
 
-  it("checks frames on the npm-shipped ffmpeg too (its ffprobe crashes on the HLS segments' MPEG-TS)", { timeout: 420_000 }, async () => {
+  it("checks frames on the npm-shipped ffmpeg too (its ffprobe crashes on the HLS segments' MPEG-TS)", {
+    timeout: 420_000,
+  }, async () => {
     const require = createRequire(import.meta.url);
     const FFMPEG_PATH = (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
     const FFPROBE_PATH = (require("@ffprobe-installer/ffprobe") as { path: string }).path;
-    const { code, stdout, stderr } = await cli(["bench", "--seconds", "2", "--reps", "1"], { FFMPEG_PATH, FFPROBE_PATH });
+    const { code, stdout, stderr } = await cli(["bench", "--seconds", "2", "--reps", "1"], {
+      FFMPEG_PATH,
+      FFPROBE_PATH,
+    });
     expect(code, stderr).toBe(0);
     expect(stdout).toContain("frame-exact: PASS");
     expect(row(stdout, "decoded frames").slice(1)).toEqual(["all 8 = 60", "all 8 = 60"]);

@@ -17,12 +17,17 @@ let dir: string;
 const IMPORT_TRACE = fileURLToPath(new URL("./helpers/import-trace.mjs", import.meta.url));
 
 function cli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
   return { child, done, out: () => stdout };
 }
 
@@ -37,7 +42,15 @@ interface Summary {
   jobId: string;
   status: string;
   source: { frames: number; duration: number; width: number; height: number; fps: number };
-  outputs: { rendition: string; path: string; width: number; height: number; frames: number; duration: number; bytes: number }[];
+  outputs: {
+    rendition: string;
+    path: string;
+    width: number;
+    height: number;
+    frames: number;
+    duration: number;
+    bytes: number;
+  }[];
   hls: string;
   timings: { total: number; chunking: number; encoding: number; assembly: number };
 }
@@ -46,12 +59,17 @@ describe("videoforge encode", () => {
   it("writes every rendition, the HLS ladder and a poster, and prints a JSON summary", async () => {
     const source = await makeFixture("h264-1080p-bframes-audio", dir);
     const out = join(dir, "out");
-    const { code, stdout, stderr } = await cli(["encode", source, "--out", out, "--ladder", "720p,360p", "--json"], { VIDEOFORGE_CHUNK_SECONDS: "2" }).done;
+    const { code, stdout, stderr } = await cli(["encode", source, "--out", out, "--ladder", "720p,360p", "--json"], {
+      VIDEOFORGE_CHUNK_SECONDS: "2",
+    }).done;
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout) as Summary;
     expect(summary.status).toBe("COMPLETED");
     expect(summary.source).toMatchObject({ frames: 180, width: 1920, height: 1080, fps: 30 });
-    expect(summary.outputs.map((o) => `${o.rendition} ${o.width}x${o.height}`)).toEqual(["720p 1280x720", "360p 640x360"]);
+    expect(summary.outputs.map((o) => `${o.rendition} ${o.width}x${o.height}`)).toEqual([
+      "720p 1280x720",
+      "360p 640x360",
+    ]);
     for (const o of summary.outputs) {
       expect(o.frames).toBe(180);
       expect((await stat(o.path)).size).toBe(o.bytes);
@@ -62,7 +80,8 @@ describe("videoforge encode", () => {
     expect(master).toContain("720p/index.m3u8");
     await access(join(out, "hls", "360p", "index.m3u8"));
     expect((await stat(join(out, "poster.jpg"))).size).toBeGreaterThan(1000);
-    for (const t of ["total", "chunking", "encoding", "assembly"] as const) expect(summary.timings[t]).toBeGreaterThan(0);
+    for (const t of ["total", "chunking", "encoding", "assembly"] as const)
+      expect(summary.timings[t]).toBeGreaterThan(0);
   }, 180_000);
 
   it("exits non-zero with the reason when the job fails", async () => {
@@ -83,7 +102,10 @@ describe("videoforge encode", () => {
     const FFMPEG_PATH = (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
     const FFPROBE_PATH = (require("@ffprobe-installer/ffprobe") as { path: string }).path;
     const source = await makeFixture("tiny-2s", dir);
-    const { code, stdout, stderr } = await cli(["encode", source, "--out", join(dir, "npm-ffmpeg"), "--ladder", "240p", "--json"], { FFMPEG_PATH, FFPROBE_PATH, VIDEOFORGE_CHUNK_SECONDS: "1" }).done;
+    const { code, stdout, stderr } = await cli(
+      ["encode", source, "--out", join(dir, "npm-ffmpeg"), "--ladder", "240p", "--json"],
+      { FFMPEG_PATH, FFPROBE_PATH, VIDEOFORGE_CHUNK_SECONDS: "1" },
+    ).done;
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout) as Summary;
     expect(summary.outputs[0]!.frames).toBe(summary.source.frames);
@@ -97,7 +119,8 @@ describe("videoforge up / submit / jobs / events", () => {
     const up = cli(["up", "--port", "0", "--data-dir", data]);
     try {
       const deadline = Date.now() + 30_000;
-      while (!/dashboard: (http\S+)/.test(up.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (!/dashboard: (http\S+)/.test(up.out()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       const api = /is up: (http\S+)/.exec(up.out())?.[1];
       expect(api, up.out()).toBeTruthy();
       // the token is printed once and kept in the data directory, readable only by its owner
@@ -113,14 +136,30 @@ describe("videoforge up / submit / jobs / events", () => {
       expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
 
       // the CLI finds the token through --data-dir (or VIDEOFORGE_TOKEN / --token)
-      const submitted = await cli(["submit", await makeFixture("tiny-2s", dir), "--api", api!, "--data-dir", data, "--wait"]).done;
+      const submitted = await cli([
+        "submit",
+        await makeFixture("tiny-2s", dir),
+        "--api",
+        api!,
+        "--data-dir",
+        data,
+        "--wait",
+      ]).done;
       expect(submitted.code, submitted.stderr).toBe(0);
       const jobId = submitted.stdout.trim();
 
       const jobs = await cli(["jobs", "--api", api!, "--token", token]).done;
       expect(jobs.stdout).toMatch(new RegExp(`${jobId}\\s+COMPLETED`));
       const events = await cli(["events", jobId, "--api", api!, "--data-dir", data]).done;
-      for (const type of ["VideoUploaded", "ChunkReady", "ChunkEncoded", "ChunksEncoded", "VideoAssembled", "JobCompleted"]) expect(events.stdout).toContain(type);
+      for (const type of [
+        "VideoUploaded",
+        "ChunkReady",
+        "ChunkEncoded",
+        "ChunksEncoded",
+        "VideoAssembled",
+        "JobCompleted",
+      ])
+        expect(events.stdout).toContain(type);
       const refused = await cli(["jobs", "--api", api!, "--token", "vf_wrong"]).done;
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toMatch(/401/);
@@ -138,17 +177,33 @@ describe("videoforge up / submit / jobs / events", () => {
 });
 
 describe("videoforge command line", () => {
-  const commands = ["up", "encode", "submit", "jobs", "events", "download", "dlq", "dlq redrive", "users add", "users remove", "users rotate", "bench"];
+  const commands = [
+    "up",
+    "encode",
+    "submit",
+    "jobs",
+    "events",
+    "download",
+    "dlq",
+    "dlq redrive",
+    "users add",
+    "users remove",
+    "users rotate",
+    "bench",
+  ];
 
   it.each([["--help"], ["-h"], ["help"]])("%s prints the usage of every command and exits 0", async (flag) => {
     const { code, stdout } = await cli([flag]).done;
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: videoforge \[options\] \[command\]/);
-    for (const command of commands.filter((c) => !c.includes(" "))) expect(stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+    for (const command of commands.filter((c) => !c.includes(" ")))
+      expect(stdout).toMatch(new RegExp(`^  ${command} `, "m"));
   });
 
   it("--version prints the package's version and exits 0", async () => {
-    const { version } = JSON.parse(await readFile(new URL("../packages/cli/package.json", import.meta.url), "utf8")) as { version: string };
+    const { version } = JSON.parse(
+      await readFile(new URL("../packages/cli/package.json", import.meta.url), "utf8"),
+    ) as { version: string };
     const { code, stdout } = await cli(["--version"]).done;
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(version);
@@ -173,7 +228,10 @@ describe("videoforge command line", () => {
     [["bench", "--size", "huge"], /--size must be one of quick, full/],
     [["bench", "--memory", "--scaling"], /option '--memory' cannot be used with option '--scaling'/],
     [["encode", "x.mp4", "--out", "OUT", "--no-such-flag"], /unknown option '--no-such-flag'/],
-    [["encode", "x.mp4", "--out", "OUT", "--chunk-seconds", "two"], /option '--chunk-seconds <n>' argument 'two' is invalid/],
+    [
+      ["encode", "x.mp4", "--out", "OUT", "--chunk-seconds", "two"],
+      /option '--chunk-seconds <n>' argument 'two' is invalid/,
+    ],
     [["encode"], /missing required argument 'file'/],
     [["up", "--port", "http"], /option '--port <port>' argument 'http' is invalid\. Expected a port number/],
     [["jobs", "--api", "127.0.0.1:8080"], /option '--api <url>' argument '127\.0\.0\.1:8080' is invalid/],
@@ -199,7 +257,10 @@ describe("videoforge command line", () => {
     expect(helpModules).not.toMatch(/@aws-sdk|packages\/local\/|packages\/core\/src\/index\.ts/);
 
     const trace = join(dir, "trace-up.txt");
-    const up = cli(["up", "--port", "0", "--data-dir", join(dir, "data-trace")], { VIDEOFORGE_IMPORT_TRACE: trace }, ["--import", IMPORT_TRACE]);
+    const up = cli(["up", "--port", "0", "--data-dir", join(dir, "data-trace")], { VIDEOFORGE_IMPORT_TRACE: trace }, [
+      "--import",
+      IMPORT_TRACE,
+    ]);
     try {
       const deadline = Date.now() + 30_000;
       while (!/is up: /.test(up.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -220,7 +281,10 @@ describe("videoforge command line", () => {
 /** Every file under `root`, as paths relative to it. */
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort();
 }
 
 describe("videoforge submit --wait --out / download", () => {
@@ -233,7 +297,16 @@ describe("videoforge submit --wait --out / download", () => {
     const viaDownload = join(env.dir, "downloaded");
 
     // act
-    const submitted = await cli(["submit", await makeFixture("tiny-2s", env.dir), ...auth, "--ladder", "240p", "--wait", "--out", viaSubmit]).done;
+    const submitted = await cli([
+      "submit",
+      await makeFixture("tiny-2s", env.dir),
+      ...auth,
+      "--ladder",
+      "240p",
+      "--wait",
+      "--out",
+      viaSubmit,
+    ]).done;
     expect(submitted.code, submitted.stderr).toBe(0);
     const jobId = submitted.stdout.trim();
     const downloaded = await cli(["download", jobId, ...auth, "--out", viaDownload]).done;
@@ -261,7 +334,16 @@ describe("videoforge submit --wait --out / download", () => {
 
   it("refuses a job that does not exist or has not finished", async () => {
     const { cloud } = env;
-    const missing = await cli(["download", "nosuchjob0000000", "--api", cloud.api.url, "--token", cloud.token, "--out", join(env.dir, "none")]).done;
+    const missing = await cli([
+      "download",
+      "nosuchjob0000000",
+      "--api",
+      cloud.api.url,
+      "--token",
+      cloud.token,
+      "--out",
+      join(env.dir, "none"),
+    ]).done;
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/404 not_found/);
   });

@@ -14,8 +14,22 @@ import { decodedVideo, download } from "./helpers/media.ts";
  */
 const env = useTestCloud();
 const run = promisify(execFile);
-const make = (out: string, args: string[]) => run(ffmpegBin, ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...args, out]);
-const h264 = (gop: number) => ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", String(gop), "-keyint_min", String(gop), "-sc_threshold", "0"];
+const make = (out: string, args: string[]) =>
+  run(ffmpegBin, ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...args, out]);
+const h264 = (gop: number) => [
+  "-c:v",
+  "libx264",
+  "-preset",
+  "ultrafast",
+  "-pix_fmt",
+  "yuv420p",
+  "-g",
+  String(gop),
+  "-keyint_min",
+  String(gop),
+  "-sc_threshold",
+  "0",
+];
 
 async function expectEncoded(file: string) {
   const { cloud, dir } = env;
@@ -40,22 +54,71 @@ describe("degenerate sources", () => {
 
   it("a video of one frame with a second of sound is encoded", async () => {
     const file = join(env.dir, "one-frame-audio.mp4");
-    await make(file, ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1", "-frames:v", "1", ...h264(25), "-c:a", "aac"]);
+    await make(file, [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240:rate=25",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:sample_rate=48000:duration=1",
+      "-frames:v",
+      "1",
+      ...h264(25),
+      "-c:a",
+      "aac",
+    ]);
     await expectEncoded(file);
   }, 120_000);
 
   it("an open-GOP source (pieces start at non-IDR keyframes) is encoded in parallel chunks", async () => {
     // before: the second MPEG-TS piece had no SPS/PPS ("non-existing PPS 0"), and the job failed while splitting
     const file = join(env.dir, "open-gop.mp4");
-    const x264 = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-x264-params", "keyint=480:min-keyint=480:scenecut=0:open-gop=1", "-pix_fmt", "yuv420p"];
-    await make(file, ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=60:duration=16.02", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=16.02", ...x264, "-c:a", "aac"]);
+    const x264 = [
+      "-c:v",
+      "libx264",
+      "-preset",
+      "veryfast",
+      "-bf",
+      "3",
+      "-x264-params",
+      "keyint=480:min-keyint=480:scenecut=0:open-gop=1",
+      "-pix_fmt",
+      "yuv420p",
+    ];
+    await make(file, [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240:rate=60:duration=16.02",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:sample_rate=48000:duration=16.02",
+      ...x264,
+      "-c:a",
+      "aac",
+    ]);
     const view = await expectEncoded(file);
     expect(view.chunks.length).toBeGreaterThan(1);
   }, 120_000);
 
   it("keyframes every 8 s, the chunk length, are encoded in parallel chunks", async () => {
     const file = join(env.dir, "gop-8s.mp4");
-    await make(file, ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=24", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=24", ...h264(200), "-c:a", "aac"]);
+    await make(file, [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240:rate=25:duration=24",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:sample_rate=48000:duration=24",
+      ...h264(200),
+      "-c:a",
+      "aac",
+    ]);
     const view = await expectEncoded(file);
     expect(view.chunks.length).toBeGreaterThan(1);
     expect(view.chunks.every((c) => c.frames > 1)).toBe(true);

@@ -34,7 +34,12 @@ async function run(name: string, faults: { duplicate?: boolean; shuffleMs?: numb
     for (const o of outputs.outputs) {
       const file = join(dir, `${name}-${o.rendition}.mp4`);
       await download(o.url, file);
-      digests.set(o.rendition, createHash("sha256").update(await readFile(file)).digest("hex"));
+      digests.set(
+        o.rendition,
+        createHash("sha256")
+          .update(await readFile(file))
+          .digest("hex"),
+      );
       expect((await decodedVideo(file)).frames).toBe(112);
     }
     return { view, digests };

@@ -31,7 +31,9 @@ async function codecs(file: string) {
 /** Video packets in presentation order. */
 async function packets(file: string) {
   const j = await probeJson(file, ["-select_streams", "v:0", "-show_entries", "packet=pts_time,flags"]);
-  return j.packets!.map((p) => ({ pts: Number(p.pts_time), key: p.flags!.includes("K") })).sort((a, b) => a.pts - b.pts);
+  return j
+    .packets!.map((p) => ({ pts: Number(p.pts_time), key: p.flags!.includes("K") }))
+    .sort((a, b) => a.pts - b.pts);
 }
 /** Keyframe times in seconds from the first frame (webm starts video a few ms late, after Vorbis priming). */
 async function keyframeTimes(file: string) {
@@ -95,7 +97,13 @@ describe("fixtures", () => {
 
   it("h264-rotated: 1280x720 coded, displays turned 90° clockwise", async () => {
     const f = files["h264-rotated"];
-    expect(await probeSummary(f)).toMatchObject({ frames: 120, width: 1280, height: 720, hasAudio: true, rotation: 90 });
+    expect(await probeSummary(f)).toMatchObject({
+      frames: 120,
+      width: 1280,
+      height: 720,
+      hasAudio: true,
+      rotation: 90,
+    });
     const v = await videoStream(f);
     const matrix = v.side_data_list?.find((d) => d.rotation !== undefined)?.rotation;
     expect(matrix === -90 || v.tags?.rotate === "90").toBe(true);

@@ -104,15 +104,29 @@ const recipes: Record<FixtureName, Recipe> = {
   // a screen recording's GOP: keyframes only at 0 s and 6.5 s over 10 s, B-frames, audio
   "sparse-keyframes": (out) =>
     ffmpeg([
-      ...sources(640, 360, 30, 10), ...x264(100000), "-bf", "3",
-      "-x264-params", "keyint=100000:min-keyint=100000:scenecut=0", "-force_key_frames", "0,6.5", ...aac, out,
+      ...sources(640, 360, 30, 10),
+      ...x264(100000),
+      "-bf",
+      "3",
+      "-x264-params",
+      "keyint=100000:min-keyint=100000:scenecut=0",
+      "-force_key_frames",
+      "0,6.5",
+      ...aac,
+      out,
     ]),
   // 30 fps for 2.5 s, then every other frame dropped (15 fps); timestamps kept, keyframe each second
   "h264-vfr": (out) =>
     ffmpegVfr((fpsMode) => [
       ...sources(640, 360, 30, 5),
-      "-vf", "select='lt(t,2.5)+not(mod(n,2))'", ...fpsMode,
-      ...x264(30), "-force_key_frames", "expr:gte(t,n_forced)", ...aac, out,
+      "-vf",
+      "select='lt(t,2.5)+not(mod(n,2))'",
+      ...fpsMode,
+      ...x264(30),
+      "-force_key_frames",
+      "expr:gte(t,n_forced)",
+      ...aac,
+      out,
     ]),
   // trimmed by stream copy (as QuickTime does): 4 s shown of 4.5 s, B-frames, audio; the edit list
   // starts mid-GOP, so the first 0.5 s of packets are still there, hidden (discarded) by the demuxer
@@ -140,14 +154,37 @@ const recipes: Record<FixtureName, Recipe> = {
     ffmpeg([
       ...sources(1280, 720, 25, 4),
       // keyint via x265-params: the 2018 static ffmpeg ignores -g for libx265; open GOP (CRA) left on
-      "-c:v", "libx265", "-preset", "veryfast", "-pix_fmt", "yuv420p10le",
-      "-x265-params", "log-level=error:keyint=25", "-tag:v", "hvc1", ...aac, out,
+      "-c:v",
+      "libx265",
+      "-preset",
+      "veryfast",
+      "-pix_fmt",
+      "yuv420p10le",
+      "-x265-params",
+      "log-level=error:keyint=25",
+      "-tag:v",
+      "hvc1",
+      ...aac,
+      out,
     ]),
   "vp8-vorbis-webm": (out) =>
     ffmpeg([
       ...sources(640, 360, 30, 4),
-      "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M", "-g", "30",
-      "-c:a", "libvorbis", "-ac", "2", out,
+      "-c:v",
+      "libvpx",
+      "-deadline",
+      "realtime",
+      "-cpu-used",
+      "8",
+      "-b:v",
+      "1M",
+      "-g",
+      "30",
+      "-c:a",
+      "libvorbis",
+      "-ac",
+      "2",
+      out,
     ]),
   "bad-zero-byte": (out) => writeFile(out, ""),
   "bad-text": (out) => writeFile(out, "This is a text file, not a video.\n".repeat(20)),
@@ -166,7 +203,13 @@ export function makeFixture(name: FixtureName, dir: string): Promise<string> {
   let job = pending.get(file);
   if (!job) {
     job = (async () => {
-      if (await access(file).then(() => true, () => false)) return file;
+      if (
+        await access(file).then(
+          () => true,
+          () => false,
+        )
+      )
+        return file;
       // write under a temporary name (same extension, for the muxer) so a killed run never leaves a half file
       const partial = file.replace(/(\.\w+)$/, `.partial-${process.pid}$1`);
       try {

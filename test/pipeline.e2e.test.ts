@@ -21,73 +21,105 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { fixture: "h264-1080p-bframes-audio", expect: ["1080p:1920x1080", "720p:1280x720", "480p:854x480", "360p:640x360"], minChunks: 3 },
+  {
+    fixture: "h264-1080p-bframes-audio",
+    expect: ["1080p:1920x1080", "720p:1280x720", "480p:854x480", "360p:640x360"],
+    minChunks: 3,
+  },
   { fixture: "h264-noaudio", ladder: ["720p", "360p"], expect: ["720p:1280x720", "360p:640x360"], minChunks: 2 },
   { fixture: "h264-single-keyframe", expect: ["360p:640x360"], minChunks: 1 },
   { fixture: "h264-vfr", ladder: ["360p", "240p"], expect: ["360p:640x360", "240p:426x240"], minChunks: 2 },
   // an edit list hides the head of the first GOP: only the frames it shows are encoded
   { fixture: "h264-trimmed", ladder: ["240p"], expect: ["240p:320x240"], minChunks: 2 },
-  { fixture: "h264-odd-1918x1078", ladder: ["1080p", "360p"], expect: ["1078p:1918x1078", "360p:640x360"], minChunks: 2 },
+  {
+    fixture: "h264-odd-1918x1078",
+    ladder: ["1080p", "360p"],
+    expect: ["1078p:1918x1078", "360p:640x360"],
+    minChunks: 2,
+  },
   { fixture: "h264-rotated", ladder: ["720p", "360p"], expect: ["720p:720x1280", "360p:360x640"], minChunks: 2 },
   { fixture: "hevc-10bit", ladder: ["720p", "360p"], expect: ["720p:1280x720", "360p:640x360"], minChunks: 2 },
   { fixture: "vp8-vorbis-webm", ladder: ["360p"], expect: ["360p:640x360"], minChunks: 2 },
 ];
 
 describe("pipeline on real sources", () => {
-  it.each(cases)("$fixture → frame-exact renditions", async (c) => {
-    const { cloud, dir } = env;
-    // arrange
-    const source = await makeFixture(c.fixture, dir);
-    const src = await decodedVideo(source);
-    const srcSpans = await streamSpans(source);
-    // "within one frame": the longest interval between two frames of this source
-    const frameTime = Math.max(srcSpans.video.lastFrame, (srcSpans.video.end - srcSpans.video.start) / src.frames);
+  it.each(cases)(
+    "$fixture → frame-exact renditions",
+    async (c) => {
+      const { cloud, dir } = env;
+      // arrange
+      const source = await makeFixture(c.fixture, dir);
+      const src = await decodedVideo(source);
+      const srcSpans = await streamSpans(source);
+      // "within one frame": the longest interval between two frames of this source
+      const frameTime = Math.max(srcSpans.video.lastFrame, (srcSpans.video.end - srcSpans.video.start) / src.frames);
 
-    // act
-    const view = await cloud.process(source, c.ladder);
+      // act
+      const view = await cloud.process(source, c.ladder);
 
-    // assert: the job, its chunks and its timeline
-    expect(view.job.error).toBeNull();
-    expect(view.job.status).toBe("COMPLETED");
-    expect(view.chunks.length).toBeGreaterThanOrEqual(c.minChunks);
-    expect(view.chunks.every((ch) => ch.status === "ENCODED")).toBe(true);
-    expect(view.chunks.reduce((n, ch) => n + ch.frames, 0)).toBe(src.frames);
-    const types = view.timeline.map((t) => t.type);
-    for (const t of ["VideoUploaded", "ChunkReady", "ChunkEncoded", "ChunksEncoded", "VideoAssembled", "JobCompleted"]) expect(types).toContain(t);
-    expect(types.filter((t) => t === "ChunkReady")).toHaveLength(view.chunks.length);
-    expect(types.filter((t) => t === "VideoAssembled")).toHaveLength(1);
+      // assert: the job, its chunks and its timeline
+      expect(view.job.error).toBeNull();
+      expect(view.job.status).toBe("COMPLETED");
+      expect(view.chunks.length).toBeGreaterThanOrEqual(c.minChunks);
+      expect(view.chunks.every((ch) => ch.status === "ENCODED")).toBe(true);
+      expect(view.chunks.reduce((n, ch) => n + ch.frames, 0)).toBe(src.frames);
+      const types = view.timeline.map((t) => t.type);
+      for (const t of [
+        "VideoUploaded",
+        "ChunkReady",
+        "ChunkEncoded",
+        "ChunksEncoded",
+        "VideoAssembled",
+        "JobCompleted",
+      ])
+        expect(types).toContain(t);
+      expect(types.filter((t) => t === "ChunkReady")).toHaveLength(view.chunks.length);
+      expect(types.filter((t) => t === "VideoAssembled")).toHaveLength(1);
 
-    // assert: every output, downloaded through its presigned URL and decoded
-    const outputs = await cloud.client.outputs(view.job.jobId);
-    expect(outputs.outputs.map((o) => `${o.rendition}:${(o as unknown as { width: number }).width}x${(o as unknown as { height: number }).height}`)).toEqual(c.expect);
-    for (const o of outputs.outputs) {
-      const file = join(dir, `${view.job.jobId}-${o.rendition}.mp4`);
-      expect(await download(o.url, file)).toBe(o.bytes);
-      const out = await decodedVideo(file);
-      expect(out.frames, `${o.rendition} frames`).toBe(src.frames);
-      expect(out.width % 2 + out.height % 2).toBe(0);
-      expect(out.rotation).toBe(0);
-      const spans = await streamSpans(file, srcSpans.video.lastFrame);
-      const duration = spans.video.end - spans.video.start;
-      expect(Math.abs(duration - (srcSpans.video.end - srcSpans.video.start)), `${o.rendition} duration`).toBeLessThanOrEqual(frameTime + 1e-3);
-      if (srcSpans.audio) {
-        expect(spans.audio, `${o.rendition} audio`).not.toBeNull();
-        // as in the source: an edit list may end its video before its audio (ffmpeg 4.1's VFR MP4s do)
-        const sourceGap = srcSpans.audio.end - srcSpans.video.end;
-        expect(Math.abs(spans.audio!.end - spans.video.end - sourceGap), `${o.rendition} audio end vs video end`).toBeLessThanOrEqual(0.05);
-      } else {
-        expect(spans.audio).toBeNull();
+      // assert: every output, downloaded through its presigned URL and decoded
+      const outputs = await cloud.client.outputs(view.job.jobId);
+      expect(
+        outputs.outputs.map((o) => {
+          const { width, height } = o as unknown as { width: number; height: number };
+          return `${o.rendition}:${width}x${height}`;
+        }),
+      ).toEqual(c.expect);
+      for (const o of outputs.outputs) {
+        const file = join(dir, `${view.job.jobId}-${o.rendition}.mp4`);
+        expect(await download(o.url, file)).toBe(o.bytes);
+        const out = await decodedVideo(file);
+        expect(out.frames, `${o.rendition} frames`).toBe(src.frames);
+        expect((out.width % 2) + (out.height % 2)).toBe(0);
+        expect(out.rotation).toBe(0);
+        const spans = await streamSpans(file, srcSpans.video.lastFrame);
+        const duration = spans.video.end - spans.video.start;
+        expect(
+          Math.abs(duration - (srcSpans.video.end - srcSpans.video.start)),
+          `${o.rendition} duration`,
+        ).toBeLessThanOrEqual(frameTime + 1e-3);
+        if (srcSpans.audio) {
+          expect(spans.audio, `${o.rendition} audio`).not.toBeNull();
+          // as in the source: an edit list may end its video before its audio (ffmpeg 4.1's VFR MP4s do)
+          const sourceGap = srcSpans.audio.end - srcSpans.video.end;
+          expect(
+            Math.abs(spans.audio!.end - spans.video.end - sourceGap),
+            `${o.rendition} audio end vs video end`,
+          ).toBeLessThanOrEqual(0.05);
+        } else {
+          expect(spans.audio).toBeNull();
+        }
       }
-    }
-    // the HLS ladder: master names every rung, each media playlist is reachable
-    expect(outputs.hls).toBeTruthy();
-    const master = await (await fetch(outputs.hls!)).text();
-    for (const o of outputs.outputs) expect(master).toContain(`${o.rendition}/index.m3u8`);
-    const stored = await cloud.cloud.deps.store.list(cloud.cloud.cfg.buckets.outputs, `jobs/${view.job.jobId}/hls/`);
-    for (const o of outputs.outputs) {
-      expect(stored.some((s) => s.key.endsWith(`${o.rendition}/index.m3u8`))).toBe(true);
-      expect(stored.filter((s) => s.key.includes(`/${o.rendition}/seg_`)).length).toBeGreaterThan(0);
-    }
-    expect(outputs.poster).toBeTruthy();
-  }, 240_000);
+      // the HLS ladder: master names every rung, each media playlist is reachable
+      expect(outputs.hls).toBeTruthy();
+      const master = await (await fetch(outputs.hls!)).text();
+      for (const o of outputs.outputs) expect(master).toContain(`${o.rendition}/index.m3u8`);
+      const stored = await cloud.cloud.deps.store.list(cloud.cloud.cfg.buckets.outputs, `jobs/${view.job.jobId}/hls/`);
+      for (const o of outputs.outputs) {
+        expect(stored.some((s) => s.key.endsWith(`${o.rendition}/index.m3u8`))).toBe(true);
+        expect(stored.filter((s) => s.key.includes(`/${o.rendition}/seg_`)).length).toBeGreaterThan(0);
+      }
+      expect(outputs.poster).toBeTruthy();
+    },
+    240_000,
+  );
 });

@@ -1,6 +1,15 @@
 import { expect, it } from "vitest";
 import { join } from "node:path";
-import { config, defaultFfmpeg, ffmpeg, fitLadder, ladderFilter, x264Args, gopFor, passthroughTiming } from "@videoforge/core";
+import {
+  config,
+  defaultFfmpeg,
+  ffmpeg,
+  fitLadder,
+  ladderFilter,
+  x264Args,
+  gopFor,
+  passthroughTiming,
+} from "@videoforge/core";
 import { makeFixture } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
 import { download, ssim } from "./helpers/media.ts";
@@ -18,7 +27,18 @@ it("top rung SSIM is within 0.002 of a single-pass encode", async () => {
   const [top] = fitLadder(["1080p"], 1920, 1080);
   const single = join(dir, "single.mp4");
   const settings = { ...config().x264, gop: gopFor(30) };
-  await ffmpeg(["-i", source, "-filter_complex", ladderFilter([top!], 0), "-map", "[v0]", ...x264Args(top!, settings, defaultFfmpeg().capabilities), ...passthroughTiming(defaultFfmpeg().capabilities), "-an", single]);
+  await ffmpeg([
+    "-i",
+    source,
+    "-filter_complex",
+    ladderFilter([top!], 0),
+    "-map",
+    "[v0]",
+    ...x264Args(top!, settings, defaultFfmpeg().capabilities),
+    ...passthroughTiming(defaultFfmpeg().capabilities),
+    "-an",
+    single,
+  ]);
 
   // act: the same source through the pipeline, in chunks
   const view = await cloud.process(source, ["1080p"]);
@@ -29,8 +49,14 @@ it("top rung SSIM is within 0.002 of a single-pass encode", async () => {
   await download(outputs.outputs[0]!.url, chunked);
 
   // assert
-  const [chunkedSsim, singleSsim] = [await ssim(defaultFfmpeg(), chunked, source), await ssim(defaultFfmpeg(), single, source)];
-  console.log(`SSIM vs source: chunked ${chunkedSsim.toFixed(5)}, single pass ${singleSsim.toFixed(5)}, delta ${(chunkedSsim - singleSsim).toFixed(5)} (${view.chunks.length} chunks)`);
+  const [chunkedSsim, singleSsim] = [
+    await ssim(defaultFfmpeg(), chunked, source),
+    await ssim(defaultFfmpeg(), single, source),
+  ];
+  console.log(
+    `SSIM vs source: chunked ${chunkedSsim.toFixed(5)}, single pass ${singleSsim.toFixed(5)}, ` +
+      `delta ${(chunkedSsim - singleSsim).toFixed(5)} (${view.chunks.length} chunks)`,
+  );
   expect(chunkedSsim).toBeGreaterThan(0.9);
   expect(Math.abs(chunkedSsim - singleSsim)).toBeLessThanOrEqual(0.002);
 }, 240_000);

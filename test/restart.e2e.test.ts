@@ -27,7 +27,18 @@ it("jobs, timelines and outputs survive stopping and restarting the local cloud"
   await first.cloud.stop();
 
   // act: a new cloud on new ports over the same directory
-  const second = await startLocalCloud({ dataDir, log: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } });
+  const second = await startLocalCloud({
+    dataDir,
+    log: {
+      debug() {},
+      info() {},
+      warn() {},
+      error() {},
+      child() {
+        return this;
+      },
+    },
+  });
   try {
     // assert: the table and the buckets still hold everything
     const jobs = await listJobs(second.deps, "local");

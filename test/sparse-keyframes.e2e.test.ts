@@ -1,6 +1,15 @@
 import { expect, it } from "vitest";
 import { join } from "node:path";
-import { config, defaultFfmpeg, ffmpeg, fitLadder, gopFor, ladderFilter, passthroughTiming, x264Args } from "@videoforge/core";
+import {
+  config,
+  defaultFfmpeg,
+  ffmpeg,
+  fitLadder,
+  gopFor,
+  ladderFilter,
+  passthroughTiming,
+  x264Args,
+} from "@videoforge/core";
 import { makeFixture } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
 import { decodedVideo, download, ssim, streamSpans } from "./helpers/media.ts";
@@ -29,7 +38,9 @@ it("sparse keyframes → several windows, frame-exact renditions, single-pass qu
   expect(view.chunks.length).toBeGreaterThan(1);
   expect(view.chunks.every((c) => c.status === "ENCODED")).toBe(true);
   expect(view.chunks.reduce((n, c) => n + c.frames, 0)).toBe(src.frames);
-  const seeks = view.timeline.filter((t) => t.type === "ChunkReady").map((t) => (t.detail.chunk as { window?: { seek: number } }).window?.seek);
+  const seeks = view.timeline
+    .filter((t) => t.type === "ChunkReady")
+    .map((t) => (t.detail.chunk as { window?: { seek: number } }).window?.seek);
   expect(seeks).toHaveLength(view.chunks.length);
   expect(new Set(seeks.map((s) => s?.toFixed(3)))).toEqual(new Set(["0.000", "6.500"]));
 
@@ -42,15 +53,32 @@ it("sparse keyframes → several windows, frame-exact renditions, single-pass qu
     expect(await download(o.url, file)).toBe(o.bytes);
     expect((await decodedVideo(file)).frames, `${o.rendition} frames`).toBe(src.frames);
     const spans = await streamSpans(file, srcSpans.video.lastFrame);
-    expect(Math.abs(spans.video.end - spans.video.start - (srcSpans.video.end - srcSpans.video.start)), `${o.rendition} duration`).toBeLessThanOrEqual(frameTime + 1e-3);
+    expect(
+      Math.abs(spans.video.end - spans.video.start - (srcSpans.video.end - srcSpans.video.start)),
+      `${o.rendition} duration`,
+    ).toBeLessThanOrEqual(frameTime + 1e-3);
     expect(Math.abs(spans.audio!.end - spans.video.end), `${o.rendition} audio end`).toBeLessThanOrEqual(0.05);
   }
 
   // assert: the right frames in the right places, as good as one pass over the whole source
   const [top] = fitLadder(["360p"], 640, 360);
   const single = join(dir, "single.mp4");
-  await ffmpeg(["-i", source, "-filter_complex", ladderFilter([top!], 0), "-map", "[v0]", ...x264Args(top!, { ...config().x264, gop: gopFor(30) }, defaultFfmpeg().capabilities), ...passthroughTiming(defaultFfmpeg().capabilities), "-an", single]);
-  const [chunked, whole] = [await ssim(defaultFfmpeg(), files["360p"]!, source), await ssim(defaultFfmpeg(), single, source)];
+  await ffmpeg([
+    "-i",
+    source,
+    "-filter_complex",
+    ladderFilter([top!], 0),
+    "-map",
+    "[v0]",
+    ...x264Args(top!, { ...config().x264, gop: gopFor(30) }, defaultFfmpeg().capabilities),
+    ...passthroughTiming(defaultFfmpeg().capabilities),
+    "-an",
+    single,
+  ]);
+  const [chunked, whole] = [
+    await ssim(defaultFfmpeg(), files["360p"]!, source),
+    await ssim(defaultFfmpeg(), single, source),
+  ];
   expect(chunked).toBeGreaterThan(0.9);
   expect(Math.abs(chunked - whole)).toBeLessThanOrEqual(0.002);
 }, 180_000);

@@ -78,7 +78,10 @@ export const catalog = {
        * Seconds in the source's own timeline (its packets' timestamps).
        */
       window: z.object({ seek: z.number(), start: z.number(), end: z.number().optional() }).optional(),
-      /** The piece's frames as the chunker measured them: shown in [start, end) of the piece's own timeline (else the encoder measures). */
+      /**
+       * The piece's frames as the chunker measured them: shown in [start, end) of the piece's own timeline
+       * (else the encoder measures).
+       */
       range: z.object({ start: z.number(), end: z.number().optional() }).optional(),
     }),
     renditions: z.array(Rendition).min(1),

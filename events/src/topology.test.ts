@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matches, validatePattern, type EventPattern } from "@videoforge/local/pattern";
+import { matches, validatePattern, type EventPattern } from "@videoforge/local/bus";
 import { handlers } from "@videoforge/functions/registry";
 import { eventNames, isEventName, toMegabytes, type EventDetail, type EventName } from "./catalog.ts";
 import { makeEvent, parseEnvelope, SOURCE, type Envelope } from "./envelope.ts";
@@ -11,11 +11,26 @@ const MB = 1_000_000;
 const GB = 1_000_000_000;
 const jobId = "job_0123456789";
 const rendition = { name: "720p", width: 1280, height: 720, videoBitrate: 3_000_000, maxrate: 4_500_000 };
-const output = { rendition: "720p", key: "out/job_0123456789/720p.mp4", width: 1280, height: 720, frames: 1500, duration: 60, bytes: 22_000_000, bitrate: 2_900_000 };
+const output = {
+  rendition: "720p",
+  key: "out/job_0123456789/720p.mp4",
+  width: 1280,
+  height: 720,
+  frames: 1500,
+  duration: 60,
+  bytes: 22_000_000,
+  bitrate: 2_900_000,
+};
 const uploaded = (size: number): Payload<"VideoUploaded"> => ({
   jobId,
   owner: "user-1",
-  source: { bucket: "videoforge-uploads", key: `raw/${jobId}.mp4`, size, megabytes: toMegabytes(size), name: "holiday.mp4" },
+  source: {
+    bucket: "videoforge-uploads",
+    key: `raw/${jobId}.mp4`,
+    size,
+    megabytes: toMegabytes(size),
+    name: "holiday.mp4",
+  },
   ladder: ["720p", "360p"],
 });
 const chunkFailed = (final: boolean): Payload<"ChunkFailed"> => ({
@@ -26,15 +41,33 @@ const chunkFailed = (final: boolean): Payload<"ChunkFailed"> => ({
   reason: "ffmpeg exited with code 1",
   worker: "task-1",
 });
-const chunksEncoded = (sourceSize: number): Payload<"ChunksEncoded"> => ({ jobId, chunkCount: 8, sourceMegabytes: toMegabytes(sourceSize) });
+const chunksEncoded = (sourceSize: number): Payload<"ChunksEncoded"> => ({
+  jobId,
+  chunkCount: 8,
+  sourceMegabytes: toMegabytes(sourceSize),
+});
 
 /** Realistic payloads for every catalog event, with variants on each side of every content filter. */
 const samples: { [N in EventName]: Payload<N>[] } = {
-  VideoUploaded: [uploaded(500 * MB), uploaded(5 * GB), uploaded(LARGE_SOURCE_MEGABYTES * MB - 1), uploaded(LARGE_SOURCE_MEGABYTES * MB)],
+  VideoUploaded: [
+    uploaded(500 * MB),
+    uploaded(5 * GB),
+    uploaded(LARGE_SOURCE_MEGABYTES * MB - 1),
+    uploaded(LARGE_SOURCE_MEGABYTES * MB),
+  ],
   ChunkReady: [
     {
       jobId,
-      chunk: { index: 0, count: 8, source: { bucket: "videoforge-work", key: `chunks/${jobId}/0.mkv` }, format: "matroska", startFrame: 0, frames: 240, startTime: 0, duration: 8 },
+      chunk: {
+        index: 0,
+        count: 8,
+        source: { bucket: "videoforge-work", key: `chunks/${jobId}/0.mkv` },
+        format: "matroska",
+        startFrame: 0,
+        frames: 240,
+        startTime: 0,
+        duration: 8,
+      },
       renditions: [rendition],
       rotation: 0,
       gop: 48,
@@ -55,7 +88,15 @@ const samples: { [N in EventName]: Payload<N>[] } = {
   ],
   ChunkFailed: [chunkFailed(false), chunkFailed(true)],
   ChunksEncoded: [chunksEncoded(500 * MB), chunksEncoded(5 * GB)],
-  VideoAssembled: [{ jobId, bucket: "videoforge-outputs", outputs: [output], hls: `hls/${jobId}/master.m3u8`, poster: `hls/${jobId}/poster.jpg` }],
+  VideoAssembled: [
+    {
+      jobId,
+      bucket: "videoforge-outputs",
+      outputs: [output],
+      hls: `hls/${jobId}/master.m3u8`,
+      poster: `hls/${jobId}/poster.jpg`,
+    },
+  ],
   JobCompleted: [{ jobId, outputs: [output], hls: `hls/${jobId}/master.m3u8`, poster: `hls/${jobId}/poster.jpg` }],
   JobFailed: [{ jobId, stage: "encoding", reason: "Chunk 3 failed three times." }],
   JobCancelled: [{ jobId, by: "user-1" }],
@@ -64,7 +105,17 @@ const samples: { [N in EventName]: Payload<N>[] } = {
 /** The envelope a rule sees, built from a detail validated against the catalog (as publishers do). */
 function envelope<N extends EventName>(name: N, payload: Payload<N>): Envelope {
   const { detail } = makeEvent(name, payload);
-  const env: Envelope = { version: "0", id: "evt-1", "detail-type": name, source: SOURCE, account: "123456789012", time: new Date().toISOString(), region: "us-east-1", resources: [], detail };
+  const env: Envelope = {
+    version: "0",
+    id: "evt-1",
+    "detail-type": name,
+    source: SOURCE,
+    account: "123456789012",
+    time: new Date().toISOString(),
+    region: "us-east-1",
+    resources: [],
+    detail,
+  };
   // the sample must be what a consumer would accept, or the routing checks prove nothing
   expect(parseEnvelope(env).name).toBe(name);
   return env;
@@ -73,7 +124,11 @@ function envelope<N extends EventName>(name: N, payload: Payload<N>): Envelope {
 const allSamples = eventNames.flatMap((name) =>
   (samples[name] as Payload<EventName>[]).map((payload) => ({ name, env: envelope(name, payload as never) })),
 );
-const matching = (env: Envelope) => topology.filter((s) => matches(s.pattern as EventPattern, env)).map((s) => s.name).sort();
+const matching = (env: Envelope) =>
+  topology
+    .filter((s) => matches(s.pattern as EventPattern, env))
+    .map((s) => s.name)
+    .sort();
 const byName = (name: string): Subscription => {
   const sub = topology.find((s) => s.name === name);
   if (!sub) throw new Error(`no subscription ${name}`);
@@ -84,7 +139,8 @@ const upload = (size: number) => envelope("VideoUploaded", uploaded(size));
 describe("topology", () => {
   it("has a valid EventBridge pattern on every subscription", () => {
     expect(topology.length).toBeGreaterThan(0);
-    for (const sub of topology) expect({ name: sub.name, problems: validatePattern(sub.pattern) }).toEqual({ name: sub.name, problems: [] });
+    for (const sub of topology)
+      expect({ name: sub.name, problems: validatePattern(sub.pattern) }).toEqual({ name: sub.name, problems: [] });
   });
 
   it("only ever matches videoforge events", () => {
@@ -130,20 +186,25 @@ describe("topology", () => {
 
   it("matches each sample only on subscriptions that declare the event", () => {
     for (const { name, env } of allSamples) {
-      for (const subName of matching(env)) expect(byName(subName).events, `${subName} matched ${name} without declaring it`).toContain(name);
+      for (const subName of matching(env))
+        expect(byName(subName).events, `${subName} matched ${name} without declaring it`).toContain(name);
     }
   });
 
   it("delivers every event to every subscription that declares it, for some realistic detail", () => {
     for (const name of eventNames) {
-      const declared = topology.filter((s) => s.events.includes(name)).map((s) => s.name).sort();
+      const declared = topology
+        .filter((s) => s.events.includes(name))
+        .map((s) => s.name)
+        .sort();
       const reached = [...new Set(allSamples.filter((s) => s.name === name).flatMap((s) => matching(s.env)))].sort();
       expect({ name, reached }).toEqual({ name, reached: declared });
     }
   });
 
   it("sends a 500 MB upload only to the Lambda chunker and a 5 GB upload only to the task chunker", () => {
-    const chunkers = (env: Envelope) => topology.filter((s) => s.handler === "chunker" && matches(s.pattern as EventPattern, env));
+    const chunkers = (env: Envelope) =>
+      topology.filter((s) => s.handler === "chunker" && matches(s.pattern as EventPattern, env));
     const small = chunkers(upload(500 * MB));
     const large = chunkers(upload(5 * GB));
     expect(small.map((s) => [s.name, s.runtime])).toEqual([["chunk-small-source", "lambda"]]);
@@ -153,22 +214,44 @@ describe("topology", () => {
   });
 
   it("splits uploads at LARGE_SOURCE_MEGABYTES, with no gap and no overlap, up to 50 GiB", () => {
-    for (const size of [0, 1, (LARGE_SOURCE_MEGABYTES - 1) * MB, LARGE_SOURCE_MEGABYTES * MB - 1, LARGE_SOURCE_MEGABYTES * MB, LARGE_SOURCE_MEGABYTES * MB + 1, 5 * GB, 50 * 1024 ** 3]) {
+    for (const size of [
+      0,
+      1,
+      (LARGE_SOURCE_MEGABYTES - 1) * MB,
+      LARGE_SOURCE_MEGABYTES * MB - 1,
+      LARGE_SOURCE_MEGABYTES * MB,
+      LARGE_SOURCE_MEGABYTES * MB + 1,
+      5 * GB,
+      50 * 1024 ** 3,
+    ]) {
       const chunkers = matching(upload(size)).filter((n) => byName(n).handler === "chunker");
-      expect({ size, chunkers }).toEqual({ size, chunkers: [toMegabytes(size) < LARGE_SOURCE_MEGABYTES ? "chunk-small-source" : "chunk-large-source"] });
+      expect({ size, chunkers }).toEqual({
+        size,
+        chunkers: [toMegabytes(size) < LARGE_SOURCE_MEGABYTES ? "chunk-small-source" : "chunk-large-source"],
+      });
     }
   });
 
   it("assembles small sources on Lambda and large ones on a task", () => {
     const assemblers = (size: number) =>
-      topology.filter((s) => s.handler === "assembler" && matches(s.pattern as EventPattern, envelope("ChunksEncoded", chunksEncoded(size)))).map((s) => s.runtime);
+      topology
+        .filter(
+          (s) =>
+            s.handler === "assembler" &&
+            matches(s.pattern as EventPattern, envelope("ChunksEncoded", chunksEncoded(size))),
+        )
+        .map((s) => s.runtime);
     expect(assemblers(500 * MB)).toEqual(["lambda"]);
     expect(assemblers(5 * GB)).toEqual(["task"]);
   });
 
   it("wakes the failure handler only for a final ChunkFailed", () => {
     const failureRules = (final: boolean) =>
-      topology.filter((s) => s.handler === "chunkFailures" && matches(s.pattern as EventPattern, envelope("ChunkFailed", chunkFailed(final))));
+      topology.filter(
+        (s) =>
+          s.handler === "chunkFailures" &&
+          matches(s.pattern as EventPattern, envelope("ChunkFailed", chunkFailed(final))),
+      );
     expect(failureRules(false)).toEqual([]);
     expect(failureRules(true).map((s) => s.name)).toEqual(["fail-on-final-chunk-failure"]);
     expect(matching(envelope("ChunkFailed", chunkFailed(false)))).toEqual(["record-timeline"]);

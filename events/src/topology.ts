@@ -47,7 +47,10 @@ export const topology: readonly Subscription[] = [
     handler: "chunker",
     runtime: "lambda",
     events: ["VideoUploaded"],
-    pattern: { ...types("VideoUploaded"), detail: { source: { megabytes: [{ numeric: ["<", LARGE_SOURCE_MEGABYTES] }] } } },
+    pattern: {
+      ...types("VideoUploaded"),
+      detail: { source: { megabytes: [{ numeric: ["<", LARGE_SOURCE_MEGABYTES] }] } },
+    },
     retry: standardRetry,
   }),
   sub({
@@ -55,7 +58,10 @@ export const topology: readonly Subscription[] = [
     handler: "chunker",
     runtime: "task",
     events: ["VideoUploaded"],
-    pattern: { ...types("VideoUploaded"), detail: { source: { megabytes: [{ numeric: [">=", LARGE_SOURCE_MEGABYTES] }] } } },
+    pattern: {
+      ...types("VideoUploaded"),
+      detail: { source: { megabytes: [{ numeric: [">=", LARGE_SOURCE_MEGABYTES] }] } },
+    },
     retry: standardRetry,
   }),
   sub({
@@ -111,7 +117,17 @@ export const topology: readonly Subscription[] = [
     name: "record-timeline",
     handler: "recorder",
     runtime: "lambda",
-    events: ["VideoUploaded", "ChunkReady", "ChunkEncoded", "ChunkFailed", "ChunksEncoded", "VideoAssembled", "JobCompleted", "JobFailed", "JobCancelled"],
+    events: [
+      "VideoUploaded",
+      "ChunkReady",
+      "ChunkEncoded",
+      "ChunkFailed",
+      "ChunksEncoded",
+      "VideoAssembled",
+      "JobCompleted",
+      "JobFailed",
+      "JobCancelled",
+    ],
     // every videoforge event that names a job
     pattern: { source: [SOURCE], detail: { jobId: [{ exists: true }] } },
     retry: { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 },

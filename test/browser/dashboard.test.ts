@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
-import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/web-assets";
+import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/api-host";
 import { useTestCloud } from "../helpers/cloud.ts";
 import { ffmpegBin } from "../fixtures.ts";
 import { launchChromium } from "./chromium.ts";
@@ -38,13 +38,21 @@ interface ApiView {
 }
 
 /** Playwright's own waits are capped at 5 s (see chromium.ts); this retries them up to 10 s unless told. */
-const poll = <T,>(fn: () => T | Promise<T>, opts: { timeout?: number; interval?: number } = {}) => expect.poll(fn, { timeout: 10_000, interval: 100, ...opts });
-/** What the tests touch inside the page (the root tsconfig has no DOM types; page.evaluate bodies run in the browser). */
+const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number; interval?: number } = {}) =>
+  expect.poll(fn, { timeout: 10_000, interval: 100, ...opts });
+/**
+ * What the tests touch inside the page
+ * (the root tsconfig has no DOM types; page.evaluate bodies run in the browser).
+ */
 type Video = { currentTime: number; videoHeight: number; muted: boolean; play(): Promise<void>; pause(): void };
-type PageGlobals = { localStorage: { getItem(k: string): string | null; [k: string]: unknown }; marker?: number; document: { documentElement: { scrollWidth: number; clientWidth: number } } };
+type PageGlobals = {
+  localStorage: { getItem(k: string): string | null; [k: string]: unknown };
+  marker?: number;
+  document: { documentElement: { scrollWidth: number; clientWidth: number } };
+};
 
 const token = () => (env.cloud as { token?: string }).token ?? "none";
-const get = <T,>(path: string) => env.cloud.client.call<T>("GET", path);
+const get = <T>(path: string) => env.cloud.client.call<T>("GET", path);
 
 beforeAll(async () => {
   // arrange: the built page, a 3 s clip with a keyframe every second (3 chunks of 1 s), a browser
@@ -53,7 +61,16 @@ beforeAll(async () => {
     dashboardBuilt() ? Promise.resolve() : Promise.reject(new Error(`no dashboard build: run ${BUILD_WEB_COMMAND}`)),
     promisify(execFile)(ffmpegBin, [
       ...["-hide_banner", "-loglevel", "error", "-y"],
-      ...["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=3", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3"],
+      ...[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25:duration=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=3",
+      ],
       ...["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", "-ac", "2"],
       (clip = join(env.dir, "street clip.mp4")),
     ]),
@@ -88,7 +105,9 @@ describe("the dashboard", () => {
     // the token left the address bar and stayed in the browser
     expect(new URL(page.url()).search).toBe("");
     expect(new URL(page.url()).hash).toBe("");
-    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).localStorage.getItem("videoforge.token"))).toBe(token());
+    expect(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).localStorage.getItem("videoforge.token")),
+    ).toBe(token());
 
     // act: a small ladder, the file, start
     for (const rung of ["1080p", "720p", "480p"]) await page.getByLabel(rung, { exact: true }).uncheck();
@@ -131,13 +150,22 @@ describe("the dashboard", () => {
     expect(types).toEqual(view.timeline.map((e) => e.type));
     const n = view.job.chunkCount!;
     const count = (t: string) => types.filter((x) => x === t).length;
-    expect([count("VideoUploaded"), count("ChunkReady"), count("ChunkEncoded"), count("ChunksEncoded"), count("VideoAssembled"), count("JobCompleted")]).toEqual([1, n, n, 1, 1, 1]);
+    expect([
+      count("VideoUploaded"),
+      count("ChunkReady"),
+      count("ChunkEncoded"),
+      count("ChunksEncoded"),
+      count("VideoAssembled"),
+      count("JobCompleted"),
+    ]).toEqual([1, n, n, 1, 1, 1]);
     expect(await timeline.first().locator(".offset").textContent()).toBe("+0.000 s");
 
     // assert: one bar per chunk, each chunk once, in rows named after the workers
     const bars = page.getByTestId("gantt-bar");
     expect(await bars.count()).toBe(n);
-    expect((await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-chunk"))))).sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+    expect(
+      (await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-chunk"))))).sort((a, b) => a - b),
+    ).toEqual([...Array(n).keys()]);
     const workers = await page.locator(".gantt-worker").allTextContents();
     expect(workers.sort()).toEqual([...new Set(view.chunks.map((c) => c.worker!))].sort());
 
@@ -148,7 +176,7 @@ describe("the dashboard", () => {
     await page.close();
   });
 
-  it("plays the HLS ladder through the API, switches rendition, and downloads an MP4 that matches storage", async () => {
+  it("plays the HLS ladder via the API, switches rendition, and downloads an MP4 that matches storage", async () => {
     const page = await openDashboard(`/job/${jobId}`);
     const video = page.getByTestId("player");
     const quality = page.getByTestId("quality");
@@ -218,7 +246,8 @@ describe("the dashboard", () => {
     const pageRequests: string[] = [];
     page.on("request", (r) => {
       const url = new URL(r.url());
-      if (r.method() === "GET" && url.pathname.startsWith("/uploads/")) pageRequests.push(url.pathname.replace(/^\/uploads\/[^/]+/, "/uploads/:id") + url.search);
+      if (r.method() === "GET" && url.pathname.startsWith("/uploads/"))
+        pageRequests.push(url.pathname.replace(/^\/uploads\/[^/]+/, "/uploads/:id") + url.search);
     });
     await page.getByTestId("file-input").setInputFiles(file);
     await page.getByRole("button", { name: "Start upload" }).click();
@@ -229,8 +258,7 @@ describe("the dashboard", () => {
           .filter((k) => k.startsWith("videoforge.upload."))
           .map((k) => Object.keys((JSON.parse(store.getItem(k)!) as { etags: object }).etags));
       });
-    await poll(savedParts, { timeout: 20_000 })
-      .toEqual([["1"]]);
+    await poll(savedParts, { timeout: 20_000 }).toEqual([["1"]]);
     expect(pageRequests).toContain("/uploads/:id/parts?from=2&limit=100");
 
     // act: reload, pick the same file again, resume
@@ -248,12 +276,17 @@ describe("the dashboard", () => {
     await page.getByRole("button", { name: "Resume upload" }).click();
     await poll(() => page.getByTestId("upload-status").textContent(), { timeout: 20_000 }).toBe("Uploaded");
 
-    // assert: only the missing parts were sent (their URLs asked for from the first missing one), and storage holds exactly the file
+    // assert: only the missing parts were sent (their URLs asked for from the first missing one),
+    // and storage holds exactly the file
     expect(sentParts.sort()).toEqual(["2", "3"]);
     expect(pageRequests).toContain("/uploads/:id?from=2&limit=100");
     const failedId = (await page.getByTestId("job-row").first().getAttribute("data-job-id"))!;
     const stored = await storedBytes(env.cloud.cloud.deps.cfg.buckets.uploads, `jobs/${failedId}/source`);
-    expect(createHash("sha256").update(stored).digest("hex")).toBe(createHash("sha256").update(await readFile(file)).digest("hex"));
+    expect(createHash("sha256").update(stored).digest("hex")).toBe(
+      createHash("sha256")
+        .update(await readFile(file))
+        .digest("hex"),
+    );
 
     // assert: the job fails, and its page says why in words
     const row = page.getByTestId("job-row").first();
@@ -273,7 +306,9 @@ describe("the dashboard", () => {
     const retried = await env.cloud.waitForEnd(retryId);
     expect(retried.job).toMatchObject({ status: "FAILED", retryOf: failedId, name: "holiday.mp4" });
     await poll(() => page.getByText(`Retry of`).count()).toBe(1);
-    await poll(() => page.getByTestId("failure").textContent(), { timeout: 10_000 }).toMatch(/not a video format we can read/i);
+    await poll(() => page.getByTestId("failure").textContent(), { timeout: 10_000 }).toMatch(
+      /not a video format we can read/i,
+    );
     await page.close();
   });
 
@@ -306,7 +341,9 @@ describe("the dashboard", () => {
     // retrying a completed job is a conflict; unknown playlists and jobs are 404s
     const retry = await fetch(`${api}/jobs/${jobId}/retry`, { method: "POST", headers: auth });
     expect(retry.status).toBe(409);
-    expect(await retry.json()).toEqual({ error: { code: "conflict", message: expect.stringMatching(/only a failed or cancelled job/i) } });
+    expect(await retry.json()).toEqual({
+      error: { code: "conflict", message: expect.stringMatching(/only a failed or cancelled job/i) },
+    });
     expect((await fetch(`${api}/jobs/${jobId}/hls/..%2Fsource/index.m3u8`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${api}/jobs/unknownjob000000/hls/master.m3u8`, { headers: auth })).status).toBe(404);
   });

@@ -28,7 +28,9 @@ export interface TokenCall {
 }
 
 const unsignedJwt = (claims: Record<string, unknown>) =>
-  [{ alg: "none", typ: "JWT" }, claims].map((part) => Buffer.from(JSON.stringify(part)).toString("base64url")).join(".") + ".";
+  [{ alg: "none", typ: "JWT" }, claims]
+    .map((part) => Buffer.from(JSON.stringify(part)).toString("base64url"))
+    .join(".") + ".";
 
 export async function startFakeCognito(opts: FakeCognitoOptions) {
   const user = opts.user ?? { sub: "5f1c2d3e-0000-4000-8000-000000000001", email: "ada@example.com" };
@@ -45,7 +47,14 @@ export async function startFakeCognito(opts: FakeCognitoOptions) {
     if (refresh) refreshTokens.add(refresh);
     return {
       access_token: opts.accessToken(),
-      id_token: unsignedJwt({ sub: user.sub, email: user.email, aud: opts.clientId, iat: now, exp: now + expiresIn, token_use: "id" }),
+      id_token: unsignedJwt({
+        sub: user.sub,
+        email: user.email,
+        aud: opts.clientId,
+        iat: now,
+        exp: now + expiresIn,
+        token_use: "id",
+      }),
       ...(refresh ? { refresh_token: refresh } : {}),
       expires_in: expiresIn,
       token_type: "Bearer",
@@ -63,8 +72,10 @@ export async function startFakeCognito(opts: FakeCognitoOptions) {
       const q = url.searchParams;
       authorizeCalls.push(q);
       const redirect = q.get("redirect_uri") ?? "";
-      if (q.get("client_id") !== opts.clientId || !opts.redirectUris.includes(redirect)) return json(res, 400, { error: "redirect_mismatch" });
-      if (q.get("response_type") !== "code" || q.get("code_challenge_method") !== "S256" || !q.get("code_challenge")) return json(res, 400, { error: "invalid_request" });
+      if (q.get("client_id") !== opts.clientId || !opts.redirectUris.includes(redirect))
+        return json(res, 400, { error: "redirect_mismatch" });
+      if (q.get("response_type") !== "code" || q.get("code_challenge_method") !== "S256" || !q.get("code_challenge"))
+        return json(res, 400, { error: "invalid_request" });
       const code = randomBytes(16).toString("hex");
       codes.set(code, { challenge: q.get("code_challenge")!, redirectUri: redirect, clientId: q.get("client_id")! });
       const back = new URL(redirect);
@@ -74,7 +85,11 @@ export async function startFakeCognito(opts: FakeCognitoOptions) {
       return res.end();
     }
     if (req.method === "OPTIONS" && url.pathname === "/oauth2/token") {
-      res.writeHead(204, { "access-control-allow-origin": "*", "access-control-allow-methods": "POST", "access-control-allow-headers": "content-type, accept" });
+      res.writeHead(204, {
+        "access-control-allow-origin": "*",
+        "access-control-allow-methods": "POST",
+        "access-control-allow-headers": "content-type, accept",
+      });
       return res.end();
     }
     if (req.method === "POST" && url.pathname === "/oauth2/token") {
@@ -83,14 +98,16 @@ export async function startFakeCognito(opts: FakeCognitoOptions) {
       const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
       const params = Object.fromEntries(form);
       tokenCalls.push({ grant_type: form.get("grant_type"), params, origin: req.headers.origin ?? null });
-      if (!/^application\/x-www-form-urlencoded/.test(req.headers["content-type"] ?? "")) return json(res, 400, { error: "invalid_request", error_description: "form body expected" });
+      if (!/^application\/x-www-form-urlencoded/.test(req.headers["content-type"] ?? ""))
+        return json(res, 400, { error: "invalid_request", error_description: "form body expected" });
       if (form.get("client_id") !== opts.clientId) return json(res, 400, { error: "invalid_client" });
       if (form.get("grant_type") === "authorization_code") {
         const grant = codes.get(form.get("code") ?? "");
         codes.delete(form.get("code") ?? ""); // single use, even when the exchange fails
         if (!grant || grant.redirectUri !== form.get("redirect_uri")) return json(res, 400, { error: "invalid_grant" });
         const verifier = form.get("code_verifier") ?? "";
-        if (createHash("sha256").update(verifier).digest("base64url") !== grant.challenge) return json(res, 400, { error: "invalid_grant", error_description: "code_verifier does not match" });
+        if (createHash("sha256").update(verifier).digest("base64url") !== grant.challenge)
+          return json(res, 400, { error: "invalid_grant", error_description: "code_verifier does not match" });
         return json(res, 200, issue(true));
       }
       if (form.get("grant_type") === "refresh_token") {
@@ -102,14 +119,17 @@ export async function startFakeCognito(opts: FakeCognitoOptions) {
     if (req.method === "GET" && url.pathname === "/logout") {
       logouts.push(url.searchParams);
       const to = url.searchParams.get("logout_uri") ?? "";
-      if (url.searchParams.get("client_id") !== opts.clientId || !opts.redirectUris.includes(to)) return json(res, 400, { error: "invalid logout_uri" });
+      if (url.searchParams.get("client_id") !== opts.clientId || !opts.redirectUris.includes(to))
+        return json(res, 400, { error: "invalid logout_uri" });
       res.writeHead(302, { location: to });
       return res.end();
     }
     return json(res, 404, { error: "not_found" });
   }
 
-  const server = createServer((req, res) => void handle(req, res).catch((err: Error) => json(res, 500, { error: err.message })));
+  const server = createServer(
+    (req, res) => void handle(req, res).catch((err: Error) => json(res, 500, { error: err.message })),
+  );
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const domain = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

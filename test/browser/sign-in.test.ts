@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Page } from "playwright-core";
-import { webDir, withDashboard } from "@videoforge/local/web-assets";
+import { webDir, withDashboard } from "@videoforge/local/api-host";
 import { useTestCloud } from "../helpers/cloud.ts";
 import { launchChromium } from "./chromium.ts";
 import { startFakeCognito, type FakeCognito } from "./fake-cognito.ts";
@@ -29,9 +29,11 @@ let browser: Awaited<ReturnType<typeof launchChromium>>;
 let cognito: FakeCognito;
 let site: { origin: string; server: Server; dist: string };
 
-const poll = <T,>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(fn, { timeout: 10_000, interval: 100, ...opts });
+const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) =>
+  expect.poll(fn, { timeout: 10_000, interval: 100, ...opts });
 type PageGlobals = { sessionStorage: { getItem(k: string): string | null; length: number } };
-const sessionTokens = (page: Page) => page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem("videoforge.auth.tokens"));
+const sessionTokens = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem("videoforge.auth.tokens"));
 
 beforeAll(async () => {
   // the site's origin first: Cognito must know it as the callback before the build knows Cognito
@@ -42,7 +44,12 @@ beforeAll(async () => {
     // only the API's paths: the local API server would answer page navigations with its own (token) build
     if (!/^\/(jobs|uploads|health)(\/|$)/.test(url.pathname)) return new Response(null, { status: 404 });
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
-    return fetch(new URL(url.pathname + url.search, api), { method: req.method, headers: req.headers, body, redirect: "manual" });
+    return fetch(new URL(url.pathname + url.search, api), {
+      method: req.method,
+      headers: req.headers,
+      body,
+      redirect: "manual",
+    });
   };
   // the dashboard's own security headers, with the one change a Cognito build needs: the page
   // may also connect to the Cognito domain (its token endpoint), and to nothing else
@@ -58,14 +65,25 @@ beforeAll(async () => {
   const server = serve({ fetch: withCognitoCsp, port: 0, hostname: "127.0.0.1" }) as Server;
   await once(server, "listening");
   site = { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, dist };
-  cognito = await startFakeCognito({ clientId: CLIENT_ID, redirectUris: [`${site.origin}/`], accessToken: () => env.cloud.token ?? "none", expiresIn: TOKEN_SECONDS });
+  cognito = await startFakeCognito({
+    clientId: CLIENT_ID,
+    redirectUris: [`${site.origin}/`],
+    accessToken: () => env.cloud.token ?? "none",
+    expiresIn: TOKEN_SECONDS,
+  });
 
   // arrange: the dashboard built as the StaticSite builds it, with the Cognito variables
   const envDir = await mkdtemp(join(tmpdir(), "videoforge-cognito-env-"));
   await writeFile(join(envDir, ".env"), `VITE_COGNITO_DOMAIN=${cognito.domain}\nVITE_COGNITO_CLIENT_ID=${CLIENT_ID}\n`);
   const { build } = await import("vite");
   const [, launched] = await Promise.all([
-    build({ root: webDir, configFile: join(webDir, "vite.config.ts"), envDir, logLevel: "warn", build: { outDir: dist, emptyOutDir: true } }),
+    build({
+      root: webDir,
+      configFile: join(webDir, "vite.config.ts"),
+      envDir,
+      logLevel: "warn",
+      build: { outDir: dist, emptyOutDir: true },
+    }),
     launchChromium(),
   ]);
   await rm(envDir, { recursive: true, force: true });
@@ -80,9 +98,12 @@ afterAll(async () => {
 });
 
 describe("signing in on AWS (Cognito hosted UI, PKCE)", () => {
-  it("signs in through the hosted UI, returns to the page it started on, and calls the API with the access token", async () => {
+  it("signs in via the hosted UI, returns to the page it started on, calls the API with the access token", async () => {
     // arrange: a job of this user, so its page has something to show
-    const created = await env.cloud.client.call<{ jobId: string }>("POST", "/uploads", { name: "signed-in.mp4", size: 1000 });
+    const created = await env.cloud.client.call<{ jobId: string }>("POST", "/uploads", {
+      name: "signed-in.mp4",
+      size: 1000,
+    });
     const page = await browser.context.newPage();
     const apiAuth: (string | null)[] = [];
     page.on("request", (r) => {
@@ -106,30 +127,58 @@ describe("signing in on AWS (Cognito hosted UI, PKCE)", () => {
 
     // the authorize request: code flow, S256, the dashboard's root as callback
     const authorize = Object.fromEntries(cognito.authorizeCalls[0]!);
-    expect(authorize).toMatchObject({ response_type: "code", client_id: CLIENT_ID, redirect_uri: `${site.origin}/`, code_challenge_method: "S256", scope: "openid email" });
+    expect(authorize).toMatchObject({
+      response_type: "code",
+      client_id: CLIENT_ID,
+      redirect_uri: `${site.origin}/`,
+      code_challenge_method: "S256",
+      scope: "openid email",
+    });
     // the token exchange: the code, the callback, and the verifier whose SHA-256 is the challenge
     const exchange = cognito.tokenCalls.find((c) => c.grant_type === "authorization_code")!;
-    expect(Object.keys(exchange.params).sort()).toEqual(["client_id", "code", "code_verifier", "grant_type", "redirect_uri"]);
+    expect(Object.keys(exchange.params).sort()).toEqual([
+      "client_id",
+      "code",
+      "code_verifier",
+      "grant_type",
+      "redirect_uri",
+    ]);
     expect(exchange.params).toMatchObject({ client_id: CLIENT_ID, redirect_uri: `${site.origin}/` });
     expect(exchange.params.code_verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
-    expect(createHash("sha256").update(exchange.params.code_verifier!).digest("base64url")).toBe(authorize.code_challenge);
+    expect(createHash("sha256").update(exchange.params.code_verifier!).digest("base64url")).toBe(
+      authorize.code_challenge,
+    );
     expect(exchange.origin).toBe(site.origin);
     // every API call carried the access token; none went out without it
     expect(apiAuth.length).toBeGreaterThan(0);
     expect(new Set(apiAuth)).toEqual(new Set([`Bearer ${env.cloud.token}`]));
     // tokens are kept for this tab only, and the verifier is gone
-    const kept = JSON.parse((await sessionTokens(page))!) as { accessToken: string; refreshToken: string; expiresAt: number };
+    const kept = JSON.parse((await sessionTokens(page))!) as {
+      accessToken: string;
+      refreshToken: string;
+      expiresAt: number;
+    };
     expect(kept.accessToken).toBe(env.cloud.token);
     expect(kept.refreshToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
-    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem("videoforge.auth.pending"))).toBeNull();
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as PageGlobals).sessionStorage.getItem("videoforge.auth.pending"),
+      ),
+    ).toBeNull();
 
     // act: let the 3 s access token run out while the page polls
     const before = cognito.tokenCalls.length;
-    await poll(() => cognito.tokenCalls.slice(before).filter((c) => c.grant_type === "refresh_token").length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await poll(() => cognito.tokenCalls.slice(before).filter((c) => c.grant_type === "refresh_token").length, {
+      timeout: 10_000,
+    }).toBeGreaterThanOrEqual(2);
 
     // assert: renewed with the refresh token (before expiry, so the API never said 401), still signed in
     const renewal = cognito.tokenCalls.slice(before).find((c) => c.grant_type === "refresh_token")!;
-    expect(renewal.params).toEqual({ grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: kept.refreshToken });
+    expect(renewal.params).toEqual({
+      grant_type: "refresh_token",
+      client_id: CLIENT_ID,
+      refresh_token: kept.refreshToken,
+    });
     const renewed = JSON.parse((await sessionTokens(page))!) as { expiresAt: number; refreshToken: string };
     expect(renewed.expiresAt).toBeGreaterThan(kept.expiresAt);
     expect(renewed.refreshToken).toBe(kept.refreshToken);
@@ -151,7 +200,9 @@ describe("signing in on AWS (Cognito hosted UI, PKCE)", () => {
     const page = await browser.context.newPage();
     const calls = cognito.tokenCalls.length;
     await page.goto(`${site.origin}/?code=stolen-code&state=forged`);
-    await poll(() => page.getByTestId("sign-in-error").textContent()).toMatch(/does not belong to a sign-in started here/);
+    await poll(() => page.getByTestId("sign-in-error").textContent()).toMatch(
+      /does not belong to a sign-in started here/,
+    );
     expect(new URL(page.url()).search).toBe("");
     expect(cognito.tokenCalls.length).toBe(calls);
     expect(await sessionTokens(page)).toBeNull();

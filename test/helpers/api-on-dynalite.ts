@@ -5,7 +5,18 @@ import dynalite from "dynalite";
 import { serve } from "@hono/node-server";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createDb, createLogger, defaultFfmpeg, electroJobStore, ensureTable, loadConfig, memoryObjectStore, memoryPublisher, type Deps, type Limits } from "@videoforge/core";
+import {
+  createDb,
+  createLogger,
+  defaultFfmpeg,
+  electroJobStore,
+  ensureTable,
+  loadConfig,
+  memoryObjectStore,
+  memoryPublisher,
+  type Deps,
+  type Limits,
+} from "@videoforge/core";
 import { createApi } from "@videoforge/functions";
 
 /**
@@ -18,14 +29,21 @@ export async function startApiOnDynalite(limits: Partial<Limits> = {}) {
   db.listen(0, "127.0.0.1");
   await once(db, "listening");
   const endpoint = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
-  const dynamodb = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+  const dynamodb = new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
   // what the table served: every item a GetItem, Query or BatchGetItem returned, and the requests
   const reads = { items: 0, requests: 0 };
   dynamodb.middlewareStack.add(
     (next) => async (args) => {
       const out = await next(args);
       const o = (out.output ?? {}) as { Item?: unknown; Items?: unknown[]; Responses?: Record<string, unknown[]> };
-      const n = (o.Item ? 1 : 0) + (o.Items?.length ?? 0) + Object.values(o.Responses ?? {}).reduce((sum, rows) => sum + rows.length, 0);
+      const n =
+        (o.Item ? 1 : 0) +
+        (o.Items?.length ?? 0) +
+        Object.values(o.Responses ?? {}).reduce((sum, rows) => sum + rows.length, 0);
       if ("Item" in o || o.Items || o.Responses) reads.requests++;
       reads.items += n;
       return out;
@@ -39,14 +57,29 @@ export async function startApiOnDynalite(limits: Partial<Limits> = {}) {
   const edb = createDb(document, cfg.table);
   const store = memoryObjectStore();
   const events = memoryPublisher();
-  const deps: Deps = { cfg, db: edb, jobs: electroJobStore(edb, { client: document, table: cfg.table }), store, events, log: createLogger({ worker: "test" }), ffmpeg: defaultFfmpeg(), worker: "test" };
+  const deps: Deps = {
+    cfg,
+    db: edb,
+    jobs: electroJobStore(edb, { client: document, table: cfg.table }),
+    store,
+    events,
+    log: createLogger({ worker: "test" }),
+    ffmpeg: defaultFfmpeg(),
+    worker: "test",
+  };
   const app = createApi(deps, { identify: (c) => c.req.header("x-user") ?? null });
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   await once(server, "listening");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   /** One request as `user`; the body is sent as JSON. */
-  async function call<T = Record<string, unknown>>(user: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  async function call<T = Record<string, unknown>>(
+    user: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     const res = await fetch(url + path, {
       method,
       headers: { "x-user": user, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },

@@ -12,7 +12,12 @@ export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
   const dir = await mkdtemp(join(tmpdir(), "videoforge-test-"));
   const log = createWriteStream(join(dir, "log.jsonl"));
   setLogSink((line) => log.write(line + "\n"));
-  const cloud = await startLocalCloud({ dataDir: dir, backoffMs: 50, onTaskLog: (line) => log.write(line + "\n"), ...opts });
+  const cloud = await startLocalCloud({
+    dataDir: dir,
+    backoffMs: 50,
+    onTaskLog: (line) => log.write(line + "\n"),
+    ...opts,
+  });
   const api = await startApiServer(cloud, { port: 0 });
   const token = cloud.auth.token;
   const client = apiClient(api.url, token);
@@ -68,7 +73,10 @@ export function useTestCloud(opts: { chunkSeconds?: number; cloud?: Partial<Loca
   beforeAll(async () => {
     state.dir = await mkdtemp(join(tmpdir(), "videoforge-files-"));
     // the chunk length reaches the cloud's processes as an option, as the CLI's --chunk-seconds does
-    state.cloud = await startTestCloud({ ...(opts.chunkSeconds ? { chunkSeconds: opts.chunkSeconds } : {}), ...opts.cloud });
+    state.cloud = await startTestCloud({
+      ...(opts.chunkSeconds ? { chunkSeconds: opts.chunkSeconds } : {}),
+      ...opts.cloud,
+    });
   });
   afterAll(async () => {
     await state.cloud?.stop();

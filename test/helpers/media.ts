@@ -2,11 +2,41 @@ import { writeFile } from "node:fs/promises";
 import { ffmpegBinaries, runProcess } from "@videoforge/core";
 
 /** Independent checks on outputs: these decode, where the pipeline itself only counts packets. */
-export async function decodedVideo(file: string): Promise<{ frames: number; width: number; height: number; duration: number; rotation: number }> {
-  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames,width,height,duration:stream_side_data=rotation:stream_tags=rotate", "-of", "json", file]);
-  const s = (JSON.parse(stdout) as { streams: { nb_read_frames: string; width: number; height: number; duration?: string; side_data_list?: { rotation?: number }[]; tags?: { rotate?: string } }[] }).streams[0]!;
+export async function decodedVideo(
+  file: string,
+): Promise<{ frames: number; width: number; height: number; duration: number; rotation: number }> {
+  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, [
+    "-v",
+    "error",
+    "-select_streams",
+    "v:0",
+    "-count_frames",
+    "-show_entries",
+    "stream=nb_read_frames,width,height,duration:stream_side_data=rotation:stream_tags=rotate",
+    "-of",
+    "json",
+    file,
+  ]);
+  const s = (
+    JSON.parse(stdout) as {
+      streams: {
+        nb_read_frames: string;
+        width: number;
+        height: number;
+        duration?: string;
+        side_data_list?: { rotation?: number }[];
+        tags?: { rotate?: string };
+      }[];
+    }
+  ).streams[0]!;
   const rotation = s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? Number(s.tags?.rotate ?? 0);
-  return { frames: Number(s.nb_read_frames), width: s.width, height: s.height, duration: Number(s.duration ?? 0), rotation };
+  return {
+    frames: Number(s.nb_read_frames),
+    width: s.width,
+    height: s.height,
+    duration: Number(s.duration ?? 0),
+    rotation,
+  };
 }
 
 /**
@@ -15,11 +45,33 @@ export async function decodedVideo(file: string): Promise<{ frames: number; widt
  * MPEG-TS report no per-packet video duration; `lastFrame` (the source's) stands in.
  * Packets an edit list hides (flag `D`, e.g. the GOP head before a trim) are not shown: skipped.
  */
-export async function streamSpans(file: string, lastFrame = 0): Promise<{ video: { start: number; end: number; lastFrame: number }; audio: { start: number; end: number; lastFrame: number } | null }> {
+export async function streamSpans(
+  file: string,
+  lastFrame = 0,
+): Promise<{
+  video: { start: number; end: number; lastFrame: number };
+  audio: { start: number; end: number; lastFrame: number } | null;
+}> {
   const span = async (sel: string, fallback: number) => {
-    const { stdout } = await runProcess(ffmpegBinaries().ffprobe, ["-v", "error", "-select_streams", sel, "-show_entries", "packet=pts_time,duration_time,flags", "-of", "csv=p=0", file]);
-    const fields = stdout.trim().split("\n").filter(Boolean).map((l) => l.split(","));
-    const rows = fields.filter((f) => !f[2]?.includes("D")).map((f) => [Number(f[0]), Number(f[1])] as [number, number]);
+    const { stdout } = await runProcess(ffmpegBinaries().ffprobe, [
+      "-v",
+      "error",
+      "-select_streams",
+      sel,
+      "-show_entries",
+      "packet=pts_time,duration_time,flags",
+      "-of",
+      "csv=p=0",
+      file,
+    ]);
+    const fields = stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(","));
+    const rows = fields
+      .filter((f) => !f[2]?.includes("D"))
+      .map((f) => [Number(f[0]), Number(f[1])] as [number, number]);
     if (rows.length === 0) return null;
     const last = rows.reduce((a, b) => (b[0] > a[0] ? b : a));
     const lastDuration = Number.isFinite(last[1]) ? last[1] : fallback;

@@ -22,8 +22,23 @@ function sqsRecord(queue: string, body: string, attributes: Record<string, strin
     messageId: id,
     receiptHandle: `rh-${id}`,
     body,
-    attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()), SenderId: "AIDAEXAMPLE", ApproximateFirstReceiveTimestamp: String(Date.now()) },
-    messageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { stringValue: v, stringListValues: [], binaryListValues: [], dataType: k === "RETRY_ATTEMPTS" ? "Number" : "String" }])),
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: String(Date.now()),
+      SenderId: "AIDAEXAMPLE",
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(attributes).map(([k, v]) => [
+        k,
+        {
+          stringValue: v,
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: k === "RETRY_ATTEMPTS" ? "Number" : "String",
+        },
+      ]),
+    ),
     md5OfBody: "0",
     eventSource: "aws:sqs",
     eventSourceARN: queue,
@@ -34,14 +49,16 @@ function sqsRecord(queue: string, body: string, attributes: Record<string, strin
 async function jobIn(status: "ENCODING" | "ASSEMBLING") {
   const { deps } = t.cloud.cloud;
   const jobId = `job_dlq_${Date.now()}_${++seq}`;
-  await deps.db.entities.job.create({ jobId, owner: "user-1", status, sourceName: "holiday.mp4", ladder: ["720p"], createdAt: Date.now() }).go();
+  await deps.db.entities.job
+    .create({ jobId, owner: "user-1", status, sourceName: "holiday.mp4", ladder: ["720p"], createdAt: Date.now() })
+    .go();
   return jobId;
 }
 const getJob = async (jobId: string) => (await t.cloud.cloud.deps.db.entities.job.get({ jobId }).go()).data!;
 const consume = () => deadLetterConsumer(() => t.cloud.cloud.deps);
 
 describe("dead-letter consumer Lambda", () => {
-  it("fails an ENCODING job whose ChunkReady EventBridge could not deliver, naming the queue, and announces JobFailed", async () => {
+  it("fails an ENCODING job whose ChunkReady EventBridge could not deliver, naming the queue; JobFailed", async () => {
     // arrange
     const jobId = await jobIn("ENCODING");
     const envelope: Envelope = envelopeOf("ChunkReady", { ...largestChunkReady(), jobId });
@@ -78,42 +95,72 @@ describe("dead-letter consumer Lambda", () => {
       JSON.stringify({
         version: "1.0",
         timestamp: new Date().toISOString(),
-        requestContext: { requestId: "c5d2e1f0", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:videoforge-prod-FinishJobHandler:$LATEST", condition: "RetriesExhausted", approximateInvokeCount: 3 },
+        requestContext: {
+          requestId: "c5d2e1f0",
+          functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:videoforge-prod-FinishJobHandler:$LATEST",
+          condition: "RetriesExhausted",
+          approximateInvokeCount: 3,
+        },
         requestPayload: envelope,
         responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
-        responsePayload: { errorType: "Error", errorMessage: "720p.mp4 has 1499 frames, expected 1500", trace: ["Error: 720p.mp4 …", "    at verify"] },
+        responsePayload: {
+          errorType: "Error",
+          errorMessage: "720p.mp4 has 1499 frames, expected 1500",
+          trace: ["Error: 720p.mp4 …", "    at verify"],
+        },
       }),
     );
     expect(await consume()({ Records: [record] })).toEqual({ batchItemFailures: [] });
     const job = await getJob(jobId);
     expect(job.status).toBe("FAILED");
     expect(job.errorStage).toBe("finishing");
-    expect(job.errorReason).toContain("The finishing step did not complete: 3 attempts failed (last: Error: 720p.mp4 has 1499 frames, expected 1500 (RetriesExhausted))");
+    expect(job.errorReason).toContain(
+      "The finishing step did not complete: 3 attempts failed " +
+        "(last: Error: 720p.mp4 has 1499 frames, expected 1500 (RetriesExhausted))",
+    );
     expect(job.errorReason).toContain("dead-letter queue finish-job-dlq");
   });
 
   it("changes nothing for a recorder dead letter: a lost timeline row does not make the video wrong", async () => {
     const jobId = await jobIn("ENCODING");
     const envelope = envelopeOf("ChunkEncoded", { ...samples.ChunkEncoded[0]!, jobId });
-    const res = await consume()({ Records: [sqsRecord(queueArn("record-timeline-dlq"), JSON.stringify(envelope), { ERROR_CODE: "SDK_CLIENT_ERROR" })] });
+    const res = await consume()({
+      Records: [
+        sqsRecord(queueArn("record-timeline-dlq"), JSON.stringify(envelope), { ERROR_CODE: "SDK_CLIENT_ERROR" }),
+      ],
+    });
     expect(res).toEqual({ batchItemFailures: [] });
     const job = await getJob(jobId);
     expect({ status: job.status, reason: job.errorReason }).toEqual({ status: "ENCODING", reason: undefined });
   });
 
-  it("reports a malformed body or an unknown queue as batch item failures and still handles the rest of the batch", async () => {
+  it("reports a malformed body or unknown queue as batch item failures, still handling the rest", async () => {
     const jobId = await jobIn("ENCODING");
-    const malformed = sqsRecord(queueArn("encode-chunk-dlq"), "{\"version\":\"0\",\"id\":");
+    const malformed = sqsRecord(queueArn("encode-chunk-dlq"), '{"version":"0","id":');
     const notAnEvent = sqsRecord(queueArn("encode-chunk-dlq"), JSON.stringify({ hello: "world" }));
-    const strangeQueue = sqsRecord(`${ARN_PREFIX}some-other-queue`, JSON.stringify(envelopeOf("ChunkReady", { ...largestChunkReady(), jobId })));
-    const good = sqsRecord(queueArn("encode-chunk-dlq"), JSON.stringify(envelopeOf("ChunkReady", { ...largestChunkReady(), jobId })));
+    const strangeQueue = sqsRecord(
+      `${ARN_PREFIX}some-other-queue`,
+      JSON.stringify(envelopeOf("ChunkReady", { ...largestChunkReady(), jobId })),
+    );
+    const good = sqsRecord(
+      queueArn("encode-chunk-dlq"),
+      JSON.stringify(envelopeOf("ChunkReady", { ...largestChunkReady(), jobId })),
+    );
     const lines: string[] = [];
     setLogSink((line) => lines.push(line));
-    const res = await consume()({ Records: [malformed, notAnEvent, strangeQueue, good] }).finally(() => setLogSink(() => {}));
-    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([malformed.messageId, notAnEvent.messageId, strangeQueue.messageId]);
+    const res = await consume()({ Records: [malformed, notAnEvent, strangeQueue, good] }).finally(() =>
+      setLogSink(() => {}),
+    );
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      malformed.messageId,
+      notAnEvent.messageId,
+      strangeQueue.messageId,
+    ]);
     expect((await getJob(jobId)).status).toBe("FAILED");
     // each one left in its queue is a DeadLetterErrors point, which the operators' alarm watches
-    const points = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((d) => d.metric === "DeadLetterErrors");
+    const points = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((d) => d.metric === "DeadLetterErrors");
     expect(points.map((d) => d.messageId)).toEqual([malformed.messageId, notAnEvent.messageId, strangeQueue.messageId]);
   });
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { handlerNames, handlerSpecs, hasLambda, kebab, topology, type HandlerName } from "@videoforge/events";
-import { requiredActions, unitCalls, type Unit } from "@videoforge/core/adapters/handler-calls";
+import { requiredActions, unitCalls, type Unit } from "@videoforge/core/handler-calls";
 import { handlers } from "@videoforge/functions";
 import { functionArtifacts, handlerArtifact } from "../../stacks/artifacts.ts";
 import { handlerAccess, mergeGrants, taskAccess } from "../../stacks/access.ts";

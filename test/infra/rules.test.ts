@@ -14,9 +14,15 @@ const root = resolve(import.meta.dirname, "../..");
 const scratch = await mkdtemp(join(tmpdir(), "videoforge-rules-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
-const allSamples = eventNames.flatMap((name) => (samples[name] as never[]).map((p) => ({ name, env: envelopeOf(name, p) })));
+const allSamples = eventNames.flatMap((name) =>
+  (samples[name] as never[]).map((p) => ({ name, env: envelopeOf(name, p) })),
+);
 /** Rules whose deployed pattern (the JSON the stack sets, parsed back) matches the event. */
-const deployedMatches = (env: Envelope) => specs.filter((s) => matches(JSON.parse(s.patternJson) as EventPattern, env)).map((s) => s.name).sort();
+const deployedMatches = (env: Envelope) =>
+  specs
+    .filter((s) => matches(JSON.parse(s.patternJson) as EventPattern, env))
+    .map((s) => s.name)
+    .sort();
 
 /** What the local bus dispatches for one event: it is fed the same entry a publisher sends. */
 async function localDispatch(env: Envelope): Promise<string[]> {
@@ -29,7 +35,14 @@ async function localDispatch(env: Envelope): Promise<string[]> {
       delivered.push(sub.name);
     },
   });
-  const res = bus.putEvents([{ Source: env.source, DetailType: env["detail-type"], Detail: JSON.stringify(env.detail), EventBusName: "videoforge" }]);
+  const res = bus.putEvents([
+    {
+      Source: env.source,
+      DetailType: env["detail-type"],
+      Detail: JSON.stringify(env.detail),
+      EventBusName: "videoforge",
+    },
+  ]);
   expect(res.FailedEntryCount).toBe(0);
   await bus.idle();
   bus.close();
@@ -50,12 +63,22 @@ describe("rule specs derived from the topology", () => {
 
   it("has exactly one rule per subscriber for every catalog event that has a consumer", () => {
     for (const name of eventNames) {
-      const declared = topology.filter((s) => s.events.includes(name)).map((s) => s.name).sort();
-      const rules = specs.filter((s) => s.events.includes(name)).map((s) => s.name).sort();
+      const declared = topology
+        .filter((s) => s.events.includes(name))
+        .map((s) => s.name)
+        .sort();
+      const rules = specs
+        .filter((s) => s.events.includes(name))
+        .map((s) => s.name)
+        .sort();
       expect({ name, rules }).toEqual({ name, rules: declared });
     }
     // every event is consumed by someone (at least the recorder)
-    for (const name of eventNames) expect(specs.some((s) => s.events.includes(name)), name).toBe(true);
+    for (const name of eventNames)
+      expect(
+        specs.some((s) => s.events.includes(name)),
+        name,
+      ).toBe(true);
   });
 
   it("gives every rule a retry policy EventBridge accepts and its own dead-letter queue", () => {
@@ -63,13 +86,18 @@ describe("rule specs derived from the topology", () => {
     expect(new Set(queues).size).toBe(specs.length);
     for (const [i, spec] of specs.entries()) {
       const sub = topology[i]!;
-      expect(spec.retryPolicy, spec.name).toEqual({ maximumRetryAttempts: sub.retry.maximumRetryAttempts, maximumEventAgeInSeconds: sub.retry.maximumEventAgeSeconds });
+      expect(spec.retryPolicy, spec.name).toEqual({
+        maximumRetryAttempts: sub.retry.maximumRetryAttempts,
+        maximumEventAgeInSeconds: sub.retry.maximumEventAgeSeconds,
+      });
       expect(spec.retryPolicy.maximumRetryAttempts).toBeLessThanOrEqual(185);
       expect(spec.retryPolicy.maximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
       expect(spec.retryPolicy.maximumEventAgeInSeconds).toBeLessThanOrEqual(86_400);
       expect(spec.deadLetter.name, spec.name).toBe(sub.deadLetter);
       // Lambda's own async retries cap at 2; the rule's budget is honoured up to that
-      expect(spec.invoke.maximumRetryAttempts, spec.name).toBe(Math.min(sub.retry.maximumRetryAttempts, LAMBDA_MAX_ASYNC_RETRIES));
+      expect(spec.invoke.maximumRetryAttempts, spec.name).toBe(
+        Math.min(sub.retry.maximumRetryAttempts, LAMBDA_MAX_ASYNC_RETRIES),
+      );
       expect(spec.invoke.maximumEventAgeInSeconds, spec.name).toBe(sub.retry.maximumEventAgeSeconds);
     }
   });
@@ -90,7 +118,8 @@ describe("rule specs derived from the topology", () => {
       }
     }
     // large sources split and assemble on the task with room on disk; encoding keeps the default
-    const task = (name: string) => specs.find((s) => s.name === name)!.target as Extract<RuleSpec["target"], { kind: "task" }>;
+    const task = (name: string) =>
+      specs.find((s) => s.name === name)!.target as Extract<RuleSpec["target"], { kind: "task" }>;
     expect(task("encode-chunk").storageGiB).toBeUndefined();
     expect(task("chunk-large-source").storageGiB).toBe(200);
     expect(task("assemble-large").storageGiB).toBe(200);

@@ -13,10 +13,16 @@ import { envelopeOf } from "./samples.ts";
  * gets (SST_RESOURCE_* links from the task definition + the launcher's overrides).
  */
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TASK_ENTRY = "packages/encoder/src/main.ts";
+const TASK_ENTRY = "packages/worker/src/main.ts";
 
 // names unlike the defaults, so a task that ignored its links would miss the table and buckets
-const NAMES = { VIDEOFORGE_TABLE: "vf-infra-table", VIDEOFORGE_UPLOADS_BUCKET: "vf-infra-uploads", VIDEOFORGE_WORK_BUCKET: "vf-infra-work", VIDEOFORGE_OUTPUTS_BUCKET: "vf-infra-outputs", VIDEOFORGE_BUS: "vf-infra-bus" };
+const NAMES = {
+  VIDEOFORGE_TABLE: "vf-infra-table",
+  VIDEOFORGE_UPLOADS_BUCKET: "vf-infra-uploads",
+  VIDEOFORGE_WORK_BUCKET: "vf-infra-work",
+  VIDEOFORGE_OUTPUTS_BUCKET: "vf-infra-outputs",
+  VIDEOFORGE_BUS: "vf-infra-bus",
+};
 beforeAll(() => void Object.assign(process.env, NAMES));
 afterAll(() => {
   for (const k of Object.keys(NAMES)) delete process.env[k];
@@ -55,7 +61,11 @@ function fargateEnv(overrides: Record<string, string>): Record<string, string> {
 function runTask(env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", TASK_ENTRY], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", TASK_ENTRY], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -75,7 +85,7 @@ async function jobStatus(jobId: string, want: string[], timeoutMs: number) {
 }
 
 describe("Fargate task entry as a process", () => {
-  it("chunks a large-source upload from links alone, and its ChunkReady events drive the job to COMPLETED", async () => {
+  it("chunks a large-source upload from links alone; its ChunkReady events drive the job to COMPLETED", async () => {
     // arrange: a source in the uploads bucket and the VideoUploaded the large-source rule routes to the task
     const { cfg, deps } = t.cloud.cloud;
     expect(cfg.table).toBe("vf-infra-table");
@@ -83,10 +93,22 @@ describe("Fargate task entry as a process", () => {
     const file = await makeFixture("tiny-2s", t.dir);
     const key = `raw/${jobId}.mp4`;
     const { bytes } = await deps.store.upload(cfg.buckets.uploads, key, file, "video/mp4");
-    const event = envelopeOf("VideoUploaded", { jobId, owner: "local", source: { bucket: cfg.buckets.uploads, key, size: bytes, megabytes: 1, name: "tiny.mp4" }, ladder: ["240p"] });
+    const event = envelopeOf("VideoUploaded", {
+      jobId,
+      owner: "local",
+      source: { bucket: cfg.buckets.uploads, key, size: bytes, megabytes: 1, name: "tiny.mp4" },
+      ladder: ["240p"],
+    });
 
     // act: what RunTask starts, with the launcher's overrides
-    const run = await runTask(fargateEnv({ VIDEOFORGE_HANDLER: "chunker", VIDEOFORGE_EVENT: JSON.stringify(event), VIDEOFORGE_TASK_ATTEMPTS: "2", VIDEOFORGE_CHUNK_SECONDS: "1" }));
+    const run = await runTask(
+      fargateEnv({
+        VIDEOFORGE_HANDLER: "chunker",
+        VIDEOFORGE_EVENT: JSON.stringify(event),
+        VIDEOFORGE_TASK_ATTEMPTS: "2",
+        VIDEOFORGE_CHUNK_SECONDS: "1",
+      }),
+    );
 
     // assert: the task succeeded, its chunks are in the linked work bucket, and the rest of the pipeline ran on them
     expect(run.code, run.output).toBe(0);
@@ -96,18 +118,29 @@ describe("Fargate task entry as a process", () => {
     expect({ status: job.status, error: job.errorReason }).toEqual({ status: "COMPLETED", error: undefined });
     expect(job.chunkCount).toBeGreaterThanOrEqual(2);
     expect([...(job.encodedChunks ?? [])].sort()).toEqual(Array.from({ length: job.chunkCount ?? 0 }, (_, i) => i));
-    const outputs = (await deps.store.list(cfg.buckets.outputs, "")).filter((o) => o.key.includes(jobId) && o.key.endsWith(".mp4"));
+    const outputs = (await deps.store.list(cfg.buckets.outputs, "")).filter(
+      (o) => o.key.includes(jobId) && o.key.endsWith(".mp4"),
+    );
     expect(outputs.map((o) => o.size > 1000)).toEqual([true]);
   });
 
   it("exits 1 at once on an event that fails its schema, without spending its retries", async () => {
     const event = envelopeOf("JobCancelled", { jobId: "job_task_invalid", by: "user-1" });
     const bad = { ...event, "detail-type": "VideoUploaded" };
-    const run = await runTask(fargateEnv({ VIDEOFORGE_HANDLER: "chunker", VIDEOFORGE_EVENT: JSON.stringify(bad), VIDEOFORGE_TASK_ATTEMPTS: "3" }));
+    const run = await runTask(
+      fargateEnv({
+        VIDEOFORGE_HANDLER: "chunker",
+        VIDEOFORGE_EVENT: JSON.stringify(bad),
+        VIDEOFORGE_TASK_ATTEMPTS: "3",
+      }),
+    );
     expect(run.code).toBe(1);
     // one log line, whatever order the logger writes its fields in
     const failed = run.output.split("\n").filter((l) => l.includes('"msg":"task failed"'));
-    expect(failed.some((l) => l.includes("VideoUploaded detail is invalid")), run.output).toBe(true);
+    expect(
+      failed.some((l) => l.includes("VideoUploaded detail is invalid")),
+      run.output,
+    ).toBe(true);
     expect(run.output).not.toMatch(/retrying/);
   });
 });

@@ -49,7 +49,8 @@ export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
 
 /** `STACKS_HARNESS_DEBUG=1` prints how long each phase took (stderr). */
-const trace = (...args: unknown[]) => process.env.STACKS_HARNESS_DEBUG && console.error(`[stacks-harness ${Math.round(performance.now())} ms]`, ...args);
+const trace = (...args: unknown[]) =>
+  process.env.STACKS_HARNESS_DEBUG && console.error(`[stacks-harness ${Math.round(performance.now())} ms]`, ...args);
 
 async function main() {
   const [stage = "prod", devFlag = "0", outFile] = process.argv.slice(2);
@@ -123,9 +124,11 @@ async function main() {
         state.arn ??= arn(t.split(":")[1]?.split("/")[0] ?? "x", physical);
         if (t === "random:index/randomBytes:RandomBytes") state.base64 = Buffer.alloc(32, 7).toString("base64");
         if (t === "random:index/randomString:RandomString") state.result = "abc123";
-        if (t === "aws:ecs/taskDefinition:TaskDefinition") state.arn = arn("ecs", `task-definition/${args.inputs.family ?? args.name}:7`);
+        if (t === "aws:ecs/taskDefinition:TaskDefinition")
+          state.arn = arn("ecs", `task-definition/${args.inputs.family ?? args.name}:7`);
         if (t === "aws:ecs/cluster:Cluster") state.arn = arn("ecs", `cluster/${physical}`);
-        if (t === "aws:cloudwatch/eventRule:EventRule") state.arn = arn("events", `rule/${args.inputs.eventBusName ?? "default"}/${physical}`);
+        if (t === "aws:cloudwatch/eventRule:EventRule")
+          state.arn = arn("events", `rule/${args.inputs.eventBusName ?? "default"}/${physical}`);
         if (t === "aws:sqs/queue:Queue") {
           state.arn = arn("sqs", physical);
           state.url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`;
@@ -140,12 +143,22 @@ async function main() {
           state.apiEndpoint = `https://${args.name.toLowerCase()}.execute-api.${REGION}.amazonaws.com`;
           state.executionArn = arn("execute-api", args.name);
         }
-        if (t === "aws:cognito/userPool:UserPool") state.endpoint = `cognito-idp.${REGION}.amazonaws.com/${args.name}-id`;
+        if (t === "aws:cognito/userPool:UserPool")
+          state.endpoint = `cognito-idp.${REGION}.amazonaws.com/${args.name}-id`;
         if (t === "aws:ec2/vpc:Vpc") state.cidrBlock = args.inputs.cidrBlock ?? "10.0.0.0/16";
         if (t === "docker-build:index:Image") state.digest = `sha256:${"ab".repeat(32)}`;
-        if (t === "aws:cloudfront/distribution:Distribution") state.domainName = `${args.name.toLowerCase()}.cloudfront.net`;
+        if (t === "aws:cloudfront/distribution:Distribution")
+          state.domainName = `${args.name.toLowerCase()}.cloudfront.net`;
         if (t === "aws:sns/topic:Topic") state.arn = arn("sns", physical);
-        resources.push({ type: t, name: args.name, custom: args.custom !== false, parent: "", inputs: args.inputs, state, retainOnDelete: false });
+        resources.push({
+          type: t,
+          name: args.name,
+          custom: args.custom !== false,
+          parent: "",
+          inputs: args.inputs,
+          state,
+          retainOnDelete: false,
+        });
         return { id: `${args.name}-id`, state };
       },
       call(args: { token: string; inputs: any }) {
@@ -159,9 +172,16 @@ async function main() {
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: [`${REGION}a`, `${REGION}b`], zoneIds: ["use1-az1", "use1-az2"] };
           case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-            return { proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`, password: "x", userName: "AWS" };
+            return {
+              proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
+              password: "x",
+              userName: "AWS",
+            };
           case "aws:iam/getPolicyDocument:getPolicyDocument":
-            return { ...args.inputs, json: JSON.stringify({ Version: "2012-10-17", Statement: args.inputs.statements ?? [] }) };
+            return {
+              ...args.inputs,
+              json: JSON.stringify({ Version: "2012-10-17", Statement: args.inputs.statements ?? [] }),
+            };
           default:
             return args.inputs;
         }

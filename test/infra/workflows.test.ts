@@ -28,7 +28,11 @@ interface Job {
   container?: string;
   steps: Step[];
 }
-const workflow = parse(source("ci.yml")) as { on: Record<string, unknown>; permissions: Record<string, string>; jobs: Record<string, Job> };
+const workflow = parse(source("ci.yml")) as {
+  on: Record<string, unknown>;
+  permissions: Record<string, string>;
+  jobs: Record<string, Job>;
+};
 const steps = (job: string) => workflow.jobs[job]!.steps;
 
 describe("GitHub Actions workflows", () => {
@@ -38,7 +42,9 @@ describe("GitHub Actions workflows", () => {
   });
 
   it("the schema check refuses a broken workflow (it is not a no-op)", () => {
-    const broken = source("ci.yml").replace("runs-on: ubuntu-24.04", "runs-on: [ubuntu-24.04").replace("steps:", "stepz:");
+    const broken = source("ci.yml")
+      .replace("runs-on: ubuntu-24.04", "runs-on: [ubuntu-24.04")
+      .replace("steps:", "stepz:");
     expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
     const typo = source("ci.yml").replace(/^permissions:\n  contents: read/m, "permissions:\n  contents: maybe");
     expect(validateWorkflow(typo).errors.length).toBeGreaterThan(0);
@@ -47,7 +53,11 @@ describe("GitHub Actions workflows", () => {
   it("runs .ci/run on every push, on Node 22", () => {
     expect(workflow.on).toHaveProperty("push");
     expect((workflow.on.push as { branches?: unknown } | null)?.branches).toBeUndefined();
-    expect(steps("test").map((s) => s.run).filter(Boolean)).toEqual(["bash .ci/run"]);
+    expect(
+      steps("test")
+        .map((s) => s.run)
+        .filter(Boolean),
+    ).toEqual(["bash .ci/run"]);
     for (const job of Object.keys(workflow.jobs)) {
       const node = steps(job).find((s) => s.uses?.startsWith("actions/setup-node@"));
       expect(node?.with?.["node-version"], job).toBe(NODE_MAJOR);
@@ -75,7 +85,9 @@ describe("GitHub Actions workflows", () => {
 
   it.each(files)("%s holds no AWS keys or secrets", (f) => {
     const text = source(f);
-    expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AKIA[0-9A-Z]{16}/);
+    expect(text).not.toMatch(
+      /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AKIA[0-9A-Z]{16}/,
+    );
     expect(text).not.toMatch(/secrets\./);
   });
 });

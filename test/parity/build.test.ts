@@ -17,10 +17,12 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUT = join(ROOT, BUILD_DIR);
 const NODE = join(ROOT, "node_modules/node/bin/node");
 const manifest = readManifest(ROOT);
-const dockerfile = readFileSync(join(ROOT, "packages/encoder/Dockerfile"), "utf8");
+const dockerfile = readFileSync(join(ROOT, "packages/worker/Dockerfile"), "utf8");
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [join(dir, e.name), ...walk(join(dir, e.name))] : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? [join(dir, e.name), ...walk(join(dir, e.name))] : [join(dir, e.name)],
+  );
 }
 
 describe("the artifact build", () => {
@@ -57,7 +59,9 @@ describe("the artifact build", () => {
     for (const p of [OUT, ...walk(OUT)]) {
       const mode = statSync(p).mode & 0o777;
       const executable = statSync(p).isDirectory() || /\/ffmpeg\/(bin|libexec)\/|ld-linux/.test(p);
-      expect(`${p.slice(OUT.length)} ${mode.toString(8)}`).toBe(`${p.slice(OUT.length)} ${(executable ? 0o755 : 0o644).toString(8)}`);
+      expect(`${p.slice(OUT.length)} ${mode.toString(8)}`).toBe(
+        `${p.slice(OUT.length)} ${(executable ? 0o755 : 0o644).toString(8)}`,
+      );
     }
   });
 
@@ -65,7 +69,10 @@ describe("the artifact build", () => {
     const ff = manifest.ffmpeg!;
     expect(ff.version).toMatch(/^5\.1\.\d+/);
     expect(ff.debian).toBe("bookworm");
-    const out = execFileSync(join(OUT, "ffmpeg/bin/ffprobe"), ["-version"], { encoding: "utf8", env: { PATH: "/nonexistent" } });
+    const out = execFileSync(join(OUT, "ffmpeg/bin/ffprobe"), ["-version"], {
+      encoding: "utf8",
+      env: { PATH: "/nonexistent" },
+    });
     expect(out).toContain(`ffprobe version ${ff.version}`);
     // the libraries ldd lists and the loader travel with it
     expect(existsSync(join(OUT, "ffmpeg/lib/ld-linux-x86-64.so.2"))).toBe(true);
@@ -73,7 +80,7 @@ describe("the artifact build", () => {
   });
 });
 
-describe("the worker image (packages/encoder/Dockerfile)", () => {
+describe("the worker image (packages/worker/Dockerfile)", () => {
   it("builds on Node 22 bookworm in both stages and runs the same build script", () => {
     const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(froms).toEqual([`node:${NODE_MAJOR}-bookworm-slim`, `node:${NODE_MAJOR}-bookworm-slim`]);
@@ -89,7 +96,7 @@ describe("the worker image (packages/encoder/Dockerfile)", () => {
     const copies = [...dockerfile.matchAll(/^COPY\s+--from=build\s+(\S+)\s+(\S+)/gm)].map((m) => m[1]!);
     expect(copies.length).toBeGreaterThan(0);
     for (const src of copies) expect(existsSync(join(ROOT, src.replace(/^\/src\//, ""))), src).toBe(true);
-    const ignore = readFileSync(join(ROOT, "packages/encoder/Dockerfile.dockerignore"), "utf8");
+    const ignore = readFileSync(join(ROOT, "packages/worker/Dockerfile.dockerignore"), "utf8");
     expect(ignore).toMatch(/^!stacks\/build-artifacts\.ts$/m);
     expect(ignore).toMatch(/^!stacks\/artifacts\.ts$/m);
   });

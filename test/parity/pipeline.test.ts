@@ -8,14 +8,14 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { functionArtifacts } from "../../stacks/artifacts.ts";
 import { readManifest } from "../../stacks/build-artifacts.ts";
-import { createArtifactRunner } from "@videoforge/local/runtimes/artifact-runner";
+import { createArtifactRunner } from "@videoforge/local/tasks";
 import { startTestCloud, type TestCloud } from "../helpers/cloud.ts";
 import { decodedVideo, download } from "../helpers/media.ts";
 
 /**
  * Production parity: a real clip goes through the local cloud to COMPLETED with every handler
  * run from its built artifact (`npm run build:aws`) in a child process under its AWS runtime's
- * constraints (packages/local/src/runtimes/artifact-runner.ts): zip Lambdas from a root-owned
+ * constraints (packages/local/src/tasks/runtimes/artifact-runner.ts): zip Lambdas from a root-owned
  * copy outside the repository, as `nobody`, with SST's encrypted links; chunker, assembler and
  * finisher from the worker bundle in Lambda mode against a local Runtime API; the encoder from
  * the worker bundle in task mode with the launcher's overrides; ffmpeg only the collected build.
@@ -23,7 +23,13 @@ import { decodedVideo, download } from "../helpers/media.ts";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const manifest = readManifest(ROOT);
 // names unlike the defaults: an artifact that ignored its SST links would miss the table and buckets
-const NAMES = { VIDEOFORGE_TABLE: "vf-parity-table", VIDEOFORGE_UPLOADS_BUCKET: "vf-parity-uploads", VIDEOFORGE_WORK_BUCKET: "vf-parity-work", VIDEOFORGE_OUTPUTS_BUCKET: "vf-parity-outputs", VIDEOFORGE_BUS: "vf-parity-bus" };
+const NAMES = {
+  VIDEOFORGE_TABLE: "vf-parity-table",
+  VIDEOFORGE_UPLOADS_BUCKET: "vf-parity-uploads",
+  VIDEOFORGE_WORK_BUCKET: "vf-parity-work",
+  VIDEOFORGE_OUTPUTS_BUCKET: "vf-parity-outputs",
+  VIDEOFORGE_BUS: "vf-parity-bus",
+};
 
 let cloud: TestCloud;
 let scratch: string;
@@ -49,17 +55,43 @@ afterAll(async () => {
 
 /** 4 s of 640x360 at 25 fps (a keyframe each second) with a tone: 100 frames. */
 function makeClip(file: string): void {
-  execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=4", "-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", file]);
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=640x360:rate=25:duration=4",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:duration=4",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-g",
+    "25",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    "-shortest",
+    file,
+  ]);
 }
 
 const logged = (pred: (l: Record<string, unknown>) => boolean) =>
-  lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  }).filter(pred);
+  lines
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    })
+    .filter(pred);
 
 describe("every handler from its built artifact", () => {
   it("takes a clip to COMPLETED with frame-exact outputs", async () => {
@@ -79,7 +111,8 @@ describe("every handler from its built artifact", () => {
     expect(view.chunks.length).toBeGreaterThanOrEqual(3);
     expect(view.chunks.reduce((n, c) => n + c.frames, 0)).toBe(src.frames);
     const types = view.timeline.map((t) => t.type);
-    for (const t of ["VideoUploaded", "ChunkReady", "ChunkEncoded", "ChunksEncoded", "VideoAssembled", "JobCompleted"]) expect(types).toContain(t);
+    for (const t of ["VideoUploaded", "ChunkReady", "ChunkEncoded", "ChunksEncoded", "VideoAssembled", "JobCompleted"])
+      expect(types).toContain(t);
 
     // assert: each rendition, downloaded and decoded: exactly the source's frames
     const outputs = await cloud.client.outputs(jobId);
@@ -91,7 +124,10 @@ describe("every handler from its built artifact", () => {
     }
 
     // assert: the media steps ran the collected ffmpeg (their logs name it), from the image's bundle
-    const ffmpegOf = (msg: string) => logged((l) => l.msg === msg && l.jobId === jobId).map((l) => (l.ffmpeg as { build: string; ffmpeg: string }) ?? null);
+    const ffmpegOf = (msg: string) =>
+      logged((l) => l.msg === msg && l.jobId === jobId).map(
+        (l) => (l.ffmpeg as { build: string; ffmpeg: string }) ?? null,
+      );
     const lambdaRuns = logged((l) => l.msg === "invocation started" && l.jobId === jobId).map((l) => l.handler);
     expect(new Set(lambdaRuns)).toEqual(new Set(["chunker", "assembler", "finisher"]));
     const taskRuns = ffmpegOf("task started");
@@ -100,7 +136,9 @@ describe("every handler from its built artifact", () => {
       expect(f.build).toBe(manifest.ffmpeg!.version);
       expect(f.ffmpeg).toBe(join(ROOT, ".build/aws/ffmpeg/bin/ffmpeg"));
     }
-    console.log(`parity: job ${jobId} COMPLETED, ${view.chunks.length} chunks; isolation ${JSON.stringify(runner.isolation)}`);
+    console.log(
+      `parity: job ${jobId} COMPLETED, ${view.chunks.length} chunks; isolation ${JSON.stringify(runner.isolation)}`,
+    );
   });
 
   it("the API function's bundle answers /health naming the worker image's ffmpeg", async () => {
@@ -111,18 +149,45 @@ describe("every handler from its built artifact", () => {
       rawPath: "/health",
       rawQueryString: "",
       headers: { host: "api.example.com", "user-agent": "parity" },
-      requestContext: { accountId: "000000000000", apiId: "parity", domainName: "api.example.com", http: { method: "GET", path: "/health", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "parity" }, requestId: "r1", routeKey: "$default", stage: "$default", time: "01/Jan/2026:00:00:00 +0000", timeEpoch: 0 },
+      requestContext: {
+        accountId: "000000000000",
+        apiId: "parity",
+        domainName: "api.example.com",
+        http: { method: "GET", path: "/health", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "parity" },
+        requestId: "r1",
+        routeKey: "$default",
+        stage: "$default",
+        time: "01/Jan/2026:00:00:00 +0000",
+        timeEpoch: 0,
+      },
       isBase64Encoded: false,
     };
     const res = (await runner.invoke("api", event)) as { statusCode: number; body: string };
     expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body)).toMatchObject({ ok: true, ffmpeg: { origin: "worker-image", build: manifest.ffmpeg!.version } });
+    expect(JSON.parse(res.body)).toMatchObject({
+      ok: true,
+      ffmpeg: { origin: "worker-image", build: manifest.ffmpeg!.version },
+    });
   });
 
   it("the sweeper's bundle runs as a scheduled event and finds nothing stalled", async () => {
     expect(existsSync(join(ROOT, ".build/aws/functions/sweeper/index.mjs"))).toBe(true);
-    const scheduled = { version: "0", id: "sched-1", "detail-type": "Scheduled Event", source: "aws.events", account: "000000000000", time: new Date().toISOString(), region: "us-east-1", resources: ["arn:aws:events:us-east-1:000000000000:rule/sweeper"], detail: {} };
-    const report = (await cloud.cloud.artifacts!.invoke("sweeper", scheduled)) as { swept: number; redriven: number; failed: number };
+    const scheduled = {
+      version: "0",
+      id: "sched-1",
+      "detail-type": "Scheduled Event",
+      source: "aws.events",
+      account: "000000000000",
+      time: new Date().toISOString(),
+      region: "us-east-1",
+      resources: ["arn:aws:events:us-east-1:000000000000:rule/sweeper"],
+      detail: {},
+    };
+    const report = (await cloud.cloud.artifacts!.invoke("sweeper", scheduled)) as {
+      swept: number;
+      redriven: number;
+      failed: number;
+    };
     expect(report).toMatchObject({ redriven: 0, failed: 0 });
     expect(report.swept).toBeGreaterThanOrEqual(0);
   });
@@ -151,7 +216,17 @@ describe("the runtime's limits are enforced", () => {
   it("kills an invocation at its timeout, as Lambda does", async () => {
     const r = runner();
     const started = Date.now();
-    const scheduled = { version: "0", id: "sched-2", "detail-type": "Scheduled Event", source: "aws.events", account: "000000000000", time: new Date().toISOString(), region: "us-east-1", resources: [], detail: {} };
+    const scheduled = {
+      version: "0",
+      id: "sched-2",
+      "detail-type": "Scheduled Event",
+      source: "aws.events",
+      account: "000000000000",
+      time: new Date().toISOString(),
+      region: "us-east-1",
+      resources: [],
+      detail: {},
+    };
     await expect(r.invoke("sweeper", scheduled)).rejects.toThrow(/Task timed out after 1\.00 seconds/);
     expect(Date.now() - started).toBeLessThan(10_000);
     r.stop();
@@ -165,6 +240,18 @@ describe("the runtime's limits are enforced", () => {
   });
 
   it("knows every function the stacks create", () => {
-    expect(Object.keys(functionArtifacts).sort()).toEqual(["api", "assembler", "chunk-failures", "chunker", "dead-letters", "finisher", "launch-task", "recorder", "sweeper", "task-stopped", "tracker"]);
+    expect(Object.keys(functionArtifacts).sort()).toEqual([
+      "api",
+      "assembler",
+      "chunk-failures",
+      "chunker",
+      "dead-letters",
+      "finisher",
+      "launch-task",
+      "recorder",
+      "sweeper",
+      "task-stopped",
+      "tracker",
+    ]);
   });
 });

@@ -30,11 +30,18 @@ interface Reply {
  * One HTTP request with its target sent byte for byte: fetch() would resolve `..` and
  * `%2e%2e` segments itself, and the point here is what the server does with them.
  */
-function send(base: string, method: string, target: string, opts: { authorization?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
+function send(
+  base: string,
+  method: string,
+  target: string,
+  opts: { authorization?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const { hostname, port } = new URL(base);
-  const payload = opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+  const payload =
+    opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
   const headers: Record<string, string | number> = { ...opts.headers };
-  if (payload !== undefined) Object.assign(headers, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+  if (payload !== undefined)
+    Object.assign(headers, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
   if (opts.authorization !== undefined) headers.authorization = opts.authorization;
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port, method, path: target, headers }, (res) => {
@@ -58,9 +65,15 @@ function send(base: string, method: string, target: string, opts: { authorizatio
 }
 
 const bearer = (token: string) => `Bearer ${token}`;
-const api = (method: string, target: string, opts: { authorization?: string; body?: unknown; headers?: Record<string, string> } = {}) => send(env.cloud.api.url, method, target, opts);
-const asOwner = (method: string, target: string, body?: unknown, headers?: Record<string, string>) => api(method, target, { authorization: bearer(env.cloud.token), body, headers });
-const asMallory = (method: string, target: string, body?: unknown, headers?: Record<string, string>) => api(method, target, { authorization: bearer(state.mallory), body, headers });
+const api = (
+  method: string,
+  target: string,
+  opts: { authorization?: string; body?: unknown; headers?: Record<string, string> } = {},
+) => send(env.cloud.api.url, method, target, opts);
+const asOwner = (method: string, target: string, body?: unknown, headers?: Record<string, string>) =>
+  api(method, target, { authorization: bearer(env.cloud.token), body, headers });
+const asMallory = (method: string, target: string, body?: unknown, headers?: Record<string, string>) =>
+  api(method, target, { authorization: bearer(state.mallory), body, headers });
 
 /** The reply is exactly `{error: {code, message}}` with this status and code. */
 function expectError(reply: Reply, status: number, code: string): void {
@@ -75,7 +88,8 @@ function expectError(reply: Reply, status: number, code: string): void {
 function expectIndistinguishable(theirs: Reply, realId: string, unknown: Reply, unknownId: string): void {
   expectError(theirs, 404, "not_found");
   expectError(unknown, 404, "not_found");
-  const blank = (r: Reply, id: string) => (r.body as { error: { message: string } }).error.message.replaceAll(id, "<id>");
+  const blank = (r: Reply, id: string) =>
+    (r.body as { error: { message: string } }).error.message.replaceAll(id, "<id>");
   expect(blank(theirs, realId)).toBe(blank(unknown, unknownId));
   expect(theirs.text).not.toMatch(/COMPLETED|UPLOADING|tiny-2s|in-progress/);
 }
@@ -151,7 +165,12 @@ describe("without a valid token only /health answers", () => {
     ["read a job's HLS master", "GET", () => `/jobs/${state.completed}/hls/master.m3u8`],
     ["start an upload", "POST", () => "/uploads", { name: "x.mp4", size: 1000 }],
     ["resume an upload", "GET", () => `/uploads/${state.open.uploadId}`],
-    ["complete an upload", "POST", () => `/uploads/${state.open.uploadId}/complete`, { parts: [{ partNumber: 1, etag: "x" }] }],
+    [
+      "complete an upload",
+      "POST",
+      () => `/uploads/${state.open.uploadId}/complete`,
+      { parts: [{ partNumber: 1, etag: "x" }] },
+    ],
     ["cancel a completed job", "DELETE", () => `/jobs/${state.completed}`],
     ["cancel an uploading job", "DELETE", () => `/jobs/${state.open.jobId}`],
     ["retry a job", "POST", () => `/jobs/${state.completed}/retry`],
@@ -185,7 +204,11 @@ describe("without a valid token only /health answers", () => {
     ] as const) {
       expectError(await api(method, target, { authorization: authorization() }), 401, "unauthorized");
     }
-    expectError(await api("POST", "/uploads", { authorization: authorization(), body: { name: "x.mp4", size: 1000 } }), 401, "unauthorized");
+    expectError(
+      await api("POST", "/uploads", { authorization: authorization(), body: { name: "x.mp4", size: 1000 } }),
+      401,
+      "unauthorized",
+    );
     await expectUnchanged();
     tally("ownership", `wrong credentials: ${what}`);
   });
@@ -217,14 +240,49 @@ describe("another user's ids answer exactly like unknown ids", () => {
   // [what, method, path for an id, body, the id it names, a route the owner can read to prove the id is real]
   const cases: [string, string, (id: string) => string, unknown, () => string, (() => string) | null][] = [
     ["GET /jobs/:id", "GET", (id) => `/jobs/${id}`, undefined, () => state.completed, () => `/jobs/${state.completed}`],
-    ["GET /jobs/:id/outputs", "GET", (id) => `/jobs/${id}/outputs`, undefined, () => state.completed, () => `/jobs/${state.completed}/outputs`],
-    ["GET /jobs/:id/hls/master.m3u8", "GET", (id) => `/jobs/${id}/hls/master.m3u8`, undefined, () => state.completed, () => `/jobs/${state.completed}/hls/master.m3u8`],
-    ["GET /jobs/:id/hls/:rendition/:file", "GET", (id) => `/jobs/${id}/hls/${state.mediaPlaylist}`, undefined, () => state.completed, () => `/jobs/${state.completed}/hls/${state.mediaPlaylist}`],
+    [
+      "GET /jobs/:id/outputs",
+      "GET",
+      (id) => `/jobs/${id}/outputs`,
+      undefined,
+      () => state.completed,
+      () => `/jobs/${state.completed}/outputs`,
+    ],
+    [
+      "GET /jobs/:id/hls/master.m3u8",
+      "GET",
+      (id) => `/jobs/${id}/hls/master.m3u8`,
+      undefined,
+      () => state.completed,
+      () => `/jobs/${state.completed}/hls/master.m3u8`,
+    ],
+    [
+      "GET /jobs/:id/hls/:rendition/:file",
+      "GET",
+      (id) => `/jobs/${id}/hls/${state.mediaPlaylist}`,
+      undefined,
+      () => state.completed,
+      () => `/jobs/${state.completed}/hls/${state.mediaPlaylist}`,
+    ],
     ["DELETE /jobs/:id (completed)", "DELETE", (id) => `/jobs/${id}`, undefined, () => state.completed, null],
-    ["DELETE /jobs/:id (uploading, cancellable)", "DELETE", (id) => `/jobs/${id}`, undefined, () => state.open.jobId, null],
+    [
+      "DELETE /jobs/:id (uploading, cancellable)",
+      "DELETE",
+      (id) => `/jobs/${id}`,
+      undefined,
+      () => state.open.jobId,
+      null,
+    ],
     ["POST /jobs/:id/retry", "POST", (id) => `/jobs/${id}/retry`, undefined, () => state.completed, null],
     ["POST /uploads/:id/complete", "POST", (id) => `/uploads/${id}/complete`, body, () => state.open.uploadId, null],
-    ["GET /uploads/:id", "GET", (id) => `/uploads/${id}`, undefined, () => state.open.uploadId, () => `/uploads/${state.open.uploadId}`],
+    [
+      "GET /uploads/:id",
+      "GET",
+      (id) => `/uploads/${id}`,
+      undefined,
+      () => state.open.uploadId,
+      () => `/uploads/${state.open.uploadId}`,
+    ],
   ];
 
   it.each(cases)("mallory: %s → 404 like an unknown id", async (what, method, path, reqBody, realId, ownerRoute) => {
@@ -254,7 +312,9 @@ describe("another user's ids answer exactly like unknown ids", () => {
     const owners = await asOwner("GET", `/jobs/${state.completed}`);
     const tag = owners.headers.etag;
     expect(tag).toBeTruthy();
-    expect((await asOwner("GET", `/jobs/${state.completed}`, undefined, { "if-none-match": String(tag) })).status).toBe(304);
+    expect((await asOwner("GET", `/jobs/${state.completed}`, undefined, { "if-none-match": String(tag) })).status).toBe(
+      304,
+    );
     const unknownId = newId();
     const theirs = await asMallory("GET", `/jobs/${state.completed}`, undefined, { "if-none-match": String(tag) });
     const unknown = await asMallory("GET", `/jobs/${unknownId}`, undefined, { "if-none-match": String(tag) });
@@ -296,15 +356,18 @@ describe("no path reaches outside what its route serves", () => {
     tally("ownership", `traversal: ${target}`);
   });
 
-  it.each([["/jobs/%2e%2e"], ["/jobs/.."], ["/jobs/%2E%2E/"]])("GET %s is a dot segment: it resolves to / (the dashboard), no job data", async (target) => {
-    const root = await asOwner("GET", "/");
-    const reply = await asOwner("GET", target);
-    expect(reply.status).toBe(root.status);
-    expect(reply.text).toBe(root.text);
-    expect(reply.text).not.toContain(state.completed);
-    expect(reply.text).not.toMatch(leaked);
-    tally("ownership", `dot segment: ${target}`);
-  });
+  it.each([["/jobs/%2e%2e"], ["/jobs/.."], ["/jobs/%2E%2E/"]])(
+    "GET %s is a dot segment: it resolves to / (the dashboard), no job data",
+    async (target) => {
+      const root = await asOwner("GET", "/");
+      const reply = await asOwner("GET", target);
+      expect(reply.status).toBe(root.status);
+      expect(reply.text).toBe(root.text);
+      expect(reply.text).not.toContain(state.completed);
+      expect(reply.text).not.toMatch(leaked);
+      tally("ownership", `dot segment: ${target}`);
+    },
+  );
 
   it.each([
     ["rendition ..%2F..", (id: string) => `/jobs/${id}/hls/..%2F..%2Fsource/index.m3u8`],
@@ -334,17 +397,15 @@ describe("no path reaches outside what its route serves", () => {
     tally("ownership", `dashboard traversal: ${target}`);
   });
 
-  it.each([
-    ["../../etc/passwd"],
-    ["a/b.mp4"],
-    ["a\\b.mp4"],
-    ["clip\u0000.mp4"],
-  ])("POST /uploads with name %j → 400 invalid_request, no job made", async (name) => {
-    const reply = await asOwner("POST", "/uploads", { name, size: 1000 });
-    expectError(reply, 400, "invalid_request");
-    await expectUnchanged();
-    tally("ownership", `upload name ${JSON.stringify(name)}`);
-  });
+  it.each([["../../etc/passwd"], ["a/b.mp4"], ["a\\b.mp4"], ["clip\u0000.mp4"]])(
+    "POST /uploads with name %j → 400 invalid_request, no job made",
+    async (name) => {
+      const reply = await asOwner("POST", "/uploads", { name, size: 1000 });
+      expectError(reply, 400, "invalid_request");
+      await expectUnchanged();
+      tally("ownership", `upload name ${JSON.stringify(name)}`);
+    },
+  );
 
   it("stored keys come from the job id, never from the file name", async () => {
     const { cloud } = env.cloud;
@@ -372,7 +433,10 @@ describe("a presigned URL opens one object, for one operation, for a limited tim
   async function ownerOutputs() {
     const reply = await asOwner("GET", `/jobs/${state.completed}/outputs`);
     expect(reply.status).toBe(200);
-    const out = reply.body as { outputs: { rendition: string; key: string; bytes: number; url: string }[]; poster: string };
+    const out = reply.body as {
+      outputs: { rendition: string; key: string; bytes: number; url: string }[];
+      poster: string;
+    };
     expect(out.outputs.map((o) => o.rendition)).toEqual(["240p"]);
     return { output: out.outputs[0]!, poster: out.poster };
   }
@@ -399,7 +463,10 @@ describe("a presigned URL opens one object, for one operation, for a limited tim
 
   it.each([
     ["the poster of the same job", (u: URL) => u.pathname.replace(/\/[^/]+$/, "/poster.jpg")],
-    ["the job's source in the uploads bucket", (u: URL, jobId: string) => `/${env.cloud.cloud.cfg.buckets.uploads}/jobs/${jobId}/source`],
+    [
+      "the job's source in the uploads bucket",
+      (u: URL, jobId: string) => `/${env.cloud.cloud.cfg.buckets.uploads}/jobs/${jobId}/source`,
+    ],
   ])("the same URL pointed at %s → 403 SignatureDoesNotMatch", async (what, otherPath) => {
     const { output } = await ownerOutputs();
     const u = new URL(output.url);
@@ -412,7 +479,10 @@ describe("a presigned URL opens one object, for one operation, for a limited tim
   it("the poster and the source that those URLs aimed at do exist", async () => {
     // otherwise the two refusals above would prove nothing about signatures
     expect(await storedSize(`jobs/${state.completed}/poster.jpg`)).toBeGreaterThan(0);
-    expect((await env.cloud.cloud.deps.store.head(env.cloud.cloud.cfg.buckets.uploads, `jobs/${state.completed}/source`))?.size).toBeGreaterThan(0);
+    expect(
+      (await env.cloud.cloud.deps.store.head(env.cloud.cloud.cfg.buckets.uploads, `jobs/${state.completed}/source`))
+        ?.size,
+    ).toBeGreaterThan(0);
   });
 
   it("the URL with X-Amz-Expires raised → 403 SignatureDoesNotMatch", async () => {
@@ -448,7 +518,10 @@ describe("a presigned URL opens one object, for one operation, for a limited tim
     await expectDenied(await fetch(objectUrl, { method: "PUT", body: "overwritten" }), "AccessDenied");
     await expectDenied(await fetch(objectUrl, { method: "DELETE" }), "AccessDenied");
     // CORS preflights pass the gate unsigned by design: they must carry no object bytes
-    const preflight = await fetch(objectUrl, { method: "OPTIONS", headers: { origin: "http://elsewhere.example", "access-control-request-method": "GET" } });
+    const preflight = await fetch(objectUrl, {
+      method: "OPTIONS",
+      headers: { origin: "http://elsewhere.example", "access-control-request-method": "GET" },
+    });
     expect(await preflight.text()).toBe("");
     expect(await storedSize(output.key)).toBe(output.bytes);
     tally("ownership", "unsigned S3 requests");

@@ -22,7 +22,21 @@ const FRAMES = 90;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "videoforge-announce-"));
   source = join(dir, "source.mp4");
-  await ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=3", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", source]);
+  await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=320x180:rate=30:duration=3",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-g",
+    "30",
+    "-pix_fmt",
+    "yuv420p",
+    source,
+  ]);
   process.env.VIDEOFORGE_CHUNK_SECONDS = "1";
 });
 afterAll(async () => {
@@ -30,7 +44,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function until(client: ReturnType<typeof apiClient>, jobId: string, done: (v: JobView) => boolean, ms = 100_000): Promise<JobView> {
+async function until(
+  client: ReturnType<typeof apiClient>,
+  jobId: string,
+  done: (v: JobView) => boolean,
+  ms = 100_000,
+): Promise<JobView> {
   const deadline = Date.now() + ms;
   for (;;) {
     const view = await client.job(jobId);
@@ -41,7 +60,9 @@ async function until(client: ReturnType<typeof apiClient>, jobId: string, done: 
 }
 
 describe("announcements on real media", () => {
-  it("a failed ChunksEncoded publish and a lost one both end COMPLETED, frame-exact", { timeout: 240_000 }, async () => {
+  it("a failed ChunksEncoded publish and a lost one both end COMPLETED, frame-exact", {
+    timeout: 240_000,
+  }, async () => {
     const cloud = await startLocalCloud({ dataDir: join(dir, "data"), backoffMs: 50, onTaskLog: () => undefined });
     const api = await startApiServer(cloud, { port: 0 });
     const client = apiClient(api.url, cloud.auth.token);
@@ -69,10 +90,17 @@ describe("announcements on real media", () => {
       // arrange/act 2: the publish is lost; the job waits ENCODING until the sweeper's function runs
       mode = "lose";
       const second = (await client.upload(source, ["240p"])).jobId;
-      await until(client, second, (v) => v.job.status === "ENCODING" && v.job.chunksEncoded === v.job.chunkCount && faulted.length === 2);
+      await until(
+        client,
+        second,
+        (v) => v.job.status === "ENCODING" && v.job.chunksEncoded === v.job.chunkCount && faulted.length === 2,
+      );
       await cloud.bus.idle();
       expect((await client.job(second)).job.status).toBe("ENCODING");
-      const sweep = sweeperHandler(() => cloud.deps, () => Date.now() + 3 * 3_600_000);
+      const sweep = sweeperHandler(
+        () => cloud.deps,
+        () => Date.now() + 3 * 3_600_000,
+      );
       const report = await sweep();
       expect(report.redriven).toBe(1);
       const done2 = await until(client, second, (v) => ["COMPLETED", "FAILED"].includes(v.job.status));

@@ -50,15 +50,27 @@ async function run(w: MemoryWorld, scenario: Scenario): Promise<string> {
   return retried!;
 }
 
-const expectedEnd: Record<Scenario, string> = { pipeline: "COMPLETED", fails: "FAILED", cancel: "CANCELLED", retry: "COMPLETED" };
+const expectedEnd: Record<Scenario, string> = {
+  pipeline: "COMPLETED",
+  fails: "FAILED",
+  cancel: "CANCELLED",
+  retry: "COMPLETED",
+};
 
 describe("fault matrix: every step's announcement survives a failed publish, a failed write and a crash", () => {
   for (const s of STEPS) {
     for (const fault of FAULTS) {
       // an ended job is not the sweeper's: a lost delivery of its last announcement is the documented residual
-      if (fault === "process dies and its delivery is lost" && (s.scenario === "cancel" || s.event === "JobCompleted" || s.event === "JobFailed")) continue;
+      if (
+        fault === "process dies and its delivery is lost" &&
+        (s.scenario === "cancel" || s.event === "JobCompleted" || s.event === "JobFailed")
+      )
+        continue;
       it(`${s.step} (${s.event}): ${fault}`, async () => {
-        const w = memoryWorld({ fault: { kind: fault as FaultKind, event: s.event }, verifyFails: s.scenario === "fails" ? 99 : s.scenario === "retry" ? 1 : 0 });
+        const w = memoryWorld({
+          fault: { kind: fault as FaultKind, event: s.event },
+          verifyFails: s.scenario === "fails" ? 99 : s.scenario === "retry" ? 1 : 0,
+        });
         const jobId = await run(w, s.scenario);
         const job = (await w.mem.getJob(jobId))!;
         tally("fault", `${fault} (in-memory, ${s.step})`);
@@ -78,11 +90,19 @@ describe("fault matrix: every step's announcement survives a failed publish, a f
         // a fault that the runtime's retries or the sweeper can repair changes nothing in the outcome
         expect(job.status).toBe(expectedEnd[s.scenario]);
         // and only a lost delivery needs the sweeper: a redelivery announces from the state it finds
-        if (fault !== "process dies and its delivery is lost") expect(w.counts.redrives, "re-driven by the sweeper").toBe(0);
+        if (fault !== "process dies and its delivery is lost")
+          expect(w.counts.redrives, "re-driven by the sweeper").toBe(0);
         else expect(w.counts.redrives, "re-driven by the sweeper").toBeGreaterThan(0);
-        const announced = w.published.named(s.scenario === "retry" ? "JobCompleted" : s.event === "ChunkReady" || s.event === "ChunkEncoded" || s.event === "VideoUploaded" ? "JobCompleted" : s.event);
+        const announced = w.published.named(
+          s.scenario === "retry"
+            ? "JobCompleted"
+            : s.event === "ChunkReady" || s.event === "ChunkEncoded" || s.event === "VideoUploaded"
+              ? "JobCompleted"
+              : s.event,
+        );
         expect(announced.length, `${s.event} (or the job's end) announced`).toBeGreaterThan(0);
-        if (job.status === "COMPLETED") expect(w.published.named("JobCompleted").every((e) => e.detail.jobId === jobId)).toBe(true);
+        if (job.status === "COMPLETED")
+          expect(w.published.named("JobCompleted").every((e) => e.detail.jobId === jobId)).toBe(true);
       });
     }
   }

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { createClients } from "@videoforge/core";
 import { SOURCE } from "@videoforge/events";
-import type { DeadLetter } from "@videoforge/local/dlq";
+import type { DeadLetter } from "@videoforge/local/bus";
 import { ffmpegBin, makeFixture } from "../fixtures.ts";
 import { useTestCloud } from "../helpers/cloud.ts";
 import { signedHeaders } from "../security/sign.ts";
@@ -78,7 +78,9 @@ async function failedJob(file: string) {
   // refused before any chunk was planned, and the person sees the same reason in the timeline
   expect(view.job.chunkCount).toBeNull();
   expect(view.timeline.map((t) => t.type)).not.toContain("ChunkReady");
-  expect(view.timeline.filter((t) => t.type === "JobFailed").map((t) => t.detail.reason)).toEqual([view.job.error?.reason]);
+  expect(view.timeline.filter((t) => t.type === "JobFailed").map((t) => t.detail.reason)).toEqual([
+    view.job.error?.reason,
+  ]);
   return view.job.error!.reason;
 }
 
@@ -86,52 +88,90 @@ async function failedJob(file: string) {
 async function deadLettersFor(jobId: string): Promise<DeadLetter[]> {
   await env.cloud.cloud.bus.idle();
   const letters = await env.cloud.cloud.dlq.list();
-  return letters.filter((l) => (l.envelope.detail as { jobId?: string } | null)?.jobId === jobId).sort((a, b) => a.subscription.localeCompare(b.subscription));
+  return letters
+    .filter((l) => (l.envelope.detail as { jobId?: string } | null)?.jobId === jobId)
+    .sort((a, b) => a.subscription.localeCompare(b.subscription));
 }
 
 /** A PutEvents call through the real EventBridge client, against the local cloud's endpoint. */
 function putEvents(entries: { Source: string; DetailType: string; Detail: string }[]) {
   const { events } = createClients(env.cloud.cloud.cfg);
-  return events.send(new PutEventsCommand({ Entries: entries.map((e) => ({ ...e, EventBusName: env.cloud.cloud.cfg.busName })) }));
+  return events.send(
+    new PutEventsCommand({ Entries: entries.map((e) => ({ ...e, EventBusName: env.cloud.cloud.cfg.busName })) }),
+  );
 }
 
 const now = () => new Date().toISOString();
 
 describe("bad requests get a 4xx with {error: {code, message}}", () => {
   it("a zero-byte file is refused at POST /uploads", async () => {
-    expectError(await api("POST", "/uploads", { name: "empty.mp4", size: 0 }), 400, "invalid_request", "size must be at least 1 byte: an empty file is not a video");
+    expectError(
+      await api("POST", "/uploads", { name: "empty.mp4", size: 0 }),
+      400,
+      "invalid_request",
+      "size must be at least 1 byte: an empty file is not a video",
+    );
     tally("badInput", "zero-byte upload");
   });
 
   it("a file name with a path separator is refused", async () => {
-    expectError(await api("POST", "/uploads", { name: "../../etc/clip.mp4", size: 1000 }), 400, "invalid_request", "name must be a plain file name: no path separators (/ or \\) and no control characters");
+    expectError(
+      await api("POST", "/uploads", { name: "../../etc/clip.mp4", size: 1000 }),
+      400,
+      "invalid_request",
+      "name must be a plain file name: no path separators (/ or \\) and no control characters",
+    );
     tally("badInput", "file name with path separators");
   });
 
   it("a file name with control characters is refused", async () => {
-    expectError(await api("POST", "/uploads", { name: "clip\r\n\u0007.mp4", size: 1000 }), 400, "invalid_request", /no control characters/);
+    expectError(
+      await api("POST", "/uploads", { name: "clip\r\n\u0007.mp4", size: 1000 }),
+      400,
+      "invalid_request",
+      /no control characters/,
+    );
     tally("badInput", "file name with control characters");
   });
 
   it("a ladder rung that does not exist is refused with the list of valid rungs", async () => {
-    expectError(await api("POST", "/uploads", { name: "clip.mp4", size: 1000, ladder: ["720p", "4320p"] }), 400, "invalid_request", 'Unknown rung "4320p"; choose from 2160p, 1440p, 1080p, 720p, 480p, 360p, 240p.');
+    expectError(
+      await api("POST", "/uploads", { name: "clip.mp4", size: 1000, ladder: ["720p", "4320p"] }),
+      400,
+      "invalid_request",
+      'Unknown rung "4320p"; choose from 2160p, 1440p, 1080p, 720p, 480p, 360p, 240p.',
+    );
     tally("badInput", "unknown ladder rung");
   });
 
   it("a malformed JSON body is refused", async () => {
-    expectError(await api("POST", "/uploads", '{"name": "clip.mp4", "size": 10'), 400, "invalid_json", "The request body is not valid JSON.");
+    expectError(
+      await api("POST", "/uploads", '{"name": "clip.mp4", "size": 10'),
+      400,
+      "invalid_json",
+      "The request body is not valid JSON.",
+    );
     tally("badInput", "malformed JSON body");
   });
 
   it("an oversized body is refused", async () => {
-    const reply = await api("POST", "/uploads", JSON.stringify({ name: "clip.mp4", size: 1000, contentType: "x".repeat(2 * 1024 * 1024) }));
+    const reply = await api(
+      "POST",
+      "/uploads",
+      JSON.stringify({ name: "clip.mp4", size: 1000, contentType: "x".repeat(2 * 1024 * 1024) }),
+    );
     expectError(reply, 413, "body_too_large", /too large/);
     tally("badInput", "oversized body");
   });
 
   it("a file over the upload limit is refused with the limit in words", async () => {
     const size = 60 * 1024 ** 3;
-    expectError(await api("POST", "/uploads", { name: "huge.mov", size }), 400, "invalid_request", "size must be at most 50 GiB (53,687,091,200 bytes); this file is 60 GiB (64,424,509,440 bytes).");
+    expectError(
+      await api("POST", "/uploads", { name: "huge.mov", size }),
+      400,
+      "invalid_request",
+      "size must be at most 50 GiB (53,687,091,200 bytes); this file is 60 GiB (64,424,509,440 bytes).",
+    );
     tally("badInput", "upload over the size limit");
   });
 
@@ -146,43 +186,65 @@ describe("bad requests get a 4xx with {error: {code, message}}", () => {
 
     // act + assert: one more is refused, and nothing was created for it
     const jobsBefore = ((await api("GET", "/jobs")).body as { jobs: unknown[] }).jobs.length;
-    expectError(await api("POST", "/uploads", { name: "one-too-many.mp4", size: 1000 }), 429, "too_many_jobs", `You have ${ACTIVE_JOBS_LIMIT} jobs in progress; the limit is ${ACTIVE_JOBS_LIMIT}. Wait for one to finish or cancel one.`);
+    expectError(
+      await api("POST", "/uploads", { name: "one-too-many.mp4", size: 1000 }),
+      429,
+      "too_many_jobs",
+      `You have ${ACTIVE_JOBS_LIMIT} jobs in progress; the limit is ${ACTIVE_JOBS_LIMIT}. ` +
+        "Wait for one to finish or cancel one.",
+    );
     expect(((await api("GET", "/jobs")).body as { jobs: unknown[] }).jobs.length).toBe(jobsBefore);
 
     // cancelling one makes room again
     expect((await api("DELETE", `/jobs/${started[0]}`)).status).toBe(202);
     const again = await api("POST", "/uploads", { name: "now-it-fits.mp4", size: 1000 });
     expect(again.status, again.text).toBe(201);
-    for (const jobId of [...started.slice(1), (again.body as { jobId: string }).jobId]) expect((await api("DELETE", `/jobs/${jobId}`)).status).toBe(202);
+    for (const jobId of [...started.slice(1), (again.body as { jobId: string }).jobId])
+      expect((await api("DELETE", `/jobs/${jobId}`)).status).toBe(202);
     tally("badInput", "too many active jobs");
   });
 });
 
 describe("bad sources end FAILED with a reason a person can act on", () => {
   it("a text file", async () => {
-    expect(await failedJob(await makeFixture("bad-text", env.dir))).toMatch(/^The file is not a video format we can read\. Upload a video file/);
+    expect(await failedJob(await makeFixture("bad-text", env.dir))).toMatch(
+      /^The file is not a video format we can read\. Upload a video file/,
+    );
     tally("badInput", "text file");
   });
 
   it("a truncated MP4", async () => {
-    expect(await failedJob(await makeFixture("bad-truncated", env.dir))).toMatch(/^The file looks truncated or incomplete .* Upload the complete file\.$/);
+    expect(await failedJob(await makeFixture("bad-truncated", env.dir))).toMatch(
+      /^The file looks truncated or incomplete .* Upload the complete file\.$/,
+    );
     tally("badInput", "truncated MP4");
   });
 
   it("a PNG image", async () => {
     const png = await generate("poster.png", ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=1", "-frames:v", "1"]);
-    expect(await failedJob(png)).toBe("This is a still image (PNG), not a video. Upload a video file (MP4, MOV, MKV, WebM…).");
+    expect(await failedJob(png)).toBe(
+      "This is a still image (PNG), not a video. Upload a video file (MP4, MOV, MKV, WebM…).",
+    );
     tally("badInput", "still image (PNG)");
   });
 
   it("a JPEG image", async () => {
     const jpeg = await generate("photo.jpg", ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=1", "-frames:v", "1"]);
-    expect(await failedJob(jpeg)).toBe("This is a still image (JPEG), not a video. Upload a video file (MP4, MOV, MKV, WebM…).");
+    expect(await failedJob(jpeg)).toBe(
+      "This is a still image (JPEG), not a video. Upload a video file (MP4, MOV, MKV, WebM…).",
+    );
     tally("badInput", "still image (JPEG)");
   });
 
   it("audio only", async () => {
-    const m4a = await generate("song.m4a", ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2", "-c:a", "aac"]);
+    const m4a = await generate("song.m4a", [
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:sample_rate=48000:duration=2",
+      "-c:a",
+      "aac",
+    ]);
     expect(await failedJob(m4a)).toBe("The file has audio but no video stream; upload a file with a video track.");
     tally("badInput", "audio only");
   });
@@ -190,24 +252,46 @@ describe("bad sources end FAILED with a reason a person can act on", () => {
   it("a declared 16384x16384 picture, refused from the header", async () => {
     // a YUV4MPEG header declaring the size, then 4 KiB of a frame that would need 400 MB
     const huge = join(env.dir, "huge.y4m");
-    await writeFile(huge, Buffer.concat([Buffer.from("YUV4MPEG2 W16384 H16384 F25:1 Ip A1:1 C420jpeg\nFRAME\n"), Buffer.alloc(4096)]));
+    await writeFile(
+      huge,
+      Buffer.concat([Buffer.from("YUV4MPEG2 W16384 H16384 F25:1 Ip A1:1 C420jpeg\nFRAME\n"), Buffer.alloc(4096)]),
+    );
     const started = Date.now();
-    expect(await failedJob(huge)).toBe("The video is 16384x16384; the largest picture we process is 4096x2304 (9.4 megapixels), at most 8192 pixels on a side. Scale it down and upload it again.");
+    expect(await failedJob(huge)).toBe(
+      "The video is 16384x16384; the largest picture we process is 4096x2304 (9.4 megapixels), " +
+        "at most 8192 pixels on a side. Scale it down and upload it again.",
+    );
     expect(Date.now() - started).toBeLessThan(15_000);
     tally("badInput", "declared resolution 16384x16384");
   });
 
   it("a declared 8192x8192 picture (one ffmpeg itself would read), refused before any packet is listed", async () => {
     const big = join(env.dir, "big.y4m");
-    await writeFile(big, Buffer.concat([Buffer.from("YUV4MPEG2 W8192 H8192 F25:1 Ip A1:1 C420jpeg\nFRAME\n"), Buffer.alloc(4096)]));
+    await writeFile(
+      big,
+      Buffer.concat([Buffer.from("YUV4MPEG2 W8192 H8192 F25:1 Ip A1:1 C420jpeg\nFRAME\n"), Buffer.alloc(4096)]),
+    );
     expect(await failedJob(big)).toMatch(/^The video is 8192x8192; the largest picture we process is 4096x2304/);
     tally("badInput", "declared resolution 8192x8192");
   });
 
   it("hours of video in a few kilobytes", async () => {
     // three frames 10,000 s apart: 8 h 20 min in about 1.5 KB
-    const long = await generate("long.mp4", ["-f", "lavfi", "-i", "color=c=black:s=64x64:r=1/10000:d=30000", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]);
-    expect(await failedJob(long)).toBe("The video lasts 8 h 20 min; the limit is 6 h. Cut it into shorter parts and upload them one by one.");
+    const long = await generate("long.mp4", [
+      "-f",
+      "lavfi",
+      "-i",
+      "color=c=black:s=64x64:r=1/10000:d=30000",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-pix_fmt",
+      "yuv420p",
+    ]);
+    expect(await failedJob(long)).toBe(
+      "The video lasts 8 h 20 min; the limit is 6 h. Cut it into shorter parts and upload them one by one.",
+    );
     tally("badInput", "very long duration, tiny file");
   });
 });
@@ -215,12 +299,21 @@ describe("bad sources end FAILED with a reason a person can act on", () => {
 describe("bad events neither crash nor wedge the bus", () => {
   it("an unknown detail-type is refused by the PutEvents endpoint, entry by entry", async () => {
     const res = await putEvents([
-      { Source: SOURCE, DetailType: "VideoExploded", Detail: JSON.stringify({ version: 1, jobId: "exploded01", occurredAt: now() }) },
+      {
+        Source: SOURCE,
+        DetailType: "VideoExploded",
+        Detail: JSON.stringify({ version: 1, jobId: "exploded01", occurredAt: now() }),
+      },
       // another source's event is not ours to judge: accepted, as EventBridge would
       { Source: "aws.s3", DetailType: "Object Created", Detail: JSON.stringify({ bucket: { name: "b" } }) },
     ]);
     expect(res.FailedEntryCount).toBe(1);
-    expect(res.Entries?.[0]).toEqual({ ErrorCode: "UnknownDetailType", ErrorMessage: expect.stringMatching(/^unknown detail-type "VideoExploded" for source "videoforge"; known: VideoUploaded, ChunkReady,/) });
+    expect(res.Entries?.[0]).toEqual({
+      ErrorCode: "UnknownDetailType",
+      ErrorMessage: expect.stringMatching(
+        /^unknown detail-type "VideoExploded" for source "videoforge"; known: VideoUploaded, ChunkReady,/,
+      ),
+    });
     expect(res.Entries?.[1]?.EventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(await deadLettersFor("exploded01")).toEqual([]);
     tally("badInput", "unknown detail-type at PutEvents");
@@ -228,7 +321,11 @@ describe("bad events neither crash nor wedge the bus", () => {
 
   it("a detail that fails its schema is refused by the PutEvents endpoint, naming the field", async () => {
     const res = await putEvents([
-      { Source: SOURCE, DetailType: "JobCancelled", Detail: JSON.stringify({ version: 1, jobId: "nobody0001", occurredAt: now() }) },
+      {
+        Source: SOURCE,
+        DetailType: "JobCancelled",
+        Detail: JSON.stringify({ version: 1, jobId: "nobody0001", occurredAt: now() }),
+      },
     ]);
     expect(res.FailedEntryCount).toBe(1);
     expect(res.Entries?.[0]?.ErrorCode).toBe("InvalidDetail");
@@ -241,28 +338,50 @@ describe("bad events neither crash nor wedge the bus", () => {
     const endpoint = env.cloud.cloud.env.VIDEOFORGE_EVENTS_ENDPOINT!;
     const post = async (body: string) => {
       // signed like the local cloud's own processes sign (issue 12: the endpoint refuses anything else)
-      const headers = signedHeaders(endpoint, body, { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSEvents.PutEvents" }, env.cloud.cloud.cfg.credentials!);
+      const headers = signedHeaders(
+        endpoint,
+        body,
+        { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSEvents.PutEvents" },
+        env.cloud.cloud.cfg.credentials!,
+      );
       const res = await fetch(endpoint, { method: "POST", headers, body });
       return { status: res.status, body: (await res.json()) as { __type: string; message: string } };
     };
-    for (const body of ["null", '{"Entries": 5}', '{"Entries": [{"Source": 7}]}', JSON.stringify({ Entries: Array.from({ length: 11 }, () => ({ Source: "x" })) })]) {
+    for (const body of [
+      "null",
+      '{"Entries": 5}',
+      '{"Entries": [{"Source": 7}]}',
+      JSON.stringify({ Entries: Array.from({ length: 11 }, () => ({ Source: "x" })) }),
+    ]) {
       const reply = await post(body);
       expect(reply.status, body).toBe(400);
       expect(reply.body.__type, body).toBe("ValidationException");
       expect(reply.body.message, body).toMatch(/^Entries must hold 1 to 10 entries with string fields/);
     }
-    const tooBig = await post(JSON.stringify({ Entries: [{ Source: "x", DetailType: "y", Detail: JSON.stringify({ pad: "x".repeat(300 * 1024) }) }] }));
-    expect(tooBig).toMatchObject({ status: 400, body: { __type: "ValidationException", message: expect.stringMatching(/PutEvents takes at most 262144/) } });
+    const tooBig = await post(
+      JSON.stringify({
+        Entries: [{ Source: "x", DetailType: "y", Detail: JSON.stringify({ pad: "x".repeat(300 * 1024) }) }],
+      }),
+    );
+    expect(tooBig).toMatchObject({
+      status: 400,
+      body: { __type: "ValidationException", message: expect.stringMatching(/PutEvents takes at most 262144/) },
+    });
     // still answering, and still delivering
     const ok = await putEvents([{ Source: "aws.s3", DetailType: "Object Created", Detail: "{}" }]);
     expect(ok.FailedEntryCount).toBe(0);
     tally("badInput", "malformed PutEvents request");
   });
 
-  it("a bad detail handed to the bus directly is dead-lettered at once by every rule it matches, with the reason", async () => {
+  it("a bad detail put on the bus directly is dead-lettered at once by every matching rule, with reason", async () => {
     const { bus } = env.cloud.cloud;
     // arrange: a VideoUploaded without owner or version, routed like a small source
-    const detail = { jobId: "schemafail01", occurredAt: now(), source: { bucket: "b", key: "k", size: 10, megabytes: 1, name: "a.mp4" }, ladder: ["240p"] };
+    const detail = {
+      jobId: "schemafail01",
+      occurredAt: now(),
+      source: { bucket: "b", key: "k", size: 10, megabytes: 1, name: "a.mp4" },
+      ladder: ["240p"],
+    };
 
     // act: EventBridge accepts anything; the targets must refuse it for good
     const put = bus.putEvents([{ Source: SOURCE, DetailType: "VideoUploaded", Detail: JSON.stringify(detail) }]);
@@ -295,11 +414,19 @@ describe("bad events neither crash nor wedge the bus", () => {
     tally("badInput", "task event failing its schema on the bus");
   });
 
-  it("an unknown detail-type handed to the bus directly is dead-lettered at once by the catch-all recorder", async () => {
+  it("an unknown detail-type put on the bus directly is dead-lettered at once by the catch-all recorder", async () => {
     const { bus } = env.cloud.cloud;
-    bus.putEvents([{ Source: SOURCE, DetailType: "VideoExploded", Detail: JSON.stringify({ version: 1, jobId: "exploded02", occurredAt: now() }) }]);
+    bus.putEvents([
+      {
+        Source: SOURCE,
+        DetailType: "VideoExploded",
+        Detail: JSON.stringify({ version: 1, jobId: "exploded02", occurredAt: now() }),
+      },
+    ]);
     const letters = await deadLettersFor("exploded02");
-    expect(letters.map((l) => [l.subscription, l.attempts, l.error])).toEqual([["record-timeline", 1, 'unknown detail-type "VideoExploded"']]);
+    expect(letters.map((l) => [l.subscription, l.attempts, l.error])).toEqual([
+      ["record-timeline", 1, 'unknown detail-type "VideoExploded"'],
+    ]);
     tally("badInput", "unknown detail-type on the bus");
   });
 });
@@ -313,7 +440,13 @@ describe("after all of that", () => {
     expect(view.job.outputs).toHaveLength(1);
     // only the three events the bus tests handed over directly: five letters
     const letters = await cloud.cloud.dlq.list();
-    expect(letters.map((l) => (l.envelope.detail as { jobId: string }).jobId).sort()).toEqual(["exploded02", "schemafail01", "schemafail01", "schemafail02", "schemafail02"]);
+    expect(letters.map((l) => (l.envelope.detail as { jobId: string }).jobId).sort()).toEqual([
+      "exploded02",
+      "schemafail01",
+      "schemafail01",
+      "schemafail02",
+      "schemafail02",
+    ]);
     expect((await cloud.client.health()).ok).toBe(true);
     tally("jobCompleted", "after bad inputs");
   });

@@ -26,7 +26,28 @@ let source: string;
 
 async function makeSource(file: string, seconds: number) {
   // 1 s GOPs, so 1 s chunks give several chunks per job
-  await ffmpeg(["-f", "lavfi", "-i", `testsrc2=size=640x360:rate=30:duration=${seconds}`, "-f", "lavfi", "-i", `sine=frequency=330:duration=${seconds}`, "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", file]);
+  await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=640x360:rate=30:duration=${seconds}`,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=frequency=330:duration=${seconds}`,
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-g",
+    "30",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    "-shortest",
+    file,
+  ]);
 }
 
 /** Every rendition downloaded through its presigned URL decodes to the source's frame count. */
@@ -43,7 +64,9 @@ async function expectFrameExact(client: ReturnType<typeof apiClient>, jobId: str
 /** How many ffmpeg processes `pid` has started that are still running. */
 function ffmpegChildren(pid: number): number {
   try {
-    return execFileSync("ps", ["-o", "comm=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").filter((c) => c.trim() === "ffmpeg").length;
+    return execFileSync("ps", ["-o", "comm=", "--ppid", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .filter((c) => c.trim() === "ffmpeg").length;
   } catch {
     return 0; // ps exits 1 when there is no child
   }
@@ -118,51 +141,64 @@ describe("faults inside a running local cloud", () => {
     }
     const view = await t.waitForEnd(jobId);
     expect(view.job.status, view.job.error?.reason).toBe("COMPLETED");
-    expect(view.chunks.some((c) => (c.attempts ?? 0) >= 2), JSON.stringify(view.chunks.map((c) => [c.index, c.attempts, c.status]))).toBe(true);
+    expect(
+      view.chunks.some((c) => (c.attempts ?? 0) >= 2),
+      JSON.stringify(view.chunks.map((c) => [c.index, c.attempts, c.status])),
+    ).toBe(true);
     await expectFrameExact(t.client, jobId);
     tally("fault", "encoder SIGKILL mid-chunk");
     tally("jobCompleted", "after encoder SIGKILL");
   });
 
-  it("a chunk whose encoder dies on every attempt is dead-lettered, fails the job with the reason, and completes after `videoforge dlq redrive`", async () => {
-    const one = join(dir, "one-chunk.mp4");
-    await makeSource(one, 1);
-    let killing = true;
-    const killer = (async () => {
-      while (killing) {
-        for (const pid of t.cloud.tasks.pids("encoder")) process.kill(pid, "SIGKILL");
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    const { jobId } = await t.client.upload(one, LADDER);
-    const failed = await t.waitForEnd(jobId);
-    killing = false;
-    await killer;
-    expect(failed.job.status).toBe("FAILED");
-    expect(failed.job.error?.stage).toBe("encoding");
-    expect(failed.job.error?.reason).toMatch(/^Chunk 1 of 1 could not be encoded: 3 attempts failed \(last: [^)]*killed by SIGKILL[^)]*\)\. The event is kept in the dead-letter queue encode-chunk-dlq; `videoforge dlq redrive` retries it\.$/);
+  it(
+    "a chunk whose encoder dies on every attempt is dead-lettered, fails the job with the reason, " +
+      "and completes after `videoforge dlq redrive`",
+    async () => {
+      const one = join(dir, "one-chunk.mp4");
+      await makeSource(one, 1);
+      let killing = true;
+      const killer = (async () => {
+        while (killing) {
+          for (const pid of t.cloud.tasks.pids("encoder")) process.kill(pid, "SIGKILL");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const { jobId } = await t.client.upload(one, LADDER);
+      const failed = await t.waitForEnd(jobId);
+      killing = false;
+      await killer;
+      expect(failed.job.status).toBe("FAILED");
+      expect(failed.job.error?.stage).toBe("encoding");
+      expect(failed.job.error?.reason).toMatch(
+        new RegExp(
+          "^Chunk 1 of 1 could not be encoded: 3 attempts failed \\(last: [^)]*killed by SIGKILL[^)]*\\)\\. " +
+            "The event is kept in the dead-letter queue encode-chunk-dlq; `videoforge dlq redrive` retries it\\.$",
+        ),
+      );
 
-    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, ...args, "--api", t.api.url, "--token", t.token]);
-    const listed = await cli("dlq", "list");
-    expect(listed.stdout).toContain("encode-chunk-dlq");
-    expect(listed.stdout).toContain(`job ${jobId} chunk 0`);
-    expect(listed.stdout).toContain("3 attempts");
-    const id = /^(\S+)\s/.exec(listed.stdout)![1]!;
+      const cli = (...args: string[]) =>
+        promisify(execFile)(process.execPath, [BIN, ...args, "--api", t.api.url, "--token", t.token]);
+      const listed = await cli("dlq", "list");
+      expect(listed.stdout).toContain("encode-chunk-dlq");
+      expect(listed.stdout).toContain(`job ${jobId} chunk 0`);
+      expect(listed.stdout).toContain("3 attempts");
+      const id = /^(\S+)\s/.exec(listed.stdout)![1]!;
 
-    const redriven = await cli("dlq", "redrive", id);
-    expect(redriven.stdout).toContain(`${id} redriven to encode-chunk`);
-    const done = await t.waitForEnd(jobId);
-    expect(done.job.status, done.job.error?.reason).toBe("COMPLETED");
-    expect(done.job.error).toBeFalsy();
-    expect((await t.cloud.dlq.list()).length).toBe(0);
-    await expectFrameExact(t.client, jobId, 30);
-    // a second redrive of the same letter is refused: it is gone
-    await expect(cli("dlq", "redrive", id)).rejects.toThrow(/404/);
-    tally("fault", "encoder killed on every attempt → dead letter → redrive");
-    tally("jobCompleted", "after dead-letter redrive");
-  });
+      const redriven = await cli("dlq", "redrive", id);
+      expect(redriven.stdout).toContain(`${id} redriven to encode-chunk`);
+      const done = await t.waitForEnd(jobId);
+      expect(done.job.status, done.job.error?.reason).toBe("COMPLETED");
+      expect(done.job.error).toBeFalsy();
+      expect((await t.cloud.dlq.list()).length).toBe(0);
+      await expectFrameExact(t.client, jobId, 30);
+      // a second redrive of the same letter is refused: it is gone
+      await expect(cli("dlq", "redrive", id)).rejects.toThrow(/404/);
+      tally("fault", "encoder killed on every attempt → dead letter → redrive");
+      tally("jobCompleted", "after dead-letter redrive");
+    },
+  );
 
-  it("stalled storage reads (SDK and ffmpeg over HTTP) time out; the attempts are retried and the job completes", async () => {
+  it("stalled storage reads (SDK, ffmpeg over HTTP) time out; attempts are retried, the job completes", async () => {
     // the first read of the source is the chunker's (an SDK download), the second an encoder's (ffmpeg over HTTP)
     t.cloud.storage.setFaults({ stallReads: { of: /\/jobs\/[^/]+\/source$/, times: 2 } });
     const { jobId } = await t.client.upload(source, LADDER);
@@ -174,7 +210,7 @@ describe("faults inside a running local cloud", () => {
     tally("jobCompleted", "after stalled read");
   });
 
-  it("storage writes that fail transiently (503s and connections cut mid-body) are retried; no partial object counts as done", async () => {
+  it("transiently failing storage writes (503s, cut connections) are retried; no partial object counts", async () => {
     const before = t.cloud.storage.injected();
     t.cloud.storage.setFaults({ failEveryNthWrite: 4 });
     const { jobId } = await t.client.upload(source, LADDER);
@@ -186,7 +222,8 @@ describe("faults inside a running local cloud", () => {
     // every output the job reports is whole in the bucket
     const outputs = view.job.outputs as { key: string; bytes: number }[];
     expect(outputs.length).toBe(LADDER.length);
-    for (const o of outputs) expect((await t.cloud.deps.store.head(t.cloud.cfg.buckets.outputs, o.key))?.size).toBe(o.bytes);
+    for (const o of outputs)
+      expect((await t.cloud.deps.store.head(t.cloud.cfg.buckets.outputs, o.key))?.size).toBe(o.bytes);
     await expectFrameExact(t.client, jobId);
     tally("fault", "transient storage write failures", injected);
     tally("jobCompleted", "after storage faults");
@@ -211,7 +248,9 @@ describe("faults inside a running local cloud", () => {
     const view = await t.waitForEnd(jobId);
     expect(view.job.status).toBe("FAILED");
     expect(view.job.error?.stage).toBe("finishing");
-    expect(view.job.error?.reason).toMatch(/^Output verification failed: 240p (cannot be decoded|decodes to \d+ frames)/);
+    expect(view.job.error?.reason).toMatch(
+      /^Output verification failed: 240p (cannot be decoded|decodes to \d+ frames)/,
+    );
     expect(view.job.error?.reason).not.toContain("360p");
     tally("fault", "output corrupted before verification");
   });
@@ -220,7 +259,9 @@ describe("faults inside a running local cloud", () => {
     const fifo = join(t.dir, "stalled.fifo");
     execFileSync("mkfifo", [fifo]);
     const started = Date.now();
-    const err = await ffmpeg(["-i", fifo, "-f", "null", "-"], { stallMs: 800, timeoutMs: 60_000 }).catch((e: Error) => e);
+    const err = await ffmpeg(["-i", fifo, "-f", "null", "-"], { stallMs: 800, timeoutMs: 60_000 }).catch(
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(FfmpegError);
     expect((err as Error).message).toMatch(/stalled: no progress for 800 ms/);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -266,7 +307,8 @@ describe("the whole local stack killed mid-job", () => {
       view = await client.job(jobId);
       const encoded = view.timeline.filter((e) => e.type === "ChunkEncoded").length;
       if (encoded >= 1 && ["CHUNKING", "ENCODING"].includes(view.job.status)) break;
-      if (["COMPLETED", "FAILED"].includes(view.job.status)) throw new Error(`job ended before the kill: ${view.job.status}`);
+      if (["COMPLETED", "FAILED"].includes(view.job.status))
+        throw new Error(`job ended before the kill: ${view.job.status}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     first.kill();

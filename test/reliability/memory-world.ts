@@ -48,7 +48,10 @@ export type FaultKind = (typeof FAULTS)[number];
 /** What a delivery or a client call sees when its process died under it. */
 const CRASHED = Symbol("crashed");
 /** A throttled write, as DynamoDB answers it: transient, retried. */
-const throttled = () => Object.assign(new Error("ProvisionedThroughputExceededException: injected"), { name: "ProvisionedThroughputExceededException" });
+const throttled = () =>
+  Object.assign(new Error("ProvisionedThroughputExceededException: injected"), {
+    name: "ProvisionedThroughputExceededException",
+  });
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
@@ -56,7 +59,19 @@ export const SOURCE: SourceInfo = {
   container: "mov,mp4,m4a,3gp,3g2,mj2",
   size: 1000,
   duration: 3,
-  video: { codec: "h264", width: 640, height: 360, displayWidth: 640, displayHeight: 360, rotation: 0, fps: 30, pixFmt: "yuv420p", frames: 90, lastFrameDuration: 1 / 30, duration: 3 },
+  video: {
+    codec: "h264",
+    width: 640,
+    height: 360,
+    displayWidth: 640,
+    displayHeight: 360,
+    rotation: 0,
+    fps: 30,
+    pixFmt: "yuv420p",
+    frames: 90,
+    lastFrameDuration: 1 / 30,
+    duration: 3,
+  },
   audio: null,
 };
 const RENDITIONS = [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 }];
@@ -69,7 +84,16 @@ export const RENDITION_360P = { name: "360p", width: 640, height: 360, videoBitr
 export function chunkReady(jobId: string, count: number) {
   return makeEvent("ChunkReady", {
     jobId,
-    chunk: { index: 0, count, source: { bucket: "b", key: "k" }, format: "mpegts", startFrame: 0, frames: 30, startTime: 0, duration: 1 },
+    chunk: {
+      index: 0,
+      count,
+      source: { bucket: "b", key: "k" },
+      format: "mpegts",
+      startFrame: 0,
+      frames: 30,
+      startTime: 0,
+      duration: 1,
+    },
     renditions: [RENDITION_360P],
     rotation: 0,
     gop: 60,
@@ -78,9 +102,32 @@ export function chunkReady(jobId: string, count: number) {
   });
 }
 
-const WRITES = new Set<keyof JobStore>(["createJob", "transition", "recordChunking", "addEncodedChunk", "recordAssembly", "claimRetry", "noteRedrive", "createChunk", "startChunkAttempt", "refundChunkAttempt", "markChunkEncoded", "markChunkFailed", "resetChunk", "setUploadStatus", "putTimeline"]);
+const WRITES = new Set<keyof JobStore>([
+  "createJob",
+  "transition",
+  "recordChunking",
+  "addEncodedChunk",
+  "recordAssembly",
+  "claimRetry",
+  "noteRedrive",
+  "createChunk",
+  "startChunkAttempt",
+  "refundChunkAttempt",
+  "markChunkEncoded",
+  "markChunkFailed",
+  "resetChunk",
+  "setUploadStatus",
+  "putTimeline",
+]);
 
-const HANDLER_OF: Partial<Record<EventName, HandlerName>> = { VideoUploaded: "chunker", ChunkReady: "encoder", ChunkEncoded: "tracker", ChunkFailed: "chunkFailures", ChunksEncoded: "assembler", VideoAssembled: "finisher" };
+const HANDLER_OF: Partial<Record<EventName, HandlerName>> = {
+  VideoUploaded: "chunker",
+  ChunkReady: "encoder",
+  ChunkEncoded: "tracker",
+  ChunkFailed: "chunkFailures",
+  ChunksEncoded: "assembler",
+  VideoAssembled: "finisher",
+};
 
 export interface WorldOptions {
   fault?: { kind: FaultKind; event: EventName };
@@ -117,7 +164,11 @@ export function memoryWorld(opts: WorldOptions = {}) {
             counts.faultsFired++;
             throw new Error("PutEvents failed (injected, every attempt)");
           }
-          if ((fault.kind === "process dies between write and publish" || fault.kind === "process dies and its delivery is lost") && publishFailures === 0) {
+          if (
+            (fault.kind === "process dies between write and publish" ||
+              fault.kind === "process dies and its delivery is lost") &&
+            publishFailures === 0
+          ) {
             publishFailures++;
             counts.faultsFired++;
             kill?.();
@@ -127,7 +178,12 @@ export function memoryWorld(opts: WorldOptions = {}) {
         }
         await published.publish(e);
         queue.push(e);
-        if (fault?.kind === "state write fails after the publish" && armed && e.name === fault.event && publishFailures === 0) {
+        if (
+          fault?.kind === "state write fails after the publish" &&
+          armed &&
+          e.name === fault.event &&
+          publishFailures === 0
+        ) {
           publishFailures++;
           failNextWrite = true;
         }
@@ -148,18 +204,48 @@ export function memoryWorld(opts: WorldOptions = {}) {
       };
     },
   });
-  const deps: Deps = { db: undefined as never, jobs, store, events, cfg, log: silent, ffmpeg: defaultFfmpeg(), worker: "memory-worker" };
+  const deps: Deps = {
+    db: undefined as never,
+    jobs,
+    store,
+    events,
+    cfg,
+    log: silent,
+    ffmpeg: defaultFfmpeg(),
+    worker: "memory-worker",
+  };
 
   let verifyFailures = 0;
   const work = {
     chunk: (async (d, event, job) => {
-      await d.jobs.recordChunking(job.jobId, { source: SOURCE, renditions: RENDITIONS, plan: { chunkSeconds: 1, slots: 1, seekable: true, chunks: CHUNKS } });
+      await d.jobs.recordChunking(job.jobId, {
+        source: SOURCE,
+        renditions: RENDITIONS,
+        plan: { chunkSeconds: 1, slots: 1, seekable: true, chunks: CHUNKS },
+      });
       for (let index = 0; index < CHUNKS; index++) {
-        await d.jobs.createChunk({ jobId: job.jobId, index, startFrame: index * 30, frames: 30, startTime: index, duration: 1, readyAt: Date.now() });
+        await d.jobs.createChunk({
+          jobId: job.jobId,
+          index,
+          startFrame: index * 30,
+          frames: 30,
+          startTime: index,
+          duration: 1,
+          readyAt: Date.now(),
+        });
         await d.events.publish(
           makeEvent("ChunkReady", {
             jobId: job.jobId,
-            chunk: { index, count: CHUNKS, source: { bucket: event.source.bucket, key: event.source.key }, format: "mpegts", startFrame: index * 30, frames: 30, startTime: index, duration: 1 },
+            chunk: {
+              index,
+              count: CHUNKS,
+              source: { bucket: event.source.bucket, key: event.source.key },
+              format: "mpegts",
+              startFrame: index * 30,
+              frames: 30,
+              startTime: index,
+              duration: 1,
+            },
             renditions: RENDITIONS,
             rotation: 0,
             gop: 60,
@@ -178,11 +264,23 @@ export function memoryWorld(opts: WorldOptions = {}) {
       });
     }) satisfies EncodeWork,
     assemble: (async (d, plan) => {
-      const outputs = plan.renditions.map((r) => ({ rendition: r.name, key: `jobs/${plan.jobId}/${r.name}.mp4`, width: r.width, height: r.height, frames: plan.source.video.frames, duration: plan.source.video.duration, bytes: 300, bitrate: 800 }));
+      const outputs = plan.renditions.map((r) => ({
+        rendition: r.name,
+        key: `jobs/${plan.jobId}/${r.name}.mp4`,
+        width: r.width,
+        height: r.height,
+        frames: plan.source.video.frames,
+        duration: plan.source.video.duration,
+        bytes: 300,
+        bitrate: 800,
+      }));
       for (const o of outputs) store.put(d.cfg.buckets.outputs, o.key, o.bytes);
       return { outputs, hls: `jobs/${plan.jobId}/hls/master.m3u8`, poster: `jobs/${plan.jobId}/poster.jpg` };
     }) satisfies AssembleWork,
-    verify: (async () => (verifyFailures++ < (opts.verifyFails ?? 0) ? ["360p decodes to 89 frames, the source has 90"] : [])) satisfies VerifyWork,
+    verify: (async () =>
+      verifyFailures++ < (opts.verifyFails ?? 0)
+        ? ["360p decodes to 89 frames, the source has 90"]
+        : []) satisfies VerifyWork,
   };
 
   const steps: Partial<Record<HandlerName, (e: DomainEvent) => Promise<void>>> = {
@@ -190,11 +288,13 @@ export function memoryWorld(opts: WorldOptions = {}) {
     encoder: (e) => encodeChunk(deps, e.detail as EventDetail<"ChunkReady">, { work: work.encode }),
     tracker: (e) => trackChunk(deps, e.detail as EventDetail<"ChunkEncoded">),
     chunkFailures: async (e) => {
-      if ((e.detail as EventDetail<"ChunkFailed">).final) await failOnChunk(deps, e.detail as EventDetail<"ChunkFailed">);
+      if ((e.detail as EventDetail<"ChunkFailed">).final)
+        await failOnChunk(deps, e.detail as EventDetail<"ChunkFailed">);
     },
     assembler: (e) => assembleJob(deps, e.detail as EventDetail<"ChunksEncoded">, work.assemble),
     finisher: (e) => finishJob(deps, e.detail as EventDetail<"VideoAssembled">, work.verify),
-    recorder: (e) => recordEvent(deps, { ...e, id: `${e.name}-${e.detail.occurredAt}-${JSON.stringify(e.detail).length}` } as never),
+    recorder: (e) =>
+      recordEvent(deps, { ...e, id: `${e.name}-${e.detail.occurredAt}-${JSON.stringify(e.detail).length}` } as never),
   };
 
   /** One delivery, tried up to 3 times, then dead-lettered; a crash is redelivered, or lost. */
@@ -210,7 +310,13 @@ export function memoryWorld(opts: WorldOptions = {}) {
       } catch (err) {
         if (attempt >= 3) {
           counts.deadLetters++;
-          return failOnDeadLetter(deps, { handler, queue: `${handler}-dlq`, envelope: { source: "videoforge", "detail-type": e.name, detail: e.detail } as never, error: (err as Error).message, attempts: attempt });
+          return failOnDeadLetter(deps, {
+            handler,
+            queue: `${handler}-dlq`,
+            envelope: { source: "videoforge", "detail-type": e.name, detail: e.detail } as never,
+            error: (err as Error).message,
+            attempts: attempt,
+          });
         }
       }
     }
@@ -260,8 +366,32 @@ export function memoryWorld(opts: WorldOptions = {}) {
     const key = `jobs/${jobId}/source`;
     const s3UploadId = await store.createMultipart(cfg.buckets.uploads, key, "video/mp4");
     store.sendParts(s3UploadId, SOURCE.size);
-    await mem.createJob({ jobId, owner, status: "UPLOADING", sourceName: "clip.mp4", sourceBucket: cfg.buckets.uploads, sourceKey: key, sourceSize: SOURCE.size, ladder: ["360p"], createdAt: Date.now(), uploadId });
-    mem.putUpload({ uploadId, jobId, owner, bucket: cfg.buckets.uploads, key, s3UploadId, name: "clip.mp4", size: SOURCE.size, partSize: SOURCE.size, ladder: ["360p"], status: "OPEN", createdAt: Date.now() });
+    await mem.createJob({
+      jobId,
+      owner,
+      status: "UPLOADING",
+      sourceName: "clip.mp4",
+      sourceBucket: cfg.buckets.uploads,
+      sourceKey: key,
+      sourceSize: SOURCE.size,
+      ladder: ["360p"],
+      createdAt: Date.now(),
+      uploadId,
+    });
+    mem.putUpload({
+      uploadId,
+      jobId,
+      owner,
+      bucket: cfg.buckets.uploads,
+      key,
+      s3UploadId,
+      name: "clip.mp4",
+      size: SOURCE.size,
+      partSize: SOURCE.size,
+      ladder: ["360p"],
+      status: "OPEN",
+      createdAt: Date.now(),
+    });
     return { jobId, uploadId, owner };
   }
 
@@ -276,7 +406,8 @@ export function memoryWorld(opts: WorldOptions = {}) {
     sweepUntilSettled,
     openUpload,
     arm: (on: boolean) => void (armed = on),
-    complete: (owner: string, uploadId: string) => client(() => completeUpload(deps, owner, uploadId, { parts: [{ partNumber: 1, etag: "etag-1" }] })),
+    complete: (owner: string, uploadId: string) =>
+      client(() => completeUpload(deps, owner, uploadId, { parts: [{ partNumber: 1, etag: "etag-1" }] })),
     cancel: (jobId: string, by: string) => client(() => cancelJob(deps, jobId, by)),
     retry: (owner: string, jobId: string) => client(() => retryJob(deps, owner, jobId)),
   };

@@ -20,7 +20,21 @@ const FRAMES = 150;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "videoforge-resume-"));
   source = join(dir, "source.mp4");
-  await ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=5", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", source]);
+  await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=640x360:rate=30:duration=5",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-g",
+    "30",
+    "-pix_fmt",
+    "yuv420p",
+    source,
+  ]);
   process.env.VIDEOFORGE_CHUNK_SECONDS = "1";
 });
 afterAll(async () => {
@@ -31,10 +45,20 @@ afterAll(async () => {
 async function start(dataDir: string) {
   const cloud = await startLocalCloud({ dataDir, backoffMs: 50, onTaskLog: () => undefined });
   const api = await startApiServer(cloud, { port: 0 });
-  return { cloud, api, client: apiClient(api.url, cloud.auth.token), stop: async () => (await api.stop(), await cloud.stop()) };
+  return {
+    cloud,
+    api,
+    client: apiClient(api.url, cloud.auth.token),
+    stop: async () => (await api.stop(), await cloud.stop()),
+  };
 }
 
-async function until(client: ReturnType<typeof apiClient>, jobId: string, done: (v: JobView) => boolean, ms = 90_000): Promise<JobView> {
+async function until(
+  client: ReturnType<typeof apiClient>,
+  jobId: string,
+  done: (v: JobView) => boolean,
+  ms = 90_000,
+): Promise<JobView> {
   const deadline = Date.now() + ms;
   for (;;) {
     const view = await client.job(jobId);
@@ -45,12 +69,16 @@ async function until(client: ReturnType<typeof apiClient>, jobId: string, done: 
 }
 
 describe("resume after lost deliveries", () => {
-  it("a job left mid-encoding with no delivery pending is re-announced on the next start and completes frame-exact", async () => {
+  it("a job left mid-encoding, no delivery pending, is re-announced on next start, completes frame-exact", async () => {
     const dataDir = join(dir, "data");
     const first = await start(dataDir);
     const { jobId } = await first.client.upload(source, ["240p"]);
     // chunks are encoded while the chunker still runs (CHUNKING) or after it (ENCODING): either is mid-job
-    await until(first.client, jobId, (v) => ["CHUNKING", "ENCODING"].includes(v.job.status) && v.timeline.some((e) => e.type === "ChunkEncoded"));
+    await until(
+      first.client,
+      jobId,
+      (v) => ["CHUNKING", "ENCODING"].includes(v.job.status) && v.timeline.some((e) => e.type === "ChunkEncoded"),
+    );
     await first.stop();
     // what a crash between a state write and its publish leaves: the table moved on, no event is on its way
     const pending = join(dataDir, "bus", "pending");

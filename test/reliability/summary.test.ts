@@ -15,11 +15,31 @@ describe("the reliability summary", () => {
       "",
     ].join("\n");
     const s = summarize(text);
-    expect(s.totals).toEqual({ fault: 5, badInput: 0, ownership: 2, jobCompleted: 2, jobFailed: 0, jobLost: 0, attack: 0, attackWorked: 0 });
+    expect(s.totals).toEqual({
+      fault: 5,
+      badInput: 0,
+      ownership: 2,
+      jobCompleted: 2,
+      jobFailed: 0,
+      jobLost: 0,
+      attack: 0,
+      attackWorked: 0,
+    });
     expect([...s.breakdown.get("ownership")!]).toEqual([["no token: list jobs", 2]]);
     expect(s.unreadable).toBe(2);
     const printed = formatSummary(s);
-    expect(printed.split("\n")[0]).toBe("reliability: faults injected 5 · bad inputs tried 0 · ownership checks 2 · jobs completed 2 · jobs failed with a reason 0 · jobs lost 0 · attacks tried 0 · attacks that worked 0");
+    expect(printed.split("\n")[0]).toBe(
+      [
+        "reliability: faults injected 5",
+        "bad inputs tried 0",
+        "ownership checks 2",
+        "jobs completed 2",
+        "jobs failed with a reason 0",
+        "jobs lost 0",
+        "attacks tried 0",
+        "attacks that worked 0",
+      ].join(" · "),
+    );
     expect(printed).toMatch(/ownership\s+2\s+no token: list jobs/);
     expect(printed).not.toMatch(/LOST/);
   });
@@ -31,10 +51,13 @@ describe("the reliability summary", () => {
   });
 
   it("counts attacks tried and shouts when one worked (issue 12)", () => {
-    const quiet = formatSummary(summarize([line("attack", "presigned part URL → PutObject"), line("attack", "HLS playlist as .mp4")].join("\n")));
+    const tried = [line("attack", "presigned part URL → PutObject"), line("attack", "HLS playlist as .mp4")];
+    const quiet = formatSummary(summarize(tried.join("\n")));
     expect(quiet).toContain("attacks tried 2 · attacks that worked 0");
     expect(quiet).not.toMatch(/WORKED/);
-    const loud = formatSummary(summarize([line("attack", "open dynalite"), line("attackWorked", "open dynalite")].join("\n")));
+    const loud = formatSummary(
+      summarize([line("attack", "open dynalite"), line("attackWorked", "open dynalite")].join("\n")),
+    );
     expect(loud).toContain("1 ATTACK WORKED — open dynalite");
   });
 });

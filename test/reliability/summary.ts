@@ -41,7 +41,13 @@ export function summarize(text: string): Summary {
       continue;
     }
     const { kind, what, n } = entry;
-    if (typeof kind !== "string" || !(kind in totals) || typeof what !== "string" || typeof n !== "number" || !Number.isFinite(n)) {
+    if (
+      typeof kind !== "string" ||
+      !(kind in totals) ||
+      typeof what !== "string" ||
+      typeof n !== "number" ||
+      !Number.isFinite(n)
+    ) {
       unreadable++;
       continue;
     }
@@ -57,18 +63,26 @@ export function summarize(text: string): Summary {
 /** The printed report: one line of totals, the per-`what` table, and a loud line for lost jobs. */
 export function formatSummary(s: Summary): string {
   const out = [`reliability: ${LABELS.map(([kind, label]) => `${label} ${s.totals[kind]}`).join(" · ")}`];
-  const rows = LABELS.flatMap(([kind]) => [...(s.breakdown.get(kind) ?? [])].map(([what, n]) => [kind, what, n] as const));
+  const rows = LABELS.flatMap(([kind]) =>
+    [...(s.breakdown.get(kind) ?? [])].map(([what, n]) => [kind, what, n] as const),
+  );
   const kindWidth = Math.max(0, ...rows.map(([kind]) => kind.length));
   const nWidth = Math.max(0, ...rows.map(([, , n]) => String(n).length));
   for (const [kind, what, n] of rows) out.push(`  ${kind.padEnd(kindWidth)}  ${String(n).padStart(nWidth)}  ${what}`);
-  if (s.unreadable) out.push(`  (${s.unreadable} unreadable line${s.unreadable === 1 ? "" : "s"} in ${TALLY_FILE} skipped)`);
+  if (s.unreadable)
+    out.push(`  (${s.unreadable} unreadable line${s.unreadable === 1 ? "" : "s"} in ${TALLY_FILE} skipped)`);
   if (s.totals.jobLost > 0) {
     const lost = [...(s.breakdown.get("jobLost") ?? [])].map(([what]) => what).join("; ");
-    out.push("", `!!!!! reliability: ${s.totals.jobLost} JOB${s.totals.jobLost === 1 ? "" : "S"} LOST — ${lost} !!!!!`, "");
+    out.push(
+      "",
+      `!!!!! reliability: ${s.totals.jobLost} JOB${s.totals.jobLost === 1 ? "" : "S"} LOST — ${lost} !!!!!`,
+      "",
+    );
   }
   if (s.totals.attackWorked > 0) {
     const worked = [...(s.breakdown.get("attackWorked") ?? [])].map(([what]) => what).join("; ");
-    out.push("", `!!!!! security: ${s.totals.attackWorked} ATTACK${s.totals.attackWorked === 1 ? "" : "S"} WORKED — ${worked} !!!!!`, "");
+    const attacks = `${s.totals.attackWorked} ATTACK${s.totals.attackWorked === 1 ? "" : "S"}`;
+    out.push("", `!!!!! security: ${attacks} WORKED — ${worked} !!!!!`, "");
   }
   return out.join("\n");
 }
@@ -83,6 +97,7 @@ export function teardown(): void {
     process.stdout.write(`\n${formatSummary(summarize(text))}\n`);
   } catch (err) {
     // no file: no reliability test ran in this run, so there is nothing to report
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") process.stdout.write(`reliability: could not read ${TALLY_FILE}: ${(err as Error).message}\n`);
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      process.stdout.write(`reliability: could not read ${TALLY_FILE}: ${(err as Error).message}\n`);
   }
 }

@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { makeEvent } from "@videoforge/events";
-import { allowedFrom, encodeChunk, jobPage, jobVersion, MAX_CHUNK_ATTEMPTS, ownedJob, MAX_REDRIVES, recordEvent, sweepStalledJobs, TRANSITIONS, type EncodeWork } from "@videoforge/core";
+import {
+  allowedFrom,
+  encodeChunk,
+  jobPage,
+  jobVersion,
+  MAX_CHUNK_ATTEMPTS,
+  ownedJob,
+  MAX_REDRIVES,
+  recordEvent,
+  sweepStalledJobs,
+  TRANSITIONS,
+  type EncodeWork,
+} from "@videoforge/core";
 import { chunkReady, memoryWorld, RENDITION_360P, SOURCE } from "./memory-world.ts";
 import { tally } from "./tally.ts";
 
@@ -81,8 +93,12 @@ describe("the sweeper", () => {
     const w = memoryWorld();
     const { jobId, uploadId, owner } = await w.openUpload();
     await w.complete(owner, uploadId);
-    expect((await sweepStalledJobs(w.deps, { now: Date.now(), all: true, isDriven: (id) => id === jobId })).redriven).toEqual([]);
-    expect((await sweepStalledJobs(w.deps, { now: Date.now(), all: true })).redriven.map((r) => r.jobId)).toEqual([jobId]);
+    expect(
+      (await sweepStalledJobs(w.deps, { now: Date.now(), all: true, isDriven: (id) => id === jobId })).redriven,
+    ).toEqual([]);
+    expect((await sweepStalledJobs(w.deps, { now: Date.now(), all: true })).redriven.map((r) => r.jobId)).toEqual([
+      jobId,
+    ]);
   });
 });
 
@@ -93,16 +109,29 @@ describe("attempts count failures of the work itself", () => {
     await w.complete(owner, uploadId);
     await w.mem.transition(jobId, "CHUNKING");
     await w.mem.recordChunking(jobId, { source: SOURCE, renditions: [RENDITION_360P] });
-    await w.mem.createChunk({ jobId, index: 0, startFrame: 0, frames: 30, startTime: 0, duration: 1, readyAt: Date.now() });
+    await w.mem.createChunk({
+      jobId,
+      index: 0,
+      startFrame: 0,
+      frames: 30,
+      startTime: 0,
+      duration: 1,
+      readyAt: Date.now(),
+    });
     const event = chunkReady(jobId, 3).detail;
     return { w, jobId, event };
   }
-  const ok: EncodeWork = async (_d, e) => [{ rendition: "360p", key: `${e.outputPrefix}/360p/0.ts`, frames: 30, bytes: 1 }];
+  const ok: EncodeWork = async (_d, e) => [
+    { rendition: "360p", key: `${e.outputPrefix}/360p/0.ts`, frames: 30, bytes: 1 },
+  ];
   const throttled: EncodeWork = async () => {
     throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
   };
   const storage503: EncodeWork = async () => {
-    throw Object.assign(new Error("Service Unavailable"), { name: "ServiceUnavailable", $metadata: { httpStatusCode: 503 } });
+    throw Object.assign(new Error("Service Unavailable"), {
+      name: "ServiceUnavailable",
+      $metadata: { httpStatusCode: 503 },
+    });
   };
   const broken: EncodeWork = async () => {
     throw new Error("rendition 360p has 29 frames, expected 30");
@@ -110,7 +139,8 @@ describe("attempts count failures of the work itself", () => {
 
   it("a throttle, a storage 5xx and a failed publish spend no attempt", async () => {
     const { w, jobId, event } = await readyChunk();
-    for (let i = 0; i < 5; i++) await expect(encodeChunk(w.deps, event, { work: i % 2 ? throttled : storage503 })).rejects.toThrow();
+    for (let i = 0; i < 5; i++)
+      await expect(encodeChunk(w.deps, event, { work: i % 2 ? throttled : storage503 })).rejects.toThrow();
     expect((await w.mem.getChunk(jobId, 0))?.attempts).toBe(0);
     expect(w.published.named("ChunkFailed")).toHaveLength(0);
     const publish = w.deps.events.publish;
@@ -127,7 +157,8 @@ describe("attempts count failures of the work itself", () => {
 
   it("a failing encode spends attempts; the last one is final", async () => {
     const { w, jobId, event } = await readyChunk();
-    for (let i = 1; i < MAX_CHUNK_ATTEMPTS; i++) await expect(encodeChunk(w.deps, event, { work: broken })).rejects.toThrow();
+    for (let i = 1; i < MAX_CHUNK_ATTEMPTS; i++)
+      await expect(encodeChunk(w.deps, event, { work: broken })).rejects.toThrow();
     await encodeChunk(w.deps, event, { work: broken });
     const failed = w.published.named("ChunkFailed").map((e) => e.detail as { final: boolean; attempt: number });
     expect(failed.map((f) => [f.attempt, f.final])).toEqual([
@@ -138,7 +169,7 @@ describe("attempts count failures of the work itself", () => {
     expect((await w.mem.getChunk(jobId, 0))?.attempts).toBe(3);
   });
 
-  it("a worker killed on every attempt fails the chunk after N, and a later re-announcement does not try again", async () => {
+  it("a worker killed on every attempt fails the chunk after N; a later re-announcement does not retry", async () => {
     const { w, jobId, event } = await readyChunk();
     let ran = 0;
     // a kill: the work never returns and no catch runs
@@ -181,11 +212,20 @@ describe("cancel stops work", () => {
     const { jobId, uploadId, owner } = await w.openUpload();
     await w.complete(owner, uploadId);
     await w.mem.transition(jobId, "CHUNKING");
-    await w.mem.createChunk({ jobId, index: 0, startFrame: 0, frames: 30, startTime: 0, duration: 1, readyAt: Date.now() });
+    await w.mem.createChunk({
+      jobId,
+      index: 0,
+      startFrame: 0,
+      frames: 30,
+      startTime: 0,
+      duration: 1,
+      readyAt: Date.now(),
+    });
     const stop = new AbortController();
     const event = chunkReady(jobId, 1).detail;
     // a stand-in for ffmpeg that runs until its signal aborts it, as the wrapper does
-    const untilAborted: EncodeWork = (_d, _e, _p, signal) => new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("ffmpeg killed: aborted"))));
+    const untilAborted: EncodeWork = (_d, _e, _p, signal) =>
+      new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("ffmpeg killed: aborted"))));
     const running = encodeChunk(w.deps, event, { work: untilAborted, signal: stop.signal });
     await new Promise((r) => setTimeout(r, 5));
     await w.cancel(jobId, owner);

@@ -8,7 +8,15 @@ import { fileURLToPath } from "node:url";
  */
 export const TALLY_FILE = join(dirname(fileURLToPath(import.meta.url)), "..", ".artifacts", "reliability.jsonl");
 
-export type TallyKind = "fault" | "badInput" | "ownership" | "jobLost" | "jobCompleted" | "jobFailed" | "attack" | "attackWorked";
+export type TallyKind =
+  | "fault"
+  | "badInput"
+  | "ownership"
+  | "jobLost"
+  | "jobCompleted"
+  | "jobFailed"
+  | "attack"
+  | "attackWorked";
 
 /** Count something the suite tried; `what` names it in the summary. */
 export function tally(kind: TallyKind, what: string, n = 1): void {

@@ -1,13 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { SOURCE as EVENT_SOURCE, type Envelope } from "@videoforge/events";
-import { taskOverrides } from "@videoforge/core/adapters/ecs-task-launcher";
+import { taskOverrides } from "@videoforge/core/ecs";
 import { taskStoppedHandler } from "@videoforge/functions/lambda/task-stopped";
 import { chunkReady, memoryWorld, SOURCE } from "./memory-world.ts";
 import { tally } from "./tally.ts";
 
-/** A killed worker task on AWS: a Spot reclaim or StopTask is retried without spending an attempt; an OOM kill spends one. */
-const worker = { cluster: "c", taskDefinition: "arn:aws:ecs:eu-west-1:1:task-definition/w:1", containers: ["Worker"], subnets: ["s"], securityGroups: [], assignPublicIp: true };
+/**
+ * A killed worker task on AWS: a Spot reclaim or StopTask is retried without spending an attempt;
+ * an OOM kill spends one.
+ */
+const worker = {
+  cluster: "c",
+  taskDefinition: "arn:aws:ecs:eu-west-1:1:task-definition/w:1",
+  containers: ["Worker"],
+  subnets: ["s"],
+  securityGroups: [],
+  assignPublicIp: true,
+};
 
 async function setup() {
   const w = memoryWorld();
@@ -15,11 +25,25 @@ async function setup() {
   await w.complete(owner, uploadId);
   await w.mem.transition(jobId, "CHUNKING");
   await w.mem.recordChunking(jobId, { source: SOURCE, renditions: [] });
-  await w.mem.createChunk({ jobId, index: 0, startFrame: 0, frames: 30, startTime: 0, duration: 1, readyAt: Date.now() });
+  await w.mem.createChunk({
+    jobId,
+    index: 0,
+    startFrame: 0,
+    frames: 30,
+    startTime: 0,
+    duration: 1,
+    readyAt: Date.now(),
+  });
   // the encoder in the task spent an attempt before it was stopped
   await w.mem.startChunkAttempt(jobId, 0, "task", Date.now(), true);
   const { detail } = chunkReady(jobId, 1);
-  const envelope: Envelope = { id: randomUUID(), "detail-type": "ChunkReady", source: EVENT_SOURCE, time: new Date().toISOString(), detail } as Envelope;
+  const envelope: Envelope = {
+    id: randomUUID(),
+    "detail-type": "ChunkReady",
+    source: EVENT_SOURCE,
+    time: new Date().toISOString(),
+    detail,
+  } as Envelope;
   const stop = (stopCode: string, stoppedReason: string, exitCode: number, reason?: string) => ({
     "detail-type": "ECS Task State Change",
     source: "aws.ecs",
@@ -49,7 +73,16 @@ describe("a stopped worker task", () => {
 
   it("an OOM kill re-publishes the chunk with its attempt spent, and does not fail the job", async () => {
     const { w, jobId, stop, handle } = await setup();
-    expect(await handle(stop("EssentialContainerExited", "Essential container in task exited", 137, "OutOfMemoryError: Container killed due to memory usage"))).toBe("redriven");
+    expect(
+      await handle(
+        stop(
+          "EssentialContainerExited",
+          "Essential container in task exited",
+          137,
+          "OutOfMemoryError: Container killed due to memory usage",
+        ),
+      ),
+    ).toBe("redriven");
     expect((await w.mem.getChunk(jobId, 0))?.attempts).toBe(1);
     expect(w.published.named("ChunkReady")).toHaveLength(1);
     expect((await w.mem.getJob(jobId))?.status).not.toBe("FAILED");

@@ -20,9 +20,7 @@ export function App(props: { signInError?: string }) {
       </header>
       <main>
         <Switch>
-          <Match when={unauthorized()}>
-            {cognito ? <SignInGate error={props.signInError} /> : <TokenGate />}
-          </Match>
+          <Match when={unauthorized()}>{cognito ? <SignInGate error={props.signInError} /> : <TokenGate />}</Match>
           <Match when={route().name === "home"}>
             <UploadPanel />
             <JobList />

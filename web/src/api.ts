@@ -1,9 +1,9 @@
 import { createSignal } from "solid-js";
 import { hc, type ClientRequestOptions, type ClientResponse } from "hono/client";
-import { refreshAt, type Tokens } from "@videoforge/core/auth/pkce";
+import { refreshAt, type Tokens } from "@videoforge/core/auth";
 import type { ErrorBody } from "@videoforge/core/contract";
 // types only: the server is never bundled, its routes type the client
-import type { Api, SuccessBody } from "@videoforge/functions/api/client";
+import type { Api, SuccessBody } from "@videoforge/functions/api";
 import { cognito, refresh, storedTokens } from "./auth/cognito.ts";
 
 /**
@@ -185,7 +185,7 @@ export function poll<R extends ClientResponse<unknown>>(
 }
 
 // what the API answers: the domain's contract, shared with the server (constants from zod-free modules)
-export { FINAL_STATUSES } from "@videoforge/core/job/status";
+export { FINAL_STATUSES } from "@videoforge/core/status";
 export type { ChunkRow, JobStatus, JobSummary, JobView, OutputLinks, TimelineRow } from "@videoforge/core/contract";
 
 export const api = {

@@ -19,7 +19,10 @@ export async function dlqList(client: ApiClient): Promise<number> {
   if (!deadLetters.length) process.stdout.write("no dead letters\n");
   for (const l of deadLetters) {
     const chunk = l.chunk === null ? "" : ` chunk ${l.chunk}`;
-    process.stdout.write(`${l.id}  ${l.failedAt}  ${l.queue}  ${l.event}  job ${l.jobId ?? "-"}${chunk}  ${l.attempts} attempts\n    ${l.error.split("\n")[0]}\n`);
+    process.stdout.write(
+      `${l.id}  ${l.failedAt}  ${l.queue}  ${l.event}  job ${l.jobId ?? "-"}${chunk}  ${l.attempts} attempts\n` +
+        `    ${l.error.split("\n")[0]}\n`,
+    );
   }
   return 0;
 }
@@ -28,12 +31,17 @@ export async function dlqList(client: ApiClient): Promise<number> {
 export async function dlqRedrive(client: ApiClient, id: string | undefined, all: boolean): Promise<number> {
   if (id && all) throw new Error("name one dead letter id or pass --all, not both");
   if (!id && !all) throw new Error("name a dead letter id (see `videoforge dlq list`) or pass --all");
-  const ids = id ? [id] : (await client.call<{ deadLetters: DeadLetterRow[] }>("GET", "/admin/dead-letters")).deadLetters.map((l) => l.id);
+  const ids = id
+    ? [id]
+    : (await client.call<{ deadLetters: DeadLetterRow[] }>("GET", "/admin/dead-letters")).deadLetters.map((l) => l.id);
   if (!ids.length) throw new Error("no dead letters to redrive");
   let failed = 0;
   for (const letter of ids) {
     try {
-      const res = await client.call<{ rule: string }>("POST", `/admin/dead-letters/${encodeURIComponent(letter)}/redrive`);
+      const res = await client.call<{ rule: string }>(
+        "POST",
+        `/admin/dead-letters/${encodeURIComponent(letter)}/redrive`,
+      );
       process.stdout.write(`${letter} redriven to ${res.rule}\n`);
     } catch (err) {
       failed++;

@@ -8,7 +8,7 @@ import {
   type PartPage,
   type RungName,
 } from "@videoforge/core/contract";
-import type { Api, SuccessBody } from "@videoforge/functions/api/client";
+import type { Api, SuccessBody } from "@videoforge/functions/api";
 
 export type { ChunkRow, JobSummary, TimelineRow } from "@videoforge/core/contract";
 

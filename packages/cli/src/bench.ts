@@ -29,7 +29,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 export function secondsFor(opts: Pick<BenchOptions, "size" | "seconds">): number {
   if (opts.seconds !== undefined) {
-    if (!Number.isFinite(opts.seconds) || opts.seconds <= 0) throw new Error(`--seconds must be a positive number, got ${opts.seconds}`);
+    if (!Number.isFinite(opts.seconds) || opts.seconds <= 0)
+      throw new Error(`--seconds must be a positive number, got ${opts.seconds}`);
     return opts.seconds;
   }
   const size = opts.size ?? "quick";
@@ -45,9 +46,18 @@ export async function bench(opts: BenchOptions): Promise<number> {
     switch (opts.mode) {
       case "compare": {
         const reps = opts.reps ?? 3;
-        if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a whole number ≥ 1, got ${opts.reps}`);
+        if (!Number.isInteger(reps) || reps < 1) {
+          throw new Error(`--reps must be a whole number ≥ 1, got ${opts.reps}`);
+        }
         const { compareBench } = await import("./bench/compare.ts");
-        const result = await compareBench({ source: opts.source, seconds: secondsFor(opts), reps, chunkSeconds: opts.chunkSeconds, workDir, log });
+        const result = await compareBench({
+          source: opts.source,
+          seconds: secondsFor(opts),
+          reps,
+          chunkSeconds: opts.chunkSeconds,
+          workDir,
+          log,
+        });
         process.stdout.write(result.table);
         if (!result.frameExact) {
           process.stderr.write(`pipeline outputs are not frame-exact: ${result.problems.join("; ")}\n`);
@@ -62,7 +72,13 @@ export async function bench(opts: BenchOptions): Promise<number> {
       }
       case "scaling": {
         const { scalingBench } = await import("./bench/scaling-run.ts");
-        process.stdout.write(await scalingBench(workDir, { seconds: opts.seconds ?? 30, png: resolve(opts.png ?? "docs/scaling.png"), log }));
+        process.stdout.write(
+          await scalingBench(workDir, {
+            seconds: opts.seconds ?? 30,
+            png: resolve(opts.png ?? "docs/scaling.png"),
+            log,
+          }),
+        );
         return 0;
       }
       case "memory": {

@@ -5,9 +5,14 @@ import { addCognitoUser } from "./cognito-users.ts";
 
 describe("videoforge users add EMAIL --aws", () => {
   it("creates the user with AdminCreateUser: verified email, invitation by email", async () => {
-    const client = new CognitoIdentityProviderClient({ region: "eu-west-1", credentials: { accessKeyId: "AKIAEXAMPLE", secretAccessKey: "secret" } });
+    const client = new CognitoIdentityProviderClient({
+      region: "eu-west-1",
+      credentials: { accessKeyId: "AKIAEXAMPLE", secretAccessKey: "secret" },
+    });
     const cognito = mockClient(client);
-    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: "0c7f1e2a-1111-4222-8333-944445555666", UserStatus: "FORCE_CHANGE_PASSWORD" } });
+    cognito
+      .on(AdminCreateUserCommand)
+      .resolves({ User: { Username: "0c7f1e2a-1111-4222-8333-944445555666", UserStatus: "FORCE_CHANGE_PASSWORD" } });
 
     const created = await addCognitoUser(client, "eu-west-1_AbCdEf123", "ada@example.com");
 
@@ -30,7 +35,10 @@ describe("videoforge users add EMAIL --aws", () => {
     ["not-an-email", "eu-west-1_AbCdEf123", /not an email address/],
     ["ada@example.com", "AbCdEf123", /not a user pool id/],
   ])("refuses %s in pool %s before calling Cognito", async (email, pool, message) => {
-    const client = new CognitoIdentityProviderClient({ region: "eu-west-1", credentials: { accessKeyId: "AKIAEXAMPLE", secretAccessKey: "secret" } });
+    const client = new CognitoIdentityProviderClient({
+      region: "eu-west-1",
+      credentials: { accessKeyId: "AKIAEXAMPLE", secretAccessKey: "secret" },
+    });
     const cognito = mockClient(client);
     await expect(addCognitoUser(client, pool, email)).rejects.toThrow(message);
     expect(cognito.calls()).toHaveLength(0);

@@ -6,9 +6,14 @@ import { AdminCreateUserCommand, type CognitoIdentityProviderClient } from "@aws
  * mails an invitation with a temporary password; the first sign-in through the hosted UI
  * asks for a new one.
  */
-export async function addCognitoUser(client: CognitoIdentityProviderClient, userPoolId: string, email: string): Promise<{ username: string; status: string }> {
+export async function addCognitoUser(
+  client: CognitoIdentityProviderClient,
+  userPoolId: string,
+  email: string,
+): Promise<{ username: string; status: string }> {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`"${email}" is not an email address`);
-  if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) throw new Error(`"${userPoolId}" is not a user pool id (like eu-west-1_AbCdEf123; the stack's outputs name it)`);
+  if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId))
+    throw new Error(`"${userPoolId}" is not a user pool id (like eu-west-1_AbCdEf123; the stack's outputs name it)`);
   const res = await client.send(
     new AdminCreateUserCommand({
       UserPoolId: userPoolId,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { clientSettings, FINAL_STATUSES, setLogSink, type JobSummary, type RungName } from "@videoforge/core";
 import { secureDataDir, startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
-import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/web-assets";
+import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/api-host";
 import { apiClient, type ApiClient, type JobView } from "./api-client.ts";
 import { downloadJob } from "./download.ts";
 import { progressLine } from "./progress.ts";
@@ -17,7 +17,8 @@ export interface ApiOptions {
 }
 
 const apiUrl = (opts: ApiOptions) => opts.api ?? clientSettings().api ?? `http://127.0.0.1:${clientSettings().port}`;
-export const dataDirOf = (opts: { dataDir?: string }) => resolve(opts.dataDir ?? clientSettings().dataDir ?? ".videoforge");
+export const dataDirOf = (opts: { dataDir?: string }) =>
+  resolve(opts.dataDir ?? clientSettings().dataDir ?? ".videoforge");
 /**
  * The API token: --token, VIDEOFORGE_TOKEN, the `videoforge login` token for this API (a
  * deployed one; renewed when it expires), or the one `up` stored in the data directory.
@@ -51,19 +52,30 @@ export async function up(opts: UpOptions): Promise<number> {
   const logFile = createWriteStream(join(dir, "videoforge.log.jsonl"), { flags: "a", mode: 0o600 });
   setLogSink((line) => logFile.write(line + "\n"));
   // the dashboard is served from web/dist, built by `npm start` (prestart); `up` never runs Vite
-  if (!dashboardBuilt()) console.error(`The dashboard is not built; the API runs without it. Build it with: ${BUILD_WEB_COMMAND}`);
+  if (!dashboardBuilt())
+    console.error(`The dashboard is not built; the API runs without it. Build it with: ${BUILD_WEB_COMMAND}`);
   // `--chunk-seconds` reaches the pipeline as an option of the local cloud, which hands it to its workers
-  const cloud = await startLocalCloud({ dataDir: dir, chunkSeconds: opts.chunkSeconds, onTaskLog: (line) => logFile.write(line + "\n") });
-  const port = opts.port ?? clientSettings().port;
-  const api = await startApiServer(cloud, { port, host: opts.host, auth: opts.auth ? "token" : "off" }).catch(async (err: Error) => {
-    await cloud.stop();
-    throw err;
+  const cloud = await startLocalCloud({
+    dataDir: dir,
+    chunkSeconds: opts.chunkSeconds,
+    onTaskLog: (line) => logFile.write(line + "\n"),
   });
+  const port = opts.port ?? clientSettings().port;
+  const api = await startApiServer(cloud, { port, host: opts.host, auth: opts.auth ? "token" : "off" }).catch(
+    async (err: Error) => {
+      await cloud.stop();
+      throw err;
+    },
+  );
   // the token is printed once, when it is made; later starts point at the file (the browser kept it)
   const access = cloud.auth.created
-    ? `  dashboard: ${api.url}/#token=${cloud.auth.token}\n  token: ${cloud.auth.token}  (shown once; kept in ${join(dir, "token")})\n`
+    ? `  dashboard: ${api.url}/#token=${cloud.auth.token}\n` +
+      `  token: ${cloud.auth.token}  (shown once; kept in ${join(dir, "token")})\n`
     : `  dashboard: ${api.url}/  (token: the one in ${join(dir, "token")})\n`;
-  process.stdout.write(`videoforge is up: ${api.url}\n${access}  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n  try:  npx videoforge submit my-video.mov --wait\n`);
+  process.stdout.write(
+    `videoforge is up: ${api.url}\n${access}  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n` +
+      "  try:  npx videoforge submit my-video.mov --wait\n",
+  );
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once("SIGINT", stop);
@@ -135,7 +147,11 @@ export async function encode(input: string, opts: EncodeOptions): Promise<number
     if (json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
     else if (view.job.status === "COMPLETED") {
       process.stdout.write(`done in ${summary.timings.total.toFixed(1)} s → ${out}\n`);
-      for (const o of summary.outputs) process.stdout.write(`  ${o.rendition.padEnd(6)} ${o.width}x${o.height}  ${o.frames} frames  ${(o.bytes / 1e6).toFixed(1)} MB  ${o.path}\n`);
+      for (const o of summary.outputs)
+        process.stdout.write(
+          `  ${o.rendition.padEnd(6)} ${o.width}x${o.height}  ${o.frames} frames  ` +
+            `${(o.bytes / 1e6).toFixed(1)} MB  ${o.path}\n`,
+        );
       process.stdout.write(`  hls    ${summary.hls}\n  poster ${join(out, "poster.jpg")}\n`);
     }
     if (view.job.status !== "COMPLETED") {
@@ -156,7 +172,15 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
   const { job } = view;
   const bucket = cloud.cfg.buckets.outputs;
   const prefix = `jobs/${job.jobId}/`;
-  const outputs: { rendition: string; path: string; width: number; height: number; frames: number; duration: number; bytes: number }[] = [];
+  const outputs: {
+    rendition: string;
+    path: string;
+    width: number;
+    height: number;
+    frames: number;
+    duration: number;
+    bytes: number;
+  }[] = [];
   if (job.status === "COMPLETED") {
     for (const obj of await cloud.deps.store.list(bucket, prefix)) {
       const target = join(out, obj.key.slice(prefix.length));
@@ -164,18 +188,37 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
       await cloud.deps.store.download(bucket, obj.key, target);
     }
     for (const o of job.outputs) {
-      outputs.push({ rendition: o.rendition, path: join(out, `${o.rendition}.mp4`), width: o.width, height: o.height, frames: o.frames, duration: o.duration, bytes: o.bytes });
+      outputs.push({
+        rendition: o.rendition,
+        path: join(out, `${o.rendition}.mp4`),
+        width: o.width,
+        height: o.height,
+        frames: o.frames,
+        duration: o.duration,
+        bytes: o.bytes,
+      });
     }
   }
   return {
     jobId: job.jobId,
     status: job.status,
     error: job.error,
-    source: job.source && { frames: job.source.frames, duration: job.source.duration, width: job.source.width, height: job.source.height, fps: job.source.fps },
+    source: job.source && {
+      frames: job.source.frames,
+      duration: job.source.duration,
+      width: job.source.width,
+      height: job.source.height,
+      fps: job.source.fps,
+    },
     outputs,
     hls: job.status === "COMPLETED" ? join(out, "hls", "master.m3u8") : null,
     poster: job.status === "COMPLETED" ? join(out, "poster.jpg") : null,
-    timings: { total: (Date.now() - started) / 1000, chunking: job.timings.chunking, encoding: job.timings.encoding, assembly: job.timings.assembly },
+    timings: {
+      total: (Date.now() - started) / 1000,
+      chunking: job.timings.chunking,
+      encoding: job.timings.encoding,
+      assembly: job.timings.assembly,
+    },
   };
 }
 
@@ -189,7 +232,12 @@ export interface SubmitOptions extends ApiOptions {
 export async function submit(input: string, opts: SubmitOptions): Promise<number> {
   const file = await mustExist(input);
   const client = clientFor(opts);
-  const { jobId } = await client.upload(file, opts.ladder, (sent, total) => process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`));
+  const { jobId } = await client.upload(
+    file,
+    opts.ladder,
+    (sent, total) =>
+      process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`),
+  );
   process.stdout.write(`${jobId}\n`);
   if (!opts.wait && !opts.out) return 0;
   const view = await waitFor(client, jobId, false);
@@ -216,7 +264,14 @@ async function downloadOutputs(client: ApiClient, jobId: string, out: string) {
 export async function jobs(opts: ApiOptions): Promise<number> {
   const { jobs } = await clientFor(opts).jobs();
   const rows = jobs.map((j: JobSummary) =>
-    [j.jobId, j.status.padEnd(10), `${j.chunksEncoded}/${j.chunkCount ?? "?"}`.padEnd(7), j.source ? `${j.source.width}x${j.source.height} ${j.source.duration.toFixed(1)}s` : "-", new Date(j.createdAt).toISOString(), j.name].join("  "),
+    [
+      j.jobId,
+      j.status.padEnd(10),
+      `${j.chunksEncoded}/${j.chunkCount ?? "?"}`.padEnd(7),
+      j.source ? `${j.source.width}x${j.source.height} ${j.source.duration.toFixed(1)}s` : "-",
+      new Date(j.createdAt).toISOString(),
+      j.name,
+    ].join("  "),
   );
   process.stdout.write((rows.length ? rows.join("\n") : "no jobs yet") + "\n");
   return 0;

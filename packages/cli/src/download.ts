@@ -22,7 +22,8 @@ export interface DownloadedFile {
  */
 export async function downloadJob(client: ApiClient, jobId: string, out: string): Promise<DownloadedFile[]> {
   const outputs = await client.outputs(jobId);
-  if (outputs.status !== "COMPLETED") throw new Error(`job ${jobId} is ${outputs.status}: only a COMPLETED job has outputs to download`);
+  if (outputs.status !== "COMPLETED")
+    throw new Error(`job ${jobId} is ${outputs.status}: only a COMPLETED job has outputs to download`);
   await mkdir(out, { recursive: true });
   const files: DownloadedFile[] = [];
   const fetchTo = async (url: string, path: string, expectedBytes?: number) => {
@@ -49,7 +50,12 @@ export async function downloadJob(client: ApiClient, jobId: string, out: string)
         local.set(url, name);
         await fetchTo(url, `hls/${rendition}/${name}`);
       }
-      await writeInside(out, `hls/${rendition}/${file}`, replaceUris(media, (uri) => local.get(uri) ?? uri), files);
+      await writeInside(
+        out,
+        `hls/${rendition}/${file}`,
+        replaceUris(media, (uri) => local.get(uri) ?? uri),
+        files,
+      );
     }
   }
   return files;
@@ -85,7 +91,8 @@ function replaceUris(text: string, rewrite: (uri: string) => string): string {
 function inside(out: string, path: string): string {
   const target = resolve(out, path);
   const rel = relative(out, target);
-  if (!rel || rel.startsWith("..") || rel.includes(`..${sep}`) || resolve(out, rel) !== target) throw new Error(`refusing to write outside ${out}: ${path}`);
+  if (!rel || rel.startsWith("..") || rel.includes(`..${sep}`) || resolve(out, rel) !== target)
+    throw new Error(`refusing to write outside ${out}: ${path}`);
   return target;
 }
 
@@ -115,7 +122,8 @@ async function fetchFile(url: string, file: string, expectedBytes?: number): Pro
   body.on("data", (chunk: Buffer) => (bytes += chunk.length));
   try {
     await pipeline(body, createWriteStream(partial));
-    if (expected !== undefined && bytes !== expected) throw new Error(`${file}: got ${bytes} bytes, expected ${expected}`);
+    if (expected !== undefined && bytes !== expected)
+      throw new Error(`${file}: got ${bytes} bytes, expected ${expected}`);
     await rename(partial, file);
   } catch (err) {
     await rm(partial, { force: true });

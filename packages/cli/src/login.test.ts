@@ -28,7 +28,12 @@ const register = (authorizeUrl: string) => callbacks.push(new URL(authorizeUrl).
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "videoforge-login-"));
   // the fake only knows the callback once the listener has its port: accept any loopback callback
-  cognito = await startFakeCognito({ clientId: CLIENT_ID, redirectUris: callbacks, accessToken: () => `access-${++issued}`, expiresIn: 3600 });
+  cognito = await startFakeCognito({
+    clientId: CLIENT_ID,
+    redirectUris: callbacks,
+    accessToken: () => `access-${++issued}`,
+    expiresIn: 3600,
+  });
 });
 afterAll(async () => {
   await cognito?.stop();
@@ -71,13 +76,24 @@ describe("videoforge login", () => {
     expect(await browser).toMatchObject({ status: 200, text: expect.stringContaining("Signed in") });
     // the exchange sent the verifier whose SHA-256 is the printed challenge
     const exchange = cognito.tokenCalls.at(-1)!;
-    expect(exchange.params).toMatchObject({ grant_type: "authorization_code", client_id: CLIENT_ID, redirect_uri: authorize.searchParams.get("redirect_uri") });
-    expect(createHash("sha256").update(exchange.params.code_verifier!).digest("base64url")).toBe(authorize.searchParams.get("code_challenge"));
+    expect(exchange.params).toMatchObject({
+      grant_type: "authorization_code",
+      client_id: CLIENT_ID,
+      redirect_uri: authorize.searchParams.get("redirect_uri"),
+    });
+    expect(createHash("sha256").update(exchange.params.code_verifier!).digest("base64url")).toBe(
+      authorize.searchParams.get("code_challenge"),
+    );
     // the file: this user only, the tokens for this API
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(await readFile(file, "utf8")) as StoredLogin;
     expect(saved).toEqual(stored);
-    expect(saved).toMatchObject({ api: API, domain: cognito.domain, clientId: CLIENT_ID, tokens: { accessToken: `access-${issued}` } });
+    expect(saved).toMatchObject({
+      api: API,
+      domain: cognito.domain,
+      clientId: CLIENT_ID,
+      tokens: { accessToken: `access-${issued}` },
+    });
     expect(saved.tokens.refreshToken).toBeTruthy();
 
     // the API commands use it for that API, and only that API
@@ -89,7 +105,11 @@ describe("videoforge login", () => {
     const renewed = await loginToken(API, file, later);
     expect(renewed).toBe(`access-${issued}`);
     expect(renewed).not.toBe(saved.tokens.accessToken);
-    expect(cognito.tokenCalls.at(-1)!.params).toEqual({ grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: saved.tokens.refreshToken });
+    expect(cognito.tokenCalls.at(-1)!.params).toEqual({
+      grant_type: "refresh_token",
+      client_id: CLIENT_ID,
+      refresh_token: saved.tokens.refreshToken,
+    });
     const rewritten = JSON.parse(await readFile(file, "utf8")) as StoredLogin;
     expect(rewritten.tokens).toMatchObject({ accessToken: renewed, refreshToken: saved.tokens.refreshToken });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
@@ -105,7 +125,9 @@ describe("videoforge login", () => {
       file: join(dir, "never.json"),
       onUrl: (url) => {
         register(url);
-        const callback = new URL(new URL(url).searchParams.get("redirect_uri")!.replace("//localhost:", "//127.0.0.1:"));
+        const callback = new URL(
+          new URL(url).searchParams.get("redirect_uri")!.replace("//localhost:", "//127.0.0.1:"),
+        );
         attempt = (async () => {
           const forged = await fetch(`${callback}?code=stolen&state=forged`);
           expect(forged.status).toBe(400);
@@ -118,7 +140,7 @@ describe("videoforge login", () => {
     await expect(stat(join(dir, "never.json"))).rejects.toThrow(/ENOENT/);
   });
 
-  it("through the command: `videoforge login` prints the address, and `videoforge jobs --api` then sends the access token", async () => {
+  it("through the command: `videoforge login` prints the address, `jobs --api` then sends the token", async () => {
     // arrange: a stand-in for the deployed API that records who calls it
     const seen: (string | undefined)[] = [];
     const fakeApi = createServer((req, res) => {
@@ -129,7 +151,12 @@ describe("videoforge login", () => {
     const api = `http://127.0.0.1:${(fakeApi.address() as AddressInfo).port}`;
     const file = join(dir, "cli-credentials.json");
     const bin = join(import.meta.dirname, "../bin/videoforge.js");
-    const env = { ...process.env, VIDEOFORGE_CREDENTIALS: file, VIDEOFORGE_TOKEN: "", VIDEOFORGE_DATA_DIR: join(dir, "no-data-dir") };
+    const env = {
+      ...process.env,
+      VIDEOFORGE_CREDENTIALS: file,
+      VIDEOFORGE_TOKEN: "",
+      VIDEOFORGE_DATA_DIR: join(dir, "no-data-dir"),
+    };
     const run = (args: string[], onOut?: (text: string) => void) =>
       new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
         const child = spawn(process.execPath, [bin, ...args], { env });
@@ -146,13 +173,16 @@ describe("videoforge login", () => {
     try {
       // act: log in; the "person" opens the printed address
       let opened = false;
-      const login = await run(["login", "--api", api, "--domain", cognito.domain, "--client-id", CLIENT_ID, "--port", "0"], (out) => {
-        const url = /https?:\/\/\S+\/oauth2\/authorize\S+/.exec(out)?.[0];
-        if (!url || opened) return;
-        opened = true;
-        register(url);
-        void openInBrowser(url);
-      });
+      const login = await run(
+        ["login", "--api", api, "--domain", cognito.domain, "--client-id", CLIENT_ID, "--port", "0"],
+        (out) => {
+          const url = /https?:\/\/\S+\/oauth2\/authorize\S+/.exec(out)?.[0];
+          if (!url || opened) return;
+          opened = true;
+          register(url);
+          void openInBrowser(url);
+        },
+      );
       expect(login.err).toBe("");
       expect(login.code).toBe(0);
       expect(login.out).toMatch(/^Open this address in a browser to sign in:/);

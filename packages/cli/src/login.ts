@@ -5,7 +5,16 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 // the config and PKCE modules alone: no AWS SDK needed to sign in
 import { clientSettings, type ClientSettings } from "@videoforge/core/config";
-import { authorizeUrl, challengeOf, codeExchange, createState, createVerifier, refreshExchange, requestTokens, type Tokens } from "@videoforge/core/auth/pkce";
+import {
+  authorizeUrl,
+  challengeOf,
+  codeExchange,
+  createState,
+  createVerifier,
+  refreshExchange,
+  requestTokens,
+  type Tokens,
+} from "@videoforge/core/auth";
 
 /**
  * `videoforge login`: sign in to a deployed API through the Cognito hosted UI with PKCE
@@ -15,8 +24,13 @@ import { authorizeUrl, challengeOf, codeExchange, createState, createVerifier, r
  */
 
 /** Where `login` keeps its tokens: `VIDEOFORGE_CREDENTIALS`, else `$XDG_CONFIG_HOME/videoforge/credentials.json`. */
-export function credentialsFile(settings: Pick<ClientSettings, "credentialsFile" | "configHome"> = clientSettings()): string {
-  return settings.credentialsFile ?? join(settings.configHome ?? join(homedir(), ".config"), "videoforge", "credentials.json");
+export function credentialsFile(
+  settings: Pick<ClientSettings, "credentialsFile" | "configHome"> = clientSettings(),
+): string {
+  return (
+    settings.credentialsFile ??
+    join(settings.configHome ?? join(homedir(), ".config"), "videoforge", "credentials.json")
+  );
 }
 
 /** The callback port Cognito must list (`http://localhost:8765/callback`): callback URLs match exactly. */
@@ -43,7 +57,8 @@ export interface StoredLogin {
 }
 
 const page = (title: string, text: string) =>
-  `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:sans-serif;margin:3rem"><h1>${title}</h1><p>${text}</p></body>`;
+  `<!doctype html><meta charset="utf-8"><title>${title}</title>` +
+  `<body style="font-family:sans-serif;margin:3rem"><h1>${title}</h1><p>${text}</p></body>`;
 
 /** Run the sign-in; resolves once the tokens are stored. */
 export async function login(opts: LoginOptions): Promise<StoredLogin> {
@@ -58,7 +73,8 @@ export async function login(opts: LoginOptions): Promise<StoredLogin> {
       res.writeHead(404).end();
       return;
     }
-    const send = (status: number, title: string, text: string) => res.writeHead(status, { "content-type": "text/html; charset=utf-8" }).end(page(title, text));
+    const send = (status: number, title: string, text: string) =>
+      res.writeHead(status, { "content-type": "text/html; charset=utf-8" }).end(page(title, text));
     const error = url.searchParams.get("error");
     if (error) {
       send(400, "Sign-in failed", "Go back to the terminal.");
@@ -76,7 +92,10 @@ export async function login(opts: LoginOptions): Promise<StoredLogin> {
   await once(server, "listening");
   const port = (server.address() as { port: number }).port;
   const client = { domain: opts.domain, clientId: opts.clientId, redirectUri: `http://localhost:${port}/callback` };
-  const timer = setTimeout(() => settle.reject(new Error("no sign-in arrived in time; run `videoforge login` again")), opts.timeoutMs ?? 5 * 60_000);
+  const timer = setTimeout(
+    () => settle.reject(new Error("no sign-in arrived in time; run `videoforge login` again")),
+    opts.timeoutMs ?? 5 * 60_000,
+  );
   try {
     opts.onUrl(authorizeUrl(client, { challenge: await challengeOf(verifier), state }));
     const code = await gotCode;
@@ -120,7 +139,9 @@ export async function loginToken(api: string, file = credentialsFile(), now = Da
   // a minute's margin: a command started now must not send a token that dies in flight
   if (now < stored.tokens.expiresAt - 60_000) return stored.tokens.accessToken;
   if (!stored.tokens.refreshToken) return undefined;
-  const tokens = await requestTokens(refreshExchange(stored, stored.tokens.refreshToken), stored.tokens, now).catch(() => null);
+  const tokens = await requestTokens(refreshExchange(stored, stored.tokens.refreshToken), stored.tokens, now).catch(
+    () => null,
+  );
   if (!tokens) return undefined;
   await saveLogin({ ...stored, tokens }, file);
   return tokens.accessToken;

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "commander";
 // the ladder module alone: the whole core (AWS SDK and all) must not load to parse a flag
-import { parseLadder, type RungName } from "@videoforge/core/media/ladder";
+import { parseLadder, type RungName } from "@videoforge/core/ladder";
 
 /**
  * Parsers for option values. Commander calls them while it reads the command line, so a
@@ -12,7 +12,8 @@ import { parseLadder, type RungName } from "@videoforge/core/media/ladder";
 export function wholeNumber(min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`Expected a whole number ≥ ${min}.`);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`Expected a whole number ≥ ${min}.`);
     return n;
   };
 }
@@ -27,7 +28,8 @@ export function positiveNumber(value: string): number {
 /** A TCP port; 0 lets the system choose a free one. */
 export function port(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > 65_535) throw new InvalidArgumentError("Expected a port number from 0 to 65535.");
+  if (!/^\d+$/.test(value.trim()) || n > 65_535)
+    throw new InvalidArgumentError("Expected a port number from 0 to 65535.");
   return n;
 }
 
@@ -39,7 +41,8 @@ export function httpUrl(value: string): string {
   } catch {
     throw new InvalidArgumentError("Expected a URL such as http://127.0.0.1:8080.");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("Expected an http:// or https:// URL.");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new InvalidArgumentError("Expected an http:// or https:// URL.");
   return value;
 }
 
@@ -55,7 +58,8 @@ export function ladder(value: string): RungName[] {
 /** One of a fixed set of words; the message lists them. */
 export function oneOf<T extends string>(name: string, choices: readonly T[]) {
   return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`${name} must be one of ${choices.join(", ")}, got "${value}".`);
+    if (!(choices as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`${name} must be one of ${choices.join(", ")}, got "${value}".`);
     return value as T;
   };
 }

@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import type { ApiOptions } from "./commands.ts";
 import { httpUrl, ladder, oneOf, port, positiveNumber, wholeNumber } from "./options.ts";
 // the ladder module alone (options.ts loads it anyway): --help must not load the whole core
-import { DEFAULT_LADDER, RUNGS } from "@videoforge/core/media/ladder";
+import { DEFAULT_LADDER, RUNGS } from "@videoforge/core/ladder";
 import { SIZES, type SizeName } from "./bench/sizes.ts";
 import { registerLogin } from "./aws-commands.ts";
 
@@ -43,7 +43,11 @@ export function buildProgram(): Command {
     .addOption(ladderOption())
     .option("--json", "print {jobId, status, source, outputs, hls, timings} on stdout")
     .addOption(chunkSecondsOption())
-    .action(run(async (file: string, opts: import("./commands.ts").EncodeOptions) => (await import("./commands.ts")).encode(file, opts)));
+    .action(
+      run(async (file: string, opts: import("./commands.ts").EncodeOptions) =>
+        (await import("./commands.ts")).encode(file, opts),
+      ),
+    );
 
   apiOptions(
     program
@@ -55,26 +59,40 @@ export function buildProgram(): Command {
       .option("-o, --out <dir>", "with --wait: download the outputs here when the job completes"),
   ).action(
     run(async (file: string, opts: ApiOptions & { wait?: boolean; out?: string }) => {
-      if (opts.out && !opts.wait) throw new Error("--out needs --wait (or use `videoforge download JOB --out DIR` later)");
+      if (opts.out && !opts.wait)
+        throw new Error("--out needs --wait (or use `videoforge download JOB --out DIR` later)");
       return (await import("./commands.ts")).submit(file, opts);
     }),
   );
 
-  apiOptions(program.command("jobs").description("the jobs of a running `up`, newest first")).action(run(async (opts: ApiOptions) => (await import("./commands.ts")).jobs(opts)));
-
-  apiOptions(program.command("events").description("one job's timeline with offsets, and its failure reason").argument("<job>", "the job id (see `videoforge jobs`)")).action(
-    run(async (jobId: string, opts: ApiOptions) => (await import("./commands.ts")).events(jobId, opts)),
+  apiOptions(program.command("jobs").description("the jobs of a running `up`, newest first")).action(
+    run(async (opts: ApiOptions) => (await import("./commands.ts")).jobs(opts)),
   );
 
   apiOptions(
     program
+      .command("events")
+      .description("one job's timeline with offsets, and its failure reason")
+      .argument("<job>", "the job id (see `videoforge jobs`)"),
+  ).action(run(async (jobId: string, opts: ApiOptions) => (await import("./commands.ts")).events(jobId, opts)));
+
+  apiOptions(
+    program
       .command("download")
-      .description("fetch every output of a finished job (MP4s, HLS playlists and segments, poster) and check their sizes")
+      .description(
+        "fetch every output of a finished job (MP4s, HLS playlists and segments, poster) and check their sizes",
+      )
       .argument("<job>", "the job id (see `videoforge jobs`)")
       .requiredOption("-o, --out <dir>", "where the outputs go"),
-  ).action(run(async (jobId: string, opts: ApiOptions & { out: string }) => (await import("./commands.ts")).download(jobId, opts)));
+  ).action(
+    run(async (jobId: string, opts: ApiOptions & { out: string }) =>
+      (await import("./commands.ts")).download(jobId, opts),
+    ),
+  );
 
-  const dlq = program.command("dlq").description("the dead-letter store of a running `up`: what ran out of retries, and put it back");
+  const dlq = program
+    .command("dlq")
+    .description("the dead-letter store of a running `up`: what ran out of retries, and put it back");
   apiOptions(dlq.command("list", { isDefault: true }).description("the dead letters, newest last")).action(
     run(async (opts: ApiOptions) => {
       const [{ clientFor }, { dlqList }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
@@ -89,15 +107,23 @@ export function buildProgram(): Command {
       .option("--all", "every dead letter"),
   ).action(
     run(async (id: string | undefined, opts: ApiOptions & { all?: boolean }) => {
-      const [{ clientFor }, { dlqRedrive }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+      const [{ clientFor }, { dlqRedrive }] = await Promise.all([
+        import("./commands.ts"),
+        import("./admin-commands.ts"),
+      ]);
       return dlqRedrive(clientFor(opts), id, opts.all === true);
     }),
   );
 
-  const users = program.command("users").description("local users, each with their own token and their own jobs (--aws: users of a deployed stage)");
+  const users = program
+    .command("users")
+    .description("local users, each with their own token and their own jobs (--aws: users of a deployed stage)");
   users
     .command("add")
-    .description("add a local user and print its token once; with --aws, create EMAIL in the stage's Cognito user pool (AdminCreateUser)")
+    .description(
+      "add a local user and print its token once; " +
+        "with --aws, create EMAIL in the stage's Cognito user pool (AdminCreateUser)",
+    )
     .argument("<name>", "the user's name (with --aws: their email)")
     .addOption(dataDirOption())
     .option("--aws", "a user of a deployed stage, in its Cognito user pool (needs AWS credentials)")
@@ -106,7 +132,10 @@ export function buildProgram(): Command {
     .action(
       run(async (name: string, opts: { dataDir?: string; aws?: boolean; userPoolId?: string; region?: string }) => {
         if (opts.aws) return (await import("./aws-commands.ts")).usersAddAws(name, opts.userPoolId, opts.region);
-        const [{ dataDirOf }, { usersAdd }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+        const [{ dataDirOf }, { usersAdd }] = await Promise.all([
+          import("./commands.ts"),
+          import("./admin-commands.ts"),
+        ]);
         return usersAdd(name, dataDirOf(opts));
       }),
     );
@@ -117,18 +146,27 @@ export function buildProgram(): Command {
     .addOption(dataDirOption())
     .action(
       run(async (name: string, opts: { dataDir?: string }) => {
-        const [{ dataDirOf }, { usersRemove }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+        const [{ dataDirOf }, { usersRemove }] = await Promise.all([
+          import("./commands.ts"),
+          import("./admin-commands.ts"),
+        ]);
         return usersRemove(name, dataDirOf(opts));
       }),
     );
   users
     .command("rotate")
     .description("give a local user a new token (printed once); the old one stops working at once")
-    .argument("<name>", "the user's name (`local` is this machine's own: its new token is also written to <data-dir>/token)")
+    .argument(
+      "<name>",
+      "the user's name (`local` is this machine's own: its new token is also written to <data-dir>/token)",
+    )
     .addOption(dataDirOption())
     .action(
       run(async (name: string, opts: { dataDir?: string }) => {
-        const [{ dataDirOf }, { usersRotate }] = await Promise.all([import("./commands.ts"), import("./admin-commands.ts")]);
+        const [{ dataDirOf }, { usersRotate }] = await Promise.all([
+          import("./commands.ts"),
+          import("./admin-commands.ts"),
+        ]);
         return usersRotate(name, dataDirOf(opts));
       }),
     );
@@ -141,21 +179,43 @@ export function buildProgram(): Command {
       "the pipeline against one plain ffmpeg command making the same outputs (MP4s, HLS, poster): wall time, CPU, " +
         "peak memory, SSIM, sizes; exits 1 when the pipeline's outputs are not frame-exact",
     )
-    .addOption(new Option("--size <size>", `generated 1080p30 source: ${sizes.map((s) => `${s} (${SIZES[s]} s)`).join(", ")}`).argParser(oneOf("--size", sizes)))
-    .addOption(new Option("--seconds <n>", "length of the generated source (overrides --size)").argParser(positiveNumber))
+    .addOption(
+      new Option(
+        "--size <size>",
+        `generated 1080p30 source: ${sizes.map((s) => `${s} (${SIZES[s]} s)`).join(", ")}`,
+      ).argParser(oneOf("--size", sizes)),
+    )
+    .addOption(
+      new Option("--seconds <n>", "length of the generated source (overrides --size)").argParser(positiveNumber),
+    )
     .addOption(new Option("--reps <n>", "repetitions of each side (default: 3)").argParser(wholeNumber(1)))
     .option("--source <file>", "a video to use instead of a generated clip")
     .addOption(chunkSecondsOption())
     .option("--keep <dir>", "keep the scratch folder here")
-    .addOption(new Option("--orchestration", "instead: bus dispatch latency and rate, fixed overhead, 50 jobs at once").conflicts(["memory", "scaling"]))
-    .addOption(new Option("--memory", "instead: peak RSS of every process for a ~2 GB upload and a long source").conflicts(["scaling"]))
+    .addOption(
+      new Option(
+        "--orchestration",
+        "instead: bus dispatch latency and rate, fixed overhead, 50 jobs at once",
+      ).conflicts(["memory", "scaling"]),
+    )
+    .addOption(
+      new Option("--memory", "instead: peak RSS of every process for a ~2 GB upload and a long source").conflicts([
+        "scaling",
+      ]),
+    )
     .addOption(new Option("--scaling", "instead: the Fargate latency/cost model"))
     .option("--png <file>", "with --scaling: where the chart goes", "docs/scaling.png")
     .action(
       run(async (opts: BenchFlags) => {
         const { resolve } = await import("node:path");
         const { bench } = await import("./bench.ts");
-        const mode = opts.orchestration ? "orchestration" : opts.memory ? "memory" : opts.scaling ? "scaling" : "compare";
+        const mode = opts.orchestration
+          ? "orchestration"
+          : opts.memory
+            ? "memory"
+            : opts.scaling
+              ? "scaling"
+              : "compare";
         return bench({ ...opts, mode, source: opts.source && resolve(opts.source) });
       }),
     );
@@ -179,7 +239,12 @@ interface BenchFlags {
 /** `--api`, `--token`, `--data-dir`: how a command reaches a running `up`. */
 function apiOptions(command: Command): Command {
   return command
-    .addOption(new Option("--api <url>", "the API of a running `up` (default: $VIDEOFORGE_API, else http://127.0.0.1:$PORT or :8080)").argParser(httpUrl))
+    .addOption(
+      new Option(
+        "--api <url>",
+        "the API of a running `up` (default: $VIDEOFORGE_API, else http://127.0.0.1:$PORT or :8080)",
+      ).argParser(httpUrl),
+    )
     .addOption(new Option("--token <token>", "API token (default: $VIDEOFORGE_TOKEN or <data-dir>/token)"))
     .addOption(dataDirOption());
 }
@@ -190,11 +255,17 @@ function dataDirOption() {
 
 function ladderOption() {
   const rungs = Object.keys(RUNGS).join(" ");
-  return new Option("--ladder <rungs>", `comma-separated rungs: ${rungs} (default: ${DEFAULT_LADDER.join(",")})`).argParser(ladder);
+  return new Option(
+    "--ladder <rungs>",
+    `comma-separated rungs: ${rungs} (default: ${DEFAULT_LADDER.join(",")})`,
+  ).argParser(ladder);
 }
 
 function chunkSecondsOption() {
-  return new Option("--chunk-seconds <n>", "target chunk length in seconds (default: $VIDEOFORGE_CHUNK_SECONDS or 8)").argParser(positiveNumber);
+  return new Option(
+    "--chunk-seconds <n>",
+    "target chunk length in seconds (default: $VIDEOFORGE_CHUNK_SECONDS or 8)",
+  ).argParser(positiveNumber);
 }
 
 /**

@@ -4,9 +4,9 @@ import { createClients } from "./adapters/clients.ts";
 import { s3Store } from "./adapters/s3-store.ts";
 import { eventBridgePublisher } from "./adapters/eventbridge-publisher.ts";
 import { createDb } from "./db/index.ts";
-import { electroJobStore } from "./job/store-electro.ts";
+import { electroJobStore } from "./adapters/electro-job-store.ts";
 import { createLogger, type Logger } from "./log.ts";
-import type { Deps } from "./pipeline/deps.ts";
+import type { Deps } from "./deps.ts";
 import { createFfmpeg } from "./ffmpeg/locate.ts";
 import type { Ffmpeg } from "./ffmpeg/run.ts";
 

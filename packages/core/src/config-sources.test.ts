@@ -14,9 +14,19 @@ const links = {
 describe("configuration from SST links", () => {
   it("reads table, buckets and bus from SST_RESOURCE_* variables (a Fargate task's links)", () => {
     const cfg = loadConfig({ ...links, AWS_REGION: "eu-west-1" });
-    expect({ table: cfg.table, buckets: cfg.buckets, bus: cfg.busName, region: cfg.region, endpoints: cfg.endpoints }).toEqual({
+    expect({
+      table: cfg.table,
+      buckets: cfg.buckets,
+      bus: cfg.busName,
+      region: cfg.region,
+      endpoints: cfg.endpoints,
+    }).toEqual({
       table: "videoforge-prod-JobTableTable-abc",
-      buckets: { uploads: "videoforge-prod-uploadsbucket-x1", work: "videoforge-prod-workbucket-x2", outputs: "videoforge-prod-outputsbucket-x3" },
+      buckets: {
+        uploads: "videoforge-prod-uploadsbucket-x1",
+        work: "videoforge-prod-workbucket-x2",
+        outputs: "videoforge-prod-outputsbucket-x3",
+      },
       bus: "videoforge-prod-EventBusBus-y",
       region: "eu-west-1",
       endpoints: { dynamodb: undefined, s3: undefined, events: undefined },
@@ -24,7 +34,10 @@ describe("configuration from SST links", () => {
   });
 
   it("takes links handed over by SST's Resource (a Lambda's encrypted links) and lets explicit variables win", () => {
-    const env = withLinkedResources({ VIDEOFORGE_WORK_BUCKET: "my-work", VIDEOFORGE_TABLE: "" }, { Table: { name: "t-from-link" }, Work: { name: "w-from-link" }, Bus: { arn: "no name here" } });
+    const env = withLinkedResources(
+      { VIDEOFORGE_WORK_BUCKET: "my-work", VIDEOFORGE_TABLE: "" },
+      { Table: { name: "t-from-link" }, Work: { name: "w-from-link" }, Bus: { arn: "no name here" } },
+    );
     expect(env).toEqual({ VIDEOFORGE_TABLE: "t-from-link", VIDEOFORGE_WORK_BUCKET: "my-work" });
   });
 

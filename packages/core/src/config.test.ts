@@ -84,7 +84,8 @@ describe("the environment schema", () => {
 
   it("reports every malformed variable at once", () => {
     expect(() => loadConfig({ VIDEOFORGE_CHUNK_SECONDS: "soon", VIDEOFORGE_MAX_FPS: "fast" })).toThrow(
-      'VIDEOFORGE_CHUNK_SECONDS must be a positive number, got "soon"; VIDEOFORGE_MAX_FPS must be a positive number, got "fast"',
+      'VIDEOFORGE_CHUNK_SECONDS must be a positive number, got "soon"; ' +
+        'VIDEOFORGE_MAX_FPS must be a positive number, got "fast"',
     );
   });
 
@@ -136,7 +137,7 @@ describe("one door", () => {
     const dirs = [
       "packages/core/src",
       "packages/functions/src",
-      "packages/encoder/src",
+      "packages/worker/src",
       "packages/local/src",
       "packages/cli/src",
       "events/src",

@@ -34,7 +34,10 @@ export interface Config {
   parallelTasks?: number;
   tmpDir: string;
   ffmpegTimeoutMs: number;
-  /** An ffmpeg that reports no progress this long (a stalled input, a hung decoder) is killed; the attempt fails and is retried. */
+  /**
+   * An ffmpeg that reports no progress this long (a stalled input, a hung decoder) is killed; the attempt fails
+   * and is retried.
+   */
   ffmpegStallMs: number;
   /** FFMPEG_PATH / FFPROBE_PATH: an ffmpeg chosen by hand (ffmpeg/locate.ts); unset means found. */
   ffmpeg: { path?: string; probePath?: string };
@@ -62,7 +65,7 @@ export interface Config {
 /**
  * What videoforge accepts. Sources beyond these are refused up front with a reason a person
  * can act on, not discovered hours into an encode. Read once from the environment by
- * `loadConfig` (see docs/limits.md); checked by pipeline/limits.ts.
+ * `loadConfig` (see docs/limits.md); checked by job/limits.ts.
  */
 export interface Limits {
   /** Largest upload announced at POST /uploads. */
@@ -319,7 +322,10 @@ function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.output<S> {
 
 // ---- sections, parsed
 
-/** Limits from VIDEOFORGE_MAX_* variables; anything unset keeps its default, anything malformed throws naming the variable. */
+/**
+ * Limits from VIDEOFORGE_MAX_* variables; anything unset keeps its default, anything malformed throws naming the
+ * variable.
+ */
 export function loadLimits(env: Env): Limits {
   return limitsOf(parseEnv(LimitEnv, env));
 }

@@ -114,7 +114,10 @@ describe("serializeError", () => {
 
   it("lists an AggregateError's errors (its own message is often empty)", () => {
     const messages = ["connect ECONNREFUSED ::1:80", "connect ECONNREFUSED 127.0.0.1:80"];
-    const err = new AggregateError(messages.map((m) => new Error(m)), "");
+    const err = new AggregateError(
+      messages.map((m) => new Error(m)),
+      "",
+    );
     expect(serializeError(err).errors).toMatchObject(messages.map((message) => ({ message })));
   });
 });

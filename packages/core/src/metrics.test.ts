@@ -12,7 +12,13 @@ describe("EMF metrics", () => {
       ChunkEncodeSeconds: 4.25,
       _aws: {
         Timestamp: 1_700_000_000_000,
-        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [[]], Metrics: [{ Name: "ChunkEncodeSeconds", Unit: "Seconds" }] }],
+        CloudWatchMetrics: [
+          {
+            Namespace: METRICS_NAMESPACE,
+            Dimensions: [[]],
+            Metrics: [{ Name: "ChunkEncodeSeconds", Unit: "Seconds" }],
+          },
+        ],
       },
     });
   });
@@ -25,6 +31,8 @@ describe("EMF metrics", () => {
     const doc = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(doc.JobsFailed).toBe(1);
     expect(doc.jobId).toBe("j2");
-    expect((doc._aws as { CloudWatchMetrics: { Metrics: { Unit: string }[] }[] }).CloudWatchMetrics[0]!.Metrics[0]!.Unit).toBe("Count");
+    expect(
+      (doc._aws as { CloudWatchMetrics: { Metrics: { Unit: string }[] }[] }).CloudWatchMetrics[0]!.Metrics[0]!.Unit,
+    ).toBe("Count");
   });
 });

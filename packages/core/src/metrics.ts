@@ -23,12 +23,19 @@ export type MetricName = keyof typeof METRIC_UNITS;
  * One EMF document. No dimensions (`Dimensions: [[]]`): the alarms watch the totals, and
  * per-job dimensions would create a metric per job. `fields` ride along as log context.
  */
-export function emfDocument(name: MetricName, value: number, fields: Record<string, unknown> = {}, now = Date.now()): Record<string, unknown> {
+export function emfDocument(
+  name: MetricName,
+  value: number,
+  fields: Record<string, unknown> = {},
+  now = Date.now(),
+): Record<string, unknown> {
   return {
     ...fields,
     _aws: {
       Timestamp: now,
-      CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [[]], Metrics: [{ Name: name, Unit: METRIC_UNITS[name] }] }],
+      CloudWatchMetrics: [
+        { Namespace: METRICS_NAMESPACE, Dimensions: [[]], Metrics: [{ Name: name, Unit: METRIC_UNITS[name] }] },
+      ],
     },
     [name]: value,
   };

@@ -10,8 +10,19 @@ export interface ObjectStore {
   remove(bucket: string, keys: string[]): Promise<void>;
   presignGet(bucket: string, key: string, expiresSeconds: number, downloadName?: string): Promise<string>;
   createMultipart(bucket: string, key: string, contentType: string): Promise<string>;
-  presignPart(bucket: string, key: string, uploadId: string, partNumber: number, expiresSeconds: number): Promise<string>;
-  completeMultipart(bucket: string, key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void>;
+  presignPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresSeconds: number,
+  ): Promise<string>;
+  completeMultipart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<void>;
   abortMultipart(bucket: string, key: string, uploadId: string): Promise<void>;
 }
 
@@ -20,7 +31,10 @@ export interface EventPublisher {
   publish(...events: DomainEvent[]): Promise<void>;
 }
 
-/** Stopping a cancelled job's running tasks: ECS StopTask on AWS; locally the worker pool aborts them on JobCancelled. */
+/**
+ * Stopping a cancelled job's running tasks: ECS StopTask on AWS; locally the worker pool aborts them on
+ * JobCancelled.
+ */
 export interface TaskStopper {
   /** Stop every running task working for `jobId`; how many were stopped. */
   stopJobTasks(jobId: string): Promise<number>;

@@ -1,18 +1,33 @@
 import { mkdir } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import { childEnv, composeDeps, ConflictError, createLogger, ensureTable, envelopeJobId, failOnDeadLetter, loadConfig, resumeStalledJobs, sweepStalledJobs, NotFoundError, reopenForRedrive, type Deps, type Logger } from "@videoforge/core";
+import {
+  childEnv,
+  composeDeps,
+  ConflictError,
+  createLogger,
+  ensureTable,
+  envelopeJobId,
+  failOnDeadLetter,
+  loadConfig,
+  resumeStalledJobs,
+  sweepStalledJobs,
+  NotFoundError,
+  reopenForRedrive,
+  type Deps,
+  type Logger,
+} from "@videoforge/core";
 import { handlers } from "@videoforge/functions";
 import { parseEnvelope, topology, type HandlerName } from "@videoforge/events";
-import { startLocalServices } from "./storage.ts";
-import { createLocalBus, type BusOptions, type LocalBus } from "./bus.ts";
-import { deadLetterStore, type DeadLetter } from "./dlq.ts";
-import { deliveryJournal } from "./journal.ts";
-import { startEventsEndpoint } from "./events-endpoint.ts";
-import { createTaskRunner } from "./task-runner.ts";
-import { artifactRuntime, MEDIA_HANDLERS, type ArtifactRuntimeOptions } from "./runtimes/dispatch.ts";
-import { loadLocalAuth } from "./auth.ts";
-import type { StorageFaults } from "./s3-gate.ts";
+import { startLocalServices } from "./storage/storage.ts";
+import { createLocalBus, type BusOptions, type LocalBus } from "./bus/bus.ts";
+import { deadLetterStore, type DeadLetter } from "./bus/dlq.ts";
+import { deliveryJournal } from "./bus/journal.ts";
+import { startEventsEndpoint } from "./bus/events-endpoint.ts";
+import { createTaskRunner } from "./tasks/task-runner.ts";
+import { artifactRuntime, MEDIA_HANDLERS, type ArtifactRuntimeOptions } from "./tasks/runtimes/dispatch.ts";
+import { loadLocalAuth } from "./api-host/auth.ts";
+import type { StorageFaults } from "./storage/s3-gate.ts";
 
 export interface LocalCloudOptions {
   /** Everything persistent lives here: table, buckets, dead letters, scratch space. */
@@ -68,13 +83,17 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   let bus: LocalBus | undefined;
   // cancel stops work: a JobCancelled on the bus aborts that job's running tasks (set once tasks exist)
   let abortJob: ((jobId: string) => void) | undefined;
-  const events = await startEventsEndpoint({
-    putEvents: (entries) => {
-      if (!bus) throw new Error("bus not ready");
-      for (const e of entries) if (e.DetailType === "JobCancelled") abortJob?.(cancelledJobId(e.Detail));
-      return bus.putEvents(entries);
+  const events = await startEventsEndpoint(
+    {
+      putEvents: (entries) => {
+        if (!bus) throw new Error("bus not ready");
+        for (const e of entries) if (e.DetailType === "JobCancelled") abortJob?.(cancelledJobId(e.Detail));
+        return bus.putEvents(entries);
+      },
     },
-  }, 0, { credentials: { [services.keys.accessKeyId]: services.keys.secretAccessKey } });
+    0,
+    { credentials: { [services.keys.accessKeyId]: services.keys.secretAccessKey } },
+  );
 
   const env: Record<string, string> = {
     ...settings,
@@ -97,11 +116,18 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   await ensureTable(clients.dynamodb, cfg.table);
 
   const onTaskLog = opts.onTaskLog ?? ((line: string) => process.stderr.write(line + "\n"));
-  const artifacts = opts.runtime === "artifacts" ? artifactRuntime(cfg, env, { concurrency, ...opts.artifacts, onLog: onTaskLog }) : undefined;
+  const artifacts =
+    opts.runtime === "artifacts"
+      ? artifactRuntime(cfg, env, { concurrency, ...opts.artifacts, onLog: onTaskLog })
+      : undefined;
   const tasks = artifacts?.tasks ?? createTaskRunner({ env, concurrency, mode: opts.taskMode, onLog: onTaskLog });
   abortJob = (jobId) => {
     // the artifact runtime has no per-job abort yet: its tasks end when they see the job ended
-    if (jobId) log.info("cancel: aborting the job's running tasks", { jobId, tasks: (tasks as { abortJob?: (id: string) => number }).abortJob?.(jobId) ?? 0 });
+    if (jobId)
+      log.info("cancel: aborting the job's running tasks", {
+        jobId,
+        tasks: (tasks as { abortJob?: (id: string) => number }).abortJob?.(jobId) ?? 0,
+      });
   };
   const dlq = deadLetterStore(join(dataDir, "dlq"));
   const auth = await loadLocalAuth(dataDir);
@@ -126,7 +152,9 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   });
   const localBus = bus;
   // jobs a pending delivery will move on, read before those deliveries start (and finish)
-  const pending = journal.list().filter((p) => topology.find((s) => s.name === p.subscription && s.handler !== "recorder"));
+  const pending = journal
+    .list()
+    .filter((p) => topology.find((s) => s.name === p.subscription && s.handler !== "recorder"));
   const driven = new Set(pending.map((p) => envelopeJobId(p.envelope)));
   // what the previous process accepted and did not finish (a crash, a kill) goes out again
   const recovered = localBus.recover();
@@ -135,7 +163,10 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   const resumed = await resumeStalledJobs(deps, (jobId) => driven.has(jobId));
   // then the same sweeper as on AWS, periodically: jobs past their stage's deadline, abandoned uploads
   const sweep = (now = Date.now()) => sweepStalledJobs(deps, { now });
-  const sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error("sweep failed", { err })), opts.sweepEveryMs ?? 60_000);
+  const sweeper = setInterval(
+    () => void sweep().catch((err: unknown) => log.error("sweep failed", { err })),
+    opts.sweepEveryMs ?? 60_000,
+  );
   sweeper.unref();
 
   /** Put a dead letter back on its rule, reopening the job it failed. */
@@ -143,7 +174,11 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     const letter = (await dlq.list()).find((l) => l.id === letterId);
     if (!letter) throw new NotFoundError(`No dead letter ${letterId}.`);
     const reopened = await reopenForRedrive(deps, letter.envelope);
-    if (!reopened) throw new ConflictError(`The job of dead letter ${letterId} has ended for another reason (completed, cancelled or failed elsewhere); redriving it would change nothing.`);
+    if (!reopened)
+      throw new ConflictError(
+        `The job of dead letter ${letterId} has ended for another reason ` +
+          "(completed, cancelled or failed elsewhere); redriving it would change nothing.",
+      );
     await dlq.remove(letter);
     localBus.redeliver(letter.subscription, letter.envelope);
     log.info("dead letter redriven", { letter: letter.id, rule: letter.subscription });

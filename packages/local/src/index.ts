@@ -1,9 +1,7 @@
+/** The local cloud `videoforge up` runs, composed of the services it stands in for. */
 export * from "./cloud.ts";
-export * from "./bus.ts";
-export * from "./dlq.ts";
-export * from "./pattern.ts";
-export * from "./task-runner.ts";
-export * from "./server.ts";
-export * from "./auth.ts";
-export * from "./journal.ts";
-export { secureDataDir, localKeys } from "./storage.ts";
+export * from "./bus/index.ts";
+export * from "./tasks/task-runner.ts";
+export * from "./api-host/server.ts";
+export * from "./api-host/auth.ts";
+export { secureDataDir, localKeys } from "./storage/storage.ts";

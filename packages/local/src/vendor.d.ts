@@ -1,7 +1,12 @@
 // Minimal types for the two embedded AWS stand-ins, covering what we call.
 declare module "dynalite" {
   import type { Server } from "node:http";
-  export default function dynalite(options?: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }): Server;
+  export default function dynalite(options?: {
+    path?: string;
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+  }): Server;
 }
 declare module "s3rver" {
   import type { AddressInfo } from "node:net";

@@ -10,7 +10,7 @@ import {
   requestTokens,
   type OAuthClient,
   type Tokens,
-} from "@videoforge/core/auth/pkce";
+} from "@videoforge/core/auth";
 
 /**
  * Sign-in on AWS: the Cognito hosted UI with the authorization code flow and PKCE. The
@@ -26,7 +26,13 @@ const env = import.meta.env as Record<string, string | undefined>;
 
 /** The Cognito app client, or null when this build has no Cognito configuration. */
 export const cognito: OAuthClient | null =
-  env.VITE_COGNITO_DOMAIN && env.VITE_COGNITO_CLIENT_ID ? { domain: env.VITE_COGNITO_DOMAIN, clientId: env.VITE_COGNITO_CLIENT_ID, redirectUri: `${window.location.origin}/` } : null;
+  env.VITE_COGNITO_DOMAIN && env.VITE_COGNITO_CLIENT_ID
+    ? {
+        domain: env.VITE_COGNITO_DOMAIN,
+        clientId: env.VITE_COGNITO_CLIENT_ID,
+        redirectUri: `${window.location.origin}/`,
+      }
+    : null;
 
 const TOKENS = "videoforge.auth.tokens";
 /** The verifier and state of a sign-in in progress, and where to return to after it. */
@@ -54,7 +60,9 @@ export async function signIn(returnTo = window.location.pathname + window.locati
   if (!cognito) throw new Error("this dashboard has no Cognito configuration");
   const pending: Pending = { verifier: createVerifier(), state: createState(), returnTo };
   sessionStorage.setItem(PENDING, JSON.stringify(pending));
-  window.location.assign(authorizeUrl(cognito, { challenge: await challengeOf(pending.verifier), state: pending.state }));
+  window.location.assign(
+    authorizeUrl(cognito, { challenge: await challengeOf(pending.verifier), state: pending.state }),
+  );
 }
 
 /**
@@ -73,7 +81,11 @@ export async function completeSignIn(): Promise<{ tokens: Tokens | null; error?:
   history.replaceState(null, "", pending?.returnTo ?? "/");
   if (error) return { tokens: null, error: `Sign-in failed: ${url.searchParams.get("error_description") ?? error}` };
   // a callback this tab did not start (or a replayed address) is refused: state must match
-  if (!pending || url.searchParams.get("state") !== pending.state) return { tokens: null, error: "Sign-in failed: the answer does not belong to a sign-in started here. Sign in again." };
+  if (!pending || url.searchParams.get("state") !== pending.state)
+    return {
+      tokens: null,
+      error: "Sign-in failed: the answer does not belong to a sign-in started here. Sign in again.",
+    };
   try {
     const tokens = await requestTokens(codeExchange(cognito, code!, pending.verifier));
     keep(tokens);
@@ -119,5 +131,9 @@ export function signOut() {
 export function signedInAs(tokens: Tokens | null): string | null {
   if (!tokens) return null;
   const claims = jwtClaims(tokens.idToken);
-  return typeof claims.email === "string" ? claims.email : typeof claims["cognito:username"] === "string" ? claims["cognito:username"] : null;
+  return typeof claims.email === "string"
+    ? claims.email
+    : typeof claims["cognito:username"] === "string"
+      ? claims["cognito:username"]
+      : null;
 }

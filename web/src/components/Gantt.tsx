@@ -16,6 +16,14 @@ interface Bar {
 
 const LANE_REM = 1.5;
 
+/** The tooltip of a bar: how long the chunk waited, how long it took to encode, and any retries. */
+function barTitle(b: Bar): string {
+  const waited = b.started ? seconds((b.started - b.from) / 1000, 2) : "—";
+  const encoded = b.started && !b.open ? seconds((b.to - b.started) / 1000, 2) : "—";
+  const attempts = b.chunk.attempts && b.chunk.attempts > 1 ? `, ${b.chunk.attempts} attempts` : "";
+  return `chunk ${b.chunk.index}: waited ${waited}, encoded in ${encoded}${attempts}`;
+}
+
 /**
  * One bar per chunk, from ChunkReady (stored, waiting for a worker) to ChunkEncoded, one
  * row per worker: the light part is the wait, the dark part the encoding. Bars much longer
@@ -29,10 +37,21 @@ export function Gantt(props: { chunks: ChunkRow[]; now: number }) {
     const t0 = Math.min(...withTimes.map((c) => c.readyAt!));
     const bars: Bar[] = withTimes.map((c) => {
       const open = c.status !== "ENCODED" || c.finishedAt === undefined;
-      return { chunk: c, from: c.readyAt!, started: c.startedAt ?? null, to: open ? props.now : c.finishedAt!, open, straggler: false, lane: 0 };
+      return {
+        chunk: c,
+        from: c.readyAt!,
+        started: c.startedAt ?? null,
+        to: open ? props.now : c.finishedAt!,
+        open,
+        straggler: false,
+        lane: 0,
+      };
     });
     const t1 = Math.max(...bars.map((b) => b.to), t0 + 1);
-    const done = bars.filter((b) => !b.open).map((b) => b.to - b.from).sort((a, b) => a - b);
+    const done = bars
+      .filter((b) => !b.open)
+      .map((b) => b.to - b.from)
+      .sort((a, b) => a - b);
     const median = done.length ? done[Math.floor(done.length / 2)]! : 0;
     for (const b of bars) b.straggler = !b.open && done.length >= 3 && b.to - b.from > median * 1.5;
     const rows = new Map<string, Bar[]>();
@@ -64,7 +83,10 @@ export function Gantt(props: { chunks: ChunkRow[]; now: number }) {
                 <div class="gantt-worker mono" title={worker}>
                   {worker}
                 </div>
-                <div class="gantt-track" style={{ height: `${(Math.max(...bars.map((b) => b.lane)) + 1) * LANE_REM}rem` }}>
+                <div
+                  class="gantt-track"
+                  style={{ height: `${(Math.max(...bars.map((b) => b.lane)) + 1) * LANE_REM}rem` }}
+                >
                   <For each={bars}>
                     {(b) => (
                       <div
@@ -72,13 +94,18 @@ export function Gantt(props: { chunks: ChunkRow[]; now: number }) {
                         classList={{ open: b.open, straggler: b.straggler, failed: b.chunk.status === "FAILED" }}
                         data-testid="gantt-bar"
                         data-chunk={b.chunk.index}
-                        style={{ left: `${pct(b.from)}%`, width: `${Math.max(pct(b.to) - pct(b.from), 0.5)}%`, top: `${b.lane * LANE_REM + 0.15}rem` }}
-                        title={`chunk ${b.chunk.index}: waited ${b.started ? seconds((b.started - b.from) / 1000, 2) : "—"}, encoded in ${
-                          b.started && !b.open ? seconds((b.to - b.started) / 1000, 2) : "—"
-                        }${b.chunk.attempts && b.chunk.attempts > 1 ? `, ${b.chunk.attempts} attempts` : ""}`}
+                        style={{
+                          left: `${pct(b.from)}%`,
+                          width: `${Math.max(pct(b.to) - pct(b.from), 0.5)}%`,
+                          top: `${b.lane * LANE_REM + 0.15}rem`,
+                        }}
+                        title={barTitle(b)}
                       >
                         <Show when={b.started !== null}>
-                          <span class="gantt-work" style={{ left: `${((b.started! - b.from) / Math.max(b.to - b.from, 1)) * 100}%` }} />
+                          <span
+                            class="gantt-work"
+                            style={{ left: `${((b.started! - b.from) / Math.max(b.to - b.from, 1)) * 100}%` }}
+                          />
                         </Show>
                         <span class="gantt-label">{b.chunk.index}</span>
                       </div>
@@ -90,7 +117,10 @@ export function Gantt(props: { chunks: ChunkRow[]; now: number }) {
           </For>
           <figcaption class="muted small">
             0 – {seconds(l().span / 1000, 2)} from the first ChunkReady · light: waiting, dark: encoding
-            <Show when={l().rows.some(([, bars]) => bars.some((b) => b.straggler))}> · outlined: stragglers (over 1.5× the median)</Show>
+            <Show when={l().rows.some(([, bars]) => bars.some((b) => b.straggler))}>
+              {" "}
+              · outlined: stragglers (over 1.5× the median)
+            </Show>
           </figcaption>
         </figure>
       )}

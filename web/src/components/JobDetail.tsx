@@ -1,6 +1,6 @@
 import { createSignal, For, onCleanup, Show } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
-import { api, client, FINAL_STATUSES, idParam, poll, type JobView } from "../api.ts";
+import { api, client, FINAL_STATUSES, idParam, poll, type ChunkRow, type JobView } from "../api.ts";
 import { age, bytes, clock, seconds } from "../format.ts";
 import { jobPath, navigate, onNavClick } from "../router.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -45,6 +45,7 @@ export function JobDetail(props: { jobId: string }) {
 
   const job = () => view.data?.job;
   const failedChunks = () => (view.data?.chunks ?? []).filter((c) => c.status === "FAILED" || (c.attempts ?? 0) > 1);
+  const failureReason = (c: ChunkRow) => c.error ?? (c.status === "ENCODED" ? "encoded after a retry" : "—");
 
   return (
     <>
@@ -79,7 +80,12 @@ export function JobDetail(props: { jobId: string }) {
                 </div>
                 <div>
                   <dt>Source</dt>
-                  <dd>{j().source ? `${j().source!.width}×${j().source!.height} · ${clock(j().source!.duration)} · ${j().source!.fps.toFixed(2)} fps · ${j().source!.frames} frames` : "not probed yet"}</dd>
+                  <dd>
+                    {j().source
+                      ? `${j().source!.width}×${j().source!.height} · ${clock(j().source!.duration)} · ` +
+                        `${j().source!.fps.toFixed(2)} fps · ${j().source!.frames} frames`
+                      : "not probed yet"}
+                  </dd>
                 </div>
                 <div>
                   <dt>Size</dt>
@@ -91,7 +97,9 @@ export function JobDetail(props: { jobId: string }) {
                 </div>
                 <div>
                   <dt>Chunks</dt>
-                  <dd data-testid="chunk-count">{j().chunkCount === null ? "—" : `${j().chunksEncoded} of ${j().chunkCount} encoded`}</dd>
+                  <dd data-testid="chunk-count">
+                    {j().chunkCount === null ? "—" : `${j().chunksEncoded} of ${j().chunkCount} encoded`}
+                  </dd>
                 </div>
                 <Show when={j().retryOf}>
                   <div>
@@ -106,12 +114,22 @@ export function JobDetail(props: { jobId: string }) {
               </dl>
               <div class="row actions">
                 <Show when={!FINAL_STATUSES.includes(j().status)}>
-                  <button type="button" class="danger" disabled={busy()} onClick={() => act(() => api.cancel(j().jobId))}>
+                  <button
+                    type="button"
+                    class="danger"
+                    disabled={busy()}
+                    onClick={() => act(() => api.cancel(j().jobId))}
+                  >
                     Cancel job
                   </button>
                 </Show>
                 <Show when={j().status === "FAILED" || j().status === "CANCELLED"}>
-                  <button type="button" class="primary" disabled={busy()} onClick={() => act(async () => navigate(jobPath((await api.retry(j().jobId)).jobId)))}>
+                  <button
+                    type="button"
+                    class="primary"
+                    disabled={busy()}
+                    onClick={() => act(async () => navigate(jobPath((await api.retry(j().jobId)).jobId)))}
+                  >
                     Retry
                   </button>
                 </Show>
@@ -119,7 +137,10 @@ export function JobDetail(props: { jobId: string }) {
               <Show when={j().error}>
                 {(e) => (
                   <div class="failure" role="alert" data-testid="failure">
-                    <strong>{j().status === "CANCELLED" ? "Cancelled" : `Failed${e().stage ? ` during ${e().stage}` : ""}`}:</strong> {e().reason}
+                    <strong>
+                      {j().status === "CANCELLED" ? "Cancelled" : `Failed${e().stage ? ` during ${e().stage}` : ""}`}:
+                    </strong>{" "}
+                    {e().reason}
                   </div>
                 )}
               </Show>
@@ -130,7 +151,9 @@ export function JobDetail(props: { jobId: string }) {
                     <tr>
                       <th scope="col">Chunk</th>
                       <th scope="col">Status</th>
-                      <th scope="col" class="r">Attempts</th>
+                      <th scope="col" class="r">
+                        Attempts
+                      </th>
                       <th scope="col">Reason</th>
                     </tr>
                   </thead>
@@ -141,7 +164,7 @@ export function JobDetail(props: { jobId: string }) {
                           <td class="num">#{c.index}</td>
                           <td>{c.status}</td>
                           <td class="r num">{c.attempts ?? 0}</td>
-                          <td class="reason">{c.error ?? (c.status === "ENCODED" ? "encoded after a retry" : "—")}</td>
+                          <td class="reason">{failureReason(c)}</td>
                         </tr>
                       )}
                     </For>

@@ -44,10 +44,16 @@ export function JobList() {
                   <tr>
                     <th scope="col">Status</th>
                     <th scope="col">Source</th>
-                    <th scope="col" class="r">Duration</th>
-                    <th scope="col" class="r">Resolution</th>
+                    <th scope="col" class="r">
+                      Duration
+                    </th>
+                    <th scope="col" class="r">
+                      Resolution
+                    </th>
                     <th scope="col">Progress</th>
-                    <th scope="col" class="r">Age</th>
+                    <th scope="col" class="r">
+                      Age
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -73,8 +79,18 @@ export function JobList() {
                         </td>
                         <td data-label="Progress">
                           <div class="mini-progress">
-                            <progress max={1} value={job.status === "COMPLETED" ? 1 : job.progress} aria-label={`Progress of ${job.name}`} />
-                            <span class="num">{job.chunkCount ? `${job.chunksEncoded}/${job.chunkCount}` : job.status === "COMPLETED" ? "100%" : percent(job.progress)}</span>
+                            <progress
+                              max={1}
+                              value={job.status === "COMPLETED" ? 1 : job.progress}
+                              aria-label={`Progress of ${job.name}`}
+                            />
+                            <span class="num">
+                              {job.chunkCount
+                                ? `${job.chunksEncoded}/${job.chunkCount}`
+                                : job.status === "COMPLETED"
+                                  ? "100%"
+                                  : percent(job.progress)}
+                            </span>
                           </div>
                         </td>
                         <td data-label="Age" class="r num">

@@ -27,7 +27,8 @@ export function Player(props: { jobId: string; poster: string | null }) {
     }
     hls = new Hls({
       xhrSetup: (xhr, url) => {
-        if (url.startsWith(apiBase + "/")) for (const [k, v] of Object.entries(authHeader())) xhr.setRequestHeader(k, v);
+        if (url.startsWith(apiBase + "/"))
+          for (const [k, v] of Object.entries(authHeader())) xhr.setRequestHeader(k, v);
       },
     });
     hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => setLevels(data.levels));
@@ -36,7 +37,8 @@ export function Player(props: { jobId: string; poster: string | null }) {
       setPlaying(level ? `${level.height}p · ${Math.round(level.bitrate / 1000)} kbit/s` : "");
     });
     hls.on(Hls.Events.ERROR, (_e, data) => {
-      if (data.fatal) setError(`Playback failed: ${data.details}${data.response ? ` (HTTP ${data.response.code})` : ""}`);
+      if (data.fatal)
+        setError(`Playback failed: ${data.details}${data.response ? ` (HTTP ${data.response.code})` : ""}`);
     });
     hls.loadSource(api.hlsUrl(props.jobId));
     hls.attachMedia(video);
@@ -55,14 +57,23 @@ export function Player(props: { jobId: string; poster: string | null }) {
   return (
     <div class="player">
       <div class="video-box">
-        <video ref={video} controls playsinline preload="metadata" poster={props.poster ?? undefined} data-testid="player" />
+        <video
+          ref={video}
+          controls
+          playsinline
+          preload="metadata"
+          poster={props.poster ?? undefined}
+          data-testid="player"
+        />
       </div>
       <div class="row player-controls">
         <label>
           Quality{" "}
           <select data-testid="quality" value={String(choice())} onChange={(e) => pick(Number(e.currentTarget.value))}>
             <option value="-1">Auto</option>
-            <For each={levels()}>{(l, i) => <option value={String(i())}>{`${l.height}p (${Math.round(l.bitrate / 1000)} kbit/s)`}</option>}</For>
+            <For each={levels()}>
+              {(l, i) => <option value={String(i())}>{`${l.height}p (${Math.round(l.bitrate / 1000)} kbit/s)`}</option>}
+            </For>
           </select>
         </label>
         <span class="muted small num" data-testid="playing-level">

@@ -5,7 +5,10 @@ import { Player } from "./Player.tsx";
 
 /** A completed job: the HLS player, every MP4 rendition to download, and the checks the finisher made. */
 export function Result(props: { job: JobSummary }) {
-  const [links, { refetch }] = createResource(() => props.job.jobId, (id) => api.outputs(id));
+  const [links, { refetch }] = createResource(
+    () => props.job.jobId,
+    (id) => api.outputs(id),
+  );
   // download links are presigned for a short while (the API says how long): renew them at 80 % of it
   let renew: ReturnType<typeof setTimeout> | undefined;
   createEffect(() => {
@@ -23,14 +26,25 @@ export function Result(props: { job: JobSummary }) {
         <Player jobId={props.job.jobId} poster={links()?.poster ?? null} />
         <div class="table-wrap">
           <table class="small-table" data-testid="renditions">
-            <caption>Renditions, checked against the source{source() ? ` (${source()!.frames} frames, ${source()!.duration.toFixed(3)} s)` : ""}</caption>
+            <caption>
+              Renditions, checked against the source
+              {source() ? ` (${source()!.frames} frames, ${source()!.duration.toFixed(3)} s)` : ""}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Rendition</th>
-                <th scope="col" class="r">Size</th>
-                <th scope="col" class="r">Bitrate</th>
-                <th scope="col" class="r">Frames</th>
-                <th scope="col" class="r">Duration</th>
+                <th scope="col" class="r">
+                  Size
+                </th>
+                <th scope="col" class="r">
+                  Bitrate
+                </th>
+                <th scope="col" class="r">
+                  Frames
+                </th>
+                <th scope="col" class="r">
+                  Duration
+                </th>
                 <th scope="col">MP4</th>
               </tr>
             </thead>

@@ -13,7 +13,9 @@ export function SignInGate(props: { error?: string }) {
           {props.error}
         </p>
       </Show>
-      <p>Your account is managed by the operator of this deployment; there is no self sign-up unless they turned it on.</p>
+      <p>
+        Your account is managed by the operator of this deployment; there is no self sign-up unless they turned it on.
+      </p>
       <button
         type="button"
         disabled={busy()}

@@ -3,7 +3,10 @@ import type { TimelineRow } from "../api.ts";
 
 /** A short human line for an event's payload: what a person looks for in each type. */
 function describe(e: TimelineRow): string {
-  const d = e.detail as Record<string, unknown> & { chunk?: { index: number; count: number }; source?: { name?: string; size?: number } };
+  const d = e.detail as Record<string, unknown> & {
+    chunk?: { index: number; count: number };
+    source?: { name?: string; size?: number };
+  };
   const chunk = d.chunk ? `chunk ${d.chunk.index + 1} of ${d.chunk.count}` : "";
   switch (e.type) {
     case "VideoUploaded":
@@ -36,7 +39,10 @@ export function Timeline(props: { events: TimelineRow[] }) {
       <ol class="timeline" data-testid="timeline">
         <For each={props.events}>
           {(e) => (
-            <li data-event-type={e.type} classList={{ bad: e.type === "JobFailed" || e.type === "ChunkFailed", good: e.type === "JobCompleted" }}>
+            <li
+              data-event-type={e.type}
+              classList={{ bad: e.type === "JobFailed" || e.type === "ChunkFailed", good: e.type === "JobCompleted" }}
+            >
               <span class="offset num">+{((Date.parse(e.at) - t0()) / 1000).toFixed(3)} s</span>
               <span class="type">{e.type}</span>
               <span class="detail">{describe(e)}</span>

@@ -1,5 +1,5 @@
 import { createSignal, For, Show } from "solid-js";
-import { DEFAULT_LADDER, RUNG_NAMES, type RungName } from "@videoforge/core/media/ladder";
+import { DEFAULT_LADDER, RUNG_NAMES, type RungName } from "@videoforge/core/ladder";
 import { bytes, percent } from "../format.ts";
 import { jobPath, onNavClick } from "../router.ts";
 import { CancelledError, MultipartUpload, savedProgress, type UploadState } from "../upload/multipart.ts";
@@ -93,7 +93,13 @@ export function UploadPanel() {
         }}
       >
         <label class="pick">
-          <input type="file" accept="video/*,.mkv,.mov,.mp4,.webm,.ts,.m2ts,.mxf" data-testid="file-input" disabled={busy()} onChange={(e) => choose(e.currentTarget.files?.[0])} />
+          <input
+            type="file"
+            accept="video/*,.mkv,.mov,.mp4,.webm,.ts,.m2ts,.mxf"
+            data-testid="file-input"
+            disabled={busy()}
+            onChange={(e) => choose(e.currentTarget.files?.[0])}
+          />
           <span>Drop a video here or choose a file</span>
         </label>
         <p class="file-line" aria-live="polite">
@@ -112,7 +118,13 @@ export function UploadPanel() {
         <For each={RUNG_NAMES}>
           {(rung) => (
             <label class="chip">
-              <input type="checkbox" name="rung" value={rung} checked={ladder().includes(rung)} onChange={(e) => toggleRung(rung, e.currentTarget.checked)} />
+              <input
+                type="checkbox"
+                name="rung"
+                value={rung}
+                checked={ladder().includes(rung)}
+                onChange={(e) => toggleRung(rung, e.currentTarget.checked)}
+              />
               {rung}
             </label>
           )}
@@ -140,11 +152,20 @@ export function UploadPanel() {
             Cancel
           </button>
         </Show>
-        <Show when={resumable()}>{(r) => <span class="muted">{bytes(r().sent)} were already sent; the upload continues where it stopped.</span>}</Show>
+        <Show when={resumable()}>
+          {(r) => (
+            <span class="muted">{bytes(r().sent)} were already sent; the upload continues where it stopped.</span>
+          )}
+        </Show>
       </div>
 
       <div class="progress-line" data-state={state()}>
-        <progress max={Math.max(total(), 1)} value={sent()} aria-label="Upload progress" data-testid="upload-progress" />
+        <progress
+          max={Math.max(total(), 1)}
+          value={sent()}
+          aria-label="Upload progress"
+          data-testid="upload-progress"
+        />
         <span class="num">{total() ? percent(sent() / total()) : "0%"}</span>
         <span class="num wide">
           {bytes(sent())} / {bytes(total())}

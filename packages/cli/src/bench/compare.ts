@@ -65,14 +65,24 @@ export async function compareBench(opts: CompareOptions): Promise<CompareResult>
   const settings = { ...config().x264, gop: gopFor(source.fps) };
   const pipeOut = join(opts.workDir, "pipeline");
   const plainOut = join(opts.workDir, "plain");
-  const plainArgs = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", ...baselineArgs(source, renditions, settings, plainOut, ffmpegBinaries())];
+  const plainArgs = [
+    "-hide_banner",
+    "-nostdin",
+    "-y",
+    "-loglevel",
+    "error",
+    ...baselineArgs(source, renditions, settings, plainOut, ffmpegBinaries()),
+  ];
   const env: Record<string, string> = opts.chunkSeconds ? { VIDEOFORGE_CHUNK_SECONDS: String(opts.chunkSeconds) } : {};
 
   // a job that never ends (a dead-lettered event) must not hang the bench: generous, not a timing limit
   const hangAfter = Math.max(300, source.duration * 20) * 1000;
   const runPipeline = async () => {
     await rm(pipeOut, { recursive: true, force: true });
-    const m = await runMeasured(process.execPath, [CLI_BIN, "encode", source.file, "--out", pipeOut, "--json"], { env, timeoutMs: hangAfter });
+    const m = await runMeasured(process.execPath, [CLI_BIN, "encode", source.file, "--out", pipeOut, "--json"], {
+      env,
+      timeoutMs: hangAfter,
+    });
     if (m.code !== 0) throw new Error(`videoforge encode exited ${m.code}: ${m.stderrTail.slice(-1500)}`);
     return m;
   };
@@ -96,7 +106,10 @@ export async function compareBench(opts: CompareOptions): Promise<CompareResult>
       pipeline.push(await runPipeline());
       plain.push(await runPlain());
     }
-    log(`rep ${rep + 1}/${opts.reps}: pipeline ${pipeline.at(-1)!.wall.toFixed(2)} s, plain ffmpeg ${plain.at(-1)!.wall.toFixed(2)} s`);
+    log(
+      `rep ${rep + 1}/${opts.reps}: pipeline ${pipeline.at(-1)!.wall.toFixed(2)} s, ` +
+        `plain ffmpeg ${plain.at(-1)!.wall.toFixed(2)} s`,
+    );
   }
 
   log("checking outputs (decoded frame counts, SSIM)…");
@@ -105,33 +118,58 @@ export async function compareBench(opts: CompareOptions): Promise<CompareResult>
   const plainFrames = await frameChecks(plainOut, names, source.frames);
   const { exact: frameExact, problems } = frameVerdict(pipelineFrames);
   const top = names[0]!;
-  const [pipeSsim, plainSsim] = [await ssim(defaultFfmpeg(), join(pipeOut, `${top}.mp4`), source.file), await ssim(defaultFfmpeg(), join(plainOut, `${top}.mp4`), source.file)];
-  const sizes = async (dir: string) => (await Promise.all(names.map(async (n) => mb((await stat(join(dir, `${n}.mp4`))).size)))).join(" / ");
+  const [pipeSsim, plainSsim] = [
+    await ssim(defaultFfmpeg(), join(pipeOut, `${top}.mp4`), source.file),
+    await ssim(defaultFfmpeg(), join(plainOut, `${top}.mp4`), source.file),
+  ];
+  const sizes = async (dir: string) =>
+    (await Promise.all(names.map(async (n) => mb((await stat(join(dir, `${n}.mp4`))).size)))).join(" / ");
   const posterBytes = async (dir: string) => (await stat(join(dir, "poster.jpg")).catch(() => ({ size: 0 }))).size;
   const framesCell = (checks: FrameCheck[]) => {
     const bad = checks.filter((c) => c.frames !== c.expected);
-    return bad.length === 0 ? `all ${checks.length} = ${source.frames}` : bad.map((c) => `${c.output}: ${c.frames}`).join(", ");
+    return bad.length === 0
+      ? `all ${checks.length} = ${source.frames}`
+      : bad.map((c) => `${c.output}: ${c.frames}`).join(", ");
   };
 
   const wall = { pipe: spread(pipeline.map((m) => m.wall)), plain: spread(plain.map((m) => m.wall)) };
   const rows: string[][] = [
     ["wall time, s: median (min–max)", fmtSpread(wall.pipe), fmtSpread(wall.plain)],
     ["ratio pipeline / ffmpeg (median wall)", (wall.pipe.median / wall.plain.median).toFixed(2), "1.00"],
-    ["CPU user+sys, s: median (min–max)", fmtSpread(spread(pipeline.map((m) => m.cpu))), fmtSpread(spread(plain.map((m) => m.cpu)))],
-    ["peak RSS of one process, MB (max)", Math.max(...pipeline.map((m) => m.maxRssMb)).toFixed(0), Math.max(...plain.map((m) => m.maxRssMb)).toFixed(0)],
+    [
+      "CPU user+sys, s: median (min–max)",
+      fmtSpread(spread(pipeline.map((m) => m.cpu))),
+      fmtSpread(spread(plain.map((m) => m.cpu))),
+    ],
+    [
+      "peak RSS of one process, MB (max)",
+      Math.max(...pipeline.map((m) => m.maxRssMb)).toFixed(0),
+      Math.max(...plain.map((m) => m.maxRssMb)).toFixed(0),
+    ],
     [`SSIM ${top} vs source`, pipeSsim.toFixed(5), plainSsim.toFixed(5)],
     [`decoded frames, ${names.length} MP4 + ${names.length} HLS`, framesCell(pipelineFrames), framesCell(plainFrames)],
     [`MP4 MB ${names.join("/")}`, await sizes(pipeOut), await sizes(plainOut)],
-    ["HLS ladder MB (playlists + segments)", mb(await folderBytes(join(pipeOut, "hls"))), mb(await folderBytes(join(plainOut, "hls")))],
+    [
+      "HLS ladder MB (playlists + segments)",
+      mb(await folderBytes(join(pipeOut, "hls"))),
+      mb(await folderBytes(join(plainOut, "hls"))),
+    ],
     ["poster KB", ((await posterBytes(pipeOut)) / 1e3).toFixed(0), ((await posterBytes(plainOut)) / 1e3).toFixed(0)],
   ];
   const { version, origin } = ffmpegBinaries();
   const table =
     markdownTable(["", "pipeline (`videoforge encode`)", "plain ffmpeg (one command)"], rows) +
-    `\nsource: ${source.width}x${source.height} ${source.fps} fps, ${source.duration.toFixed(1)} s, ${source.frames} frames, ${mb(source.bytes)} MB${opts.source ? ` (${opts.source})` : " (generated)"}; ` +
-    `${opts.reps} rep(s), alternating; chunks ${opts.chunkSeconds ?? config().chunkSeconds} s; x264 ${settings.preset} crf ${settings.crf}; ` +
-    `ffmpeg ${origin} ${version}; ${cpus().length} cores; load average ${load0.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; ${new Date().toISOString().slice(0, 10)}\n` +
-    "CPU and peak RSS: rusage of the whole process tree (GNU time): for the pipeline the `videoforge encode` process (local cloud, API, in-process handlers) plus every task child and every ffmpeg/ffprobe; for the baseline the ffmpeg process.\n" +
-    `frame-exact: ${frameExact ? "PASS" : "FAIL"} (pipeline: every MP4 and HLS rendition decodes to the source's ${source.frames} frames)\n`;
+    `\nsource: ${source.width}x${source.height} ${source.fps} fps, ${source.duration.toFixed(1)} s, ` +
+    `${source.frames} frames, ${mb(source.bytes)} MB${opts.source ? ` (${opts.source})` : " (generated)"}; ` +
+    `${opts.reps} rep(s), alternating; chunks ${opts.chunkSeconds ?? config().chunkSeconds} s; ` +
+    `x264 ${settings.preset} crf ${settings.crf}; ` +
+    `ffmpeg ${origin} ${version}; ${cpus().length} cores; ` +
+    `load average ${load0.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; ` +
+    `${new Date().toISOString().slice(0, 10)}\n` +
+    "CPU and peak RSS: rusage of the whole process tree (GNU time): " +
+    "for the pipeline the `videoforge encode` process (local cloud, API, in-process handlers) " +
+    "plus every task child and every ffmpeg/ffprobe; for the baseline the ffmpeg process.\n" +
+    `frame-exact: ${frameExact ? "PASS" : "FAIL"} ` +
+    `(pipeline: every MP4 and HLS rendition decodes to the source's ${source.frames} frames)\n`;
   return { source, pipeline, plain, pipelineFrames, plainFrames, frameExact, problems, table };
 }

@@ -40,7 +40,11 @@ export interface MeasuredChild {
 }
 
 /** Start `bin args` under GNU time; `done` resolves when it exits, with what it cost. */
-export function spawnMeasured(bin: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): MeasuredChild {
+export function spawnMeasured(
+  bin: string,
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): MeasuredChild {
   const withTime = canMeasureCpu();
   const dir = mkdtempSync(join(tmpdir(), "videoforge-time-"));
   const report = join(dir, "rusage");
@@ -99,7 +103,11 @@ function readFileOr(file: string): string | undefined {
 }
 
 /** Run `bin args` to completion and report its wall time, CPU and peak memory. */
-export function runMeasured(bin: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Measured> {
+export function runMeasured(
+  bin: string,
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Measured> {
   return spawnMeasured(bin, args, opts).done;
 }
 

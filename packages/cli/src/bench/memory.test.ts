@@ -4,11 +4,17 @@ import { spawn } from "node:child_process";
 
 describe("memory sampling", () => {
   it("names the pipeline's processes from their command lines", () => {
-    expect(roleOf(["/usr/bin/node", "/w/packages/cli/bin/videoforge.js", "encode", "a.mp4"])).toBe("cloud + API (node)");
-    expect(roleOf(["/usr/bin/node", "--import", "/w/tsx/index.mjs", "/w/packages/encoder/src/main.ts"])).toBe("task child (node)");
+    expect(roleOf(["/usr/bin/node", "/w/packages/cli/bin/videoforge.js", "encode", "a.mp4"])).toBe(
+      "cloud + API (node)",
+    );
+    expect(roleOf(["/usr/bin/node", "--import", "/w/tsx/index.mjs", "/w/packages/worker/src/main.ts"])).toBe(
+      "task child (node)",
+    );
     expect(roleOf(["ffmpeg", "-i", "p.ts", "-filter_complex", "x", "-f", "mpegts", "o.ts"])).toBe("ffmpeg encode");
     expect(roleOf(["/usr/bin/ffprobe", "-v", "error"])).toBe("ffprobe");
-    expect(roleOf(["/usr/bin/time", "-f", "%U", "/usr/bin/node", "/w/bin/videoforge.js", "encode", "a.mp4"])).toBe("GNU time");
+    expect(roleOf(["/usr/bin/time", "-f", "%U", "/usr/bin/node", "/w/bin/videoforge.js", "encode", "a.mp4"])).toBe(
+      "GNU time",
+    );
   });
 
   it("groups peaks by role with their largest and median", () => {
@@ -26,7 +32,11 @@ describe("memory sampling", () => {
 
   it("finds a child's peak through /proc while it runs", async () => {
     // a child that holds ~64 MB for a moment
-    const child = spawn(process.execPath, ["-e", "const b = Buffer.alloc(64 * 1024 * 1024, 1); setTimeout(() => console.log(b[0]), 800)"], { stdio: "ignore" });
+    const child = spawn(
+      process.execPath,
+      ["-e", "const b = Buffer.alloc(64 * 1024 * 1024, 1); setTimeout(() => console.log(b[0]), 800)"],
+      { stdio: "ignore" },
+    );
     const sampler = sampleTree(process.pid, 50);
     await new Promise((r) => child.on("close", r));
     const peaks = await sampler.stop();

@@ -20,14 +20,18 @@ export function roleOf(argv: readonly string[]): string {
   if (exe === "time") return "GNU time";
   if (exe === "ffprobe") return "ffprobe";
   if (exe === "ffmpeg") return `ffmpeg ${classify("ffmpeg", argv.slice(1).join(" "))}`;
-  if (/encoder\/src\/main\.ts/.test(joined)) return "task child (node)";
+  if (/worker\/src\/main\.ts/.test(joined)) return "task child (node)";
   if (/videoforge(\.js)? (encode|up)/.test(joined)) return "cloud + API (node)";
   return exe || "?";
 }
 
 async function readProc(pid: number): Promise<{ ppid: number; hwmKb: number; argv: string[] } | undefined> {
   try {
-    const [stat, status, cmdline] = await Promise.all([readFile(`/proc/${pid}/stat`, "utf8"), readFile(`/proc/${pid}/status`, "utf8"), readFile(`/proc/${pid}/cmdline`, "utf8")]);
+    const [stat, status, cmdline] = await Promise.all([
+      readFile(`/proc/${pid}/stat`, "utf8"),
+      readFile(`/proc/${pid}/status`, "utf8"),
+      readFile(`/proc/${pid}/cmdline`, "utf8"),
+    ]);
     // the command name in stat may hold spaces: the fields after its closing parenthesis are fixed
     const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -52,7 +56,8 @@ export function sampleTree(root: number, everyMs = 200) {
       if (p) procs.set(Number(name), p);
     }
     const inTree = (pid: number) => {
-      for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = procs.get(p)?.ppid, hops++) if (p === root) return true;
+      for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = procs.get(p)?.ppid, hops++)
+        if (p === root) return true;
       return false;
     };
     for (const [pid, p] of procs) {
@@ -78,10 +83,14 @@ export function sampleTree(root: number, everyMs = 200) {
 }
 
 /** Peaks grouped by role: how many processes, the largest and the median peak. */
-export function byRole(peaks: readonly ProcessPeak[]): { role: string; count: number; maxMb: number; medianMb: number }[] {
+export function byRole(
+  peaks: readonly ProcessPeak[],
+): { role: string; count: number; maxMb: number; medianMb: number }[] {
   const groups = new Map<string, number[]>();
   for (const p of peaks) groups.set(p.role, [...(groups.get(p.role) ?? []), p.peakMb]);
-  return [...groups].map(([role, xs]) => ({ role, count: xs.length, maxMb: Math.max(...xs), medianMb: spread(xs).median })).sort((a, b) => b.maxMb - a.maxMb);
+  return [...groups]
+    .map(([role, xs]) => ({ role, count: xs.length, maxMb: Math.max(...xs), medianMb: spread(xs).median }))
+    .sort((a, b) => b.maxMb - a.maxMb);
 }
 
 interface MemoryCase {
@@ -92,8 +101,14 @@ interface MemoryCase {
 /** `videoforge bench --memory`: a ~2 GB upload and a long low-bitrate source through `videoforge encode`. */
 export async function memoryBench(dir: string, log: (line: string) => void): Promise<string> {
   const cases: MemoryCase[] = [
-    { label: "~2 GB upload (60 s 1080p30, x264 ultrafast at 270 Mbit/s with grain)", spec: { seconds: 60, preset: "ultrafast", bitrate: "270M", noise: true, name: "big-upload.mp4" } },
-    { label: "long low-bitrate source (15 min 360p30)", spec: { seconds: 900, width: 640, height: 360, preset: "ultrafast", bitrate: "300k", name: "long-360p.mp4" } },
+    {
+      label: "~2 GB upload (60 s 1080p30, x264 ultrafast at 270 Mbit/s with grain)",
+      spec: { seconds: 60, preset: "ultrafast", bitrate: "270M", noise: true, name: "big-upload.mp4" },
+    },
+    {
+      label: "long low-bitrate source (15 min 360p30)",
+      spec: { seconds: 900, width: 640, height: 360, preset: "ultrafast", bitrate: "300k", name: "long-360p.mp4" },
+    },
   ];
   let report = "";
   for (const c of cases) {
@@ -101,16 +116,24 @@ export async function memoryBench(dir: string, log: (line: string) => void): Pro
     const file = await generateSource(dir, c.spec);
     const source = await describeSource(file);
     log(`${mb(source.bytes)} MB; videoforge encode…`);
-    const run = spawnMeasured(process.execPath, [CLI_BIN, "encode", file, "--out", join(dir, `out-${c.spec.name}`), "--json"], { timeoutMs: 3_600_000 });
+    const run = spawnMeasured(
+      process.execPath,
+      [CLI_BIN, "encode", file, "--out", join(dir, `out-${c.spec.name}`), "--json"],
+      { timeoutMs: 3_600_000 },
+    );
     const sampler = sampleTree(run.pid!);
     const m = await run.done;
     const peaks = await sampler.stop();
     if (m.code !== 0) throw new Error(`videoforge encode exited ${m.code}: ${m.stderrTail.slice(-1000)}`);
     const rows = byRole(peaks).map((g) => [g.role, String(g.count), g.maxMb.toFixed(0), g.medianMb.toFixed(0)]);
     report +=
-      `${c.label}: ${mb(source.bytes)} MB, ${source.frames} frames; wall ${m.wall.toFixed(1)} s, tree CPU ${m.cpu.toFixed(1)} s, largest process ${m.maxRssMb.toFixed(0)} MB (GNU time)\n\n` +
+      `${c.label}: ${mb(source.bytes)} MB, ${source.frames} frames; ` +
+      `wall ${m.wall.toFixed(1)} s, tree CPU ${m.cpu.toFixed(1)} s, ` +
+      `largest process ${m.maxRssMb.toFixed(0)} MB (GNU time)\n\n` +
       markdownTable(["process", "count", "peak RSS MB (max)", "peak RSS MB (median)"], rows) +
       "\n";
   }
-  return report + `${new Date().toISOString().slice(0, 10)}; peaks sampled from /proc/<pid>/status VmHWM every 200 ms\n`;
+  return (
+    report + `${new Date().toISOString().slice(0, 10)}; peaks sampled from /proc/<pid>/status VmHWM every 200 ms\n`
+  );
 }

@@ -5,7 +5,7 @@ import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { Subscription } from "@videoforge/events";
 import { createClients, createLogger, FINAL_STATUSES, loadConfig } from "@videoforge/core";
 import { createLocalBus, deadLetterStore } from "@videoforge/local";
-import { startEventsEndpoint } from "@videoforge/local/events-endpoint";
+import { startEventsEndpoint } from "@videoforge/local/bus";
 import { apiClient } from "../api-client.ts";
 import { CLI_BIN } from "./compare.ts";
 import { percentile, runMeasured, spawnMeasured, spread, type Spread } from "./measure.ts";
@@ -53,8 +53,15 @@ export async function busFigures(dir: string, opts: { sequential: number; burst:
     },
   });
   const endpoint = await startEventsEndpoint(bus);
-  const { events: client } = createClients(loadConfig({ VIDEOFORGE_LOCAL: "1", VIDEOFORGE_EVENTS_ENDPOINT: endpoint.endpoint }));
-  const entry = (seq: number) => ({ Source: BENCH_SOURCE, DetailType: "BenchPing", Detail: JSON.stringify({ seq }), EventBusName: "videoforge" });
+  const { events: client } = createClients(
+    loadConfig({ VIDEOFORGE_LOCAL: "1", VIDEOFORGE_EVENTS_ENDPOINT: endpoint.endpoint }),
+  );
+  const entry = (seq: number) => ({
+    Source: BENCH_SOURCE,
+    DetailType: "BenchPing",
+    Detail: JSON.stringify({ seq }),
+    EventBusName: "videoforge",
+  });
   try {
     // warm-up: connection, signing, JIT
     for (let i = 0; i < 50; i++) await client.send(new PutEventsCommand({ Entries: [entry(-1 - i)] }));
@@ -73,14 +80,23 @@ export async function busFigures(dir: string, opts: { sequential: number; burst:
       while (next < opts.burst) {
         const from = next;
         next = Math.min(opts.burst, next + 10);
-        const res = await client.send(new PutEventsCommand({ Entries: Array.from({ length: next - from }, (_, i) => entry(base + from + i)) }));
+        const res = await client.send(
+          new PutEventsCommand({ Entries: Array.from({ length: next - from }, (_, i) => entry(base + from + i)) }),
+        );
         if (res.FailedEntryCount) throw new Error(`PutEvents refused ${res.FailedEntryCount} entries`);
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     await allHandled;
     const seconds = (performance.now() - t0) / 1000;
-    return { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies), sequential: opts.sequential, eventsPerSecond: opts.burst / seconds, burst: opts.burst };
+    return {
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: Math.max(...latencies),
+      sequential: opts.sequential,
+      eventsPerSecond: opts.burst / seconds,
+      burst: opts.burst,
+    };
   } finally {
     client.destroy();
     bus.close();
@@ -121,13 +137,23 @@ export async function fixedOverhead(dir: string, opts: { seconds: number; reps: 
     const traceDir = join(dir, `trace-${rep}`);
     await mkdir(traceDir, { recursive: true });
     const trace = await traceEnv(traceDir);
-    const m = await runMeasured(process.execPath, [CLI_BIN, "encode", source, "--out", join(traceDir, "out"), "--json"], { env: trace.env, timeoutMs: 300_000 });
+    const m = await runMeasured(
+      process.execPath,
+      [CLI_BIN, "encode", source, "--out", join(traceDir, "out"), "--json"],
+      { env: trace.env, timeoutMs: 300_000 },
+    );
     if (m.code !== 0) throw new Error(`videoforge encode exited ${m.code}: ${m.stderrTail.slice(-1000)}`);
     last = (await readTrace(trace.file)).filter((r) => r.kind !== "version");
     walls.push(m.wall);
     busy.push(busySeconds(last));
   }
-  return { wall: spread(walls), ffmpegBusy: spread(busy), overhead: spread(walls.map((w, i) => w - busy[i]!)), runs: last.length, byKind: byKind(last) };
+  return {
+    wall: spread(walls),
+    ffmpegBusy: spread(busy),
+    overhead: spread(walls.map((w, i) => w - busy[i]!)),
+    runs: last.length,
+    byKind: byKind(last),
+  };
 }
 
 export interface ManyJobsFigures {
@@ -145,14 +171,20 @@ export interface ManyJobsFigures {
  * `jobs` small jobs submitted at once to one `videoforge up`: all must complete; total
  * wall time against the ffmpeg work they needed spread over every core.
  */
-export async function manyJobs(dir: string, opts: { jobs: number; log: (line: string) => void }): Promise<ManyJobsFigures> {
+export async function manyJobs(
+  dir: string,
+  opts: { jobs: number; log: (line: string) => void },
+): Promise<ManyJobsFigures> {
   const source = await generateSource(dir, { seconds: 2, width: 640, height: 360, name: "small-2s-360p.mp4" });
   const traceDir = join(dir, "trace-many");
   await mkdir(traceDir, { recursive: true });
   const trace = await traceEnv(traceDir);
   const dataDir = join(dir, "data-many");
   // one user submits all 50: lift the per-user limit on jobs in progress (20 by default) for this run
-  const up = spawnMeasured(process.execPath, [CLI_BIN, "up", "--port", "0", "--data-dir", dataDir], { env: { ...trace.env, VIDEOFORGE_MAX_ACTIVE_JOBS_PER_USER: "100" }, timeoutMs: 900_000 });
+  const up = spawnMeasured(process.execPath, [CLI_BIN, "up", "--port", "0", "--data-dir", dataDir], {
+    env: { ...trace.env, VIDEOFORGE_MAX_ACTIVE_JOBS_PER_USER: "100" },
+    timeoutMs: 900_000,
+  });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       up.onLine((line) => {
@@ -162,10 +194,15 @@ export async function manyJobs(dir: string, opts: { jobs: number; log: (line: st
       void up.done.then((m) => reject(new Error(`videoforge up exited ${m.code}: ${m.stderrTail.slice(-1000)}`)));
     });
     // a token when the API asks for one (written by `up` into its data directory)
-    const token = await readFile(join(dataDir, "token"), "utf8").then((t) => t.trim(), () => undefined);
+    const token = await readFile(join(dataDir, "token"), "utf8").then(
+      (t) => t.trim(),
+      () => undefined,
+    );
     const client = apiClient(url, token);
     const t0 = performance.now();
-    const ids = await Promise.all(Array.from({ length: opts.jobs }, () => client.upload(source, ["360p"]).then((r) => r.jobId)));
+    const ids = await Promise.all(
+      Array.from({ length: opts.jobs }, () => client.upload(source, ["360p"]).then((r) => r.jobId)),
+    );
     opts.log(`${ids.length} jobs submitted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     let ended: { jobId: string; status: string }[] = [];
     for (;;) {
@@ -206,16 +243,47 @@ export async function orchestrationBench(dir: string, log: (line: string) => voi
     .join(", ");
   const ideal = many.ffmpegCpu / many.cores;
   const rows = [
-    ["bus dispatch latency, PutEvents → handler (p50 / p99 / max)", `${bus.p50Ms.toFixed(2)} / ${bus.p99Ms.toFixed(2)} / ${bus.maxMs.toFixed(2)} ms`, `${bus.sequential} events one at a time, real EventBridge client`],
-    ["bus throughput", `${Math.round(bus.eventsPerSecond)} events/s`, `${bus.burst} events, batches of 10, 8 requests in flight, until the last handler ran`],
-    ["`videoforge encode`, 2 s 1080p clip, wall (median, min–max)", `${fmtSpread(over.wall)} s`, "3 runs, ffmpeg traced"],
+    [
+      "bus dispatch latency, PutEvents → handler (p50 / p99 / max)",
+      `${bus.p50Ms.toFixed(2)} / ${bus.p99Ms.toFixed(2)} / ${bus.maxMs.toFixed(2)} ms`,
+      `${bus.sequential} events one at a time, real EventBridge client`,
+    ],
+    [
+      "bus throughput",
+      `${Math.round(bus.eventsPerSecond)} events/s`,
+      `${bus.burst} events, batches of 10, 8 requests in flight, until the last handler ran`,
+    ],
+    [
+      "`videoforge encode`, 2 s 1080p clip, wall (median, min–max)",
+      `${fmtSpread(over.wall)} s`,
+      "3 runs, ffmpeg traced",
+    ],
     ["  time some ffmpeg/ffprobe was running", `${fmtSpread(over.ffmpegBusy)} s`, `${over.runs} runs: ${kinds}`],
-    ["  fixed overhead (wall − ffmpeg busy)", `${fmtSpread(over.overhead)} s`, "local cloud start, upload, events, task starts, S3 copies, polling"],
-    [`${many.jobs} small jobs at once (2 s 360p each): completed`, `${many.completed}/${many.jobs}`, "one `videoforge up`"],
+    [
+      "  fixed overhead (wall − ffmpeg busy)",
+      `${fmtSpread(over.overhead)} s`,
+      "local cloud start, upload, events, task starts, S3 copies, polling",
+    ],
+    [
+      `${many.jobs} small jobs at once (2 s 360p each): completed`,
+      `${many.completed}/${many.jobs}`,
+      "one `videoforge up`",
+    ],
     ["  total wall time", `${many.wall.toFixed(1)} s`, "first upload to last job ended"],
-    ["  Σ ffmpeg wall / Σ ffmpeg CPU", `${many.ffmpegWall.toFixed(1)} s / ${many.ffmpegCpu.toFixed(1)} s`, "every ffmpeg/ffprobe run of every job"],
+    [
+      "  Σ ffmpeg wall / Σ ffmpeg CPU",
+      `${many.ffmpegWall.toFixed(1)} s / ${many.ffmpegCpu.toFixed(1)} s`,
+      "every ffmpeg/ffprobe run of every job",
+    ],
     ["  ideal (Σ ffmpeg CPU / cores)", `${ideal.toFixed(1)} s`, `${many.cores} cores`],
-    ["  wall / ideal", (many.wall / ideal).toFixed(2), `whole tree CPU ${many.treeCpu.toFixed(1)} s, peak RSS ${many.peakRssMb.toFixed(0)} MB`],
+    [
+      "  wall / ideal",
+      (many.wall / ideal).toFixed(2),
+      `whole tree CPU ${many.treeCpu.toFixed(1)} s, peak RSS ${many.peakRssMb.toFixed(0)} MB`,
+    ],
   ];
-  return markdownTable(["orchestration", "figure", "how"], rows) + `\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores\n`;
+  return (
+    markdownTable(["orchestration", "figure", "how"], rows) +
+    `\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores\n`
+  );
 }

@@ -15,7 +15,10 @@ export const PUBLISHED = {
   /** ECS developer guide, Fargate throttling quotas: burst 100 tasks, sustained 20 per second. */
   launchBurst: 100,
   launchPerSecond: 20,
-  /** Fargate pricing, us-east-1 Linux/x86: $0.04048 per vCPU-hour, $0.004445 per GB-hour, per second, 1-minute minimum. */
+  /**
+   * Fargate pricing, us-east-1 Linux/x86: $0.04048 per vCPU-hour, $0.004445 per GB-hour, per second,
+   * 1-minute minimum.
+   */
   prices: { vcpuHour: 0.04048, gbHour: 0.004445, minimumBilledSeconds: 60 },
 };
 
@@ -42,7 +45,12 @@ export interface MeasuredRates {
 }
 
 /** Rates read from one traced run: encode CPU per source second, split and assembly speed. */
-export function ratesFrom(runs: readonly TracedRun[], fps: number, sourceSeconds: number, outputBytes: number): MeasuredRates {
+export function ratesFrom(
+  runs: readonly TracedRun[],
+  fps: number,
+  sourceSeconds: number,
+  outputBytes: number,
+): MeasuredRates {
   const encodes = runs.filter((r) => r.kind === "encode");
   const chunks = encodes.map((r, index) => ({ index, seconds: (framesOf(r) ?? 0) / fps, wall: r.wall, cpu: r.cpu }));
   const covered = chunks.reduce((s, c) => s + c.seconds, 0);
@@ -63,7 +71,10 @@ async function measureRates(dir: string, seconds: number): Promise<MeasuredRates
   const source = await describeSource(file);
   const trace = await traceEnv(dir);
   const out = join(dir, "scaling-out");
-  const m = await runMeasured(process.execPath, [CLI_BIN, "encode", file, "--out", out, "--json"], { env: trace.env, timeoutMs: 900_000 });
+  const m = await runMeasured(process.execPath, [CLI_BIN, "encode", file, "--out", out, "--json"], {
+    env: trace.env,
+    timeoutMs: 900_000,
+  });
   if (m.code !== 0) throw new Error(`videoforge encode exited ${m.code}: ${m.stderrTail.slice(-1000)}`);
   const summary = JSON.parse(m.stdout) as { outputs: { path: string }[] };
   let bytes = 0;
@@ -72,32 +83,66 @@ async function measureRates(dir: string, seconds: number): Promise<MeasuredRates
 }
 
 export function inputsFrom(rates: MeasuredRates): ScalingInputs {
-  return { ...PUBLISHED, ...ASSUMED, encodeCpuPerSourceSecond: rates.encodeCpuPerSourceSecond, splitSecondsPerSourceSecond: rates.splitSecondsPerSourceSecond, assemblySecondsPerOutputMb: rates.assemblySecondsPerOutputMb, outputBitsPerSecond: rates.outputBitsPerSecond };
+  return {
+    ...PUBLISHED,
+    ...ASSUMED,
+    encodeCpuPerSourceSecond: rates.encodeCpuPerSourceSecond,
+    splitSecondsPerSourceSecond: rates.splitSecondsPerSourceSecond,
+    assemblySecondsPerOutputMb: rates.assemblySecondsPerOutputMb,
+    outputBitsPerSecond: rates.outputBitsPerSecond,
+  };
 }
 
 /** `videoforge bench --scaling`: measure the rates, run the model, print the table, draw the chart. */
-export async function scalingBench(dir: string, opts: { seconds: number; png: string; log: (line: string) => void }): Promise<string> {
+export async function scalingBench(
+  dir: string,
+  opts: { seconds: number; png: string; log: (line: string) => void },
+): Promise<string> {
   opts.log(`measuring per-chunk rates: traced videoforge encode of a ${opts.seconds} s 1080p clip…`);
   const rates = await measureRates(dir, opts.seconds);
   const inputs = inputsFrom(rates);
   const curves = scalingCurves(inputs, [600, 3600]);
-  const chunkRows = rates.chunks.map((c) => [String(c.index), c.seconds.toFixed(2), c.wall.toFixed(2), (c.wall / c.seconds).toFixed(2), (c.cpu / c.seconds).toFixed(2)]);
+  const chunkRows = rates.chunks.map((c) => [
+    String(c.index),
+    c.seconds.toFixed(2),
+    c.wall.toFixed(2),
+    (c.wall / c.seconds).toFixed(2),
+    (c.cpu / c.seconds).toFixed(2),
+  ]);
   const rows = curves.flatMap(({ duration, points }) =>
-    points.map((p) => [`${duration / 60} min`, String(p.tasks), `${p.chunkSeconds} s`, String(p.chunks), String(p.waves), (p.latency / 60).toFixed(1), `${(points[0]!.latency / p.latency).toFixed(1)}×`, p.cost.toFixed(3)]),
+    points.map((p) => [
+      `${duration / 60} min`,
+      String(p.tasks),
+      `${p.chunkSeconds} s`,
+      String(p.chunks),
+      String(p.waves),
+      (p.latency / 60).toFixed(1),
+      `${(points[0]!.latency / p.latency).toFixed(1)}×`,
+      p.cost.toFixed(3),
+    ]),
   );
-  const svg = scalingSvg(curves, "videoforge on Fargate (model): 1080p, 4-rung ladder, 2 vCPU tasks, one task per chunk");
+  const svg = scalingSvg(
+    curves,
+    "videoforge on Fargate (model): 1080p, 4-rung ladder, 2 vCPU tasks, one task per chunk",
+  );
   await mkdir(dirname(opts.png), { recursive: true });
   await writeFile(join(dir, "scaling.svg"), svg);
   // playwright-core loads only here, when a chart is written
   const { svgToPng } = await import("./screenshot.ts");
   await svgToPng(svg, 980, 460, opts.png);
   return (
-    `measured here (traced videoforge encode, ${rates.sourceSeconds.toFixed(0)} s 1080p30, 4-rung ladder, ${new Date().toISOString().slice(0, 10)}):\n\n` +
+    `measured here (traced videoforge encode, ${rates.sourceSeconds.toFixed(0)} s 1080p30, 4-rung ladder, ` +
+    `${new Date().toISOString().slice(0, 10)}):\n\n` +
     markdownTable(["chunk", "source s", "encode wall s", "wall s per source s", "CPU s per source s"], chunkRows) +
-    `\nencode CPU per source second ${rates.encodeCpuPerSourceSecond.toFixed(2)}; split+audio ${rates.splitSecondsPerSourceSecond.toFixed(3)} s per source s; ` +
-    `assembly (join, HLS, poster) ${rates.assemblySecondsPerOutputMb.toFixed(3)} s per output MB; output ${(rates.outputBitsPerSecond / 1e6).toFixed(1)} Mbit/s all rungs\n\n` +
+    `\nencode CPU per source second ${rates.encodeCpuPerSourceSecond.toFixed(2)}; ` +
+    `split+audio ${rates.splitSecondsPerSourceSecond.toFixed(3)} s per source s; ` +
+    `assembly (join, HLS, poster) ${rates.assemblySecondsPerOutputMb.toFixed(3)} s per output MB; ` +
+    `output ${(rates.outputBitsPerSecond / 1e6).toFixed(1)} Mbit/s all rungs\n\n` +
     `model inputs: ${JSON.stringify(inputs)}\n\n` +
-    markdownTable(["source", "tasks", "best chunk", "chunks", "waves", "latency min", "speed-up vs 1 task", "Fargate USD"], rows) +
+    markdownTable(
+      ["source", "tasks", "best chunk", "chunks", "waves", "latency min", "speed-up vs 1 task", "Fargate USD"],
+      rows,
+    ) +
     `\nchart: ${opts.png}\n`
   );
 }

@@ -50,7 +50,8 @@ describe("scaling model", () => {
 
   it("latency never grows with more tasks; it flattens once every chunk has a task", () => {
     for (const { points } of scalingCurves(inputs, [600, 3600])) {
-      for (let i = 1; i < points.length; i++) expect(points[i]!.latency).toBeLessThanOrEqual(points[i - 1]!.latency + 1e-9);
+      for (let i = 1; i < points.length; i++)
+        expect(points[i]!.latency).toBeLessThanOrEqual(points[i - 1]!.latency + 1e-9);
     }
     // the task start is paid at least once: nothing beats it
     const fastest = bestChunk(inputs, 3600, 200);

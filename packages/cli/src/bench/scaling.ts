@@ -52,7 +52,9 @@ export interface Prediction extends JobShape {
   cost: number;
 }
 
-const taskCost = (p: ScalingInputs, seconds: number) => (Math.max(p.prices.minimumBilledSeconds, seconds) * (p.vcpu * p.prices.vcpuHour + p.memoryGb * p.prices.gbHour)) / 3600;
+const taskCost = (p: ScalingInputs, seconds: number) =>
+  (Math.max(p.prices.minimumBilledSeconds, seconds) * (p.vcpu * p.prices.vcpuHour + p.memoryGb * p.prices.gbHour)) /
+  3600;
 
 /** Wall time of one chunk's task, from RunTask to exit. */
 export function chunkTaskSeconds(p: ScalingInputs, chunkSeconds: number): number {
@@ -80,7 +82,8 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
   // (the bucket refills while a wave runs, so each wave pays the same wait)
   const encode = waves * (task + launchDelay(p, slots - 1));
   const outputMb = (d * p.outputBitsPerSecond) / 8 / 1e6;
-  const assembly = p.taskStartSeconds + (2 * outputMb * 1e6) / p.s3BytesPerSecond + outputMb * p.assemblySecondsPerOutputMb;
+  const assembly =
+    p.taskStartSeconds + (2 * outputMb * 1e6) / p.s3BytesPerSecond + outputMb * p.assemblySecondsPerOutputMb;
   const latency = split + encode + assembly + 3 * p.eventHopSeconds;
   const cost = taskCost(p, split) + chunks * taskCost(p, task) + taskCost(p, assembly);
   return { ...shape, chunks, waves, split, encode, assembly, latency, cost };
@@ -90,11 +93,17 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
 export const CHUNK_CHOICES = [2, 4, 6, 8, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600];
 
 /** The chunk length with the lowest latency at this parallelism (ties: the cheaper one). */
-export function bestChunk(p: ScalingInputs, durationSeconds: number, tasks: number, choices: readonly number[] = CHUNK_CHOICES): Prediction {
+export function bestChunk(
+  p: ScalingInputs,
+  durationSeconds: number,
+  tasks: number,
+  choices: readonly number[] = CHUNK_CHOICES,
+): Prediction {
   let best: Prediction | undefined;
   for (const c of choices.filter((c) => c <= durationSeconds || c === choices[0])) {
     const r = predict(p, { durationSeconds, chunkSeconds: c, tasks });
-    if (!best || r.latency < best.latency - 1e-9 || (Math.abs(r.latency - best.latency) <= 1e-9 && r.cost < best.cost)) best = r;
+    if (!best || r.latency < best.latency - 1e-9 || (Math.abs(r.latency - best.latency) <= 1e-9 && r.cost < best.cost))
+      best = r;
   }
   return best!;
 }
@@ -102,6 +111,10 @@ export function bestChunk(p: ScalingInputs, durationSeconds: number, tasks: numb
 export const PARALLELISM = [1, 2, 5, 10, 20, 50, 100, 200];
 
 /** For each source length and each parallelism, the best chunk length and what it gives. */
-export function scalingCurves(p: ScalingInputs, durations: readonly number[], parallelism: readonly number[] = PARALLELISM): { duration: number; points: Prediction[] }[] {
+export function scalingCurves(
+  p: ScalingInputs,
+  durations: readonly number[],
+  parallelism: readonly number[] = PARALLELISM,
+): { duration: number; points: Prediction[] }[] {
   return durations.map((duration) => ({ duration, points: parallelism.map((t) => bestChunk(p, duration, t)) }));
 }

@@ -2,7 +2,15 @@ import { chromium } from "playwright-core";
 import { clientSettings } from "@videoforge/core/config";
 
 /** Debian's chromium (CHROMIUM_PATH), headless and quiet: nothing leaves the machine. */
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 /** Render an SVG document to a PNG of its own size. */
 export async function svgToPng(svg: string, width: number, height: number, file: string): Promise<void> {

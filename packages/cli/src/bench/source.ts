@@ -37,11 +37,29 @@ export async function generateSource(dir: string, spec: SourceSpec): Promise<str
   const filters = spec.noise ? ["-vf", "noise=alls=40:allf=t"] : [];
   const rate = spec.bitrate ? ["-b:v", spec.bitrate, "-maxrate", spec.bitrate, "-bufsize", spec.bitrate] : [];
   await ffmpeg([
-    "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`,
-    "-f", "lavfi", "-i", `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
     ...filters,
-    "-c:v", "libx264", "-preset", spec.preset ?? "veryfast", ...rate, "-g", String(fps * 2), "-pix_fmt", "yuv420p",
-    "-c:a", "aac", "-movflags", "+faststart", file,
+    "-c:v",
+    "libx264",
+    "-preset",
+    spec.preset ?? "veryfast",
+    ...rate,
+    "-g",
+    String(fps * 2),
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    "-movflags",
+    "+faststart",
+    file,
   ]);
   return file;
 }

@@ -11,7 +11,9 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 /** `27.4 (26.1–30.2)`: median and the range over repetitions. */
 export function fmtSpread(s: Spread, digits = 2): string {
   if (!Number.isFinite(s.median)) return "n/a";
-  return s.min === s.max ? s.median.toFixed(digits) : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+  return s.min === s.max
+    ? s.median.toFixed(digits)
+    : `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 }
 
 export const mb = (bytes: number) => (bytes / 1e6).toFixed(2);

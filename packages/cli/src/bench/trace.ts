@@ -42,7 +42,8 @@ export async function traceEnv(dir: string): Promise<{ env: Record<string, strin
   await writeFile(file, "");
   const paths = { ffmpeg: join(dir, "ffmpeg"), ffprobe: join(dir, "ffprobe") };
   // the wrappers must not find themselves on PATH: name the real binaries absolutely
-  const absolute = (bin: string) => (bin.includes("/") ? bin : execFileSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).trim());
+  const absolute = (bin: string) =>
+    bin.includes("/") ? bin : execFileSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).trim();
   await writeFile(paths.ffmpeg, wrapper(absolute(ffmpeg), "ffmpeg", file));
   await writeFile(paths.ffprobe, wrapper(absolute(ffprobe), "ffprobe", file));
   await Promise.all([chmod(paths.ffmpeg, 0o755), chmod(paths.ffprobe, 0o755)]);
@@ -71,7 +72,16 @@ export function parseTrace(text: string): TracedRun[] {
     const [, user, sys, rssKb] = usage.trim().split(/\s+/).map(Number) as [number, number, number, number];
     const start = Number(s);
     const end = Number(e);
-    runs.push({ tool, start, end, wall: end - start, cpu: user + sys, maxRssMb: rssKb / 1024, kind: classify(tool, args), args });
+    runs.push({
+      tool,
+      start,
+      end,
+      wall: end - start,
+      cpu: user + sys,
+      maxRssMb: rssKb / 1024,
+      kind: classify(tool, args),
+      args,
+    });
   }
   return runs.sort((a, b) => a.start - b.start);
 }

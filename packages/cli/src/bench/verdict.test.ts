@@ -17,7 +17,10 @@ describe("frameVerdict", () => {
       { output: "hls/720p/index.m3u8", frames: -1, expected: 900 },
     ]);
     expect(v.exact).toBe(false);
-    expect(v.problems).toEqual(["720p.mp4 has 899 frames, source 900", "hls/720p/index.m3u8 has no decodable frames, source 900"]);
+    expect(v.problems).toEqual([
+      "720p.mp4 has 899 frames, source 900",
+      "hls/720p/index.m3u8 has no decodable frames, source 900",
+    ]);
     expect(frameVerdict([]).exact).toBe(false);
   });
 });

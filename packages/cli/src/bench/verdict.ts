@@ -10,7 +10,9 @@ export interface FrameCheck {
  * -1 (could not be decoded) and an empty set both fail.
  */
 export function frameVerdict(checks: readonly FrameCheck[]): { exact: boolean; problems: string[] } {
-  const problems = checks.filter((c) => c.frames !== c.expected).map((c) => `${c.output} has ${c.frames < 0 ? "no decodable" : c.frames} frames, source ${c.expected}`);
+  const problems = checks
+    .filter((c) => c.frames !== c.expected)
+    .map((c) => `${c.output} has ${c.frames < 0 ? "no decodable" : c.frames} frames, source ${c.expected}`);
   if (checks.length === 0) problems.push("no outputs were checked");
   return { exact: problems.length === 0, problems };
 }

@@ -1,5 +1,11 @@
 import { createHash } from "node:crypto";
-import { ListTasksCommand, RunTaskCommand, type ECSClient, type RunTaskCommandInput, type TaskOverride } from "@aws-sdk/client-ecs";
+import {
+  ListTasksCommand,
+  RunTaskCommand,
+  type ECSClient,
+  type RunTaskCommandInput,
+  type TaskOverride,
+} from "@aws-sdk/client-ecs";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Envelope, HandlerName } from "@videoforge/events";
 
@@ -64,7 +70,13 @@ export class TaskNotStartedError extends Error {
 /** RunTask failure reasons that mean "no room right now" (Spot capacity, vCPU quota, placement). */
 const CAPACITY_REASON = /capacity is unavailable|^RESOURCE:|limit on the number of|quota|throttl|rate exceeded/i;
 /** SDK error names that mean "slow down" rather than "this request is wrong". */
-const THROTTLE_NAMES = new Set(["ThrottlingException", "LimitExceededException", "ServerException", "TooManyRequestsException", "RequestLimitExceeded"]);
+const THROTTLE_NAMES = new Set([
+  "ThrottlingException",
+  "LimitExceededException",
+  "ServerException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+]);
 
 /**
  * Whether an error from launching a task means "try later": Fargate capacity, a vCPU quota,
@@ -82,7 +94,7 @@ export function isCapacityError(err: unknown): boolean {
 /**
  * The RunTask overrides for one event: the container gets the handler name, the whole
  * EventBridge envelope and its attempt budget as environment variables, exactly what the
- * task entry (packages/encoder/src/main.ts) reads and what the local task runner sets.
+ * task entry (packages/worker/src/main.ts) reads and what the local task runner sets.
  */
 export function taskOverrides(task: WorkerTask, req: LaunchRequest): TaskOverride {
   const environment = [
@@ -119,7 +131,8 @@ export function runTaskInput(task: WorkerTask, req: LaunchRequest): RunTaskComma
   const size = JSON.stringify(overrides).length;
   if (size > RUN_TASK_OVERRIDE_LIMIT) {
     throw new OverrideTooLargeError(
-      `${req.envelope["detail-type"]} ${req.envelope.id} needs ${size} characters of RunTask overrides, over the ${RUN_TASK_OVERRIDE_LIMIT} ECS allows: events must carry S3 keys, not data`,
+      `${req.envelope["detail-type"]} ${req.envelope.id} needs ${size} characters of RunTask overrides, ` +
+        `over the ${RUN_TASK_OVERRIDE_LIMIT} ECS allows: events must carry S3 keys, not data`,
     );
   }
   return {
@@ -161,7 +174,14 @@ export function ecsTaskLauncher(client: ECSClient, task: WorkerTask) {
       let count = 0;
       let nextToken: string | undefined;
       do {
-        const res = await client.send(new ListTasksCommand({ cluster: task.cluster, startedBy: startedBy(rule), desiredStatus: "RUNNING", nextToken }));
+        const res = await client.send(
+          new ListTasksCommand({
+            cluster: task.cluster,
+            startedBy: startedBy(rule),
+            desiredStatus: "RUNNING",
+            nextToken,
+          }),
+        );
         count += res.taskArns?.length ?? 0;
         nextToken = res.nextToken;
       } while (nextToken);

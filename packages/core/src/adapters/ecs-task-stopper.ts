@@ -20,7 +20,14 @@ export function ecsTaskStopper(client: ECSClient, cluster: string, rules: readon
       for (const rule of rules) {
         let nextToken: string | undefined;
         do {
-          const res = await client.send(new ListTasksCommand({ cluster, startedBy: `videoforge/${rule}`.slice(0, 128), desiredStatus: "RUNNING", nextToken }));
+          const res = await client.send(
+            new ListTasksCommand({
+              cluster,
+              startedBy: `videoforge/${rule}`.slice(0, 128),
+              desiredStatus: "RUNNING",
+              nextToken,
+            }),
+          );
           arns.push(...(res.taskArns ?? []));
           nextToken = res.nextToken;
         } while (nextToken);

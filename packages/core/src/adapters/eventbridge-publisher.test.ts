@@ -8,13 +8,17 @@ const BUS = "videoforge-test-bus";
 const eb = mockClient(EventBridgeClient);
 const client = new EventBridgeClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
 
-const cancelled = (i: number): DomainEvent => makeEvent("JobCancelled", { jobId: `job-${String(i).padStart(4, "0")}`, by: "tester" });
+const cancelled = (i: number): DomainEvent =>
+  makeEvent("JobCancelled", { jobId: `job-${String(i).padStart(4, "0")}`, by: "tester" });
 const inputs = (): PutEventsCommandInput[] => eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input);
-const jobIds = (input: PutEventsCommandInput) => (input.Entries ?? []).map((e) => (JSON.parse(e.Detail ?? "{}") as { jobId: string }).jobId);
+const jobIds = (input: PutEventsCommandInput) =>
+  (input.Entries ?? []).map((e) => (JSON.parse(e.Detail ?? "{}") as { jobId: string }).jobId);
 /** A PutEvents response where the entries at `failing` failed with `code`. */
 const partial = (count: number, failing: number[], code = "ThrottlingException") => ({
   FailedEntryCount: failing.length,
-  Entries: Array.from({ length: count }, (_, i) => (failing.includes(i) ? { ErrorCode: code, ErrorMessage: "slow down" } : { EventId: `id-${i}` })),
+  Entries: Array.from({ length: count }, (_, i) =>
+    failing.includes(i) ? { ErrorCode: code, ErrorMessage: "slow down" } : { EventId: `id-${i}` },
+  ),
 });
 
 beforeEach(() => {
@@ -38,7 +42,12 @@ describe("eventBridgePublisher", () => {
     expect(inputs()).toEqual([
       {
         Entries: [
-          { Source: "videoforge", DetailType: "VideoUploaded", Detail: JSON.stringify(upload.detail), EventBusName: BUS },
+          {
+            Source: "videoforge",
+            DetailType: "VideoUploaded",
+            Detail: JSON.stringify(upload.detail),
+            EventBusName: BUS,
+          },
           { Source: "videoforge", DetailType: "JobFailed", Detail: JSON.stringify(failed.detail), EventBusName: BUS },
         ],
       },
@@ -59,11 +68,15 @@ describe("eventBridgePublisher", () => {
     const calls = inputs();
     expect(calls.map((c) => c.Entries?.length)).toEqual([10, 10, 3]);
     expect(calls.flatMap(jobIds)).toEqual(events.map((e) => e.detail.jobId));
-    for (const c of calls) for (const e of c.Entries ?? []) expect(e).toMatchObject({ Source: "videoforge", DetailType: "JobCancelled", EventBusName: BUS });
+    for (const c of calls)
+      for (const e of c.Entries ?? [])
+        expect(e).toMatchObject({ Source: "videoforge", DetailType: "JobCancelled", EventBusName: BUS });
   });
 
   it("resends only the entry that failed", async () => {
-    eb.on(PutEventsCommand).resolvesOnce(partial(3, [1])).resolves(partial(1, []));
+    eb.on(PutEventsCommand)
+      .resolvesOnce(partial(3, [1]))
+      .resolves(partial(1, []));
     const events = [cancelled(1), cancelled(2), cancelled(3)];
     await eventBridgePublisher(client, BUS, 1).publish(...events);
     const calls = inputs();
@@ -81,7 +94,12 @@ describe("eventBridgePublisher", () => {
       .resolves(partial(1, []));
     const events = Array.from({ length: 12 }, (_, i) => cancelled(i));
     await eventBridgePublisher(client, BUS, 1).publish(...events);
-    expect(inputs().map(jobIds)).toEqual([events.slice(0, 10).map((e) => e.detail.jobId), ["job-0010", "job-0011"], ["job-0010", "job-0011"], ["job-0011"]]);
+    expect(inputs().map(jobIds)).toEqual([
+      events.slice(0, 10).map((e) => e.detail.jobId),
+      ["job-0010", "job-0011"],
+      ["job-0010", "job-0011"],
+      ["job-0011"],
+    ]);
   });
 
   it("gives up after 5 attempts with an error naming the failure code", async () => {
@@ -95,7 +113,9 @@ describe("eventBridgePublisher", () => {
   });
 
   it("does not publish later batches once a batch has given up", async () => {
-    eb.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => partial(input.Entries?.length ?? 0, [0], "AccessDeniedException"));
+    eb.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) =>
+      partial(input.Entries?.length ?? 0, [0], "AccessDeniedException"),
+    );
     const events = Array.from({ length: 15 }, (_, i) => cancelled(i));
     await expect(eventBridgePublisher(client, BUS, 1).publish(...events)).rejects.toThrow(/AccessDeniedException/);
     expect(inputs().flatMap(jobIds)).not.toContain("job-0010");

@@ -85,7 +85,8 @@ export function requiredActions(calls: UnitCalls): Record<string, string[]> {
     out[store] ??= new Set();
     for (const a of actions) out[store].add(a);
   };
-  for (const bucket of ["uploads", "work", "outputs"] as const) for (const m of calls[bucket] ?? []) add(bucket, S3_STORE_ACTIONS[m]);
+  for (const bucket of ["uploads", "work", "outputs"] as const)
+    for (const m of calls[bucket] ?? []) add(bucket, S3_STORE_ACTIONS[m]);
   for (const op of calls.table ?? []) add("table", ELECTRODB_ACTIONS[op]);
   for (const m of calls.bus ?? []) add("bus", EVENTBRIDGE_PUBLISHER_ACTIONS[m]);
   for (const m of calls.worker ?? []) add("worker", ECS_LAUNCHER_ACTIONS[m]);

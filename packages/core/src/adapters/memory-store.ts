@@ -8,11 +8,15 @@ import type { ObjectStore } from "../ports.ts";
  */
 export function memoryObjectStore() {
   const objects = new Map<string, { size: number; body?: string }>();
-  const multiparts = new Map<string, { bucket: string; key: string; state: "open" | "completed" | "aborted"; size: number }>();
+  const multiparts = new Map<
+    string,
+    { bucket: string; key: string; state: "open" | "completed" | "aborted"; size: number }
+  >();
   const at = (bucket: string, key: string) => `${bucket}/${key}`;
   const store: ObjectStore = {
     async download(bucket, key) {
-      if (!objects.has(at(bucket, key))) throw Object.assign(new Error(`NoSuchKey: ${bucket}/${key}`), { name: "NoSuchKey" });
+      if (!objects.has(at(bucket, key)))
+        throw Object.assign(new Error(`NoSuchKey: ${bucket}/${key}`), { name: "NoSuchKey" });
     },
     async upload(bucket, key, _file) {
       const size = objects.get(at(bucket, key))?.size ?? 1;
@@ -27,7 +31,9 @@ export function memoryObjectStore() {
       return o ? { size: o.size } : null;
     },
     async list(bucket, prefix) {
-      return [...objects.entries()].filter(([k]) => k.startsWith(at(bucket, prefix))).map(([k, o]) => ({ key: k.slice(bucket.length + 1), size: o.size }));
+      return [...objects.entries()]
+        .filter(([k]) => k.startsWith(at(bucket, prefix)))
+        .map(([k, o]) => ({ key: k.slice(bucket.length + 1), size: o.size }));
     },
     async remove(bucket, keys) {
       for (const k of keys) objects.delete(at(bucket, k));

@@ -50,9 +50,24 @@ export function s3Store(s3: S3Client, opts: { idleMs?: number } = {}): ObjectSto
       const { size } = await stat(file);
       if (size <= SINGLE_PUT_MAX) {
         // a stream body cannot be replayed, so the SDK does not retry it: retry here with a fresh stream
-        await retryTransient(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: contentType })));
+        await retryTransient(() =>
+          s3.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Body: createReadStream(file),
+              ContentLength: size,
+              ContentType: contentType,
+            }),
+          ),
+        );
       } else {
-        await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: createReadStream(file), ContentType: contentType }, partSize: PART_SIZE, queueSize: 2 }).done();
+        await new Upload({
+          client: s3,
+          params: { Bucket: bucket, Key: key, Body: createReadStream(file), ContentType: contentType },
+          partSize: PART_SIZE,
+          queueSize: 2,
+        }).done();
       }
       return { bytes: size };
     },
@@ -72,7 +87,9 @@ export function s3Store(s3: S3Client, opts: { idleMs?: number } = {}): ObjectSto
       const out: { key: string; size: number }[] = [];
       let token: string | undefined;
       do {
-        const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        const res = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
         for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);
@@ -86,15 +103,25 @@ export function s3Store(s3: S3Client, opts: { idleMs?: number } = {}): ObjectSto
     },
     presignGet(bucket, key, expiresIn, downloadName) {
       const disposition = downloadName ? `attachment; filename="${downloadName.replace(/[^\w.-]/g, "_")}"` : undefined;
-      return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: disposition }), { expiresIn });
+      return getSignedUrl(
+        s3,
+        new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: disposition }),
+        { expiresIn },
+      );
     },
     async createMultipart(bucket, key, contentType) {
-      const res = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
+      const res = await s3.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+      );
       if (!res.UploadId) throw new Error("S3 returned no UploadId");
       return res.UploadId;
     },
     presignPart(bucket, key, uploadId, partNumber, expiresIn) {
-      return getSignedUrl(s3, new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), { expiresIn });
+      return getSignedUrl(
+        s3,
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
+        { expiresIn },
+      );
     },
     async completeMultipart(bucket, key, uploadId, parts) {
       await s3.send(

@@ -1,15 +1,38 @@
 import { describe, expect, it } from "vitest";
-import { authorizeUrl, base64url, challengeOf, codeExchange, createState, createVerifier, domainUrl, jwtClaims, logoutUrl, refreshAt, refreshExchange } from "./pkce.ts";
+import {
+  authorizeUrl,
+  base64url,
+  challengeOf,
+  codeExchange,
+  createState,
+  createVerifier,
+  domainUrl,
+  jwtClaims,
+  logoutUrl,
+  refreshAt,
+  refreshExchange,
+} from "./pkce.ts";
 
-const client = { domain: "videoforge-prod.auth.eu-west-1.amazoncognito.com", clientId: "4abc5defghij6klmno7pqrstu8", redirectUri: "https://d111111abcdef8.cloudfront.net/" };
+const client = {
+  domain: "videoforge-prod.auth.eu-west-1.amazoncognito.com",
+  clientId: "4abc5defghij6klmno7pqrstu8",
+  redirectUri: "https://d111111abcdef8.cloudfront.net/",
+};
 
 describe("PKCE (RFC 7636)", () => {
   it("derives the S256 challenge of RFC 7636's appendix B example", async () => {
     // the RFC's own verifier and challenge
-    expect(await challengeOf("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).toBe("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-    expect(base64url(new Uint8Array([116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121]))).toBe(
-      "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    expect(await challengeOf("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).toBe(
+      "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
     );
+    expect(
+      base64url(
+        new Uint8Array([
+          116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191,
+          240, 91, 88, 5, 88, 83, 132, 141, 121,
+        ]),
+      ),
+    ).toBe("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
   });
 
   it("makes verifiers of 43+ unreserved characters, a new one every time", () => {
@@ -29,7 +52,9 @@ describe("PKCE (RFC 7636)", () => {
 
 describe("the Cognito hosted UI requests", () => {
   it("builds the authorize URL with the code flow, S256 challenge, state and callback", () => {
-    const url = new URL(authorizeUrl(client, { challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", state: "st4te" }));
+    const url = new URL(
+      authorizeUrl(client, { challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", state: "st4te" }),
+    );
     expect(url.origin + url.pathname).toBe("https://videoforge-prod.auth.eu-west-1.amazoncognito.com/oauth2/authorize");
     expect(Object.fromEntries(url.searchParams)).toEqual({
       response_type: "code",
@@ -49,15 +74,21 @@ describe("the Cognito hosted UI requests", () => {
       init: {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body: "grant_type=authorization_code&client_id=4abc5defghij6klmno7pqrstu8&code=c0de&redirect_uri=https%3A%2F%2Fd111111abcdef8.cloudfront.net%2F&code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        body:
+          "grant_type=authorization_code&client_id=4abc5defghij6klmno7pqrstu8&code=c0de" +
+          "&redirect_uri=https%3A%2F%2Fd111111abcdef8.cloudfront.net%2F" +
+          "&code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
       },
     });
-    expect(refreshExchange(client, "r3fresh").init.body).toBe("grant_type=refresh_token&client_id=4abc5defghij6klmno7pqrstu8&refresh_token=r3fresh");
+    expect(refreshExchange(client, "r3fresh").init.body).toBe(
+      "grant_type=refresh_token&client_id=4abc5defghij6klmno7pqrstu8&refresh_token=r3fresh",
+    );
   });
 
   it("signs out through the hosted UI's /logout back to the given address", () => {
     expect(logoutUrl(client, "https://d111111abcdef8.cloudfront.net/")).toBe(
-      "https://videoforge-prod.auth.eu-west-1.amazoncognito.com/logout?client_id=4abc5defghij6klmno7pqrstu8&logout_uri=https%3A%2F%2Fd111111abcdef8.cloudfront.net%2F",
+      "https://videoforge-prod.auth.eu-west-1.amazoncognito.com/logout?client_id=4abc5defghij6klmno7pqrstu8" +
+        "&logout_uri=https%3A%2F%2Fd111111abcdef8.cloudfront.net%2F",
     );
   });
 

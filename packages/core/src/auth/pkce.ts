@@ -13,7 +13,8 @@ export function createVerifier(bytes = 32): string {
 
 /** `code_challenge` for method S256: base64url(SHA-256(ASCII(verifier))). */
 export async function challengeOf(verifier: string): Promise<string> {
-  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) throw new Error("a PKCE verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier))
+    throw new Error("a PKCE verifier is 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
   return base64url(new Uint8Array(digest));
 }
@@ -42,12 +43,16 @@ export interface OAuthClient {
 export function domainUrl(domain: string): string {
   const url = new URL(/^[a-z]+:\/\//i.test(domain) ? domain : `https://${domain}`);
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) throw new Error(`the sign-in domain must use https: ${domain}`);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
+    throw new Error(`the sign-in domain must use https: ${domain}`);
   return url.origin;
 }
 
 /** The hosted UI's sign-in address for this request (`/oauth2/authorize`). */
-export function authorizeUrl(client: OAuthClient, opts: { challenge: string; state: string; scopes?: string[] }): string {
+export function authorizeUrl(
+  client: OAuthClient,
+  opts: { challenge: string; state: string; scopes?: string[] },
+): string {
   const url = new URL("/oauth2/authorize", domainUrl(client.domain));
   url.search = new URLSearchParams({
     response_type: "code",
@@ -70,13 +75,23 @@ export interface TokenRequest {
 function tokenRequest(domain: string, params: Record<string, string>): TokenRequest {
   return {
     url: new URL("/oauth2/token", domainUrl(domain)).toString(),
-    init: { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body: new URLSearchParams(params).toString() },
+    init: {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams(params).toString(),
+    },
   };
 }
 
 /** Exchange the callback's `code` and the verifier for tokens. */
 export const codeExchange = (client: OAuthClient, code: string, verifier: string) =>
-  tokenRequest(client.domain, { grant_type: "authorization_code", client_id: client.clientId, code, redirect_uri: client.redirectUri, code_verifier: verifier });
+  tokenRequest(client.domain, {
+    grant_type: "authorization_code",
+    client_id: client.clientId,
+    code,
+    redirect_uri: client.redirectUri,
+    code_verifier: verifier,
+  });
 
 /** New access and ID tokens from a refresh token (Cognito keeps the refresh token the same). */
 export const refreshExchange = (client: Pick<OAuthClient, "domain" | "clientId">, refreshToken: string) =>
@@ -108,7 +123,10 @@ export async function requestTokens(req: TokenRequest, previous?: Tokens, now = 
     // not JSON: reported below with the status
   }
   if (!res.ok || typeof body.access_token !== "string") {
-    const why = typeof body.error === "string" ? `${body.error}${typeof body.error_description === "string" ? `: ${body.error_description}` : ""}` : `${res.status} ${text.slice(0, 200)}`;
+    const why =
+      typeof body.error === "string"
+        ? `${body.error}${typeof body.error_description === "string" ? `: ${body.error_description}` : ""}`
+        : `${res.status} ${text.slice(0, 200)}`;
     throw new Error(`the token endpoint refused the request (${why})`);
   }
   const expiresIn = typeof body.expires_in === "number" ? body.expires_in : 3600;
@@ -134,7 +152,12 @@ export function jwtClaims(jwt: string): Record<string, unknown> {
   const part = jwt.split(".")[1];
   if (!part) return {};
   try {
-    const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "="));
+    const binary = atob(
+      part
+        .replace(/-/g, "+")
+        .replace(/_/g, "/")
+        .padEnd(Math.ceil(part.length / 4) * 4, "="),
+    );
     const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
     return JSON.parse(json) as Record<string, unknown>;
   } catch {

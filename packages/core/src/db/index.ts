@@ -1,13 +1,13 @@
 import { Entity, Service, type EntityItem } from "electrodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { JobEntity } from "./job.ts";
-import { ChunkEntity } from "./chunk.ts";
-import { TimelineEventEntity } from "./timeline.ts";
-import { UploadEntity } from "./upload.ts";
+import { JobEntity } from "../job/entity.ts";
+import { ChunkEntity } from "../chunk/entity.ts";
+import { TimelineEventEntity } from "../timeline/entity.ts";
+import { UploadEntity } from "../upload/entity.ts";
 import { QuotaEntity } from "./quota.ts";
 import { CounterEntity } from "./counter.ts";
 
-export { JOB_STATUSES, FINAL_STATUSES, type JobStatus } from "./job.ts";
+export { JOB_STATUSES, FINAL_STATUSES, type JobStatus } from "../job/entity.ts";
 export { ensureTable, TABLE_KEYS, TABLE_TTL } from "./table.ts";
 
 /** All entities over one table; `jobView` returns job + chunks + timeline in one query. */
@@ -15,7 +15,14 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
   // fresh entities per Db: a Service sets its client and table on the entities it is given, so
   // sharing the module's instances would point every Db in the process at the latest one's table
   return new Service(
-    { job: new Entity(JobEntity.schema), chunk: new Entity(ChunkEntity.schema), timeline: new Entity(TimelineEventEntity.schema), upload: new Entity(UploadEntity.schema), quota: new Entity(QuotaEntity.schema), counter: new Entity(CounterEntity.schema) },
+    {
+      job: new Entity(JobEntity.schema),
+      chunk: new Entity(ChunkEntity.schema),
+      timeline: new Entity(TimelineEventEntity.schema),
+      upload: new Entity(UploadEntity.schema),
+      quota: new Entity(QuotaEntity.schema),
+      counter: new Entity(CounterEntity.schema),
+    },
     { client, table },
   );
 }

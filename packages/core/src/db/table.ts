@@ -1,4 +1,10 @@
-import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, ResourceNotFoundException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  UpdateTableCommand,
+  ResourceNotFoundException,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 
 /** The single table's key schema; ElectroDB's indexes map onto these attribute names. */
 /**
@@ -7,7 +13,16 @@ import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, ResourceN
  */
 export const TABLE_TTL = "expiresAt";
 
-export const TABLE_KEYS = { pk: "pk", sk: "sk", gsi1pk: "gsi1pk", gsi1sk: "gsi1sk", gsi1: "gsi1", gsi2pk: "gsi2pk", gsi2sk: "gsi2sk", gsi2: "gsi2" } as const;
+export const TABLE_KEYS = {
+  pk: "pk",
+  sk: "sk",
+  gsi1pk: "gsi1pk",
+  gsi1sk: "gsi1sk",
+  gsi1: "gsi1",
+  gsi2pk: "gsi2pk",
+  gsi2sk: "gsi2sk",
+  gsi2: "gsi2",
+} as const;
 
 /**
  * gsi2, the sparse index of active jobs: only a job not yet ended carries `gsi2pk` (a shard,
@@ -49,7 +64,10 @@ export async function ensureTable(client: DynamoDBClient, table: string): Promis
       TableName: table,
       BillingMode: "PAY_PER_REQUEST",
       AttributeDefinitions: [
-        ...[TABLE_KEYS.pk, TABLE_KEYS.sk, TABLE_KEYS.gsi1pk, TABLE_KEYS.gsi1sk, TABLE_KEYS.gsi2pk].map((name) => ({ AttributeName: name, AttributeType: "S" as const })),
+        ...[TABLE_KEYS.pk, TABLE_KEYS.sk, TABLE_KEYS.gsi1pk, TABLE_KEYS.gsi1sk, TABLE_KEYS.gsi2pk].map((name) => ({
+          AttributeName: name,
+          AttributeType: "S" as const,
+        })),
         { AttributeName: TABLE_KEYS.gsi2sk, AttributeType: "N" as const },
       ],
       KeySchema: [

@@ -34,11 +34,8 @@ const EPS = 0.001;
 /** One decode, split to every rung: `[0:v]select,...split=N[s0]..;[s0]scale=..[v0];..` */
 export function ladderFilter(renditions: readonly Rendition[], rotation: number, range?: FrameRange): string {
   const n = renditions.length;
-  const select = range
-    ? [
-        `select='gte(t,${(range.start - EPS).toFixed(6)})${range.end !== undefined ? `*lt(t,${(range.end - EPS).toFixed(6)})` : ""}'`,
-      ]
-    : [];
+  const upTo = range?.end !== undefined ? `*lt(t,${(range.end - EPS).toFixed(6)})` : "";
+  const select = range ? [`select='gte(t,${(range.start - EPS).toFixed(6)})${upTo}'`] : [];
   const pre = [...select, ...rotateFilter(rotation), "format=yuv420p"];
   const splits = renditions.map((_, i) => `[s${i}]`).join("");
   const head = `[0:v:0]${[...pre, `split=${n}`].join(",")}${splits}`;

@@ -39,8 +39,10 @@ describe("ffmpeg capabilities", () => {
   it("names a missing decoder and the command that installs a full ffmpeg", async () => {
     expect(await missingDecoder("video", "h264", fake)).toBeUndefined();
     expect(await missingDecoder("audio", "dfpwm", fake)).toBe(
-      "The audio is dfpwm, and the ffmpeg shipped in the npm package (a 2018 build, used because no system ffmpeg 5 or newer was found) " +
-        "has no dfpwm decoder. Install a full ffmpeg (sudo apt-get install -y ffmpeg, or set FFMPEG_PATH to one) and try again.",
+      "The audio is dfpwm, and the ffmpeg shipped in the npm package " +
+        "(a 2018 build, used because no system ffmpeg 5 or newer was found) " +
+        "has no dfpwm decoder. " +
+        "Install a full ffmpeg (sudo apt-get install -y ffmpeg, or set FFMPEG_PATH to one) and try again.",
     );
   });
 

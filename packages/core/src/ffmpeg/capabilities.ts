@@ -47,5 +47,8 @@ export async function missingDecoder(
     bin.origin === "npm" || bin.ffmpeg.includes("@ffmpeg-installer")
       ? `the ffmpeg shipped in the npm package (a 2018 build, used because no system ffmpeg 5 or newer was found)`
       : `the ffmpeg in use (${bin.ffmpeg})`;
-  return `The ${kind} is ${codec}, and ${which} has no ${codec} decoder. Install a full ffmpeg (${INSTALL_FULL_FFMPEG}, or set FFMPEG_PATH to one) and try again.`;
+  return (
+    `The ${kind} is ${codec}, and ${which} has no ${codec} decoder. ` +
+    `Install a full ffmpeg (${INSTALL_FULL_FFMPEG}, or set FFMPEG_PATH to one) and try again.`
+  );
 }

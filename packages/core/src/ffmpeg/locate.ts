@@ -140,7 +140,8 @@ function locate(where: FfmpegLocation): FfmpegBinaries {
     const own = besideArtifact();
     if (!own)
       throw new Error(
-        `no ffmpeg for this artifact: FFMPEG_PATH is not set and ${artifactDir()} has no ffmpeg/bin beside it (the worker image sets FFMPEG_PATH; zip Lambdas run no ffmpeg)`,
+        `no ffmpeg for this artifact: FFMPEG_PATH is not set and ${artifactDir()} has no ffmpeg/bin beside it ` +
+          "(the worker image sets FFMPEG_PATH; zip Lambdas run no ffmpeg)",
       );
     return describe(own.ffmpeg, own.ffprobe, probeVersion(own.ffmpeg), "artifact");
   }

@@ -132,7 +132,7 @@ describe("runProcess", () => {
     expect(lines).toEqual(["one", "two", "three"]);
   });
 
-  it("rejects a non-zero exit with the exit code; stderr stays out of the first line (people read it), in the tail", async () => {
+  it("rejects a non-zero exit with its code; stderr is in the tail, not the first line (people read it)", async () => {
     const err = await rejection(
       runProcess("sh", ["-c", "echo first >&2; echo 'http://127.0.0.1:4567/secret: the real cause' >&2; exit 3"]),
     );

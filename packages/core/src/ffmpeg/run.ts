@@ -79,7 +79,10 @@ const STDOUT_MAX = 64 * 1024 * 1024;
 /** A "line" longer than this is not a line ffmpeg writes; it would only grow a string without end. */
 const LINE_MAX = 1024 * 1024;
 
-/** The first line of an error's message: for an FfmpegError, the run's fate and its known cause, without ffmpeg's text. */
+/**
+ * The first line of an error's message: for an FfmpegError, the run's fate and its known cause, without ffmpeg's
+ * text.
+ */
 export function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
 }

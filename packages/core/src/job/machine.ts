@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { JobStatus } from "../db/job.ts";
+import type { JobStatus } from "./entity.ts";
 
 /**
  * The job's state machine, written once: every status a job may move to from each status.
@@ -29,7 +29,9 @@ export function allowedFrom(to: JobStatus, only?: readonly JobStatus[]): JobStat
   const from = (Object.keys(TRANSITIONS) as JobStatus[]).filter((s) => TRANSITIONS[s].includes(to));
   if (!only) return from;
   const refused = only.filter((s) => !from.includes(s));
-  if (refused.length) throw new Error(`job state machine: ${refused.join(", ")} → ${to} is not an allowed transition`);
+  if (refused.length) {
+    throw new Error(`job state machine: ${refused.join(", ")} → ${to} is not an allowed transition`);
+  }
   return from.filter((s) => only.includes(s));
 }
 

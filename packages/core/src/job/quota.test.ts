@@ -2,17 +2,31 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { LimitError } from "../errors.ts";
-import { memoryJobStore } from "./store-memory.ts";
+import { memoryJobStore } from "../adapters/memory-job-store.ts";
 import { chargeDailyWork, checkDailyWork, dailyWorkUsedUp, reserveActiveJob } from "./quota.ts";
 
-/** The active-job slots on the in-memory job store: the same contract as the ElectroDB adapter's (api/quota.int.test.ts). */
+/**
+ * The active-job slots on the in-memory job store: the same contract as the ElectroDB adapter's
+ * (api/quota.int.test.ts).
+ */
 function world(limit: number) {
   const jobs = memoryJobStore();
   const base = loadConfig({});
-  const deps = { jobs, cfg: { ...base, limits: { ...base.limits, maxActiveJobsPerUser: limit } }, log: createLogger({}) };
+  const deps = {
+    jobs,
+    cfg: { ...base, limits: { ...base.limits, maxActiveJobsPerUser: limit } },
+    log: createLogger({}),
+  };
   const open = async (jobId: string) => {
     await reserveActiveJob(deps, "alice", jobId);
-    await jobs.createJob({ jobId, owner: "alice", status: "QUEUED", sourceName: "a.mp4", ladder: ["360p"], createdAt: Date.now() });
+    await jobs.createJob({
+      jobId,
+      owner: "alice",
+      status: "QUEUED",
+      sourceName: "a.mp4",
+      ladder: ["360p"],
+      createdAt: Date.now(),
+    });
   };
   return { jobs, deps, open };
 }
@@ -81,6 +95,8 @@ describe("daily encode-work budget", () => {
     const deps = budget(1000);
     expect(await chargeDailyWork(deps, "alice", "huge", 1001, evening)).toBe(false);
     expect(await deps.jobs.counted({ owner: "alice", kind: "work", period: "2026-12-02" })).toBe(0);
-    expect(dailyWorkUsedUp(Date.parse("2026-12-02T23:59:30Z"))).toBe("Your daily encoding budget is used up; it resets at 00:00 UTC (in 1 min). Try again after that.");
+    expect(dailyWorkUsedUp(Date.parse("2026-12-02T23:59:30Z"))).toBe(
+      "Your daily encoding budget is used up; it resets at 00:00 UTC (in 1 min). Try again after that.",
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { LimitError } from "../errors.ts";
 import { FINAL_STATUSES } from "../db/index.ts";
-import type { Deps } from "../pipeline/deps.ts";
-import { rateWindowMs } from "../pipeline/limits.ts";
+import type { Deps } from "../deps.ts";
+import { rateWindowMs } from "./limits.ts";
 
 /**
  * A slot held this long by a job id with no job row is a creation that died half way (the
@@ -21,28 +21,41 @@ export const REPAIR_AFTER_MS = 60_000;
  * write and the release, or between a reservation and the job's creation) are repaired: at
  * most one read per held slot, bounded by the limit.
  */
-export async function reserveActiveJob(deps: Pick<Deps, "jobs" | "cfg" | "log">, owner: string, jobId: string): Promise<void> {
+export async function reserveActiveJob(
+  deps: Pick<Deps, "jobs" | "cfg" | "log">,
+  owner: string,
+  jobId: string,
+): Promise<void> {
   const limit = deps.cfg.limits.maxActiveJobsPerUser;
   if (await deps.jobs.reserveSlot(owner, jobId, limit, Date.now())) return;
   const held = await deps.jobs.heldSlots(owner);
   const freed = await repairSlots(deps, owner, held);
   if (freed > 0 && (await deps.jobs.reserveSlot(owner, jobId, limit, Date.now()))) return;
   const active = Object.keys(held).length - freed;
-  throw new LimitError("too_many_jobs", `You have ${active} jobs in progress; the limit is ${limit}. Wait for one to finish or cancel one.`);
+  throw new LimitError(
+    "too_many_jobs",
+    `You have ${active} jobs in progress; the limit is ${limit}. Wait for one to finish or cancel one.`,
+  );
 }
 
 /** Give back the slots of jobs that ended (or were never created); returns how many. */
-async function repairSlots(deps: Pick<Deps, "jobs" | "log">, owner: string, held: Record<string, number>): Promise<number> {
+async function repairSlots(
+  deps: Pick<Deps, "jobs" | "log">,
+  owner: string,
+  held: Record<string, number>,
+): Promise<number> {
   const now = Date.now();
   let freed = 0;
   await Promise.all(
-    Object.entries(held).filter(([, at]) => now - at > REPAIR_AFTER_MS).map(async ([jobId, at]) => {
-      const job = await deps.jobs.getJob(jobId);
-      const lost = job ? FINAL_STATUSES.includes(job.status) : now - at > UNBORN_SLOT_MS;
-      if (!lost) return;
-      await deps.jobs.releaseSlot(owner, jobId);
-      freed++;
-    }),
+    Object.entries(held)
+      .filter(([, at]) => now - at > REPAIR_AFTER_MS)
+      .map(async ([jobId, at]) => {
+        const job = await deps.jobs.getJob(jobId);
+        const lost = job ? FINAL_STATUSES.includes(job.status) : now - at > UNBORN_SLOT_MS;
+        if (!lost) return;
+        await deps.jobs.releaseSlot(owner, jobId);
+        freed++;
+      }),
   );
   if (freed) deps.log.warn("active-job slots repaired: their release had been lost", { owner, freed });
   return freed;
@@ -59,7 +72,8 @@ export async function countRequest(deps: Pick<Deps, "jobs" | "cfg">, owner: stri
   const end = start + windowMs;
   // the item outlives its window by a minute; DynamoDB's TTL removes it some time after
   const expiresAt = Math.ceil(end / 1000) + 60;
-  if (await deps.jobs.charge({ owner, kind: "rate", period: String(start) }, 1, deps.cfg.limits.rateBurst, expiresAt)) return 0;
+  if (await deps.jobs.charge({ owner, kind: "rate", period: String(start) }, 1, deps.cfg.limits.rateBurst, expiresAt))
+    return 0;
   return Math.max(1, Math.ceil((end - now) / 1000));
 }
 
@@ -78,7 +92,8 @@ function resetPhrase(resetsAt: Date, now: number): string {
 
 /** The reason a job or a request is refused once `owner`'s work budget for the day is used up. */
 export function dailyWorkUsedUp(now = Date.now()): string {
-  return `Your daily encoding budget is used up; it resets ${resetPhrase(workDay(now).resetsAt, now)}. Try again after that.`;
+  const resets = resetPhrase(workDay(now).resetsAt, now);
+  return `Your daily encoding budget is used up; it resets ${resets}. Try again after that.`;
 }
 
 /** POST /uploads, POST /jobs/:id/retry: refuse with a 429 once today's encode-work budget is used up (one GetItem). */
@@ -92,8 +107,20 @@ export async function checkDailyWork(deps: Pick<Deps, "jobs" | "cfg">, owner: st
  * pixels) to `owner`'s day, in one conditional write; false when it would pass the budget.
  * A job is charged once per day, however often its chunking is redelivered.
  */
-export async function chargeDailyWork(deps: Pick<Deps, "jobs" | "cfg">, owner: string, jobId: string, work: number, now = Date.now()): Promise<boolean> {
+export async function chargeDailyWork(
+  deps: Pick<Deps, "jobs" | "cfg">,
+  owner: string,
+  jobId: string,
+  work: number,
+  now = Date.now(),
+): Promise<boolean> {
   const { period, resetsAt } = workDay(now);
   const expiresAt = Math.ceil(resetsAt.getTime() / 1000) + 86_400;
-  return deps.jobs.charge({ owner, kind: "work", period }, Math.ceil(work), deps.cfg.limits.maxDailyWork, expiresAt, jobId);
+  return deps.jobs.charge(
+    { owner, kind: "work", period },
+    Math.ceil(work),
+    deps.cfg.limits.maxDailyWork,
+    expiresAt,
+    jobId,
+  );
 }

@@ -7,7 +7,9 @@ export type CounterKey = Pick<CounterItem, "owner" | "kind" | "period">;
 export type NewJob = Pick<JobItem, "jobId" | "owner" | "status" | "sourceName" | "ladder" | "createdAt"> &
   Partial<Pick<JobItem, "sourceBucket" | "sourceKey" | "sourceSize" | "retryOf" | "uploadId">>;
 
-export type NewChunk = Pick<ChunkItem, "jobId" | "index" | "startFrame" | "frames" | "startTime" | "duration"> & { readyAt: number };
+export type NewChunk = Pick<ChunkItem, "jobId" | "index" | "startFrame" | "frames" | "startTime" | "duration"> & {
+  readyAt: number;
+};
 
 /** What a transition writes besides the status (and the stage's timestamp). */
 export interface JobChange {
@@ -23,13 +25,13 @@ export interface AssemblyRecord {
 
 /**
  * The job store port: one function per access pattern, each with who needs it. ElectroDB
- * over DynamoDB (dynalite locally) is one adapter (job/store-electro.ts); an in-memory
- * one (job/store-memory.ts) lets the steps' races run as millisecond unit tests.
+ * over DynamoDB (dynalite locally) is one adapter (adapters/electro-job-store.ts); an in-memory
+ * one (adapters/memory-job-store.ts) lets the steps' races run as millisecond unit tests.
  * Every write that changes a job's status goes through `transition`, which only makes the
  * moves in the state machine's table (job/machine.ts).
  */
 export interface JobStore {
-  // ── jobs ───────────────────────────────────────────────────────────────────────────
+  // ── jobs ──
   /** Every step and the API: one job by id (one GetItem). */
   getJob(jobId: string): Promise<JobItem | null>;
   /** API (new upload), retry, chunker (adopting an outside VideoUploaded): false when it exists. */
@@ -40,7 +42,10 @@ export interface JobStore {
    */
   transition(jobId: string, to: JobStatus, from?: readonly JobStatus[], change?: JobChange): Promise<JobItem | null>;
   /** Chunker: what the probe and planner found, while the job is CHUNKING; false once it moved on. */
-  recordChunking(jobId: string, set: Pick<JobItem, "source" | "renditions"> & Partial<Pick<JobItem, "plan">>): Promise<boolean>;
+  recordChunking(
+    jobId: string,
+    set: Pick<JobItem, "source" | "renditions"> & Partial<Pick<JobItem, "plan">>,
+  ): Promise<boolean>;
   /** Tracker: add an encoded chunk index (idempotent set add); the job after the write. */
   addEncodedChunk(jobId: string, index: number): Promise<JobItem>;
   /** Assembler: record the outputs once; the job after (whichever assembly recorded first). */
@@ -52,7 +57,7 @@ export interface JobStore {
   /** Sweeper: count a re-drive and give the job its stage's deadline again; false if it moved meanwhile. */
   noteRedrive(jobId: string, status: JobStatus, now: number): Promise<boolean>;
 
-  // ── chunks ─────────────────────────────────────────────────────────────────────────
+  // ── chunks ──
   /** Encoder: a chunk's row (already encoded? attempts?). */
   getChunk(jobId: string, index: number): Promise<ChunkItem | null>;
   /** Chunker: a chunk's row, created once (a redelivery must not reset a chunk being encoded). */
@@ -62,19 +67,23 @@ export interface JobStore {
   /** Encoder (a transient error), task-stopped (the platform stopped the task): give an attempt back. */
   refundChunkAttempt(jobId: string, index: number): Promise<void>;
   /** Tracker: the chunk is encoded (row for the dashboard's Gantt chart). */
-  markChunkEncoded(jobId: string, index: number, done: Pick<ChunkItem, "worker" | "startedAt" | "finishedAt" | "outputs">): Promise<void>;
+  markChunkEncoded(
+    jobId: string,
+    index: number,
+    done: Pick<ChunkItem, "worker" | "startedAt" | "finishedAt" | "outputs">,
+  ): Promise<void>;
   /** Chunk failures: the chunk is out of attempts. */
   markChunkFailed(jobId: string, index: number, error: string): Promise<void>;
   /** Dead-letter redrive: the chunk gets a fresh set of attempts. */
   resetChunk(jobId: string, index: number): Promise<void>;
 
-  // ── uploads ────────────────────────────────────────────────────────────────────────
+  // ── uploads ──
   /** API (complete, resume): one upload by id. */
   getUpload(uploadId: string): Promise<UploadItem | null>;
   /** API (complete), sweeper (abandoned): move an upload from one status to another; false if it was not in `from`. */
   setUploadStatus(uploadId: string, from: UploadItem["status"], to: UploadItem["status"]): Promise<boolean>;
 
-  // ── active-job slots (the per-owner limit) ─────────────────────────────────────────
+  // ── active-job slots (the per-owner limit) ──
   /**
    * API (new upload), retry: hold one of `owner`'s `limit` active-job slots for `jobId`, in one
    * conditional write; true if it is held (also when this job already held it), false when all
@@ -87,7 +96,7 @@ export interface JobStore {
   /** Quota repair, when a reservation is refused: which jobs hold `owner`'s slots, since when (one GetItem). */
   heldSlots(owner: string): Promise<Record<string, number>>;
 
-  // ── per-user counters (rate windows, daily encode work) ───────────────────────────
+  // ── per-user counters (rate windows, daily encode work) ──
   /**
    * API (every authorized request, `rate`), chunker (`work`, once the source is probed): add
    * `amount` to `owner`'s counter for `period` unless the total would pass `limit`, in one
@@ -98,7 +107,7 @@ export interface JobStore {
   /** API (new upload, retry): what `owner`'s counter for `period` holds (0 when it has none). */
   counted(counter: CounterKey): Promise<number>;
 
-  // ── timeline ───────────────────────────────────────────────────────────────────────
+  // ── timeline ──
   /** Recorder: one row per event id (a redelivery rewrites the same row). */
   putTimeline(row: Omit<TimelineItem, never>): Promise<void>;
   /** Recorder: the job item's `updatedAt` moves (the job page's version); nothing if the job does not exist. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../errors.ts";
 import { DEFAULT_LADDER, fitLadder, parseLadder, RUNGS, type RungName } from "./ladder.ts";
 
-const sizes = (names: readonly RungName[], w: number, h: number) => fitLadder(names, w, h).map((r) => `${r.name}:${r.width}x${r.height}`);
+const sizes = (names: readonly RungName[], w: number, h: number) =>
+  fitLadder(names, w, h).map((r) => `${r.name}:${r.width}x${r.height}`);
 
 function catchError(fn: () => unknown): Error {
   try {
@@ -58,7 +59,12 @@ describe("parseLadder", () => {
 
 describe("fitLadder", () => {
   it("fits the default ladder to a 1080p source", () => {
-    expect(sizes(DEFAULT_LADDER, 1920, 1080)).toEqual(["1080p:1920x1080", "720p:1280x720", "480p:854x480", "360p:640x360"]);
+    expect(sizes(DEFAULT_LADDER, 1920, 1080)).toEqual([
+      "1080p:1920x1080",
+      "720p:1280x720",
+      "480p:854x480",
+      "360p:640x360",
+    ]);
   });
 
   it("keeps the named bitrates for 16:9 sources", () => {
@@ -103,7 +109,12 @@ describe("fitLadder", () => {
   });
 
   it("uses the short side for portrait sources", () => {
-    expect(sizes(DEFAULT_LADDER, 1080, 1920)).toEqual(["1080p:1080x1920", "720p:720x1280", "480p:480x854", "360p:360x640"]);
+    expect(sizes(DEFAULT_LADDER, 1080, 1920)).toEqual([
+      "1080p:1080x1920",
+      "720p:720x1280",
+      "480p:480x854",
+      "360p:360x640",
+    ]);
   });
 
   it("keeps the aspect ratio of non-16:9 sources", () => {

@@ -26,7 +26,10 @@ export function parseLadder(input: string | readonly string[]): RungName[] {
   const names = (typeof input === "string" ? input.split(",") : [...input]).map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new InvalidInputError("The ladder is empty; name at least one rung.");
   const unknown = names.filter((n) => !isRungName(n));
-  if (unknown.length) throw new InvalidInputError(`Unknown rung ${unknown.map((u) => `"${u}"`).join(", ")}; choose from ${Object.keys(RUNGS).join(", ")}.`);
+  if (unknown.length)
+    throw new InvalidInputError(
+      `Unknown rung ${unknown.map((u) => `"${u}"`).join(", ")}; choose from ${Object.keys(RUNGS).join(", ")}.`,
+    );
   return [...new Set(names as RungName[])].sort((a, b) => RUNGS[b].short - RUNGS[a].short);
 }
 

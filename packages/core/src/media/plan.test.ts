@@ -4,7 +4,11 @@ import type { Packet } from "./probe.ts";
 
 /** Constant frame rate, no reordering: `frames` packets, a keyframe every `gop` frames. */
 function cfr(frames: number, fps: number, gop: number, startPts = 0): Packet[] {
-  return Array.from({ length: frames }, (_, i) => ({ pts: startPts + i / fps, keyframe: i % gop === 0, duration: 1 / fps }));
+  return Array.from({ length: frames }, (_, i) => ({
+    pts: startPts + i / fps,
+    keyframe: i % gop === 0,
+    duration: 1 / fps,
+  }));
 }
 
 /** Packets of display frames 0..frames-1 at `fps`, keyframes at the given display indices. */
@@ -99,7 +103,12 @@ describe("planChunks", () => {
   it("takes the next keyframe when keyframes are further apart than the target", () => {
     const packets = cfr(30 * 40, 30, 300);
     const plan = planChunks(packets, 4);
-    expect(plan.map((c) => c.startTime)).toEqual([0, expect.closeTo(10, 9), expect.closeTo(20, 9), expect.closeTo(30, 9)]);
+    expect(plan.map((c) => c.startTime)).toEqual([
+      0,
+      expect.closeTo(10, 9),
+      expect.closeTo(20, 9),
+      expect.closeTo(30, 9),
+    ]);
     expectCovers(plan, packets);
   });
 
@@ -125,7 +134,9 @@ describe("planChunks", () => {
   it("makes one chunk of a source with a single keyframe", () => {
     const packets = withKeyframes(30 * 30, 30, [0]);
     const plan = planChunks(packets, 4);
-    expect(plan).toEqual([{ index: 0, startFrame: 0, frames: 900, packets: 900, startTime: 0, duration: expect.closeTo(30, 9) }]);
+    expect(plan).toEqual([
+      { index: 0, startFrame: 0, frames: 900, packets: 900, startTime: 0, duration: expect.closeTo(30, 9) },
+    ]);
   });
 
   it("makes one chunk of a single packet", () => {
@@ -286,7 +297,8 @@ describe("keyframes exactly one chunk length apart (issue 11: 1-frame pieces)", 
       expect(plan.mode, `${seconds} s`).toBe("pieces");
       expectCovers(plan.chunks, packets);
       // cut only at keyframes, a tail under half the target joined to the piece before it: no slivers
-      for (const c of plan.chunks) expect(c.frames, `${seconds} s at ${fps} fps`).toBeGreaterThanOrEqual(Math.floor(4 * fps));
+      for (const c of plan.chunks)
+        expect(c.frames, `${seconds} s at ${fps} fps`).toBeGreaterThanOrEqual(Math.floor(4 * fps));
     }
   });
 });
@@ -297,7 +309,9 @@ describe("edit lists that hide frames", () => {
    * (the GOP before the cut) and the last `tail` ones hidden by the edit list.
    */
   function trimmed(frames: number, head: number, tail: number): Packet[] {
-    return cfr(frames, 25, 25, -head / 25).map((p, i) => (i < head || i >= frames - tail ? { ...p, discard: true } : p));
+    return cfr(frames, 25, 25, -head / 25).map((p, i) =>
+      i < head || i >= frames - tail ? { ...p, discard: true } : p,
+    );
   }
 
   it("counts only shown frames and times chunks from the first one", () => {

@@ -23,7 +23,9 @@ export interface PlannedChunk {
  * cut with their chunk but are no frames: times count from the first frame shown.
  */
 export function planChunks(packets: readonly Packet[], targetSeconds: number): PlannedChunk[] {
-  const times = shownPackets(packets).map((p) => p.pts).sort((a, b) => a - b);
+  const times = shownPackets(packets)
+    .map((p) => p.pts)
+    .sort((a, b) => a - b);
   if (times.length === 0) return [];
   const start = times[0]!;
   const end = times[times.length - 1]!;
@@ -32,7 +34,8 @@ export function planChunks(packets: readonly Packet[], targetSeconds: number): P
   // a loop, not flatMap: one small array per packet is a million allocations on a long source
   const keyframes: { i: number; t: number }[] = [];
   // a hidden keyframe is no cut: its chunk could hold no frame at all
-  for (let i = 1; i < packets.length; i++) if (packets[i]!.keyframe && !packets[i]!.discard) keyframes.push({ i, t: packets[i]!.pts - start });
+  for (let i = 1; i < packets.length; i++)
+    if (packets[i]!.keyframe && !packets[i]!.discard) keyframes.push({ i, t: packets[i]!.pts - start });
 
   const cuts: { i: number; t: number }[] = [{ i: 0, t: 0 }];
   let previous: { i: number; t: number } | undefined;
@@ -44,7 +47,13 @@ export function planChunks(packets: readonly Packet[], targetSeconds: number): P
       const pick = previous && previous.t > last.t && want - previous.t < k.t - want ? previous : k;
       if (total - pick.t >= targetSeconds / 2) cuts.push(pick);
       // cutting at the earlier keyframe may leave this one a full target past the new cut
-      if (pick !== k && cuts[cuts.length - 1] === pick && k.t >= pick.t + targetSeconds && total - k.t >= targetSeconds / 2) cuts.push(k);
+      if (
+        pick !== k &&
+        cuts[cuts.length - 1] === pick &&
+        k.t >= pick.t + targetSeconds &&
+        total - k.t >= targetSeconds / 2
+      )
+        cuts.push(k);
     }
     previous = k;
   }
@@ -120,7 +129,13 @@ export function planSource(packets: readonly Packet[], targetSeconds: number, op
   const windows = planWindows(packets, targetSeconds, slots * Math.max(1, Math.ceil(total / (slots * targetSeconds))));
   const frameAt = frameIndexer(packets);
   const cost = (w: PlannedWindow) => w.frames + DECODE_COST * (w.startFrame - frameAt(w.seekTime));
-  const faster = makespan(windows.map(cost), slots) < 0.97 * makespan(pieces.map((c) => c.frames), slots);
+  const faster =
+    makespan(windows.map(cost), slots) <
+    0.97 *
+      makespan(
+        pieces.map((c) => c.frames),
+        slots,
+      );
   return faster ? { mode: "windows", chunks: windows } : { mode: "pieces", chunks: pieces };
 }
 
@@ -160,10 +175,15 @@ function frameIndexer(packets: readonly Packet[]): (seconds: number) => number {
  * exceed MAX_WASTED_DECODE.
  */
 export function planWindows(packets: readonly Packet[], targetSeconds: number, count?: number): PlannedWindow[] {
-  const times = shownPackets(packets).map((p) => p.pts).sort((a, b) => a - b);
+  const times = shownPackets(packets)
+    .map((p) => p.pts)
+    .sort((a, b) => a - b);
   if (times.length === 0) return [];
   // hidden keyframes included: a window's first shown frames may decode from one
-  const keyTimes = packets.filter((p) => p.keyframe).map((p) => p.pts).sort((a, b) => a - b);
+  const keyTimes = packets
+    .filter((p) => p.keyframe)
+    .map((p) => p.pts)
+    .sort((a, b) => a - b);
   const start = times[0]!;
   const frames = times.length;
   const frameTime = frames > 1 ? (times[frames - 1]! - start) / (frames - 1) : 0;

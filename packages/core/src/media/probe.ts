@@ -134,16 +134,27 @@ const NOT_VIDEO = "The file is not a video format we can read. Upload a video fi
 
 /** Image demuxers: each holds one picture (the `*_pipe` family, image2 for JPEG and friends). */
 const IMAGE_FORMATS = /^(image2|image2pipe|\w+_pipe)$/;
-const IMAGE_NAMES: Record<string, string> = { png: "PNG", mjpeg: "JPEG", jpegls: "JPEG", webp: "WebP", gif: "GIF", bmp: "BMP", tiff: "TIFF", apng: "PNG" };
+const IMAGE_NAMES: Record<string, string> = {
+  png: "PNG",
+  mjpeg: "JPEG",
+  jpegls: "JPEG",
+  webp: "WebP",
+  gif: "GIF",
+  bmp: "BMP",
+  tiff: "TIFF",
+  apng: "PNG",
+};
 
 /** A still picture rather than a video: an image format, or a GIF of one frame. */
 function stillImage(format: string | undefined, video: z.infer<typeof Stream>): string | undefined {
-  const isImage = IMAGE_FORMATS.test(format ?? "") || ((format === "gif" || format === "apng") && Number(video.nb_frames ?? 0) <= 1);
+  const isImage =
+    IMAGE_FORMATS.test(format ?? "") || ((format === "gif" || format === "apng") && Number(video.nb_frames ?? 0) <= 1);
   return isImage ? pictureKind(video.codec_name) : undefined;
 }
 
 const pictureKind = (codec = "image") => IMAGE_NAMES[codec] ?? codec.toUpperCase();
-const stillImageError = (kind: string) => new BadSourceError(`This is a still image (${kind}), not a video. Upload a video file (MP4, MOV, MKV, WebM…).`);
+const stillImageError = (kind: string) =>
+  new BadSourceError(`This is a still image (${kind}), not a video. Upload a video file (MP4, MOV, MKV, WebM…).`);
 
 /** Turn ffprobe's complaint into a sentence a person can act on. */
 function explain(err: unknown, opts: ProbeOptions = {}): string {
@@ -152,35 +163,50 @@ function explain(err: unknown, opts: ProbeOptions = {}): string {
   const huge = /Picture size (\d+)x(\d+) is invalid/.exec(tail);
   if (huge) {
     opts.precheck?.({ width: Number(huge[1]), height: Number(huge[2]) });
-    return `The video declares a ${huge[1]}x${huge[2]} picture, too large to decode. Scale it down and upload it again.`;
+    return (
+      `The video declares a ${huge[1]}x${huge[2]} picture, too large to decode. ` + "Scale it down and upload it again."
+    );
   }
-  if (/moov atom not found/i.test(tail)) return "The file looks truncated or incomplete (its MP4 index is missing). Upload the complete file.";
+  if (/moov atom not found/i.test(tail))
+    return "The file looks truncated or incomplete (its MP4 index is missing). Upload the complete file.";
   if (/Invalid data found|not on (the format )?whitelist|Invalid argument/i.test(tail)) return NOT_VIDEO;
   if (/too many packets|output too large/i.test(tail)) return TOO_MANY_PACKETS;
   // ffmpeg's own words name server paths: they stay in the logs, the person gets the cause
   const cause = err instanceof FfmpegError ? err.knownCause : undefined;
-  return `The file could not be read as a video${cause ? ` (${cause})` : ""}. Upload a video file (MP4, MOV, MKV, WebM…).`;
+  const notRead = `The file could not be read as a video${cause ? ` (${cause})` : ""}.`;
+  return `${notRead} Upload a video file (MP4, MOV, MKV, WebM…).`;
 }
 
-const TOO_MANY_PACKETS = "The file holds far more frames than its running time allows; it is damaged or crafted. Upload the original video.";
+const TOO_MANY_PACKETS =
+  "The file holds far more frames than its running time allows; it is damaged or crafted. Upload the original video.";
 
 /** Thrown by the packet listing when a cap is passed; ffmpeg is killed at once. */
 class TooManyPackets extends Error {}
 
 /** Probe a local source: container, streams, every video packet (for planning) and the frame count. */
-export async function probeSource(ff: Ffmpeg, file: string, opts: ProbeOptions = {}): Promise<{ info: SourceInfo; packets: Packet[] }> {
+export async function probeSource(
+  ff: Ffmpeg,
+  file: string,
+  opts: ProbeOptions = {},
+): Promise<{ info: SourceInfo; packets: Packet[] }> {
   const size = (await stat(file)).size;
   if (size === 0) throw new BadSourceError("The file is empty (0 bytes). Upload the video again.");
   let raw: unknown;
   try {
-    raw = await ff.probeJson([...LOCAL_READ, "-format_whitelist", PROBE_DEMUXERS, "-show_format", "-show_streams", file], { timeoutMs: 60_000, maxStdoutBytes: 8 * 1024 * 1024 });
+    raw = await ff.probeJson(
+      [...LOCAL_READ, "-format_whitelist", PROBE_DEMUXERS, "-show_format", "-show_streams", file],
+      { timeoutMs: 60_000, maxStdoutBytes: 8 * 1024 * 1024 },
+    );
   } catch (err) {
     throw new BadSourceError(explain(err, opts), { cause: err });
   }
   const probe = ProbeOutput.parse(raw);
   const maxStreams = opts.caps?.maxStreams ?? DEFAULT_MAX_STREAMS;
   if (probe.streams.length > maxStreams) {
-    throw new BadSourceError(`The file has ${probe.streams.length} streams; we accept at most ${maxStreams}. Keep the video and the audio you need, and upload it again.`);
+    throw new BadSourceError(
+      `The file has ${probe.streams.length} streams; we accept at most ${maxStreams}. ` +
+        "Keep the video and the audio you need, and upload it again.",
+    );
   }
   const video = probe.streams.find((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
   if (!video || !video.width || !video.height) {
@@ -192,22 +218,32 @@ export async function probeSource(ff: Ffmpeg, file: string, opts: ProbeOptions =
   const demuxer = demuxerOf(probe.format?.format_name ?? "");
   if (!demuxer) throw new BadSourceError(NOT_VIDEO);
   const declaredDuration = Number(probe.format?.duration ?? video.duration ?? NaN);
-  opts.precheck?.({ width: video.width, height: video.height, ...(declaredDuration > 0 ? { duration: declaredDuration } : {}) });
+  opts.precheck?.({
+    width: video.width,
+    height: video.height,
+    ...(declaredDuration > 0 ? { duration: declaredDuration } : {}),
+  });
   const audio = probe.streams.find((s) => s.codec_type === "audio");
   // what ffprobe recognises the ffmpeg in use must decode (the npm fallback is older than its ffprobe)
-  const undecodable = (await ff.missingDecoder("video", video.codec_name)) ?? (audio ? await ff.missingDecoder("audio", audio.codec_name) : undefined);
+  const undecodable =
+    (await ff.missingDecoder("video", video.codec_name)) ??
+    (audio ? await ff.missingDecoder("audio", audio.codec_name) : undefined);
   if (undecodable) throw new BadSourceError(undecodable);
   // a header can claim anything: the listing stops at what its running time can hold
   const caps = opts.caps;
-  const seconds = caps ? Math.min(declaredDuration > 0 ? declaredDuration + 1 : Infinity, caps.maxDurationSeconds) : undefined;
+  const seconds = caps
+    ? Math.min(declaredDuration > 0 ? declaredDuration + 1 : Infinity, caps.maxDurationSeconds)
+    : undefined;
   const maxPackets = caps && seconds ? Math.ceil(seconds * caps.maxFps) + 1 : undefined;
   const packets = await videoPackets(ff, file, { format: demuxer, maxPackets });
   if (packets.length === 0) throw new BadSourceError("The video track has no frames.");
   // one picture and no running time: a still in a video container (e.g. a lone MJPEG frame)
   if (packets.length === 1 && !(declaredDuration > 0)) throw stillImageError(pictureKind(video.codec_name));
-  if (!packets[0]?.keyframe) throw new BadSourceError("The video does not start with a keyframe; it is probably cut or damaged.");
+  if (!packets[0]?.keyframe)
+    throw new BadSourceError("The video does not start with a keyframe; it is probably cut or damaged.");
   const shown = shownPackets(packets);
-  if (shown.length === 0) throw new BadSourceError("The video shows no frames: its edit list hides every one. Export it again.");
+  if (shown.length === 0)
+    throw new BadSourceError("The video shows no frames: its edit list hides every one. Export it again.");
   const rotation = rotationOf(video);
   const turned = rotation === 90 || rotation === 270;
   const sorted = shown.map((p) => p.pts).sort((a, b) => a - b);
@@ -235,7 +271,11 @@ export async function probeSource(ff: Ffmpeg, file: string, opts: ProbeOptions =
         duration: span + lastFrameDuration,
       },
       audio: audio
-        ? { codec: audio.codec_name ?? "unknown", channels: audio.channels ?? 0, sampleRate: Number(audio.sample_rate ?? 0) }
+        ? {
+            codec: audio.codec_name ?? "unknown",
+            channels: audio.channels ?? 0,
+            sampleRate: Number(audio.sample_rate ?? 0),
+          }
         : null,
     },
   };
@@ -255,7 +295,11 @@ const PKT_FLAG_DISCARD = 0x4;
  * `framecrc` listing: no decoding, and it works where the static npm ffprobe cannot read
  * MPEG-TS. `-copyts` keeps the file's own timestamps.
  */
-export async function videoPackets(ff: Ffmpeg, file: string, opts: { first?: boolean; format?: string; maxPackets?: number } = {}): Promise<Packet[]> {
+export async function videoPackets(
+  ff: Ffmpeg,
+  file: string,
+  opts: { first?: boolean; format?: string; maxPackets?: number } = {},
+): Promise<Packet[]> {
   let timeBase = 0;
   const packets: Packet[] = [];
   const max = opts.maxPackets ?? Infinity;
@@ -271,12 +315,40 @@ export async function videoPackets(ff: Ffmpeg, file: string, opts: { first?: boo
     const t = BigInt(pts!) === NOPTS ? BigInt(dts!) : BigInt(pts!);
     const d = Number(duration) * timeBase;
     const discard = flags !== undefined && (flags & PKT_FLAG_DISCARD) !== 0;
-    packets.push({ pts: Number(t) * timeBase, keyframe: flags === undefined || (flags & PKT_FLAG_KEY) !== 0, ...(d > 0 ? { duration: d } : {}), ...(discard ? { discard } : {}) });
+    packets.push({
+      pts: Number(t) * timeBase,
+      keyframe: flags === undefined || (flags & PKT_FLAG_KEY) !== 0,
+      ...(d > 0 ? { duration: d } : {}),
+      ...(discard ? { discard } : {}),
+    });
   };
   const format = opts.format ? ["-f", opts.format] : [];
-  const args = ["-hide_banner", "-nostdin", "-loglevel", "error", ...LOCAL_READ, "-copyts", ...format, "-i", file, "-map", "0:v:0", "-c", "copy", ...(opts.first ? ["-frames:v", "1"] : []), "-f", "framecrc", "-"];
+  const args = [
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "error",
+    ...LOCAL_READ,
+    "-copyts",
+    ...format,
+    "-i",
+    file,
+    "-map",
+    "0:v:0",
+    "-c",
+    "copy",
+    ...(opts.first ? ["-frames:v", "1"] : []),
+    "-f",
+    "framecrc",
+    "-",
+  ];
   try {
-    await ff.exec("ffmpeg", args, { timeoutMs: 10 * 60_000, collectStdout: false, maxStdoutBytes: Number.isFinite(max) ? 4096 + max * 200 : undefined, onStdoutLine });
+    await ff.exec("ffmpeg", args, {
+      timeoutMs: 10 * 60_000,
+      collectStdout: false,
+      maxStdoutBytes: Number.isFinite(max) ? 4096 + max * 200 : undefined,
+      onStdoutLine,
+    });
   } catch (err) {
     if (err instanceof TooManyPackets) throw new BadSourceError(TOO_MANY_PACKETS, { cause: err });
     throw new BadSourceError(explain(err), { cause: err });

@@ -15,7 +15,12 @@ export function outputFormatOf(input: string): OutputFormat {
  * packets would pass a file whose bytes are corrupt; decoding with -xerror does not. `format`
  * is the demuxer the output is read with (never guessed from its bytes).
  */
-export async function decodeCheck(ff: Ffmpeg, input: string, timeoutMs: number, format: OutputFormat = outputFormatOf(input)): Promise<{ ok: true; frames: number } | { ok: false; reason: string }> {
+export async function decodeCheck(
+  ff: Ffmpeg,
+  input: string,
+  timeoutMs: number,
+  format: OutputFormat = outputFormatOf(input),
+): Promise<{ ok: true; frames: number } | { ok: false; reason: string }> {
   let frames = 0;
   try {
     await ff.run(decodeCheckArgs(input, format, ff.capabilities.fpsModeFlag), {

@@ -329,7 +329,8 @@ describe("upload, process and download", () => {
     const types = final.timeline.map((t) => t.type);
     expect(types[0]).toBe("VideoUploaded");
     expect(types).toContain("JobCompleted");
-    // the repeated completion may announce again while the job is still QUEUED (announcements follow state; the chunker is idempotent)
+    // the repeated completion may announce again while the job is still QUEUED (announcements follow state; the
+    // chunker is idempotent)
     expect(types.filter((t) => t === "VideoUploaded").length).toBeGreaterThanOrEqual(1);
     expect(types.filter((t) => t === "VideoUploaded").length).toBeLessThanOrEqual(2);
     for (const t of ["ChunkReady", "ChunkEncoded", "VideoAssembled"]) {

@@ -56,7 +56,7 @@ const refuseInvalid: Hook<unknown, Env, string, undefined> = (result, c) => {
 export function createApi(deps: Deps, opts: ApiOptions = {}) {
   const identify = opts.identify ?? (() => null);
   const app = new OpenAPIHono<Env>({ defaultHook: refuseInvalid });
-  app.onError((err, c) => toResponse(c, err));
+  app.onError((err, c) => toResponse(c, err, deps.log));
   app.notFound((c) => c.json(errorBody("not_found", `No route ${c.req.method} ${c.req.path}.`), 404));
   // the unread body stays on the socket, which then gets dropped: say so, or keep-alive clients reuse it and fail
   const tooLarge = (c: Context) =>

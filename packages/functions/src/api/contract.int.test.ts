@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hc } from "hono/client";
 import { Cancelled, ErrorBody, ID_PATTERN, JobList, JobView, OutputLinks, RUNG_NAMES } from "@videoforge/core/contract";
 import { UploadCreated, UploadParts, UploadState } from "@videoforge/core/contract";
-import { JOB_STATUSES } from "@videoforge/core/job/status";
+import { JOB_STATUSES } from "@videoforge/core/status";
 import type { Api } from "./client.ts";
 import { startTestCloud, type TestCloud } from "../../../../test/helpers/cloud.ts";
 

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { ConflictError, InvalidInputError, LimitError, NotFoundError } from "@videoforge/core";
+import { ConflictError, InvalidInputError, LimitError, NotFoundError, type Logger } from "@videoforge/core";
 import type { ErrorBody } from "@videoforge/core/contract";
 
 /** Every error leaves as `{error: {code, message}}`; unknown errors do not leak internals. */
@@ -10,7 +10,7 @@ export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
-export function toResponse(c: Context, err: unknown) {
+export function toResponse(c: Context, err: unknown, log: Pick<Logger, "error">) {
   const send = (status: ContentfulStatusCode, code: string, message: string) =>
     c.json(errorBody(code, message), status);
   if (err instanceof z.ZodError) return send(400, "invalid_request", z.prettifyError(err));
@@ -23,8 +23,7 @@ export function toResponse(c: Context, err: unknown) {
   if (err instanceof HTTPException && err.status === 415) {
     return send(415, "unsupported_media_type", "Send the request body as JSON (Content-Type: application/json).");
   }
-  console.error(
-    JSON.stringify({ level: "error", msg: "unhandled API error", err: err instanceof Error ? err.stack : String(err) }),
-  );
+  // the logger keeps the stack and cause; the caller gets no internals
+  log.error("unhandled API error", { err, method: c.req.method, path: c.req.path });
   return send(500, "internal", "Something went wrong on our side; the error was logged.");
 }

@@ -63,7 +63,7 @@ describe("GET /jobs/:id of a job with 2,000 chunks", () => {
   let etag: string;
   let before = 0;
 
-  it("a changed page: the job, every chunk and the first page of the timeline, with a cursor for the rest", async () => {
+  it("a changed page: the job, every chunk and the timeline's first page, with a cursor for the rest", async () => {
     const { reply, items } = await cost(() =>
       api.call<{ chunks: unknown[]; timeline: { eventId: string }[]; timelineNext: string | null }>(
         owner,

@@ -74,7 +74,7 @@ describe("active-job limit on POST /uploads", () => {
     expect(await api.deps.jobs.heldSlots("dave")).toEqual({});
   });
 
-  it("a slot whose release was lost (the process died after the final write) is repaired when the limit is reached", async () => {
+  it("a slot whose release was lost (the process died after the final write) is repaired at the limit", async () => {
     const owner = "erin";
     for (let n = 0; n < LIMIT; n++) expect((await upload(owner, n)).status).toBe(201);
     const [victim] = await activeJobs(owner);
@@ -115,7 +115,7 @@ describe("active-job limit on POST /jobs/:id/retry", () => {
     }
   });
 
-  it("30 parallel retries: exactly the limit is accepted, the rest get 429; retried POSTs hold no extra slot", async () => {
+  it("30 parallel retries: exactly the limit accepted, others get 429; retried POSTs hold no extra slot", async () => {
     const replies = await Promise.all(failed.map((id) => api.call(owner, "POST", `/jobs/${id}/retry`)));
     const accepted = replies.filter((r) => r.status === 201);
     expect(accepted).toHaveLength(LIMIT);
@@ -148,7 +148,7 @@ describe("daily encode-work budget on POST /uploads and POST /jobs/:id/retry", (
   const owner = "frank";
   const today = () => ({ owner, kind: "work" as const, period: new Date().toISOString().slice(0, 10) });
 
-  it("charged once per job in the table; once used up, new uploads and retries get 429 quota_exceeded with the reason", async () => {
+  it("charged once per job in the table; then uploads and retries get 429 quota_exceeded with the reason", async () => {
     // arrange: a failed job to retry, and most of the day's budget spent by one job
     const budget = api.deps.cfg.limits.maxDailyWork;
     const key = "jobs/frankfailed/source";
@@ -180,8 +180,10 @@ describe("daily encode-work budget on POST /uploads and POST /jobs/:id/retry", (
     expect(item?.jobs).toHaveLength(2);
     // the item expires (TTL, epoch seconds) a day after the UTC day ends
     expect(item!.expiresAt! * 1000).toBe(Date.parse(`${today().period}T00:00:00Z`) + 2 * 86_400_000);
-    const reason =
-      /^Your daily encoding budget is used up; it resets at 00:00 UTC \(in (\d+ h )?\d+ min\)\. Try again after that\.$/;
+    const reason = new RegExp(
+      "^Your daily encoding budget is used up; it resets at 00:00 UTC \\(in (\\d+ h )?\\d+ min\\)\\. " +
+        "Try again after that\\.$",
+    );
     for (const reply of [await upload(owner, 2), await api.call(owner, "POST", "/jobs/frankfailed/retry")]) {
       expect(reply.status, reply.text).toBe(429);
       expect(reply.body).toEqual({ error: { code: "quota_exceeded", message: expect.stringMatching(reason) } });

@@ -1,4 +1,4 @@
-import { assembleJob } from "@videoforge/core";
+import { Output } from "@videoforge/core";
 import { on } from "./on.ts";
 
-export const assembler = on("ChunksEncoded", assembleJob);
+export const assembler = on("ChunksEncoded", Output.assembleJob);

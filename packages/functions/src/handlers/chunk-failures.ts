@@ -1,4 +1,4 @@
-import { failOnChunk } from "@videoforge/core";
+import { Chunk } from "@videoforge/core";
 import { on } from "./on.ts";
 
-export const chunkFailures = on("ChunkFailed", failOnChunk);
+export const chunkFailures = on("ChunkFailed", Chunk.failOnChunk);

@@ -1,4 +1,4 @@
-import { chunkSource } from "@videoforge/core";
+import { Chunk } from "@videoforge/core";
 import { on } from "./on.ts";
 
-export const chunker = on("VideoUploaded", chunkSource);
+export const chunker = on("VideoUploaded", Chunk.chunkSource);

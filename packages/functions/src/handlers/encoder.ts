@@ -1,4 +1,4 @@
-import { encodeChunk } from "@videoforge/core";
+import { Chunk } from "@videoforge/core";
 import { on } from "./on.ts";
 
-export const encoder = on("ChunkReady", (deps, detail) => encodeChunk(deps, detail, { signal: deps.signal }));
+export const encoder = on("ChunkReady", (deps, detail) => Chunk.encodeChunk(deps, detail, { signal: deps.signal }));

@@ -1,4 +1,4 @@
-import { finishJob } from "@videoforge/core";
+import { Output } from "@videoforge/core";
 import { on } from "./on.ts";
 
-export const finisher = on("VideoAssembled", finishJob);
+export const finisher = on("VideoAssembled", Output.finishJob);

@@ -15,8 +15,12 @@ export interface Handler {
 export function on<N extends EventName>(name: N, fn: (deps: Deps, detail: EventDetail<N>) => Promise<void>): Handler {
   return {
     async handle(deps, event) {
-      if (event.name !== name) throw new InvalidEventError(`handler for ${name} received ${event.name}: check the topology`);
-      await fn({ ...deps, log: deps.log.child({ event: event.name, eventId: event.id }) }, event.detail as EventDetail<N>);
+      if (event.name !== name)
+        throw new InvalidEventError(`handler for ${name} received ${event.name}: check the topology`);
+      await fn(
+        { ...deps, log: deps.log.child({ event: event.name, eventId: event.id }) },
+        event.detail as EventDetail<N>,
+      );
     },
   };
 }

@@ -1,4 +1,4 @@
-import { trackChunk } from "@videoforge/core";
+import { Chunk } from "@videoforge/core";
 import { on } from "./on.ts";
 
-export const tracker = on("ChunkEncoded", trackChunk);
+export const tracker = on("ChunkEncoded", Chunk.trackChunk);

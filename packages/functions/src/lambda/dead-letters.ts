@@ -41,7 +41,10 @@ export function subscriptionOfQueue(queueArnOrName: string, subs: readonly Subsc
 
 /** Lambda's asynchronous-invocation record, as its on-failure destination sends it. */
 const InvocationRecord = z.object({
-  requestContext: z.object({ condition: z.string().optional(), approximateInvokeCount: z.number().int().positive().optional() }),
+  requestContext: z.object({
+    condition: z.string().optional(),
+    approximateInvokeCount: z.number().int().positive().optional(),
+  }),
   requestPayload: z.unknown(),
   responsePayload: z.unknown().optional(),
 });
@@ -98,10 +101,33 @@ export function deadLetterConsumer(deps: () => Deps = lambdaDeps) {
         const letter = readDeadLetter(record);
         const jobId = envelopeJobId(letter.envelope);
         // the only place the event outlives this message: keep all of it
-        log.warn("dead letter", { queue: letter.queue, rule: letter.sub.name, handler: letter.sub.handler, jobId, error: letter.error, attempts: letter.attempts, envelope: letter.envelope, messageId: record.messageId });
-        await failOnDeadLetter(deps(), { handler: letter.sub.handler, queue: letter.queue, envelope: letter.envelope, error: letter.error, attempts: letter.attempts, nextStep: `It reached the dead-letter queue ${letter.queue}; the event is in the function's log ("dead letter"). Retry the job with POST /jobs/:id/retry.` });
+        log.warn("dead letter", {
+          queue: letter.queue,
+          rule: letter.sub.name,
+          handler: letter.sub.handler,
+          jobId,
+          error: letter.error,
+          attempts: letter.attempts,
+          envelope: letter.envelope,
+          messageId: record.messageId,
+        });
+        await failOnDeadLetter(deps(), {
+          handler: letter.sub.handler,
+          queue: letter.queue,
+          envelope: letter.envelope,
+          error: letter.error,
+          attempts: letter.attempts,
+          nextStep:
+            `It reached the dead-letter queue ${letter.queue}; ` +
+            'the event is in the function\'s log ("dead letter"). Retry the job with POST /jobs/:id/retry.',
+        });
       } catch (err) {
-        log.error("dead letter not handled; left in its queue", { messageId: record.messageId, queue: record.eventSourceARN, err, body: record.body.slice(0, 4096) });
+        log.error("dead letter not handled; left in its queue", {
+          messageId: record.messageId,
+          queue: record.eventSourceARN,
+          err,
+          body: record.body.slice(0, 4096),
+        });
         putMetric("DeadLetterErrors", 1, { messageId: record.messageId });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }

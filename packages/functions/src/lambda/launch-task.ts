@@ -12,7 +12,7 @@ import {
   type EcsTaskLauncher,
   type SqsDeferral,
   type WorkerTask,
-} from "@videoforge/core/adapters/ecs-task-launcher";
+} from "@videoforge/core/ecs";
 import { LINK } from "@videoforge/core/config-sources";
 import { processSettings } from "@videoforge/core";
 import { lambdaConfig, lambdaLogger, parseEventBridge } from "./runtime.ts";
@@ -60,7 +60,13 @@ export function launchTask(launcher: EcsTaskLauncher, sub: Subscription, stage =
       capacity: policy.capacity,
       deferrals,
     });
-    log.info("task started", { taskArn, event: parsed.name, eventId: parsed.id, jobId: parsed.detail.jobId, deferrals });
+    log.info("task started", {
+      taskArn,
+      event: parsed.name,
+      eventId: parsed.id,
+      jobId: parsed.detail.jobId,
+      deferrals,
+    });
     return { taskArn };
   };
 }
@@ -80,7 +86,12 @@ export function deferralDelaySeconds(deferrals: number, random = Math.random): n
  *    timeout and, after the queue's receive limit, lands in the rule's dead-letter queue,
  *    where DeadLetters fails the job.
  */
-export function launchFromQueue(launcher: EcsTaskLauncher, deferral: SqsDeferral, sub: Subscription, stage = { dev: false }) {
+export function launchFromQueue(
+  launcher: EcsTaskLauncher,
+  deferral: SqsDeferral,
+  sub: Subscription,
+  stage = { dev: false },
+) {
   const launch = launchTask(launcher, sub, stage);
   const { maxRunning } = taskLaunchPolicy(sub, stage);
   const log = lambdaLogger({ rule: sub.name });
@@ -93,7 +104,12 @@ export function launchFromQueue(launcher: EcsTaskLauncher, deferral: SqsDeferral
       const later = async (why: string) => {
         const delay = deferralDelaySeconds(deferrals);
         await deferral.defer(record.body, deferrals + 1, delay);
-        log.warn("task deferred", { why, messageId: record.messageId, deferrals: deferrals + 1, delaySeconds: Math.round(delay) });
+        log.warn("task deferred", {
+          why,
+          messageId: record.messageId,
+          deferrals: deferrals + 1,
+          delaySeconds: Math.round(delay),
+        });
       };
       try {
         if ((await launcher.running(sub.name)) >= maxRunning) {

@@ -14,7 +14,18 @@ function fakeEcs() {
         return {
           tasks: (cmd.input.tasks ?? []).map((taskArn, i) => ({
             taskArn,
-            overrides: { containerOverrides: [{ environment: [{ name: "VIDEOFORGE_EVENT", value: JSON.stringify({ detail: { jobId: i === 0 ? "job-1" : "job-2" } }) }] }] },
+            overrides: {
+              containerOverrides: [
+                {
+                  environment: [
+                    {
+                      name: "VIDEOFORGE_EVENT",
+                      value: JSON.stringify({ detail: { jobId: i === 0 ? "job-1" : "job-2" } }),
+                    },
+                  ],
+                },
+              ],
+            },
           })),
         };
       }
@@ -27,7 +38,10 @@ function fakeEcs() {
 describe("the API Lambda's task stopper (deps.tasks)", () => {
   it("stops a cancelled job's running tasks on the linked worker cluster, for every task rule", async () => {
     const ecs = fakeEcs();
-    const tasks = taskStopperFrom({ Worker: { cluster: "arn:aws:ecs:us-east-1:123:cluster/videoforge" } }, () => ecs.client as never);
+    const tasks = taskStopperFrom(
+      { Worker: { cluster: "arn:aws:ecs:us-east-1:123:cluster/videoforge" } },
+      () => ecs.client as never,
+    );
     expect(tasks).toBeDefined();
     expect(await tasks!.stopJobTasks("job-1")).toBe(1);
     const rules = topology.filter((s) => s.runtime === "task").map((s) => `videoforge/${s.name}`);
@@ -35,7 +49,12 @@ describe("the API Lambda's task stopper (deps.tasks)", () => {
     expect(listed.map((i) => i.startedBy)).toEqual(rules);
     expect(listed.every((i) => i.cluster === "arn:aws:ecs:us-east-1:123:cluster/videoforge")).toBe(true);
     const stopped = ecs.sent.filter((c) => c instanceof StopTaskCommand).map((c) => (c as StopTaskCommand).input);
-    expect(stopped).toEqual([expect.objectContaining({ cluster: "arn:aws:ecs:us-east-1:123:cluster/videoforge", task: `arn:task/${rules[0]}` })]);
+    expect(stopped).toEqual([
+      expect.objectContaining({
+        cluster: "arn:aws:ecs:us-east-1:123:cluster/videoforge",
+        task: `arn:task/${rules[0]}`,
+      }),
+    ]);
   });
 
   it("is absent for a function not linked to the worker task", () => {

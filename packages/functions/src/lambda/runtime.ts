@@ -5,7 +5,7 @@ import { parse } from "@aws-lambda-powertools/parser";
 import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbridge";
 import { parseEnvelope, topology, type Envelope } from "@videoforge/events";
 import { ECSClient } from "@aws-sdk/client-ecs";
-import { ecsTaskStopper } from "@videoforge/core/adapters/ecs-task-stopper";
+import { ecsTaskStopper } from "@videoforge/core/ecs";
 import type { TaskStopper } from "@videoforge/core";
 import type { ParsedEvent } from "../handlers/on.ts";
 import { powertoolsLogger } from "./powertools-logger.ts";
@@ -51,7 +51,10 @@ export function lambdaDeps(): Deps {
  * cancelled job's Fargate tasks): StopTask on the linked cluster, for the tasks every task rule
  * started. Undefined without the link (a unit that must not stop tasks).
  */
-export function taskStopperFrom(resources: Record<string, unknown>, client: () => Pick<ECSClient, "send">): TaskStopper | undefined {
+export function taskStopperFrom(
+  resources: Record<string, unknown>,
+  client: () => Pick<ECSClient, "send">,
+): TaskStopper | undefined {
   const cluster = (resources[LINK.worker] as { cluster?: unknown } | undefined)?.cluster;
   if (typeof cluster !== "string" || !cluster) return undefined;
   const rules = topology.filter((s) => s.runtime === "task").map((s) => s.name);

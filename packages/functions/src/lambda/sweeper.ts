@@ -2,7 +2,7 @@
  * The scheduled sweeper on AWS (an EventBridge schedule, stacks): the same core sweep the
  * local cloud runs at start and periodically. It reads only the sparse index of active
  * jobs, re-drives each job that has not moved for longer than its stage's deadline from
- * its stored state, or fails it with a reason (core/src/pipeline/sweep.ts).
+ * its stored state, or fails it with a reason (core/src/job/sweep.ts).
  */
 import { sweepStalledJobs, type Deps } from "@videoforge/core";
 import { lambdaDeps } from "./runtime.ts";

@@ -48,7 +48,11 @@ export const DEV_TASK_SIZE: TaskSize = { cpu: 1024, memoryMiB: 2048 };
  * Running-task caps per step in production: 20 encoders are 80 vCPU, under a new account's
  * default Fargate On-Demand and Spot vCPU quotas; dev stages run at most 2 of each.
  */
-export const MAX_RUNNING: Readonly<Record<"encoder" | "chunker" | "assembler", number>> = { encoder: 20, chunker: 4, assembler: 4 };
+export const MAX_RUNNING: Readonly<Record<"encoder" | "chunker" | "assembler", number>> = {
+  encoder: 20,
+  chunker: 4,
+  assembler: 4,
+};
 export const DEV_MAX_RUNNING = 2;
 
 type TaskHandler = keyof typeof TASK_SIZES;

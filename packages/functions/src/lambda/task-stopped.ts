@@ -18,7 +18,12 @@ import { lambdaDeps, lambdaLogger } from "./runtime.ts";
 export const TASK_STOPPED_QUEUE = "(fargate task stopped)";
 
 const KeyValue = z.object({ name: z.string().optional(), value: z.string().optional() });
-const Container = z.object({ name: z.string().optional(), exitCode: z.number().int().optional(), reason: z.string().optional(), lastStatus: z.string().optional() });
+const Container = z.object({
+  name: z.string().optional(),
+  exitCode: z.number().int().optional(),
+  reason: z.string().optional(),
+  lastStatus: z.string().optional(),
+});
 /** The fields used here; ECS adds fields over time, so unknown ones pass. */
 const TaskStateChange = z.object({
   "detail-type": z.literal("ECS Task State Change"),
@@ -30,13 +35,27 @@ const TaskStateChange = z.object({
     stopCode: z.string().optional(),
     startedBy: z.string().optional(),
     containers: z.array(Container).default([]),
-    overrides: z.object({ containerOverrides: z.array(z.object({ name: z.string().optional(), environment: z.array(KeyValue).optional() })).default([]) }).optional(),
+    overrides: z
+      .object({
+        containerOverrides: z
+          .array(z.object({ name: z.string().optional(), environment: z.array(KeyValue).optional() }))
+          .default([]),
+      })
+      .optional(),
   }),
 });
 
 export type StoppedTask =
   | { outcome: "running" | "succeeded"; taskArn: string }
-  | { outcome: "failed"; taskArn: string; handler: HandlerName; envelope: Envelope; attempts: number; error: string; cause: StopCause }
+  | {
+      outcome: "failed";
+      taskArn: string;
+      handler: HandlerName;
+      envelope: Envelope;
+      attempts: number;
+      error: string;
+      cause: StopCause;
+    }
   /** failed, but the event does not say which job (no VIDEOFORGE_EVENT override) */
   | { outcome: "unattributed"; taskArn: string; rule: string | null; error: string };
 
@@ -60,18 +79,23 @@ export function readStoppedTask(event: unknown): StoppedTask {
   const { detail } = TaskStateChange.parse(event);
   const { taskArn, containers } = detail;
   if (detail.lastStatus !== "STOPPED") return { outcome: "running", taskArn };
-  const exitedOnItsOwn = detail.stopCode === "EssentialContainerExited" || detail.stoppedReason?.startsWith(ESSENTIAL_EXITED) === true;
-  if (exitedOnItsOwn && containers.length > 0 && containers.every((c) => c.exitCode === 0)) return { outcome: "succeeded", taskArn };
+  const exitedOnItsOwn =
+    detail.stopCode === "EssentialContainerExited" || detail.stoppedReason?.startsWith(ESSENTIAL_EXITED) === true;
+  if (exitedOnItsOwn && containers.length > 0 && containers.every((c) => c.exitCode === 0))
+    return { outcome: "succeeded", taskArn };
 
   const failing = containers.find((c) => c.exitCode !== 0) ?? containers[0];
   const why = [
     failing?.exitCode !== undefined ? `exit code ${failing.exitCode}` : "no exit code",
     failing?.reason,
   ].filter(Boolean);
-  const error = `${detail.stoppedReason ?? detail.stopCode ?? "task stopped"} (${[failing?.name, why.join(", ")].filter(Boolean).join(": ")})`.replace(/\s+/g, " ");
+  const stopped = detail.stoppedReason ?? detail.stopCode ?? "task stopped";
+  const which = [failing?.name, why.join(", ")].filter(Boolean).join(": ");
+  const error = `${stopped} (${which})`.replace(/\s+/g, " ");
 
   const env = new Map<string, string>();
-  for (const o of detail.overrides?.containerOverrides ?? []) for (const kv of o.environment ?? []) if (kv.name && kv.value !== undefined) env.set(kv.name, kv.value);
+  for (const o of detail.overrides?.containerOverrides ?? [])
+    for (const kv of o.environment ?? []) if (kv.name && kv.value !== undefined) env.set(kv.name, kv.value);
   const handler = env.get("VIDEOFORGE_HANDLER");
   const raw = env.get("VIDEOFORGE_EVENT");
   const rule = detail.startedBy?.startsWith("videoforge/") ? detail.startedBy.slice("videoforge/".length) : null;
@@ -81,7 +105,12 @@ export function readStoppedTask(event: unknown): StoppedTask {
   const budget = Number(env.get("VIDEOFORGE_TASK_ATTEMPTS"));
   const attempts = failing?.exitCode === 1 && Number.isInteger(budget) && budget > 0 ? budget : 1;
   const cause: StopCause =
-    PLATFORM_STOPS.has(detail.stopCode ?? "") || (!exitedOnItsOwn && detail.stopCode !== "TaskFailedToStart" && PLATFORM_REASON.test(detail.stoppedReason ?? "")) ? "platform" : attempts > 1 ? "gave up" : "work";
+    PLATFORM_STOPS.has(detail.stopCode ?? "") ||
+    (!exitedOnItsOwn && detail.stopCode !== "TaskFailedToStart" && PLATFORM_REASON.test(detail.stoppedReason ?? ""))
+      ? "platform"
+      : attempts > 1
+        ? "gave up"
+        : "work";
   return { outcome: "failed", taskArn, handler, envelope, attempts, error, cause };
 }
 
@@ -100,18 +129,40 @@ export function taskStoppedHandler(deps: () => Deps = lambdaDeps) {
   return async (event: unknown): Promise<StoppedTask["outcome"] | "redriven"> => {
     const stopped = readStoppedTask(event);
     if (stopped.outcome === "unattributed") {
-      log.error("worker task failed; its job is unknown (no VIDEOFORGE_EVENT override)", { taskArn: stopped.taskArn, rule: stopped.rule, error: stopped.error });
+      log.error("worker task failed; its job is unknown (no VIDEOFORGE_EVENT override)", {
+        taskArn: stopped.taskArn,
+        rule: stopped.rule,
+        error: stopped.error,
+      });
     } else if (stopped.outcome === "failed") {
       const { handler, envelope, attempts, error, taskArn, cause } = stopped;
-      log.warn("worker task failed", { taskArn, handler, jobId: envelopeJobId(envelope), error, attempts, cause, envelope });
+      log.warn("worker task failed", {
+        taskArn,
+        handler,
+        jobId: envelopeJobId(envelope),
+        error,
+        attempts,
+        cause,
+        envelope,
+      });
       const parsed = parseEnvelope(envelope);
       if (cause === "platform" || (cause === "work" && parsed.name === "ChunkReady")) {
         const d = deps();
-        if (cause === "platform" && parsed.name === "ChunkReady") await d.jobs.refundChunkAttempt(parsed.detail.jobId, parsed.detail.chunk.index);
+        if (cause === "platform" && parsed.name === "ChunkReady")
+          await d.jobs.refundChunkAttempt(parsed.detail.jobId, parsed.detail.chunk.index);
         await d.events.publish({ name: parsed.name, detail: parsed.detail } as DomainEvent);
         return "redriven";
       }
-      await failOnDeadLetter(deps(), { handler, queue: TASK_STOPPED_QUEUE, envelope, error, attempts, nextStep: "The Fargate task stopped before it finished (see the Worker log group). Retry the job with POST /jobs/:id/retry." });
+      await failOnDeadLetter(deps(), {
+        handler,
+        queue: TASK_STOPPED_QUEUE,
+        envelope,
+        error,
+        attempts,
+        nextStep:
+          "The Fargate task stopped before it finished (see the Worker log group). " +
+          "Retry the job with POST /jobs/:id/retry.",
+      });
     }
     return stopped.outcome;
   };

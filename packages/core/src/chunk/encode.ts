@@ -1,0 +1,239 @@
+import { join } from "node:path";
+import { makeEvent, type EventDetail } from "@videoforge/events";
+import { FfmpegError, firstLine, type Ffmpeg, type FfmpegProgress } from "../ffmpeg/run.ts";
+import { encodeChunkArgs, PICTURE_TOO_LARGE, type FrameRange } from "../ffmpeg/args.ts";
+import { demuxerOf, firstPacketTime } from "../media/probe.ts";
+import { getJob, isFinal } from "../job/lifecycle.ts";
+import { keys, pieceName, withScratch, type Deps } from "../deps.ts";
+import { isTransient, PublishError } from "../job/failures.ts";
+import { putMetric } from "../metrics.ts";
+
+/** Attempts per chunk, counted in the table so crashed workers count too. */
+export const MAX_CHUNK_ATTEMPTS = 3;
+
+/**
+ * ChunkReady → decode the chunk once, encode every rung, store them, announce ChunkEncoded.
+ *
+ * Attempts count failures of the work itself. One is spent when the work starts, so a
+ * crash or an OOM kill (which never reaches the catch) counts; a transient platform error
+ * (throttling, a storage 5xx, a failed publish) gives it back and is retried. A chunk whose
+ * attempts are spent fails its job at once with the reason, even when re-announced later
+ * (the sweeper, a redrive), so a file that kills its worker every time is not tried forever.
+ * A work failure publishes ChunkFailed (final on the last attempt) and rethrows so the
+ * runtime retries.
+ */
+export async function encodeChunk(
+  deps: Deps,
+  event: EventDetail<"ChunkReady">,
+  opts: EncodeOptions = {},
+): Promise<void> {
+  const { onProgress, signal, work = encodeWork } = opts;
+  const { jobId, chunk } = event;
+  const log = deps.log.child({ jobId, chunk: chunk.index });
+  const job = await getJob(deps, jobId);
+  if (!job || isFinal(job.status)) return log.info("job ended; skipping chunk", { status: job?.status });
+  const row = await deps.jobs.getChunk(jobId, chunk.index);
+  if (row?.status === "ENCODED") return log.info("chunk already encoded");
+  const ref = { index: chunk.index, count: chunk.count };
+  if ((row?.attempts ?? 0) >= MAX_CHUNK_ATTEMPTS) {
+    // the last attempt never reported back: its worker died (killed, out of memory)
+    const lastOn = row?.worker ?? "an unknown worker";
+    const reason =
+      row?.error ??
+      `the worker stopped during each of ${row?.attempts} attempts (last on ${lastOn}); ` +
+        "the chunk may be killing its encoder, e.g. out of memory";
+    await deps.events.publish(
+      makeEvent("ChunkFailed", {
+        jobId,
+        chunk: ref,
+        attempt: row?.attempts ?? MAX_CHUNK_ATTEMPTS,
+        final: true,
+        reason,
+        worker: deps.worker,
+      }),
+    );
+    return log.warn("chunk out of attempts; not trying again", { attempts: row?.attempts });
+  }
+
+  const counted = await deps.jobs.startChunkAttempt(jobId, chunk.index, deps.worker, Date.now(), true);
+  const attempt = counted.attempts ?? 1;
+  const startedAt = new Date().toISOString();
+
+  let outputs;
+  try {
+    outputs = await work(deps, event, onProgress, signal, demuxerOf(job.source?.container ?? ""));
+  } catch (err) {
+    if (isTransient(err) || signal?.aborted) {
+      // not the work's fault (or the job was cancelled): the attempt is given back
+      await deps.jobs.refundChunkAttempt(jobId, chunk.index);
+      log.warn("chunk attempt interrupted; retrying without spending an attempt", { attempt, err });
+      throw err;
+    }
+    // people read the reason: the first line only (ffmpeg's own text, with paths and URLs, stays in the log)
+    const reason = firstLine(err).slice(0, 2000);
+    // a picture past the limit is refused again on every attempt
+    const final =
+      attempt >= MAX_CHUNK_ATTEMPTS || (err instanceof FfmpegError && PICTURE_TOO_LARGE.test(err.stderrTail));
+    log.error("chunk attempt failed", { attempt, final, err });
+    await deps.events.publish(
+      makeEvent("ChunkFailed", { jobId, chunk: ref, attempt, final, reason, worker: deps.worker }),
+    );
+    if (!final) throw err;
+    return;
+  }
+  try {
+    await deps.events.publish(
+      makeEvent("ChunkEncoded", {
+        jobId,
+        chunk: ref,
+        outputs,
+        worker: deps.worker,
+        attempt,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+      }),
+    );
+  } catch (err) {
+    // the outputs are stored; only the announcement failed: retry it without spending an attempt
+    await deps.jobs.refundChunkAttempt(jobId, chunk.index);
+    throw new PublishError(`ChunkEncoded could not be published: ${(err as Error).message}`, { cause: err });
+  }
+  log.info("chunk encoded", { attempt, frames: chunk.frames });
+  // operators' view: how long a chunk took, and how long it waited for a worker (back-pressure)
+  const began = Date.parse(startedAt);
+  putMetric("ChunkEncodeSeconds", (Date.now() - began) / 1000, { jobId, chunk: chunk.index });
+  putMetric("QueueWaitSeconds", Math.max(0, began - Date.parse(event.occurredAt)) / 1000, {
+    jobId,
+    chunk: chunk.index,
+  });
+}
+
+export interface EncodeOptions {
+  onProgress?: (p: FfmpegProgress) => void;
+  /** Aborted when the job is cancelled: the running ffmpeg is killed. */
+  signal?: AbortSignal;
+  /** The media part (real ffmpeg by default; the fault matrix injects a stand-in). */
+  work?: EncodeWork;
+}
+export type EncodeWork = (
+  deps: Deps,
+  event: EventDetail<"ChunkReady">,
+  onProgress?: (p: FfmpegProgress) => void,
+  signal?: AbortSignal,
+  sourceFormat?: string,
+) => Promise<EventDetail<"ChunkEncoded">["outputs"]>;
+
+/** The media part: encode every rung of the chunk, check the frame counts, store the outputs. */
+export async function encodeWork(
+  deps: Deps,
+  event: EventDetail<"ChunkReady">,
+  onProgress?: (p: FfmpegProgress) => void,
+  signal?: AbortSignal,
+  sourceFormat?: string,
+) {
+  const { chunk } = event;
+  return withScratch(deps.cfg, async (dir) => {
+    const { input, range, seek } = chunk.window ? await windowInput(deps, chunk) : await pieceInput(deps, chunk, dir);
+    const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.ts`) }));
+    const args = encodeChunkArgs(
+      input,
+      files,
+      { ...deps.cfg.x264, gop: event.gop },
+      {
+        rotation: event.rotation,
+        threads: deps.ffmpeg.threads,
+        range,
+        frames: chunk.frames,
+        seek,
+        format: chunk.window ? sourceFormat : chunk.format,
+        maxPixels: deps.cfg.limits.maxPixels,
+      },
+      deps.ffmpeg.capabilities,
+    );
+    // the decoder refuses a picture past the limit (a size change mid-stream); the run stops there
+    await deps.ffmpeg.run(args, {
+      timeoutMs: deps.cfg.ffmpegTimeoutMs,
+      stallMs: deps.cfg.ffmpegStallMs,
+      onProgress,
+      signal,
+      failOnStderr: PICTURE_TOO_LARGE,
+    });
+    // every rung must hold exactly the chunk's frames; counted in one pass over all of them
+    const counts = await countFrames(
+      deps.ffmpeg,
+      files.map((f) => f.file),
+    );
+    files.forEach(({ rendition }, i) => {
+      if (counts[i] !== chunk.frames)
+        throw new Error(`rendition ${rendition.name} has ${counts[i]} frames, expected ${chunk.frames}`);
+    });
+    return Promise.all(
+      files.map(async ({ rendition, file }, i) => {
+        const key = keys.encoded(event.outputPrefix, rendition.name, chunk.index);
+        const { bytes } = await deps.store.upload(event.outputBucket, key, file, "video/mp2t");
+        return { rendition: rendition.name, key, frames: counts[i]!, bytes };
+      }),
+    );
+  });
+}
+
+type ReadyChunk = EventDetail<"ChunkReady">["chunk"];
+/** Input URLs must outlive the longest encode (the ffmpeg timeout is the bound). */
+const URL_SECONDS = 6 * 3600;
+interface ChunkInput {
+  input: string;
+  range: FrameRange;
+  seek?: number;
+}
+
+/**
+ * A keyframe piece plus the next one's head (for leading frames). With the range the chunker
+ * measured, both are read in place through presigned URLs; without it (an older event) they
+ * are downloaded and measured here.
+ */
+async function pieceInput(deps: Deps, chunk: ReadyChunk, dir: string): Promise<ChunkInput> {
+  if (chunk.range) {
+    const url = (ref: { bucket: string; key: string }) => deps.store.presignGet(ref.bucket, ref.key, URL_SECONDS);
+    const [own, next] = await Promise.all([url(chunk.source), chunk.next ? url(chunk.next) : undefined]);
+    return { input: next ? `concat:${own}|${next}` : own, range: chunk.range };
+  }
+  const own = join(dir, pieceName(chunk.index, chunk.format));
+  const next = chunk.next ? join(dir, pieceName(chunk.index + 1, "mpegts")) : undefined;
+  await Promise.all([
+    deps.store.download(chunk.source.bucket, chunk.source.key, own),
+    chunk.next && next ? deps.store.download(chunk.next.bucket, chunk.next.key, next) : undefined,
+  ]);
+  const [start, end] = await Promise.all([
+    firstPacketTime(deps.ffmpeg, own),
+    next ? firstPacketTime(deps.ffmpeg, next) : undefined,
+  ]);
+  return { input: next ? `concat:${own}|${next}` : own, range: { start, end } };
+}
+
+/**
+ * A window of the source itself, read in place through a presigned URL (no copy): ffmpeg
+ * seeks to the keyframe before the window and the range filter keeps the window's frames.
+ */
+async function windowInput(deps: Deps, chunk: ReadyChunk): Promise<ChunkInput> {
+  const w = chunk.window!;
+  const url = await deps.store.presignGet(chunk.source.bucket, chunk.source.key, URL_SECONDS);
+  return { input: url, range: { start: w.start, end: w.end }, seek: w.seek };
+}
+
+/** Video packets (= frames) of each file, read in one ffmpeg run by stream copy (no decoding). */
+async function countFrames(ff: Ffmpeg, files: readonly string[]): Promise<number[]> {
+  const inputs = files.flatMap((f) => ["-i", f]);
+  const maps = files.flatMap((_, i) => ["-map", `${i}:v:0`]);
+  const { stdout } = await ff.exec(
+    "ffmpeg",
+    ["-hide_banner", "-nostdin", "-loglevel", "error", ...inputs, ...maps, "-c", "copy", "-f", "framecrc", "-"],
+    { timeoutMs: 10 * 60_000 },
+  );
+  const counts = files.map(() => 0);
+  // framecrc lines start with the output stream index: one stream per input here
+  for (const line of stdout.split("\n")) {
+    const m = /^(\d+),/.exec(line);
+    if (m) counts[Number(m[1])]! += 1;
+  }
+  return counts;
+}

@@ -1,0 +1,430 @@
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import { makeEvent, type EventDetail } from "@videoforge/events";
+import { z } from "zod";
+import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
+import { audioArgs, splitArgs, TS_CODECS } from "../ffmpeg/args.ts";
+import { planSource, type PlannedChunk } from "../media/plan.ts";
+import {
+  BadSourceError,
+  demuxerOf,
+  probeSource,
+  shownPackets,
+  videoPackets,
+  type Packet,
+  type SourceInfo,
+} from "../media/probe.ts";
+import { fitLadder, parseLadder } from "../media/ladder.ts";
+import { getJob, failJob, isFinal, transition } from "../job/lifecycle.ts";
+import { announceIfWhole } from "./track.ts";
+import type { JobItem } from "../db/index.ts";
+import { keys, pieceName, withScratch, type ChunkFormat, type Deps } from "../deps.ts";
+import { checkLimits } from "../job/limits.ts";
+import { chargeDailyWork, dailyWorkUsedUp } from "../job/quota.ts";
+
+/** GOP of two seconds: HLS segments then cut on keyframes that line up across rungs. */
+export function gopFor(fps: number): number {
+  return Math.max(1, Math.round(fps * 2));
+}
+
+/**
+ * VideoUploaded → probe, plan chunks, announce each one as soon as it can be encoded
+ * (a keyframe piece once split, verified and stored; a window of a sparse-keyframe source
+ * at once), while the audio is encoded once alongside. Safe to run twice: keys are
+ * deterministic and chunk rows are created only once.
+ */
+export async function chunkSource(
+  deps: Deps,
+  event: EventDetail<"VideoUploaded">,
+  work: ChunkWork = chunkMedia,
+): Promise<void> {
+  const { jobId } = event;
+  const log = deps.log.child({ jobId });
+  let job = await getJob(deps, jobId);
+  if (!job) {
+    // a VideoUploaded published without the API (e.g. by an S3 notification): adopt it
+    await deps.jobs.createJob({
+      jobId,
+      owner: event.owner,
+      status: "QUEUED",
+      sourceName: event.source.name,
+      sourceBucket: event.source.bucket,
+      sourceKey: event.source.key,
+      sourceSize: event.source.size,
+      ladder: event.ladder,
+      createdAt: Date.now(),
+    });
+    job = await getJob(deps, jobId);
+  }
+  if (!job || isFinal(job.status)) return log.info("job already ended; nothing to chunk", { status: job?.status });
+  if (job.status !== "QUEUED" && job.status !== "CHUNKING") {
+    // a redelivery after the chunker's last write: if its ChunksEncoded did not go out, it goes now
+    const announced = await announceIfWhole(deps, job);
+    return log.info("job already chunked", { status: job.status, announced });
+  }
+  await transition(deps, jobId, ["QUEUED", "CHUNKING"], "CHUNKING");
+
+  let ladder;
+  try {
+    ladder = parseLadder(event.ladder);
+  } catch (err) {
+    return failJob(deps, jobId, "chunking", (err as Error).message);
+  }
+
+  const chunkCount = await work(deps, event, job, ladder);
+  if (typeof chunkCount === "number") await endChunking(deps, jobId, chunkCount);
+}
+
+/**
+ * The media part of chunking: probe, plan, split, store and announce every chunk; the chunk count, or nothing
+ * when it failed the job.
+ */
+export type ChunkWork = (
+  deps: Deps,
+  event: EventDetail<"VideoUploaded">,
+  job: JobItem,
+  ladder: ReturnType<typeof parseLadder>,
+) => Promise<number | void>;
+
+/** Real chunking in a scratch folder that is removed afterwards. */
+export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
+  const { jobId } = event;
+  const log = deps.log.child({ jobId });
+  return withScratch(deps.cfg, async (dir) => {
+    const source = join(dir, "source");
+    await deps.store.download(event.source.bucket, event.source.key, source);
+    let probed: Awaited<ReturnType<typeof probeSource>>;
+    try {
+      // size and declared length are refused from the header, before a single packet is read
+      const limits = deps.cfg.limits;
+      probed = await probeSource(deps.ffmpeg, source, {
+        precheck: (declared) => checkLimits(declared, limits),
+        caps: limits,
+      });
+      const { video, duration } = probed.info;
+      checkLimits(
+        {
+          width: video.width,
+          height: video.height,
+          duration,
+          fps: video.fps,
+          frames: video.frames,
+          size: probed.info.size,
+        },
+        limits,
+      );
+    } catch (err) {
+      if (err instanceof BadSourceError) return failJob(deps, jobId, "chunking", err.message);
+      throw err;
+    }
+    const { info, packets } = probed;
+    const renditions = fitLadder(ladder, info.video.displayWidth, info.video.displayHeight);
+    // the day's encode work is charged before anything is split: frames × pixels of every rendition
+    const encodeWork = info.video.frames * renditions.reduce((sum, r) => sum + r.width * r.height, 0);
+    if (!(await chargeDailyWork(deps, job.owner, jobId, encodeWork)))
+      return failJob(deps, jobId, "chunking", dailyWorkUsedUp());
+    // MP4/MOV and Matroska/WebM carry a seek index, so a window's seek lands on its keyframe
+    const seekable = /mp4|mov|matroska|webm/.test(info.container);
+    // the plan's parameters are stored at first chunking: a re-chunking (sweeper, redelivery)
+    // must cut the same chunks, whatever the configuration says now (encoded rows are kept)
+    const params = planParams(job, deps.cfg, seekable);
+    const plan = planSource(packets, params.chunkSeconds, { slots: params.slots, seekable: params.seekable });
+    log.info("planned chunks", {
+      mode: plan.mode,
+      chunks: plan.chunks.length,
+      frames: info.video.frames,
+      renditions: renditions.map((r) => `${r.name}:${r.width}x${r.height}`),
+    });
+    // the job shows its source and ladder while its chunks are announced one by one
+    await deps.jobs.recordChunking(jobId, {
+      source: info satisfies SourceInfo,
+      renditions,
+      plan: { ...params, chunks: plan.chunks.length },
+    });
+
+    const work = deps.cfg.buckets.work;
+    const format = TS_CODECS.has(info.video.codec) ? "mpegts" : "matroska";
+    // the plan counts time from the first frame shown; an edit list may hide packets before it
+    const firstPts = shownPackets(packets).reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+    const earliestPts = packets.reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+    // frames an edit list hides past the end are decoded from the source but never kept
+    const hiddenTail = tailHiddenFrom(packets);
+    const common = {
+      renditions,
+      rotation: info.video.rotation,
+      gop: gopFor(info.video.fps),
+      outputBucket: work,
+      outputPrefix: keys.encodedPrefix(jobId),
+    };
+    const announce = async (
+      c: PlannedChunk,
+      chunk: Pick<EventDetail<"ChunkReady">["chunk"], "source" | "next" | "window" | "range">,
+    ) => {
+      // create, not put: a second delivery must not reset a chunk that is already encoding
+      await deps.jobs.createChunk({
+        jobId,
+        index: c.index,
+        startFrame: c.startFrame,
+        frames: c.frames,
+        startTime: c.startTime,
+        duration: c.duration,
+        readyAt: Date.now(),
+      });
+      const { index, startFrame, frames, startTime, duration } = c;
+      await deps.events.publish(
+        makeEvent("ChunkReady", {
+          jobId,
+          chunk: { index, count: plan.chunks.length, format, startFrame, frames, startTime, duration, ...chunk },
+          ...common,
+        }),
+      );
+    };
+
+    // the audio is encoded while the video is split and encoded; chunking ends when it is stored
+    // a chunker that throws (or a job cancelled) stops every ffmpeg it started before its scratch folder goes
+    const stop = new AbortController();
+    deps.signal?.addEventListener("abort", () => stop.abort(deps.signal?.reason), { once: true });
+    const audio = info.audio
+      ? storeAudio(
+          { ...deps, signal: stop.signal },
+          source,
+          join(dir, "audio.m4a"),
+          keys.audio(jobId),
+          demuxerOf(info.container),
+        )
+      : Promise.resolve();
+    audio.catch(() => undefined); // awaited below, after the chunks are out
+    try {
+      if (plan.mode === "windows") {
+        // encoders read the copy that was validated, never the upload its owner may still write to
+        const whole = { bucket: work, key: keys.source(jobId) };
+        await deps.store.upload(work, whole.key, source, "application/octet-stream");
+        for (const [i, c] of plan.chunks.entries()) {
+          const next = plan.chunks[i + 1];
+          // without an index ffmpeg seeks by timestamp and may land just past the keyframe: aim a second early
+          const seek = Math.max(earliestPts, firstPts + c.seekTime - (seekable ? 0 : 1));
+          await announce(c, {
+            source: whole,
+            window: { seek, start: firstPts + c.startTime, end: next ? firstPts + next.startTime : hiddenTail },
+          });
+        }
+      } else {
+        const ref = (i: number) => ({ bucket: work, key: keys.chunk(jobId, i, format) });
+        // only MPEG-TS pieces are read on into the next one, so that one must be stored first
+        const readsNext = (i: number) => format === "mpegts" && i + 1 < plan.chunks.length;
+        // where each stored piece's frames start, in its own timeline
+        const starts: number[] = [];
+        await splitPieces(
+          { ...deps, signal: stop.signal },
+          source,
+          dir,
+          plan.chunks,
+          format,
+          demuxerOf(info.container),
+          info.video.codec,
+          packets,
+          async (c, file, own) => {
+            starts[c.index] = own.start;
+            await deps.store.upload(
+              work,
+              ref(c.index).key,
+              file,
+              format === "mpegts" ? "video/mp2t" : "video/x-matroska",
+            );
+            const previous = plan.chunks[c.index - 1];
+            if (previous && readsNext(previous.index))
+              await announce(previous, {
+                source: ref(previous.index),
+                next: ref(c.index),
+                range: { start: starts[previous.index]!, end: own.keyframe },
+              });
+            if (!readsNext(c.index))
+              await announce(c, {
+                source: ref(c.index),
+                range: { start: own.start, ...(own.end !== undefined ? { end: own.end } : {}) },
+              });
+          },
+        );
+      }
+      await audio;
+    } catch (err) {
+      stop.abort(err);
+      await audio.catch(() => undefined);
+      // ffmpeg refusing this source will refuse it again: fail the job instead of retrying
+      if (err instanceof FfmpegError || err instanceof BadSourceError)
+        return failJob(deps, jobId, "chunking", `Splitting the video failed: ${firstLine(err)}`);
+      throw err;
+    }
+    return plan.chunks.length;
+  });
+};
+
+/** Encode the whole audio track once and store it. */
+async function storeAudio(deps: Deps, source: string, file: string, key: string, inputFormat?: string): Promise<void> {
+  await deps.ffmpeg.run(audioArgs(source, file, inputFormat), {
+    timeoutMs: deps.cfg.ffmpegTimeoutMs,
+    signal: deps.signal,
+  });
+  await deps.store.upload(deps.cfg.buckets.work, key, file, "audio/mp4");
+}
+
+/**
+ * Split by stream copy and hand over each piece as soon as ffmpeg has closed it (it closes
+ * a piece before opening the next), verified to hold exactly its planned packets, with the
+ * times of its frames in its own timeline (see pieceTimes).
+ */
+async function splitPieces(
+  deps: Deps,
+  source: string,
+  dir: string,
+  plan: PlannedChunk[],
+  format: ChunkFormat,
+  inputFormat: string | undefined,
+  codec: string,
+  sourcePackets: readonly Packet[],
+  onPiece: (c: PlannedChunk, file: string, times: PieceTimes) => Promise<void>,
+): Promise<void> {
+  const pieceOf = (i: number) => join(dir, pieceName(i, format));
+  let finished = false;
+  // the split stops with the chunker: when a piece fails its check, or the caller aborts
+  const stopSplit = new AbortController();
+  deps.signal?.addEventListener("abort", () => stopSplit.abort(deps.signal?.reason), { once: true });
+  const split = deps.ffmpeg
+    .run(
+      withParameterSets(
+        splitArgs(source, cutPackets(plan), join(dir, pieceName("%05d", format)), format, inputFormat),
+        codec,
+        format,
+      ),
+      { timeoutMs: deps.cfg.ffmpegTimeoutMs, signal: stopSplit.signal },
+    )
+    .finally(() => {
+      finished = true;
+    });
+  split.catch(() => undefined); // awaited in the loop
+  try {
+    let first = 0;
+    for (const c of plan) {
+      while (!finished && !(await exists(pieceOf(c.index + 1)))) await sleep(SPLIT_POLL_MS);
+      if (finished) await split;
+      const file = pieceOf(c.index);
+      const packets = await videoPackets(deps.ffmpeg, file, { format });
+      // anything else would surface as a wrong output later
+      if (packets.length !== c.packets)
+        throw new BadSourceError(
+          "stream copy did not cut where planned " +
+            `(chunk ${c.index}: planned ${c.packets} packets, got ${packets.length})`,
+        );
+      await onPiece(c, file, pieceTimes(packets, sourcePackets.slice(first, (first += c.packets))));
+    }
+  } catch (err) {
+    stopSplit.abort(err);
+    await split.catch(() => undefined);
+    throw err;
+  }
+  await split;
+}
+
+/**
+ * MPEG-TS pieces of H.264/HEVC carry their parameter sets (SPS/PPS) in-band, and ffmpeg's
+ * automatic MP4-to-Annex-B conversion writes them only before IDR frames. An open-GOP source
+ * cuts pieces at recovery-point I-frames, which are keyframes but not IDR: such a piece had no
+ * SPS/PPS and nothing could decode it ("non-existing PPS", "could not find codec parameters").
+ * So the conversion is made explicitly and the parameter sets are repeated on every keyframe.
+ * (Matroska pieces keep them in the codec private data.) Belongs in `splitArgs` (ffmpeg/args.ts).
+ */
+export function withParameterSets(args: string[], codec: string, format: ChunkFormat): string[] {
+  const annexB = codec === "h264" ? "h264_mp4toannexb" : codec === "hevc" ? "hevc_mp4toannexb" : null;
+  if (format !== "mpegts" || !annexB) return args;
+  const at = args.indexOf("-f", args.indexOf("-c"));
+  if (at < 0) return args;
+  return [...args.slice(0, at), "-bsf:v", `${annexB},dump_extra=freq=keyframe`, ...args.slice(at)];
+}
+
+/** A piece's times in its own timeline. */
+interface PieceTimes {
+  /** Its first packet: the keyframe it was cut at. */
+  keyframe: number;
+  /** Its first frame shown: the keyframe, unless the source's edit list hides the head of this GOP. */
+  start: number;
+  /** The first frame the edit list hides past the source's last shown one, when this piece holds it. */
+  end?: number;
+}
+
+/**
+ * Times of a piece's frames, from its packets and the same packets as the probe listed them
+ * (in decode order, one for one): a piece has no edit list, so it would show the frames the
+ * source's edit list hides. They are kept out by time: the first piece starts at the first
+ * frame shown, the last ends before the hidden tail.
+ */
+export function pieceTimes(own: readonly Packet[], source: readonly Packet[]): PieceTimes {
+  const keyframe = own[0]!.pts;
+  if (!source.some((p) => p.discard)) return { keyframe, start: keyframe };
+  const shown = own.filter((_, i) => !source[i]?.discard).map((p) => p.pts);
+  const last = shown.reduce((hi, t) => Math.max(hi, t), -Infinity);
+  // leading pictures of an open GOP show before its keyframe but belong to the chunk before
+  const start = shown.length
+    ? Math.max(
+        keyframe,
+        shown.reduce((lo, t) => Math.min(lo, t), Infinity),
+      )
+    : keyframe;
+  const end = own.filter((p, i) => source[i]?.discard && p.pts > last).reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+  return { keyframe, start, ...(Number.isFinite(end) ? { end } : {}) };
+}
+
+/** The first frame an edit list hides past the last one shown (source timeline), if any. */
+function tailHiddenFrom(packets: readonly Packet[]): number | undefined {
+  const last = shownPackets(packets).reduce((hi, p) => Math.max(hi, p.pts), -Infinity);
+  const end = packets.filter((p) => p.discard && p.pts > last).reduce((lo, p) => Math.min(lo, p.pts), Infinity);
+  return Number.isFinite(end) ? end : undefined;
+}
+
+const SPLIT_POLL_MS = 50;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * The chunker's last write: chunk count, status ENCODING. The tracker completes the set
+ * only once the count is there, so if every chunk was encoded before the audio was stored,
+ * this write sees the set whole; ChunksEncoded is announced from the state after the write
+ * (and again by a redelivery that finds the job ENCODING, see chunkSource).
+ */
+async function endChunking(deps: Deps, jobId: string, chunkCount: number): Promise<void> {
+  const after = await deps.jobs.transition(jobId, "ENCODING", ["CHUNKING"], { set: { chunkCount } });
+  if (!after) return deps.log.info("job moved on while chunking", { jobId });
+  await announceIfWhole(deps, after);
+}
+
+/** The planner's parameters as stored on the job at first chunking. */
+export const StoredPlan = z.object({
+  chunkSeconds: z.number().positive(),
+  slots: z.number().int().positive().optional(),
+  seekable: z.boolean(),
+  chunks: z.number().int().optional(),
+});
+
+/**
+ * The planner's parameters for a job: those stored at its first chunking, whatever the
+ * configuration says now (a re-chunking must cut the chunks its rows describe), else the
+ * configuration's.
+ */
+export function planParams(
+  job: Pick<JobItem, "plan">,
+  cfg: Pick<Deps["cfg"], "chunkSeconds" | "parallelTasks">,
+  seekable: boolean,
+): z.infer<typeof StoredPlan> {
+  const stored = StoredPlan.safeParse(job.plan);
+  if (stored.success) return stored.data;
+  return { chunkSeconds: cfg.chunkSeconds, ...(cfg.parallelTasks ? { slots: cfg.parallelTasks } : {}), seekable };
+}
+
+/** Decode-order packet index where each chunk after the first begins. */
+function cutPackets(plan: PlannedChunk[]): number[] {
+  let at = 0;
+  return plan.slice(0, -1).map((c) => (at += c.packets));
+}

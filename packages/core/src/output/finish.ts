@@ -1,0 +1,82 @@
+import { makeEvent, type EventDetail, type FinalOutput } from "@videoforge/events";
+import type { JobItem } from "../db/index.ts";
+import { SourceInfo } from "../media/probe.ts";
+import { decodeCheck } from "../media/verify.ts";
+import { putMetric } from "../metrics.ts";
+import { announceFailed, failJob, getJob } from "../job/lifecycle.ts";
+import type { Deps } from "../deps.ts";
+
+/** The media part of finishing: what is wrong with the outputs (empty when every one is right). */
+export type VerifyWork = (deps: Deps, event: EventDetail<"VideoAssembled">, source: SourceInfo) => Promise<string[]>;
+
+/**
+ * VideoAssembled → check every output against the source before calling the job done:
+ * every byte stored, every frame decodable (counted by decoding, not trusted from the
+ * event), duration within one frame. A mismatch fails the job instead of reporting success.
+ * The job's ending is announced from its state: a redelivery that finds it COMPLETED (or
+ * FAILED) announces JobCompleted (JobFailed) again instead of doing nothing.
+ */
+export async function finishJob(
+  deps: Deps,
+  event: EventDetail<"VideoAssembled">,
+  verify: VerifyWork = verifyOutputs,
+): Promise<void> {
+  const { jobId } = event;
+  const job = await getJob(deps, jobId);
+  if (job?.status === "COMPLETED") return void (await announceCompleted(deps, job));
+  if (job?.status === "FAILED" && job.errorStage === "finishing") return announceFailed(deps, job);
+  if (!job || job.status !== "ASSEMBLING") return deps.log.info("nothing to finish", { jobId, status: job?.status });
+  const problems = await verify(deps, event, SourceInfo.parse(job.source));
+  if (problems.length) return failJob(deps, jobId, "finishing", `Output verification failed: ${problems.join("; ")}.`);
+  const done = await deps.jobs.transition(jobId, "COMPLETED", ["ASSEMBLING"], {
+    set: { outputs: event.outputs, hls: event.hls, poster: event.poster },
+  });
+  if (done) putMetric("JobsCompleted", 1, { jobId });
+  const after = done ?? (await getJob(deps, jobId));
+  if (after) await announceCompleted(deps, after);
+}
+
+/** JobCompleted from the stored job, whenever it is COMPLETED. */
+export async function announceCompleted(deps: Pick<Deps, "events">, job: JobItem): Promise<boolean> {
+  if (job.status !== "COMPLETED" || !job.hls || !job.poster) return false;
+  await deps.events.publish(
+    makeEvent("JobCompleted", {
+      jobId: job.jobId,
+      outputs: job.outputs as FinalOutput[],
+      hls: job.hls,
+      poster: job.poster,
+    }),
+  );
+  return true;
+}
+
+/** Every output decoded in full, straight from storage: what a viewer would get. */
+export const verifyOutputs: VerifyWork = async (deps, event, source) => {
+  // "within one frame": the longest a frame of this source is shown, with float slack
+  const frameTime = Math.max(source.video.lastFrameDuration, 1 / (source.video.fps || 25)) + 1e-3;
+  const problems: string[] = [];
+  await Promise.all(
+    event.outputs.map(async (o) => {
+      if (Math.abs(o.duration - source.video.duration) > frameTime)
+        problems.push(
+          `${o.rendition} lasts ${o.duration.toFixed(3)} s, the source ${source.video.duration.toFixed(3)} s`,
+        );
+      const stored = await deps.store.head(event.bucket, o.key);
+      if (!stored || stored.size !== o.bytes)
+        return void problems.push(
+          `${o.rendition} is missing or incomplete in storage (${stored?.size ?? 0} of ${o.bytes} bytes)`,
+        );
+      // the assembler's MP4s, read as MP4 over HTTP(S) only
+      const decoded = await decodeCheck(
+        deps.ffmpeg,
+        await deps.store.presignGet(event.bucket, o.key, 3600),
+        deps.cfg.ffmpegTimeoutMs,
+        "mov",
+      );
+      if (!decoded.ok) problems.push(`${o.rendition} cannot be decoded (${decoded.reason})`);
+      else if (decoded.frames !== source.video.frames)
+        problems.push(`${o.rendition} decodes to ${decoded.frames} frames, the source has ${source.video.frames}`);
+    }),
+  );
+  return problems;
+};

@@ -1,0 +1,137 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { NotFoundError } from "../errors.ts";
+import { ownedJob } from "../job/queries.ts";
+import { keys, withScratch, type Deps } from "../deps.ts";
+import type { Config } from "../config.ts";
+
+/**
+ * HLS through the API. The stored playlists name their children by relative path, and a
+ * presigned URL signs one object only, so a player given the master's presigned URL could
+ * not fetch anything else. The API serves the playlists instead: the master points at the
+ * API's media-playlist routes, and each media playlist points at presigned segment URLs
+ * that live as long as the video plays (playbackUrlSeconds).
+ */
+
+/** A playlist line or `URI="…"` attribute value that names a sibling file, e.g. `360p/index.m3u8`. */
+const RELATIVE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*\/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
+
+/**
+ * Replace every URI in an M3U8 playlist — plain URI lines and `URI="…"` attributes of tags
+ * such as EXT-X-MAP or EXT-X-MEDIA — with `rewrite(uri)`. URIs that are not plain relative
+ * paths (absolute URLs, `..`) are refused: the stored playlists never contain them.
+ */
+export async function rewritePlaylistUris(
+  text: string,
+  rewrite: (uri: string) => string | Promise<string>,
+): Promise<string> {
+  const check = (uri: string) => {
+    if (!RELATIVE_PATH.test(uri) || uri.split("/").includes(".."))
+      throw new Error(`playlist URI "${uri}" is not a relative path`);
+    return rewrite(uri);
+  };
+  const lines = text.split(/\r?\n/);
+  const out = await Promise.all(
+    lines.map(async (line) => {
+      const trimmed = line.trim();
+      if (trimmed === "") return line;
+      if (!trimmed.startsWith("#")) return check(trimmed);
+      const attrs = [...trimmed.matchAll(/URI="([^"]*)"/g)];
+      if (!attrs.length) return line;
+      const replaced = await Promise.all(attrs.map((m) => check(m[1]!)));
+      let i = 0;
+      return trimmed.replace(/URI="([^"]*)"/g, () => `URI="${replaced[i++]}"`);
+    }),
+  );
+  return out.join("\n");
+}
+
+/** A rendition folder name as the assembler writes it (`720p`, `1078p`). */
+const RENDITION = /^[A-Za-z0-9_-]{1,32}$/;
+const PLAYLIST_FILE = /^[A-Za-z0-9_-]{1,64}\.m3u8$/;
+
+async function readStoredText(deps: Pick<Deps, "store" | "cfg">, key: string): Promise<string> {
+  const bucket = deps.cfg.buckets.outputs;
+  if (!(await deps.store.head(bucket, key))) throw new NotFoundError("No such playlist.");
+  return withScratch(deps.cfg, async (dir) => {
+    const file = join(dir, "playlist.m3u8");
+    await deps.store.download(bucket, key, file);
+    return readFile(file, "utf8");
+  });
+}
+
+async function completedJob(deps: Partial<Pick<Deps, "db" | "jobs">>, owner: string, jobId: string) {
+  const job = await ownedJob(deps, owner, jobId);
+  if (job.status !== "COMPLETED" || !job.hls) throw new NotFoundError(`Job ${jobId} has no HLS stream yet.`);
+  return job;
+}
+
+/**
+ * The job's master playlist with each variant pointing at `mediaUrl(rendition, file)`
+ * (the API's media-playlist route). Someone else's job is a 404, like any job route.
+ */
+export async function hlsMasterPlaylist(
+  deps: Pick<Deps, "db" | "store" | "cfg">,
+  owner: string,
+  jobId: string,
+  mediaUrl: (rendition: string, file: string) => string,
+) {
+  await completedJob(deps, owner, jobId);
+  const text = await readStoredText(deps, `${keys.hlsDir(jobId)}/master.m3u8`);
+  return rewritePlaylistUris(text, (uri) => {
+    const [rendition, file, ...rest] = uri.split("/");
+    if (!rendition || !file || rest.length || !RENDITION.test(rendition) || !PLAYLIST_FILE.test(file))
+      throw new Error(`unexpected variant URI "${uri}" in the master playlist`);
+    return mediaUrl(rendition, file);
+  });
+}
+
+/**
+ * How long a segment URL must live: a player fetches segments while the video plays, so
+ * URLs that die before the end stop playback (5 minutes in, with the download lifetime).
+ * The video's duration plus a margin for pauses and seeking, at least the download
+ * lifetime, at most `playbackMax` (SigV4 allows 7 days). A role's temporary credentials
+ * can end a URL sooner: see docs/deploy-aws.md.
+ */
+export function playbackUrlSeconds(cfg: Pick<Config, "urlSeconds">, durationSeconds: number): number {
+  const { download, playbackMargin, playbackMax } = cfg.urlSeconds;
+  const wanted = Math.ceil(Math.max(0, durationSeconds) + playbackMargin);
+  return Math.min(playbackMax, Math.max(download, wanted));
+}
+
+/** The sum of a media playlist's `#EXTINF` durations, in seconds. */
+export function playlistDuration(text: string): number {
+  let total = 0;
+  for (const m of text.matchAll(/^#EXTINF:\s*([0-9.]+)/gm)) total += Number(m[1]) || 0;
+  return total;
+}
+
+/**
+ * A stored media playlist (`dir` is its folder in the outputs bucket) with every segment as
+ * a presigned URL valid for {@link playbackUrlSeconds} of the longer of the source's and the
+ * playlist's own duration.
+ */
+export async function signMediaPlaylist(
+  deps: Pick<Deps, "store" | "cfg">,
+  text: string,
+  dir: string,
+  sourceDuration = 0,
+) {
+  const expires = playbackUrlSeconds(deps.cfg, Math.max(sourceDuration, playlistDuration(text)));
+  return rewritePlaylistUris(text, (uri) => deps.store.presignGet(deps.cfg.buckets.outputs, `${dir}/${uri}`, expires));
+}
+
+/** One rendition's media playlist with every segment as a presigned URL that outlives the video. */
+export async function hlsMediaPlaylist(
+  deps: Pick<Deps, "db" | "store" | "cfg">,
+  owner: string,
+  jobId: string,
+  rendition: string,
+  file: string,
+) {
+  if (!RENDITION.test(rendition) || !PLAYLIST_FILE.test(file)) throw new NotFoundError("No such playlist.");
+  const job = await completedJob(deps, owner, jobId);
+  const dir = `${keys.hlsDir(jobId)}/${rendition}`;
+  const text = await readStoredText(deps, `${dir}/${file}`);
+  return signMediaPlaylist(deps, text, dir, job.source?.duration ?? 0);
+}

@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import { makeEvent, toMegabytes } from "@videoforge/events";
+import { CompleteUploadInput, CreateUploadInput, MAX_PARTS } from "../contract.ts";
+import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
+import type { UploadItem } from "../db/index.ts";
+import { keys, type Deps } from "../deps.ts";
+import { ConflictError, InvalidInputError, LimitError, NotFoundError } from "../errors.ts";
+import { failJob } from "../job/lifecycle.ts";
+import { checkDailyWork, reserveActiveJob } from "../job/quota.ts";
+import { formatBytes } from "../job/limits.ts";
+import { signPartPage } from "./parts.ts";
+
+/** Parts of at least 8 MiB, at most MAX_PARTS of them (S3's rules). */
+const MIN_PART = 8 * 1024 * 1024;
+
+export { CompleteUploadInput, CreateUploadInput } from "../contract.ts";
+
+export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
+
+/** Start a job and its multipart upload; returns the part count and the first page of presigned part URLs. */
+/** `raw` is an untrusted request body; it is parsed here, at the domain's edge. */
+export async function createUpload(deps: Deps, owner: string, raw: unknown) {
+  const input = CreateUploadInput.parse(raw);
+  const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
+  const { maxUploadBytes } = deps.cfg.limits;
+  if (input.size > maxUploadBytes) {
+    const exact = (n: number) => `${formatBytes(n)} (${n.toLocaleString("en-US")} bytes)`;
+    throw new InvalidInputError(
+      `size must be at most ${exact(maxUploadBytes)}; this file is ${exact(input.size)}. ` +
+        "Compress or trim it, or cut it into parts.",
+    );
+  }
+  await checkDailyWork(deps, owner);
+  const jobId = newId();
+  const uploadId = newId();
+  // reserved atomically before anything is made: parallel requests cannot pass the limit together
+  await reserveActiveJob(deps, owner, jobId);
+  const bucket = deps.cfg.buckets.uploads;
+  const key = keys.source(jobId);
+  const partSize = Math.max(MIN_PART, Math.ceil(input.size / MAX_PARTS));
+  const createdAt = Date.now();
+  let s3UploadId: string;
+  try {
+    s3UploadId = await deps.store.createMultipart(bucket, key, input.contentType);
+    await deps.jobs.createJob({
+      jobId,
+      owner,
+      status: "UPLOADING",
+      sourceName: input.name,
+      sourceBucket: bucket,
+      sourceKey: key,
+      sourceSize: input.size,
+      ladder,
+      createdAt,
+      uploadId,
+    });
+  } catch (err) {
+    // no job was made: its slot goes back now (one that fails after the job exists ends with the job)
+    await deps.jobs.releaseSlot(owner, jobId);
+    throw err;
+  }
+  await deps.db.entities.upload
+    .create({
+      uploadId,
+      jobId,
+      owner,
+      bucket,
+      key,
+      s3UploadId,
+      name: input.name,
+      size: input.size,
+      partSize,
+      ladder,
+      status: "OPEN",
+      createdAt,
+    })
+    .go();
+  // the first page of part URLs only: the rest are signed on demand (upload-parts.ts)
+  const page = await signPartPage(deps, { bucket, key, s3UploadId, size: input.size, partSize });
+  return { uploadId, jobId, partSize, ...page };
+}
+
+/** Finish the multipart upload, check the bytes arrived, queue the job and announce VideoUploaded. */
+export async function completeUpload(deps: Deps, owner: string, uploadId: string, raw: unknown) {
+  const { parts } = CompleteUploadInput.parse(raw);
+  const upload = await deps.jobs.getUpload(uploadId);
+  if (!upload || upload.owner !== owner) throw new NotFoundError(`No upload ${uploadId}.`);
+  if (upload.status === "COMPLETED") return queueAndAnnounce(deps, upload);
+  // its S3 upload is already used up: a retry must not reach S3 again (that answers with a 500)
+  if (upload.status === "ABORTED") throw new ConflictError(`Upload ${uploadId} was rejected; start a new upload.`);
+  await deps.store.completeMultipart(
+    upload.bucket,
+    upload.key,
+    upload.s3UploadId,
+    [...parts].sort((a, b) => a.partNumber - b.partNumber),
+  );
+  const stored = await deps.store.head(upload.bucket, upload.key);
+  if (!stored) throw new ConflictError("The upload has no data yet; upload the parts first.");
+  if (stored.size !== upload.size) {
+    const reason = `The upload has ${stored.size} bytes; ${upload.size} were announced.`;
+    await deps.jobs.setUploadStatus(uploadId, "OPEN", "ABORTED");
+    await failJob(deps, upload.jobId, "upload", reason);
+    throw new ConflictError(reason);
+  }
+  await deps.jobs.setUploadStatus(uploadId, "OPEN", "COMPLETED");
+  return queueAndAnnounce(deps, upload);
+}
+
+/**
+ * The upload is complete: queue its job and announce VideoUploaded whenever the job is
+ * QUEUED after the write, also on a retried completion whose first transition or publish
+ * failed (the chunker is idempotent, so a second VideoUploaded costs nothing).
+ */
+async function queueAndAnnounce(deps: Deps, upload: UploadItem): Promise<{ jobId: string }> {
+  const job =
+    (await deps.jobs.transition(upload.jobId, "QUEUED", ["UPLOADING"])) ?? (await deps.jobs.getJob(upload.jobId));
+  if (job?.status === "QUEUED") {
+    await deps.events.publish(
+      makeEvent("VideoUploaded", {
+        jobId: upload.jobId,
+        owner: upload.owner,
+        source: {
+          bucket: upload.bucket,
+          key: upload.key,
+          size: upload.size,
+          megabytes: toMegabytes(upload.size),
+          name: upload.name,
+        },
+        ladder: upload.ladder,
+      }),
+    );
+  }
+  return { jobId: upload.jobId };
+}
