@@ -65,15 +65,15 @@ describe("videoforge encode", () => {
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout) as Summary;
     expect(summary.status).toBe("COMPLETED");
-    expect(summary.source).toMatchObject({ frames: 180, width: 1920, height: 1080, fps: 30 });
+    expect(summary.source).toMatchObject({ frames: 120, width: 1920, height: 1080, fps: 30 });
     expect(summary.outputs.map((o) => `${o.rendition} ${o.width}x${o.height}`)).toEqual([
       "720p 1280x720",
       "360p 640x360",
     ]);
     for (const o of summary.outputs) {
-      expect(o.frames).toBe(180);
+      expect(o.frames).toBe(120);
       expect((await stat(o.path)).size).toBe(o.bytes);
-      expect((await decodedVideo(o.path)).frames).toBe(180);
+      expect((await decodedVideo(o.path)).frames).toBe(120);
     }
     const master = await readFile(summary.hls, "utf8");
     expect(master).toMatch(/^#EXTM3U/);

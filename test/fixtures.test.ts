@@ -57,11 +57,11 @@ describe("fixtures", () => {
   it("h264-1080p-bframes-audio: B-frames, 1 s GOP, stereo 48 kHz AAC", async () => {
     const f = files["h264-1080p-bframes-audio"];
     const s = await probeSummary(f);
-    expect(s).toMatchObject({ frames: 180, width: 1920, height: 1080, hasAudio: true });
-    expect(s.duration).toBeCloseTo(6, 1);
-    expect(s.audioDuration).toBeCloseTo(6, 1);
+    expect(s).toMatchObject({ frames: 120, width: 1920, height: 1080, hasAudio: true });
+    expect(s.duration).toBeCloseTo(4, 1);
+    expect(s.audioDuration).toBeCloseTo(4, 1);
     expect(Number((await videoStream(f)).has_b_frames)).toBeGreaterThan(0);
-    expect(await keyframeTimes(f)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await keyframeTimes(f)).toEqual([0, 1, 2, 3]);
     const audio = (await probeJson(f, ["-select_streams", "a:0", "-show_streams"])).streams![0]!;
     expect(audio).toMatchObject({ codec_name: "aac", channels: 2, sample_rate: "48000" });
   });

@@ -97,7 +97,7 @@ type Recipe = (out: string, dir: string) => Promise<unknown>;
 
 const recipes: Record<FixtureName, Recipe> = {
   "tiny-2s": (out) => ffmpeg([...sources(320, 240, 25, 2), ...x264(25), ...aac, out]),
-  "h264-1080p-bframes-audio": (out) => ffmpeg([...sources(1920, 1080, 30, 6), ...x264(30), "-bf", "3", ...aac, out]),
+  "h264-1080p-bframes-audio": (out) => ffmpeg([...sources(1920, 1080, 30, 4), ...x264(30), "-bf", "3", ...aac, out]),
   "h264-noaudio": (out) => ffmpeg([...sources(1280, 720, 25, 5, false), ...x264(25), out]),
   "h264-single-keyframe": (out) =>
     ffmpeg([...sources(640, 360, 30, 6), ...x264(100000), "-keyint_min", "100000", "-sc_threshold", "0", ...aac, out]),

@@ -2,21 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
+import { CHROMIUM_ARGS as ARGS } from "../../packages/cli/src/bench/screenshot.ts";
 
 /**
  * The system's Debian Chromium, headless, in a fresh profile. playwright-core never
  * downloads a browser; it only drives the one at `executablePath`.
  */
 export const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 export async function launchChromium(
   viewport = { width: 1280, height: 900 },

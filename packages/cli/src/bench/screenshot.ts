@@ -1,8 +1,11 @@
 import { chromium } from "playwright-core";
 import { clientSettings } from "@videoforge/core/config";
 
-/** Debian's chromium (CHROMIUM_PATH), headless and quiet: nothing leaves the machine. */
-const ARGS = [
+/**
+ * Debian's chromium (CHROMIUM_PATH), headless and quiet: nothing leaves the machine. The
+ * browser tests launch it with these flags too.
+ */
+export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -14,7 +17,7 @@ const ARGS = [
 
 /** Render an SVG document to a PNG of its own size. */
 export async function svgToPng(svg: string, width: number, height: number, file: string): Promise<void> {
-  const browser = await chromium.launch({ executablePath: clientSettings().chromiumPath, args: ARGS });
+  const browser = await chromium.launch({ executablePath: clientSettings().chromiumPath, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1 });
     await page.setContent(`<!doctype html><html><body style="margin:0">${svg}</body></html>`);
