@@ -551,13 +551,11 @@ describe("a presigned URL opens one object, for one operation, for a limited tim
   it("a URL past its configured lifetime → 403 expired", async () => {
     // a second cloud whose download URLs live 1 s; the config is read when the cloud starts
     const dir = await mkdtemp(join(tmpdir(), "videoforge-expiry-"));
-    process.env.VIDEOFORGE_DOWNLOAD_URL_SECONDS = "1";
-    let short: Awaited<ReturnType<typeof startLocalCloud>> | undefined;
-    try {
-      short = await startLocalCloud({ dataDir: dir, onTaskLog: () => {} });
-    } finally {
-      delete process.env.VIDEOFORGE_DOWNLOAD_URL_SECONDS;
-    }
+    const short = await startLocalCloud({
+      dataDir: dir,
+      onTaskLog: () => {},
+      settings: { VIDEOFORGE_DOWNLOAD_URL_SECONDS: "1" },
+    });
     try {
       expect(short.cfg.urlSeconds.download).toBe(1);
       const bucket = short.cfg.buckets.outputs;

@@ -53,6 +53,11 @@ export interface LocalCloudOptions {
   artifacts?: ArtifactRuntimeOptions;
   /** Target chunk length in seconds (the CLI's `--chunk-seconds`); default the config's. */
   chunkSeconds?: number;
+  /**
+   * More VIDEOFORGE_* settings for every process of this cloud, over this process's
+   * environment (tests: a short URL lifetime, a rate limit a burst of checks stays under).
+   */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -70,6 +75,7 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     // the chunker plans equal work per worker
     VIDEOFORGE_PARALLEL_TASKS: String(concurrency),
     ...(opts.chunkSeconds !== undefined ? { VIDEOFORGE_CHUNK_SECONDS: String(opts.chunkSeconds) } : {}),
+    ...opts.settings,
   };
   const base = loadConfig(childEnv(settings));
   const log = opts.log ?? createLogger({ component: "local-cloud" }, { level: base.logLevel });
