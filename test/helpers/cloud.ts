@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setLogSink, type RungName } from "@videoforge/core";
 import { startApiServer, startLocalCloud, type LocalCloudOptions } from "@videoforge/local";
-import { apiClient } from "@videoforge/cli/api-client";
+import { apiClient, type JobView } from "@videoforge/cli/api-client";
 
 /** A throwaway local cloud + API for one test file; logs go to a file in its data dir. */
 export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
@@ -96,4 +96,23 @@ export function useTestCloud(opts: { chunkSeconds?: number; cloud?: Partial<Loca
       return state.dir;
     },
   };
+}
+
+/**
+ * Poll one job through the API until `done` holds for its page; throws with the status it
+ * was stuck at after `timeoutMs`.
+ */
+export async function untilJob(
+  client: ReturnType<typeof apiClient>,
+  jobId: string,
+  done: (v: JobView) => boolean,
+  { timeoutMs = 90_000, intervalMs = 50 } = {},
+): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await client.job(jobId);
+    if (done(view)) return view;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} stuck at ${view.job.status}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }

@@ -7,6 +7,7 @@ import { startApiServer, startLocalCloud } from "@videoforge/local";
 import { sweeperHandler } from "@videoforge/functions/lambda/sweeper";
 import { apiClient, type JobView } from "@videoforge/cli/api-client";
 import type { DomainEvent } from "@videoforge/events";
+import { untilJob } from "../helpers/cloud.ts";
 import { decodedVideo, download } from "../helpers/media.ts";
 import { tally } from "./tally.ts";
 
@@ -44,20 +45,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function until(
-  client: ReturnType<typeof apiClient>,
-  jobId: string,
-  done: (v: JobView) => boolean,
-  ms = 100_000,
-): Promise<JobView> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const view = await client.job(jobId);
-    if (done(view)) return view;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} stuck at ${view.job.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (client: ReturnType<typeof apiClient>, jobId: string, done: (v: JobView) => boolean) =>
+  untilJob(client, jobId, done, { timeoutMs: 100_000, intervalMs: 100 });
 
 describe("announcements on real media", () => {
   it("a failed ChunksEncoded publish and a lost one both end COMPLETED, frame-exact", {

@@ -395,6 +395,30 @@ export function memoryWorld(opts: WorldOptions = {}) {
     return { jobId, uploadId, owner };
   }
 
+  const complete = (owner: string, uploadId: string) =>
+    client(() => completeUpload(deps, owner, uploadId, { parts: [{ partNumber: 1, etag: "etag-1" }] }));
+
+  /**
+   * A job past its upload, CHUNKING, with chunk 0 (frames 0–29) stored and ready; with
+   * `renditions`, the chunker's record of the source and ladder too.
+   */
+  async function chunkingJob(renditions?: Parameters<typeof mem.recordChunking>[1]["renditions"]) {
+    const opened = await openUpload();
+    await complete(opened.owner, opened.uploadId);
+    await mem.transition(opened.jobId, "CHUNKING");
+    if (renditions) await mem.recordChunking(opened.jobId, { source: SOURCE, renditions });
+    await mem.createChunk({
+      jobId: opened.jobId,
+      index: 0,
+      startFrame: 0,
+      frames: 30,
+      startTime: 0,
+      duration: 1,
+      readyAt: Date.now(),
+    });
+    return opened;
+  }
+
   return {
     deps,
     mem,
@@ -405,9 +429,9 @@ export function memoryWorld(opts: WorldOptions = {}) {
     client,
     sweepUntilSettled,
     openUpload,
+    chunkingJob,
     arm: (on: boolean) => void (armed = on),
-    complete: (owner: string, uploadId: string) =>
-      client(() => completeUpload(deps, owner, uploadId, { parts: [{ partNumber: 1, etag: "etag-1" }] })),
+    complete,
     cancel: (jobId: string, by: string) => client(() => cancelJob(deps, jobId, by)),
     retry: (owner: string, jobId: string) => client(() => retryJob(deps, owner, jobId)),
   };

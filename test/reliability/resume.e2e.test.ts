@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ffmpeg } from "@videoforge/core";
 import { startApiServer, startLocalCloud } from "@videoforge/local";
-import { apiClient, type JobView } from "@videoforge/cli/api-client";
+import { apiClient } from "@videoforge/cli/api-client";
+import { untilJob } from "../helpers/cloud.ts";
 import { decodedVideo, download } from "../helpers/media.ts";
 import { tally } from "./tally.ts";
 
@@ -53,28 +54,13 @@ async function start(dataDir: string) {
   };
 }
 
-async function until(
-  client: ReturnType<typeof apiClient>,
-  jobId: string,
-  done: (v: JobView) => boolean,
-  ms = 90_000,
-): Promise<JobView> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const view = await client.job(jobId);
-    if (done(view)) return view;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} stuck at ${view.job.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("resume after lost deliveries", () => {
   it("a job left mid-encoding, no delivery pending, is re-announced on next start, completes frame-exact", async () => {
     const dataDir = join(dir, "data");
     const first = await start(dataDir);
     const { jobId } = await first.client.upload(source, ["240p"]);
     // chunks are encoded while the chunker still runs (CHUNKING) or after it (ENCODING): either is mid-job
-    await until(
+    await untilJob(
       first.client,
       jobId,
       (v) => ["CHUNKING", "ENCODING"].includes(v.job.status) && v.timeline.some((e) => e.type === "ChunkEncoded"),
@@ -87,7 +73,7 @@ describe("resume after lost deliveries", () => {
     const second = await start(dataDir);
     try {
       expect(second.cloud.resumed.map((r) => r.jobId)).toEqual([jobId]);
-      const ended = await until(second.client, jobId, (v) => ["COMPLETED", "FAILED"].includes(v.job.status));
+      const ended = await untilJob(second.client, jobId, (v) => ["COMPLETED", "FAILED"].includes(v.job.status));
       expect(ended.job.status, ended.job.error?.reason).toBe("COMPLETED");
       // the recorder writes the last events to the timeline just after the status flips
       await second.cloud.bus.idle();

@@ -13,7 +13,7 @@ import {
   TRANSITIONS,
   type EncodeWork,
 } from "@videoforge/core";
-import { chunkReady, memoryWorld, RENDITION_360P, SOURCE } from "./memory-world.ts";
+import { chunkReady, memoryWorld, RENDITION_360P } from "./memory-world.ts";
 import { tally } from "./tally.ts";
 
 const HOUR = 3_600_000;
@@ -105,19 +105,7 @@ describe("the sweeper", () => {
 describe("attempts count failures of the work itself", () => {
   async function readyChunk() {
     const w = memoryWorld();
-    const { jobId, uploadId, owner } = await w.openUpload();
-    await w.complete(owner, uploadId);
-    await w.mem.transition(jobId, "CHUNKING");
-    await w.mem.recordChunking(jobId, { source: SOURCE, renditions: [RENDITION_360P] });
-    await w.mem.createChunk({
-      jobId,
-      index: 0,
-      startFrame: 0,
-      frames: 30,
-      startTime: 0,
-      duration: 1,
-      readyAt: Date.now(),
-    });
+    const { jobId } = await w.chunkingJob([RENDITION_360P]);
     const event = chunkReady(jobId, 3).detail;
     return { w, jobId, event };
   }
@@ -209,18 +197,7 @@ describe("cancel stops work", () => {
 
   it("an encode in progress is aborted by the job's signal and spends no attempt", async () => {
     const w = memoryWorld();
-    const { jobId, uploadId, owner } = await w.openUpload();
-    await w.complete(owner, uploadId);
-    await w.mem.transition(jobId, "CHUNKING");
-    await w.mem.createChunk({
-      jobId,
-      index: 0,
-      startFrame: 0,
-      frames: 30,
-      startTime: 0,
-      duration: 1,
-      readyAt: Date.now(),
-    });
+    const { jobId, owner } = await w.chunkingJob();
     const stop = new AbortController();
     const event = chunkReady(jobId, 1).detail;
     // a stand-in for ffmpeg that runs until its signal aborts it, as the wrapper does

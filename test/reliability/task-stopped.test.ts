@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { SOURCE as EVENT_SOURCE, type Envelope } from "@videoforge/events";
 import { taskOverrides } from "@videoforge/core/ecs";
 import { taskStoppedHandler } from "@videoforge/functions/lambda/task-stopped";
-import { chunkReady, memoryWorld, SOURCE } from "./memory-world.ts";
+import { chunkReady, memoryWorld } from "./memory-world.ts";
 import { tally } from "./tally.ts";
 
 /**
@@ -21,19 +21,7 @@ const worker = {
 
 async function setup() {
   const w = memoryWorld();
-  const { jobId, uploadId, owner } = await w.openUpload();
-  await w.complete(owner, uploadId);
-  await w.mem.transition(jobId, "CHUNKING");
-  await w.mem.recordChunking(jobId, { source: SOURCE, renditions: [] });
-  await w.mem.createChunk({
-    jobId,
-    index: 0,
-    startFrame: 0,
-    frames: 30,
-    startTime: 0,
-    duration: 1,
-    readyAt: Date.now(),
-  });
+  const { jobId } = await w.chunkingJob([]);
   // the encoder in the task spent an attempt before it was stopped
   await w.mem.startChunkAttempt(jobId, 0, "task", Date.now(), true);
   const { detail } = chunkReady(jobId, 1);
