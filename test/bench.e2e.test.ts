@@ -86,4 +86,13 @@ describe("videoforge bench", () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/--size must be one of quick, full/);
   });
+
+  it("refuses audio-only and unknown codecs before doing any work", async () => {
+    const audio = await cli(["bench", "--codecs", "h264,m4a"]);
+    expect(audio.code).toBe(1);
+    expect(audio.stderr).toMatch(/'--codecs <list>' argument 'h264,m4a' is invalid\. m4a is audio-only/);
+    const unknown = await cli(["bench", "--codecs", "x265"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/Unknown codec "x265"; choose video codecs from h264, hevc, vp9, av1/);
+  });
 });

@@ -7,7 +7,8 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeFixture } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
-import { decodedVideo } from "./helpers/media.ts";
+import { decodedVideo, ssim } from "./helpers/media.ts";
+import { defaultFfmpeg, ffmpeg } from "@videoforge/core";
 
 /** The product as a user runs it: the `videoforge` command in a separate process. */
 const BIN = fileURLToPath(new URL("../packages/cli/bin/videoforge.js", import.meta.url));
@@ -303,6 +304,10 @@ describe("videoforge submit --wait --out / download", () => {
       ...auth,
       "--ladder",
       "240p",
+      "--formats",
+      "h264,vp9,m4a",
+      "--poster-at",
+      "1.2",
       "--wait",
       "--out",
       viaSubmit,
@@ -317,8 +322,24 @@ describe("videoforge submit --wait --out / download", () => {
     const prefix = `jobs/${jobId}/`;
     const stored = await cloud.cloud.deps.store.list(bucket, prefix);
     const names = stored.map((o) => o.key.slice(prefix.length)).sort();
-    expect(names).toEqual(expect.arrayContaining(["240p.mp4", "poster.jpg", "hls/master.m3u8", "hls/240p/index.m3u8"]));
-    expect(names.filter((n) => /^hls\/240p\/.+\.ts$/.test(n)).length).toBeGreaterThan(0);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "240p.mp4",
+        "240p-vp9.webm",
+        "audio.m4a",
+        "poster.jpg",
+        "hls/master.m3u8",
+        "hls/240p/index.m3u8",
+        "hls/240p/init.mp4",
+        "hls/240p-vp9/init.mp4",
+        "hls/audio/index.m3u8",
+        "dash/manifest.mpd",
+        "storyboard/storyboard.vtt",
+        "storyboard/sheet_000.jpg",
+      ]),
+    );
+    for (const rep of ["240p", "240p-vp9", "audio"])
+      expect(names.filter((n) => n.startsWith(`hls/${rep}/seg_`) && n.endsWith(".m4s")).length, rep).toBeGreaterThan(0);
     expect(await filesUnder(viaSubmit)).toEqual(names);
     expect(await filesUnder(viaDownload)).toEqual(names);
     await mkdir(join(env.dir, "stored"), { recursive: true });
@@ -330,6 +351,19 @@ describe("videoforge submit --wait --out / download", () => {
       expect((await readFile(join(viaDownload, name))).equals(bytes), name).toBe(true);
     }
     expect((await decodedVideo(join(viaDownload, "240p.mp4"))).frames).toBe(50);
+    // the poster is the frame at --poster-at (testsrc2's clock moves: 0.3 s earlier is another picture)
+    const frameAt = async (t: number) => {
+      const out = join(env.dir, `frame-${t}.png`);
+      await ffmpeg(["-ss", String(t), "-i", join(viaDownload, "240p.mp4"), "-frames:v", "1", out]);
+      return out;
+    };
+    const poster = join(viaDownload, "poster.jpg");
+    const [atChosen, earlier] = [
+      await ssim(defaultFfmpeg(), poster, await frameAt(1.2)),
+      await ssim(defaultFfmpeg(), poster, await frameAt(0.9)),
+    ];
+    expect(atChosen).toBeGreaterThan(0.9);
+    expect(atChosen).toBeGreaterThan(earlier + 0.02);
   }, 120_000);
 
   it("refuses a job that does not exist or has not finished", async () => {

@@ -7,6 +7,7 @@ import {
   fitLadder,
   ladderFilter,
   x264Args,
+  videoCodecArgs,
   gopFor,
   passthroughTiming,
 } from "@videoforge/core";
@@ -61,3 +62,49 @@ it("top rung SSIM is within 0.002 of a single-pass encode", async () => {
   expect(chunkedSsim).toBeGreaterThan(0.9);
   expect(Math.abs(chunkedSsim - singleSsim)).toBeLessThanOrEqual(0.002);
 }, 240_000);
+
+it("HEVC, VP9 and AV1: each format's rung within 0.002 SSIM of its own single-pass encode", async () => {
+  const { cloud, dir } = env;
+  const source = await makeFixture("h264-1080p-bframes-audio", dir);
+  const [rung] = fitLadder(["720p"], 1920, 1080);
+  const settings = { ...config().x264, gop: gopFor(30) };
+  const caps = defaultFfmpeg().capabilities;
+  const codecs = ["hevc", "vp9", "av1"] as const;
+  // the baselines: one plain ffmpeg per codec, with the pipeline's settings, the same container
+  const single = Object.fromEntries(codecs.map((c) => [c, join(dir, `single-${c}.${c === "vp9" ? "webm" : "mp4"}`)]));
+  for (const c of codecs)
+    await ffmpeg([
+      "-i",
+      source,
+      "-filter_complex",
+      ladderFilter([rung!], 0),
+      "-map",
+      "[v0]",
+      ...videoCodecArgs(c, rung!, settings, caps),
+      ...passthroughTiming(caps),
+      "-an",
+      single[c]!,
+    ]);
+
+  const view = await cloud.process(source, ["720p"], [...codecs]);
+  expect(view.job.error).toBeNull();
+  expect(view.job.status).toBe("COMPLETED");
+  const outputs = await cloud.client.outputs(view.job.jobId);
+  expect(outputs.outputs.map((o) => o.format)).toEqual([...codecs]);
+  for (const o of outputs.outputs) {
+    const chunked = join(dir, `chunked-${o.key.split("/").at(-1)}`);
+    await download(o.url, chunked);
+    const [chunkedSsim, singleSsim] = [
+      await ssim(defaultFfmpeg(), chunked, source),
+      await ssim(defaultFfmpeg(), single[o.format]!, source),
+    ];
+    const chunks = view.chunks?.filter((ch) => ch.codec === o.format).length;
+    console.log(
+      `${o.format} SSIM vs source: chunked ${chunkedSsim.toFixed(5)}, single pass ${singleSsim.toFixed(5)}, ` +
+        `delta ${(chunkedSsim - singleSsim).toFixed(5)} (${chunks} chunks, ${o.bytes} bytes)`,
+    );
+    expect(chunks).toBeGreaterThanOrEqual(3);
+    expect(chunkedSsim).toBeGreaterThan(0.9);
+    expect(Math.abs(chunkedSsim - singleSsim), `${o.format} SSIM delta`).toBeLessThanOrEqual(0.002);
+  }
+}, 300_000);

@@ -22,9 +22,25 @@ export const Rendition = z.object({
 });
 export type Rendition = z.infer<typeof Rendition>;
 
+/**
+ * What a job can make. Video formats are each their own set of chunk encodes (`<rung>.mp4` for h264,
+ * `<rung>-hevc.mp4`, `<rung>-vp9.webm`, `<rung>-av1.mp4`); audio formats are one file each (`audio.m4a`,
+ * `audio.mp3`).
+ */
+export const VIDEO_FORMATS = ["h264", "hevc", "vp9", "av1"] as const;
+export const AUDIO_FORMATS = ["m4a", "mp3"] as const;
+export const VideoFormat = z.enum(VIDEO_FORMATS);
+export type VideoFormat = z.infer<typeof VideoFormat>;
+export const AudioFormat = z.enum(AUDIO_FORMATS);
+export type AudioFormat = z.infer<typeof AudioFormat>;
+export const Format = z.enum([...VIDEO_FORMATS, ...AUDIO_FORMATS]);
+export type Format = z.infer<typeof Format>;
+
 export const ChunkRef = z.object({
   index: z.number().int().nonnegative(),
   count: z.number().int().positive(),
+  /** The chunk's video format, so a timeline shows which format a chunk belongs to. */
+  codec: VideoFormat.optional(),
 });
 
 const encodedOutput = z.object({
@@ -37,6 +53,8 @@ const encodedOutput = z.object({
 /** One finished rendition as the job records it (VideoAssembled, JobCompleted, the API's job view). */
 export const finalOutput = z.object({
   rendition: z.string(),
+  /** Jobs from before formats existed made H.264 only. */
+  format: VideoFormat.default("h264"),
   key: z.string(),
   width: z.number().int().positive(),
   height: z.number().int().positive(),
@@ -46,6 +64,24 @@ export const finalOutput = z.object({
   bitrate: z.number().nonnegative(),
 });
 export type FinalOutput = z.infer<typeof finalOutput>;
+
+/** One finished audio-only file (`audio.m4a`, `audio.mp3`). */
+export const audioOutput = z.object({
+  format: AudioFormat,
+  key: z.string(),
+  duration: z.number().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  bitrate: z.number().nonnegative(),
+});
+export type AudioOutput = z.infer<typeof audioOutput>;
+
+/** One WebVTT captions sidecar (`captions/<language>.vtt`). */
+export const captionsOutput = z.object({
+  language: z.string().min(1),
+  key: z.string(),
+  bytes: z.number().int().nonnegative(),
+});
+export type CaptionsOutput = z.infer<typeof captionsOutput>;
 
 export const catalog = {
   /** The source is in the uploads bucket; the job can start. */
@@ -59,11 +95,17 @@ export const catalog = {
       name: z.string(),
     }),
     ladder: z.array(z.string()).min(1),
+    /** Events from before formats existed asked for H.264 only. */
+    formats: z.array(Format).min(1).default(["h264"]),
   }),
   /** One keyframe-aligned piece of the source is stored and waits for an encoder. */
   ChunkReady: z.object({
     ...base,
     chunk: ChunkRef.extend({
+      /** Which video format this chunk is encoded to: each format is its own set of chunks. */
+      codec: VideoFormat.default("h264"),
+      /** The piece of the source (the same for every format); `index` numbers the job's chunks across formats. */
+      piece: z.number().int().nonnegative().optional(),
       source: objectRef,
       /** The next chunk's piece: open-GOP leading frames that display before the cut live there. */
       next: objectRef.optional(),
@@ -122,6 +164,8 @@ export const catalog = {
     ...base,
     bucket: z.string(),
     outputs: z.array(finalOutput).min(1),
+    audio: z.array(audioOutput).default([]),
+    captions: z.array(captionsOutput).default([]),
     hls: z.string(),
     poster: z.string(),
   }),
@@ -129,6 +173,8 @@ export const catalog = {
   JobCompleted: z.object({
     ...base,
     outputs: z.array(finalOutput).min(1),
+    audio: z.array(audioOutput).default([]),
+    captions: z.array(captionsOutput).default([]),
     hls: z.string(),
     poster: z.string(),
   }),
@@ -150,6 +196,8 @@ export function toMegabytes(bytes: number): number {
 }
 export type EventName = keyof Catalog;
 export type EventDetail<N extends EventName> = z.infer<Catalog[N]>;
+/** An event's detail as a producer writes it (defaulted fields optional). */
+export type EventInput<N extends EventName> = z.input<Catalog[N]>;
 /** A domain event as handlers see it: name plus validated detail. */
 export type DomainEvent = { [N in EventName]: { name: N; detail: EventDetail<N> } }[EventName];
 

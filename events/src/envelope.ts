@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { catalog, isEventName, type DomainEvent, type EventDetail, type EventName } from "./catalog.ts";
+import {
+  catalog,
+  isEventName,
+  type DomainEvent,
+  type EventDetail,
+  type EventInput,
+  type EventName,
+} from "./catalog.ts";
 
 /** EventBridge `source` of every videoforge event. */
 export const SOURCE = "videoforge";
@@ -43,7 +50,8 @@ export function parseDetail<N extends EventName>(name: N, detail: unknown): Even
 /** Build a detail with the common fields filled in and validate it before it leaves. */
 export function makeEvent<N extends EventName>(
   name: N,
-  payload: Omit<EventDetail<N>, "version" | "occurredAt">,
+  /** What the producer gives: fields with a default (for events from older producers) may be left out. */
+  payload: Omit<EventInput<N>, "version" | "occurredAt">,
 ): { name: N; detail: EventDetail<N> } {
   const detail = parseDetail(name, { ...payload, version: 1, occurredAt: new Date().toISOString() });
   return { name, detail };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { matches, validatePattern, type EventPattern } from "@videoforge/local/bus";
 import { handlers } from "@videoforge/functions/registry";
-import { eventNames, isEventName, toMegabytes, type EventDetail, type EventName } from "./catalog.ts";
+import { eventNames, isEventName, toMegabytes, type EventDetail, type EventInput, type EventName } from "./catalog.ts";
 import { makeEvent, parseEnvelope, SOURCE, type Envelope } from "./envelope.ts";
 import { LARGE_SOURCE_MEGABYTES, topology, type Subscription } from "./topology.ts";
 
-type Payload<N extends EventName> = Omit<EventDetail<N>, "version" | "occurredAt">;
+type Payload<N extends EventName> = Omit<EventInput<N>, "version" | "occurredAt">;
 
 const MB = 1_000_000;
 const GB = 1_000_000_000;

@@ -44,7 +44,14 @@ const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number; interval?: 
  * What the tests touch inside the page
  * (the root tsconfig has no DOM types; page.evaluate bodies run in the browser).
  */
-type Video = { currentTime: number; videoHeight: number; muted: boolean; play(): Promise<void>; pause(): void };
+type Video = {
+  currentTime: number;
+  duration: number;
+  videoHeight: number;
+  muted: boolean;
+  play(): Promise<void>;
+  pause(): void;
+};
 type PageGlobals = {
   localStorage: { getItem(k: string): string | null; [k: string]: unknown };
   marker?: number;
@@ -112,6 +119,8 @@ describe("the dashboard", () => {
     // act: a small ladder, the file, start
     for (const rung of ["1080p", "720p", "480p"]) await page.getByLabel(rung, { exact: true }).uncheck();
     await page.getByLabel("240p", { exact: true }).check();
+    // and a second format: VP9 beside H.264, each its own chunks, both in the HLS master
+    await page.getByLabel("vp9", { exact: true }).check();
     await page.getByTestId("file-input").setInputFiles(clip);
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42)); // a reload would drop it
     await page.getByRole("button", { name: "Start upload" }).click();
@@ -180,9 +189,15 @@ describe("the dashboard", () => {
     const page = await openDashboard(`/job/${jobId}`);
     const video = page.getByTestId("player");
     const quality = page.getByTestId("quality");
+    // which stored segment files each player fetches (presigned URLs, by their object path)
+    const fetched: string[] = [];
+    page.on("request", (r) => {
+      const path = decodeURIComponent(new URL(r.url()).pathname);
+      if (/\/hls\/[^/]+\/(init\.mp4|seg_\d+\.m4s)$/.test(path)) fetched.push(path.slice(path.indexOf("/hls/") + 1));
+    });
 
-    // the master playlist listed both rungs (Auto + 360p + 240p)
-    await poll(() => quality.locator("option").count(), { timeout: 15_000 }).toBe(3);
+    // the master playlist listed both rungs in both formats (Auto + 360p and 240p, H.264 and VP9)
+    await poll(() => quality.locator("option").count(), { timeout: 15_000 }).toBe(5);
     await video.evaluate((v: Video) => {
       v.muted = true;
       return v.play();
@@ -192,7 +207,7 @@ describe("the dashboard", () => {
     expect([360, 240]).toContain(firstHeight);
 
     // act: pin the 240p rung and play from the start again
-    const rung240 = await quality.locator("option", { hasText: "240p" }).getAttribute("value");
+    const rung240 = await quality.locator("option", { hasText: "240p H.264" }).getAttribute("value");
     await quality.selectOption(rung240!);
     await video.evaluate((v: Video) => {
       v.currentTime = 0;
@@ -201,8 +216,65 @@ describe("the dashboard", () => {
     await poll(() => video.evaluate((v: Video) => v.videoHeight), { timeout: 15_000 }).toBe(240);
     const t1 = await video.evaluate((v: Video) => v.currentTime);
     await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t1);
-    expect(await page.getByTestId("playing-level").textContent()).toMatch(/^playing 240p/);
+    expect(await page.getByTestId("playing-level").textContent()).toMatch(/^playing 240p H\.264/);
+
+    // act: the same rung in VP9 (Chromium decodes it in software): hls.js switches codec and plays on
+    const vp9 = await quality.locator("option", { hasText: "360p VP9" }).getAttribute("value");
+    await quality.selectOption(vp9!);
+    await video.evaluate((v: Video) => {
+      v.currentTime = 0;
+      return v.play();
+    });
+    await poll(() => page.getByTestId("playing-level").textContent(), { timeout: 15_000 }).toMatch(/^playing 360p VP9/);
+    await poll(() => video.evaluate((v: Video) => v.videoHeight), { timeout: 15_000 }).toBe(360);
+    const t2 = await video.evaluate((v: Video) => v.currentTime);
+    await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t2);
     await video.evaluate((v: Video) => v.pause());
+
+    // the storyboard: hovering the seek bar halfway shows the tile of that time, cut from a presigned sheet
+    const seek = page.getByTestId("seek");
+    const box = (await seek.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const preview = page.getByTestId("seek-preview");
+    await poll(() => preview.count(), { timeout: 5_000 }).toBe(1);
+    const duration = await video.evaluate((v: Video) => v.duration);
+    expect(Math.abs(Number(await preview.getAttribute("data-at")) - duration / 2)).toBeLessThan(0.2);
+    const style = (await preview.getAttribute("style")) ?? "";
+    expect(style).toMatch(/storyboard\/sheet_000\.jpg/);
+    expect(style).toMatch(/background-position: -?\d+px -?\d+px/);
+    const sheet = /url\("?([^")]+)"?\)/.exec(style)![1]!.replaceAll("&amp;", "&");
+    const res = await fetch(sheet);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/jpeg");
+    await page.screenshot({ path: join(SHOTS, "storyboard.png") });
+    await page.mouse.move(0, 0);
+
+    // act: the same job through the DASH manifest (dash.js): it plays, pins 240p, from the very same segment files
+    const viaHls = new Set(fetched.splice(0));
+    await page.getByTestId("protocol").selectOption("dash");
+    await poll(() => quality.locator("option").count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    const dash240 = await quality.locator("option", { hasText: "240p" }).first().getAttribute("value");
+    await quality.selectOption(dash240!);
+    await video.evaluate((v: Video) => {
+      v.muted = true;
+      v.currentTime = 0;
+      return v.play();
+    });
+    await poll(() => video.evaluate((v: Video) => v.videoHeight), { timeout: 20_000 }).toBe(240);
+    const t3 = await video.evaluate((v: Video) => v.currentTime);
+    await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t3);
+    await video.evaluate((v: Video) => v.pause());
+    const viaDash = new Set(fetched);
+    expect([...viaDash].some((p) => /^hls\/240p(-vp9)?\/seg_00001\.m4s$/.test(p))).toBe(true);
+    // every file DASH fetched is one of the job's HLS segment files, and some were fetched by both players
+    const listed = await env.cloud.cloud.deps.store.list(
+      env.cloud.cloud.deps.cfg.buckets.outputs,
+      `jobs/${jobId}/hls/`,
+    );
+    const hlsFiles = new Set(listed.map((o) => o.key.slice(`jobs/${jobId}/`.length)));
+    for (const p of viaDash) expect(hlsFiles.has(p), p).toBe(true);
+    expect([...viaDash].filter((p) => viaHls.has(p)).length).toBeGreaterThan(0);
+    await page.getByTestId("protocol").selectOption("hls");
     await page.screenshot({ path: join(SHOTS, "job-detail.png"), fullPage: true });
 
     // act: download the 240p MP4 through its link
@@ -330,7 +402,7 @@ describe("the dashboard", () => {
     expect(master.status).toBe(200);
     expect(master.headers.get("content-type")).toMatch(/mpegurl/);
     const variants = (await master.text()).split("\n").filter((l) => l && !l.startsWith("#"));
-    expect(variants).toEqual(["360p/index.m3u8", "240p/index.m3u8"]);
+    expect(variants).toEqual(["360p/index.m3u8", "240p/index.m3u8", "360p-vp9/index.m3u8", "240p-vp9/index.m3u8"]);
     const media = await (await fetch(`${api}/jobs/${jobId}/hls/240p/index.m3u8`, { headers: auth })).text();
     const segments = media.split("\n").filter((l) => l && !l.startsWith("#"));
     expect(segments.length).toBeGreaterThan(0);

@@ -4,6 +4,7 @@ import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setLogSink, type RungName } from "@videoforge/core";
+import type { FormatName } from "@videoforge/core/contract";
 import { startApiServer, startLocalCloud, type LocalCloudOptions } from "@videoforge/local";
 import { apiClient, type JobView } from "@videoforge/cli/api-client";
 
@@ -54,8 +55,8 @@ export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}) {
     token,
     client,
     waitForEnd,
-    async process(file: string, ladder?: RungName[]) {
-      const { jobId } = await client.upload(file, ladder);
+    async process(file: string, ladder?: RungName[], formats?: FormatName[]) {
+      const { jobId } = await client.upload(file, ladder, { formats });
       return waitForEnd(jobId);
     },
     async stop() {

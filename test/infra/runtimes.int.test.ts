@@ -119,7 +119,8 @@ describe("Fargate task entry as a process", () => {
     expect(job.chunkCount).toBeGreaterThanOrEqual(2);
     expect([...(job.encodedChunks ?? [])].sort()).toEqual(Array.from({ length: job.chunkCount ?? 0 }, (_, i) => i));
     const outputs = (await deps.store.list(cfg.buckets.outputs, "")).filter(
-      (o) => o.key.includes(jobId) && o.key.endsWith(".mp4"),
+      // the rendition files, not the streaming segments' init.mp4
+      (o) => o.key.includes(jobId) && o.key.endsWith(".mp4") && !o.key.includes("/hls/"),
     );
     expect(outputs.map((o) => o.size > 1000)).toEqual([true]);
   });

@@ -1,7 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { makeEvent, SOURCE, toMegabytes, type EventDetail, type EventName, type Envelope } from "@videoforge/events";
+import {
+  makeEvent,
+  SOURCE,
+  toMegabytes,
+  type EventDetail,
+  type EventInput,
+  type EventName,
+  type Envelope,
+} from "@videoforge/events";
 
-type Payload<N extends EventName> = Omit<EventDetail<N>, "version" | "occurredAt">;
+type Payload<N extends EventName> = Omit<EventInput<N>, "version" | "occurredAt">;
 
 const MB = 1_000_000;
 const GB = 1_000_000_000;

@@ -73,6 +73,7 @@ export const SOURCE: SourceInfo = {
     duration: 3,
   },
   audio: null,
+  subtitles: [],
 };
 const RENDITIONS = [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 }];
 export const CHUNKS = 3;
@@ -266,6 +267,7 @@ export function memoryWorld(opts: WorldOptions = {}) {
     assemble: (async (d, plan) => {
       const outputs = plan.renditions.map((r) => ({
         rendition: r.name,
+        format: "h264" as const,
         key: `jobs/${plan.jobId}/${r.name}.mp4`,
         width: r.width,
         height: r.height,
@@ -275,7 +277,13 @@ export function memoryWorld(opts: WorldOptions = {}) {
         bitrate: 800,
       }));
       for (const o of outputs) store.put(d.cfg.buckets.outputs, o.key, o.bytes);
-      return { outputs, hls: `jobs/${plan.jobId}/hls/master.m3u8`, poster: `jobs/${plan.jobId}/poster.jpg` };
+      return {
+        outputs,
+        audioOutputs: [],
+        captions: [],
+        hls: `jobs/${plan.jobId}/hls/master.m3u8`,
+        poster: `jobs/${plan.jobId}/poster.jpg`,
+      };
     }) satisfies AssembleWork,
     verify: (async () =>
       verifyFailures++ < (opts.verifyFails ?? 0)

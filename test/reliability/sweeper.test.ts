@@ -175,6 +175,27 @@ describe("attempts count failures of the work itself", () => {
     expect(last?.reason).toMatch(/worker stopped during each of 3 attempts/);
     tally("fault", "a chunk that kills its worker every time (in-memory)");
   });
+
+  it("a tracker stopped between its two writes: the re-announced chunk is announced, not re-encoded", async () => {
+    const { w, jobId, event } = await readyChunk();
+    const outputs = [{ rendition: "360p", key: "jobs/x/encoded/360p/00000.ts", frames: 30, bytes: 10 }];
+    // the chunk row says ENCODED; the job's set never got the index (the process stopped in between)
+    await w.mem.markChunkEncoded(jobId, 0, { worker: "w1", startedAt: 1, finishedAt: 2, outputs });
+    expect((await w.mem.getJob(jobId))?.encodedChunks ?? []).not.toContain(0);
+    let encodes = 0;
+    await encodeChunk(w.deps, event, { work: async () => (encodes++, outputs) });
+    expect(encodes).toBe(0);
+    const [again] = w.published.named("ChunkEncoded").map((e) => e.detail as { outputs: unknown; worker: string });
+    expect(again).toMatchObject({ outputs, worker: "w1" });
+    // once the set has it, a further re-announcement is a no-op
+    await w.drain();
+    expect((await w.mem.getJob(jobId))?.encodedChunks).toContain(0);
+    const before = w.published.named("ChunkEncoded").length;
+    await encodeChunk(w.deps, event, { work: async () => (encodes++, outputs) });
+    expect(w.published.named("ChunkEncoded")).toHaveLength(before);
+    expect(encodes).toBe(0);
+    tally("fault", "a tracker stopped between marking a chunk and adding it to the set (in-memory)");
+  });
 });
 
 describe("cancel stops work", () => {

@@ -194,4 +194,11 @@ export const api = {
   retry: (jobId: string) => ok(client.jobs[":id"].retry.$post({ param: idParam(jobId) })),
   /** The master playlist served through the API (variants and segments resolve from it). */
   hlsUrl: (jobId: string) => client.jobs[":id"].hls["master.m3u8"].$url({ param: idParam(jobId) }).href,
+  /** The DASH manifest served through the API (segment URLs in it are presigned). */
+  dashUrl: (jobId: string) => client.jobs[":id"].dash["manifest.mpd"].$url({ param: idParam(jobId) }).href,
+  /** The storyboard's WebVTT (sheets presigned), or null for a job made before storyboards. */
+  storyboard: async (jobId: string): Promise<string | null> => {
+    const res = await client.jobs[":id"]["storyboard.vtt"].$get({ param: idParam(jobId) });
+    return res.ok ? res.text() : null;
+  },
 };

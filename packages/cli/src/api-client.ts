@@ -5,6 +5,7 @@ import {
   ErrorBody,
   type ChunkRow,
   type JobView as JobPage,
+  type FormatName,
   type PartPage,
   type RungName,
 } from "@videoforge/core/contract";
@@ -65,14 +66,37 @@ export function apiClient(base: string, token?: string | (() => Promise<string |
       return res.text();
     },
 
+    /** The storyboard's WebVTT with presigned sheet URLs, or null for a job made before storyboards. */
+    async storyboard(jobId: string): Promise<string | null> {
+      const res = await api.jobs[":id"]["storyboard.vtt"].$get({ param: id(jobId) });
+      if (res.status === 404) return null;
+      if (!res.ok) throw await failure(res, `GET /jobs/${jobId}/storyboard.vtt`);
+      return res.text();
+    },
+
     /** Multipart upload through presigned part URLs; reads one part at a time, so memory stays bounded. */
-    async upload(file: string, ladder?: RungName[], onProgress?: (sent: number, total: number) => void) {
+    async upload(
+      file: string,
+      ladder?: RungName[],
+      opts: {
+        formats?: FormatName[];
+        posterAt?: number;
+        loudness?: number;
+        captions?: { language: string; format: "srt" | "vtt"; text: string }[];
+        onProgress?: (sent: number, total: number) => void;
+      } = {},
+    ) {
+      const { onProgress, formats, posterAt, loudness, captions } = opts;
       const { size } = await stat(file);
       const json = {
         name: basename(file),
         size,
         contentType: "application/octet-stream",
         ...(ladder ? { ladder } : {}),
+        ...(formats ? { formats } : {}),
+        ...(posterAt !== undefined ? { posterAt } : {}),
+        ...(loudness !== undefined ? { loudness } : {}),
+        ...(captions?.length ? { captions } : {}),
       };
       const created = await ok(api.uploads.$post({ json }), "POST /uploads");
       const handle = await open(file, "r");

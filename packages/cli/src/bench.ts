@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { VideoFormat } from "@videoforge/core/formats";
 import { SIZES, type SizeName } from "./bench/sizes.ts";
 
 /**
@@ -19,6 +20,8 @@ export interface BenchOptions {
   reps?: number;
   source?: string;
   chunkSeconds?: number;
+  /** The video codecs the default mode compares, each in its own table (default: h264). */
+  codecs?: VideoFormat[];
   /** Keep the scratch folder here instead of a removed temp folder. */
   keep?: string;
   /** Where `--scaling` writes its chart. */
@@ -55,6 +58,7 @@ export async function bench(opts: BenchOptions): Promise<number> {
           seconds: secondsFor(opts),
           reps,
           chunkSeconds: opts.chunkSeconds,
+          codecs: opts.codecs,
           workDir,
           log,
         });

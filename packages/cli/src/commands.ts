@@ -1,8 +1,10 @@
 import { createWriteStream, readFileSync } from "node:fs";
-import { access, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { clientSettings, FINAL_STATUSES, setLogSink, type JobSummary, type RungName } from "@videoforge/core";
+import type { FormatName } from "@videoforge/core/contract";
+import type { CaptionsFile } from "./options.ts";
 import { secureDataDir, startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
 import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/api-host";
 import { apiClient, type ApiClient, type JobView } from "./api-client.ts";
@@ -119,6 +121,10 @@ async function mustExist(file: string): Promise<string> {
 export interface EncodeOptions {
   out: string;
   ladder?: RungName[];
+  formats?: FormatName[];
+  posterAt?: number;
+  loudness?: number;
+  captions?: CaptionsFile[];
   json?: boolean;
   chunkSeconds?: number;
 }
@@ -140,7 +146,12 @@ export async function encode(input: string, opts: EncodeOptions): Promise<number
     cloud = await startLocalCloud({ dataDir: dir, chunkSeconds: opts.chunkSeconds, onTaskLog: writeLog });
     api = await startApiServer(cloud, { port: 0 });
     const client = apiClient(api.url, cloud.auth.token);
-    const { jobId } = await client.upload(file, ladder);
+    const { jobId } = await client.upload(file, ladder, {
+      formats: opts.formats,
+      posterAt: opts.posterAt,
+      loudness: opts.loudness,
+      captions: await readCaptions(opts.captions),
+    });
     const view = await waitFor(client, jobId, json);
     await cloud.bus.idle();
     const summary = await summarize(cloud, view, out, started);
@@ -151,6 +162,10 @@ export async function encode(input: string, opts: EncodeOptions): Promise<number
         process.stdout.write(
           `  ${o.rendition.padEnd(6)} ${o.width}x${o.height}  ${o.frames} frames  ` +
             `${(o.bytes / 1e6).toFixed(1)} MB  ${o.path}\n`,
+        );
+      for (const a of summary.audio)
+        process.stdout.write(
+          `  ${a.format.padEnd(6)} ${a.duration.toFixed(1)} s  ${(a.bytes / 1e6).toFixed(1)} MB  ${a.path}\n`,
         );
       process.stdout.write(`  hls    ${summary.hls}\n  poster ${join(out, "poster.jpg")}\n`);
     }
@@ -174,6 +189,7 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
   const prefix = `jobs/${job.jobId}/`;
   const outputs: {
     rendition: string;
+    format: string;
     path: string;
     width: number;
     height: number;
@@ -190,7 +206,8 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
     for (const o of job.outputs) {
       outputs.push({
         rendition: o.rendition,
-        path: join(out, `${o.rendition}.mp4`),
+        format: o.format,
+        path: join(out, basename(o.key)),
         width: o.width,
         height: o.height,
         frames: o.frames,
@@ -211,6 +228,7 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
       fps: job.source.fps,
     },
     outputs,
+    audio: job.audio.map((a) => ({ ...a, path: join(out, basename(a.key)) })),
     hls: job.status === "COMPLETED" ? join(out, "hls", "master.m3u8") : null,
     poster: job.status === "COMPLETED" ? join(out, "poster.jpg") : null,
     timings: {
@@ -224,6 +242,10 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
 
 export interface SubmitOptions extends ApiOptions {
   ladder?: RungName[];
+  formats?: FormatName[];
+  posterAt?: number;
+  loudness?: number;
+  captions?: CaptionsFile[];
   wait?: boolean;
   /** Download the outputs here once the job completes (implies waiting). */
   out?: string;
@@ -232,12 +254,14 @@ export interface SubmitOptions extends ApiOptions {
 export async function submit(input: string, opts: SubmitOptions): Promise<number> {
   const file = await mustExist(input);
   const client = clientFor(opts);
-  const { jobId } = await client.upload(
-    file,
-    opts.ladder,
-    (sent, total) =>
+  const { jobId } = await client.upload(file, opts.ladder, {
+    formats: opts.formats,
+    posterAt: opts.posterAt,
+    loudness: opts.loudness,
+    captions: await readCaptions(opts.captions),
+    onProgress: (sent, total) =>
       process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`),
-  );
+  });
   process.stdout.write(`${jobId}\n`);
   if (!opts.wait && !opts.out) return 0;
   const view = await waitFor(client, jobId, false);
@@ -297,4 +321,15 @@ export async function events(jobId: string, opts: ApiOptions): Promise<number> {
   }
   if (view.job.error) process.stdout.write(`failed (${view.job.error.stage}): ${view.job.error.reason}\n`);
   return 0;
+}
+
+/** The captions files named on the command line, read as text (the API parses them and names a bad line). */
+async function readCaptions(files: CaptionsFile[] = []) {
+  return Promise.all(
+    files.map(async (c) => ({
+      language: c.language,
+      format: c.format,
+      text: await readFile(await mustExist(c.file), "utf8"),
+    })),
+  );
 }

@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, relative, resolve, sep } from "node:path";
+import { basename, dirname, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ApiClient } from "./api-client.ts";
@@ -30,8 +30,13 @@ export async function downloadJob(client: ApiClient, jobId: string, out: string)
     files.push({ path, bytes: await fetchFile(url, inside(out, path), expectedBytes) });
   };
 
-  for (const o of outputs.outputs) await fetchTo(o.url, `${o.rendition}.mp4`, o.bytes);
+  // each file under the name it has in storage: 720p.mp4, 720p-vp9.webm, audio.mp3
+  for (const o of [...outputs.outputs, ...outputs.audio]) await fetchTo(o.url, basename(o.key), o.bytes);
+  for (const c of outputs.captions) await fetchTo(c.url, `captions/${basename(c.key)}`, c.bytes);
   if (outputs.poster) await fetchTo(outputs.poster, "poster.jpg");
+  // the stored manifest names the HLS folders' segments relatively (../hls/<id>/…), fetched below
+  if (outputs.dash) await writeInside(out, "dash/manifest.mpd", await fetchText(outputs.dash), files);
+  await downloadStoryboard(client, jobId, out, files, fetchTo);
   if (outputs.hls) {
     const master = await fetchText(outputs.hls);
     await writeInside(out, "hls/master.m3u8", master, files);
@@ -141,3 +146,29 @@ async function reason(res: Response): Promise<string> {
 
 /** A presigned URL without its signature, for error messages. */
 const redact = (url: string) => url.split("?")[0];
+
+/**
+ * The storyboard as stored: each sheet from the API's track (its cues name presigned sheet URLs),
+ * and the track written back with the sheets' own names, `sheet_000.jpg#xywh=…`.
+ */
+async function downloadStoryboard(
+  client: ApiClient,
+  jobId: string,
+  out: string,
+  files: DownloadedFile[],
+  fetchTo: (url: string, path: string) => Promise<void>,
+): Promise<void> {
+  const track = await client.storyboard(jobId);
+  if (!track) return;
+  const local = new Map<string, string>();
+  const lines = track.split("\n").map((line) => {
+    const m = /^(https?:\/\/[^#\s]+)(#xywh=[\d,]+)$/.exec(line);
+    if (!m) return line;
+    const name = decodeURIComponent(new URL(m[1]!).pathname).split("/").at(-1)!;
+    if (!/^sheet_\d+\.jpg$/.test(name)) throw new Error(`unexpected storyboard sheet "${name}"`);
+    local.set(m[1]!, name);
+    return `${name}${m[2]}`;
+  });
+  for (const [url, name] of local) await fetchTo(url, `storyboard/${name}`);
+  await writeInside(out, "storyboard/storyboard.vtt", lines.join("\n"), files);
+}

@@ -1,6 +1,14 @@
 import { InvalidArgumentError } from "commander";
 // the ladder module alone: the whole core (AWS SDK and all) must not load to parse a flag
 import { parseLadder, type RungName } from "@videoforge/core/ladder";
+import {
+  isAudioFormat,
+  isVideoFormat,
+  parseFormats,
+  VIDEO_FORMATS,
+  type Format,
+  type VideoFormat,
+} from "@videoforge/core/formats";
 
 /**
  * Parsers for option values. Commander calls them while it reads the command line, so a
@@ -22,6 +30,32 @@ export function wholeNumber(min: number) {
 export function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("Expected a number > 0.");
+  return n;
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("Expected a number ≥ 0.");
+  return n;
+}
+
+/** `en=subs.srt`: a captions file and its language, repeatable; read when the upload starts. */
+export function captionsFile(value: string, previous: CaptionsFile[] = []): CaptionsFile[] {
+  const m = /^([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)=(.+\.(srt|vtt))$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError("Expected LANG=FILE.srt or LANG=FILE.vtt, e.g. en=subtitles.srt.");
+  return [...previous, { language: m[1]!, file: m[2]!, format: m[3]!.toLowerCase() as "srt" | "vtt" }];
+}
+export interface CaptionsFile {
+  language: string;
+  file: string;
+  format: "srt" | "vtt";
+}
+
+/** An integrated loudness target in LUFS, as the API takes it. */
+export function lufs(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < -70 || n > -5)
+    throw new InvalidArgumentError("Expected a loudness from -70 to -5 LUFS, e.g. -23.");
   return n;
 }
 
@@ -53,6 +87,33 @@ export function ladder(value: string): RungName[] {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** A comma-separated list of output formats. */
+export function formats(value: string): Format[] {
+  try {
+    return parseFormats(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** A comma-separated list of video formats only (`bench --codecs`): each is compared on its own. */
+export function videoFormats(value: string): VideoFormat[] {
+  // said before parsing: parseFormats would offer m4a and mp3, or ask for "a video format beside m4a"
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const audio = names.filter(isAudioFormat);
+  const choose = `choose video codecs from ${VIDEO_FORMATS.join(", ")}.`;
+  if (audio.length)
+    throw new InvalidArgumentError(`${audio.join(", ")} ${audio.length > 1 ? "are" : "is"} audio-only; ${choose}`);
+  if (names.length === 0) throw new InvalidArgumentError(`No codec given; ${choose}`);
+  const unknown = names.filter((n) => !isVideoFormat(n));
+  if (unknown.length)
+    throw new InvalidArgumentError(`Unknown codec ${unknown.map((u) => `"${u}"`).join(", ")}; ${choose}`);
+  return formats(value).filter(isVideoFormat);
 }
 
 /** One of a fixed set of words; the message lists them. */

@@ -1,9 +1,22 @@
 import { createRequire } from "node:module";
 import { Command, Option } from "commander";
 import type { ApiOptions } from "./commands.ts";
-import { httpUrl, ladder, oneOf, port, positiveNumber, wholeNumber } from "./options.ts";
+import {
+  captionsFile,
+  formats,
+  httpUrl,
+  ladder,
+  lufs,
+  nonNegativeNumber,
+  oneOf,
+  port,
+  positiveNumber,
+  videoFormats,
+  wholeNumber,
+} from "./options.ts";
 // the ladder module alone (options.ts loads it anyway): --help must not load the whole core
 import { DEFAULT_LADDER, RUNGS } from "@videoforge/core/ladder";
+import type { VideoFormat } from "@videoforge/core/formats";
 import { SIZES, type SizeName } from "./bench/sizes.ts";
 import { registerLogin } from "./aws-commands.ts";
 
@@ -41,6 +54,10 @@ export function buildProgram(): Command {
     .argument("<file>", "the video to encode")
     .option("-o, --out <dir>", "where the outputs go", "out")
     .addOption(ladderOption())
+    .addOption(formatsOption())
+    .addOption(posterAtOption())
+    .addOption(loudnessOption())
+    .addOption(captionsOption())
     .option("--json", "print {jobId, status, source, outputs, hls, timings} on stdout")
     .addOption(chunkSecondsOption())
     .action(
@@ -55,6 +72,10 @@ export function buildProgram(): Command {
       .description("upload a file to a running `up` through presigned multipart URLs; prints the job id")
       .argument("<file>", "the video to upload")
       .addOption(ladderOption())
+      .addOption(formatsOption())
+      .addOption(posterAtOption())
+      .addOption(loudnessOption())
+      .addOption(captionsOption())
       .option("--wait", "follow the job until it ends; exit 1 unless it completes")
       .option("-o, --out <dir>", "with --wait: download the outputs here when the job completes"),
   ).action(
@@ -189,6 +210,13 @@ export function buildProgram(): Command {
       new Option("--seconds <n>", "length of the generated source (overrides --size)").argParser(positiveNumber),
     )
     .addOption(new Option("--reps <n>", "repetitions of each side (default: 3)").argParser(wholeNumber(1)))
+    .addOption(
+      new Option(
+        "--codecs <list>",
+        "comma-separated video codecs: h264 hevc vp9 av1, each compared in turn " +
+          "(`encode --formats <codec>` against ffmpeg in that codec): a table each, then a summary (default: h264)",
+      ).argParser(videoFormats),
+    )
     .option("--source <file>", "a video to use instead of a generated clip")
     .addOption(chunkSecondsOption())
     .option("--keep <dir>", "keep the scratch folder here")
@@ -227,6 +255,7 @@ interface BenchFlags {
   size?: SizeName;
   seconds?: number;
   reps?: number;
+  codecs?: VideoFormat[];
   source?: string;
   chunkSeconds?: number;
   keep?: string;
@@ -259,6 +288,34 @@ function ladderOption() {
     "--ladder <rungs>",
     `comma-separated rungs: ${rungs} (default: ${DEFAULT_LADDER.join(",")})`,
   ).argParser(ladder);
+}
+
+function formatsOption() {
+  return new Option(
+    "--formats <list>",
+    "comma-separated outputs: h264 hevc vp9 av1 (video, one file per rung) m4a mp3 (audio only) (default: h264)",
+  ).argParser(formats);
+}
+
+function captionsOption() {
+  return new Option(
+    "--captions <lang=file>",
+    "attach a captions file (.srt or .vtt), repeatable: --captions en=en.srt --captions fr=fr.vtt",
+  ).argParser(captionsFile);
+}
+
+function loudnessOption() {
+  return new Option(
+    "--loudness <lufs>",
+    "normalise the audio to this integrated loudness, EBU R128 (-23 broadcast, -16 streaming)",
+  ).argParser(lufs);
+}
+
+function posterAtOption() {
+  return new Option(
+    "--poster-at <seconds>",
+    "where the poster is taken (default: a tenth into the video, at most 3 s)",
+  ).argParser(nonNegativeNumber);
 }
 
 function chunkSecondsOption() {

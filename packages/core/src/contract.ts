@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { finalOutput } from "@videoforge/events/catalog";
+import { AUDIO_FORMATS, audioOutput, captionsOutput, finalOutput, VIDEO_FORMATS } from "@videoforge/events/catalog";
 import { ID_PATTERN } from "@videoforge/events/ids";
 import { CHUNK_STATUSES, FINAL_STATUSES, JOB_STATUSES, UPLOAD_STATUSES } from "./job/status.ts";
 import { DEFAULT_LADDER, RUNG_NAMES } from "./media/ladder.ts";
@@ -15,6 +15,7 @@ import { DEFAULT_LADDER, RUNG_NAMES } from "./media/ladder.ts";
  */
 
 export { DEFAULT_LADDER, FINAL_STATUSES, ID_PATTERN, RUNG_NAMES };
+export const FORMAT_NAMES = [...VIDEO_FORMATS, ...AUDIO_FORMATS] as const;
 
 // ---- names and ids ----
 
@@ -31,6 +32,11 @@ export const RungName = z.enum(RUNG_NAMES, {
   error: (issue) => `Unknown rung ${JSON.stringify(issue.input)}; choose from ${RUNG_NAMES.join(", ")}.`,
 });
 export type RungName = z.infer<typeof RungName>;
+
+export const FormatName = z.enum(FORMAT_NAMES, {
+  error: (issue) => `Unknown format ${JSON.stringify(issue.input)}; choose from ${FORMAT_NAMES.join(", ")}.`,
+});
+export type FormatName = z.infer<typeof FormatName>;
 
 /** Every error leaves the API as `{error: {code, message}}`; `message` is written for a person. */
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).meta({ id: "Error" });
@@ -64,6 +70,33 @@ export const CreateUploadInput = z
     contentType: z.string().max(255).default("application/octet-stream"),
     /** Rungs to encode; the default ladder when absent. */
     ladder: z.array(RungName).min(1).optional(),
+    /**
+     * Output formats; `h264` when absent. At least one video format (h264, hevc, vp9, av1); m4a and mp3
+     * add an audio-only file.
+     */
+    formats: z.array(FormatName).min(1).optional(),
+    /** Captions files to publish with the video (WebVTT sidecars, an HLS subtitles group, a DASH text set). */
+    captions: z
+      .array(
+        z.object({
+          language: z
+            .string()
+            .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/, "language must be a tag such as en, pt-BR or eng"),
+          format: z.enum(["srt", "vtt"]),
+          /** The file's text (the request body is at most 1 MiB). */
+          text: z.string().min(1, "a captions file must not be empty"),
+        }),
+      )
+      .max(8, "at most 8 captions files per job")
+      .optional(),
+    /** Normalise the audio to this integrated loudness (EBU R128, LUFS; −23 is broadcast, −16 streaming). */
+    loudness: z
+      .number()
+      .min(-70, "loudness must be between -70 and -5 LUFS")
+      .max(-5, "loudness must be between -70 and -5 LUFS")
+      .optional(),
+    /** Seconds into the video where the poster is taken; past the end, the last frame. Default: a tenth in, ≤ 3 s. */
+    posterAt: z.number().nonnegative("posterAt must be 0 or more seconds").max(86_400).optional(),
   })
   .meta({ id: "CreateUpload" });
 export type CreateUploadInput = z.input<typeof CreateUploadInput>;
@@ -129,6 +162,11 @@ export const JobRef = z.object({ jobId: Id });
 /** One finished rendition. */
 export const Output = finalOutput.meta({ id: "Output" });
 export type Output = z.infer<typeof Output>;
+/** One finished audio-only file. */
+export const AudioOutput = audioOutput.meta({ id: "AudioOutput" });
+export type AudioOutput = z.infer<typeof AudioOutput>;
+/** One captions sidecar. */
+export const CaptionsOutput = captionsOutput.meta({ id: "CaptionsOutput" });
 
 const seconds = z.number().nullable();
 
@@ -140,6 +178,7 @@ export const JobSummary = z
     name: z.string(),
     size: z.number().nullable(),
     ladder: z.array(z.string()),
+    formats: z.array(z.string()),
     source: z
       .object({
         frames: z.number(),
@@ -155,6 +194,8 @@ export const JobSummary = z
     /** 0…1: encoded chunks over all chunks. */
     progress: z.number(),
     outputs: z.array(Output),
+    audio: z.array(AudioOutput),
+    captions: z.array(CaptionsOutput),
     hls: z.string().nullable(),
     poster: z.string().nullable(),
     error: z.object({ stage: z.string().nullable(), reason: z.string() }).nullable(),
@@ -175,6 +216,8 @@ export const ChunkRow = z
   .object({
     index: z.number().int(),
     status: ChunkStatus,
+    /** The video format the chunk is encoded to (h264 for jobs from before formats). */
+    codec: z.string().optional(),
     startFrame: z.number().int(),
     frames: z.number().int(),
     startTime: z.number(),
@@ -244,7 +287,11 @@ export const OutputLinks = z
   .object({
     status: JobStatus,
     outputs: z.array(Output.extend({ url: z.string() })),
+    audio: z.array(AudioOutput.extend({ url: z.string() })),
+    captions: z.array(CaptionsOutput.extend({ url: z.string() })),
     hls: z.string().nullable(),
+    /** The stored DASH manifest (references relative to it; players use `GET /jobs/{id}/dash/manifest.mpd`). */
+    dash: z.string().nullable(),
     poster: z.string().nullable(),
     /** Seconds the URLs stay valid (absent while there are none): clients renew them before that. */
     expiresIn: z.number().optional(),

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "./config.ts";
 import type { Ffmpeg } from "./ffmpeg/run.ts";
+import type { AudioTrack } from "./ffmpeg/args.ts";
 import type { Db } from "./db/index.ts";
 import type { Logger } from "./log.ts";
 import type { EventPublisher, ObjectStore, TaskStopper } from "./ports.ts";
@@ -44,15 +45,27 @@ export function pieceName(index: number | "%05d", format: ChunkFormat): string {
   return `${stem}.${format === "mpegts" ? "ts" : "mkv"}`;
 }
 
+const AUDIO_EXT: Record<AudioTrack, string> = { aac: "m4a", opus: "webm", mp3: "mp3" };
+
 /** Object keys, in one place so producers and consumers agree. */
 export const keys = {
   source: (jobId: string) => `jobs/${jobId}/source`,
   chunk: (jobId: string, index: number, format: ChunkFormat) => `jobs/${jobId}/chunks/${pieceName(index, format)}`,
-  audio: (jobId: string) => `jobs/${jobId}/audio.m4a`,
+  /** The intermediate audio of one kind (AAC in MP4, Opus in WebM, MP3). */
+  audio: (jobId: string, track: AudioTrack = "aac") => `jobs/${jobId}/audio.${AUDIO_EXT[track]}`,
   encodedPrefix: (jobId: string) => `jobs/${jobId}/encoded`,
-  encoded: (prefix: string, rendition: string, index: number) =>
-    `${prefix}/${rendition}/${String(index).padStart(5, "0")}.ts`,
-  output: (jobId: string, rendition: string) => `jobs/${jobId}/${rendition}.mp4`,
+  /** One encoded chunk of one variant (`720p`, `720p-vp9`): MPEG-TS, or NUT for codecs MPEG-TS does not carry. */
+  encoded: (prefix: string, variant: string, index: number, container: "mpegts" | "nut" = "mpegts") =>
+    `${prefix}/${variant}/${String(index).padStart(5, "0")}.${container === "nut" ? "nut" : "ts"}`,
+  /** A finished file: `720p` → `720p.mp4`; a name with its extension (`720p-vp9.webm`, `audio.mp3`) as it is. */
+  output: (jobId: string, file: string) => `jobs/${jobId}/${/\.[a-z0-9]+$/.test(file) ? file : `${file}.mp4`}`,
   hlsDir: (jobId: string) => `jobs/${jobId}/hls`,
+  /** A WebVTT captions track (work bucket: attached or extracted; outputs bucket: the sidecar). */
+  captions: (jobId: string, language: string) => `jobs/${jobId}/captions/${language}.vtt`,
+  captionsDir: (jobId: string) => `jobs/${jobId}/captions/`,
+  /** Seek previews: the WebVTT track whose cues name sprite sheets beside it (jobs before storyboards have none). */
+  storyboard: (jobId: string) => `jobs/${jobId}/storyboard/storyboard.vtt`,
+  /** The DASH manifest over the same CMAF segments as HLS (jobs from before CMAF have none). */
+  dash: (jobId: string) => `jobs/${jobId}/dash/manifest.mpd`,
   poster: (jobId: string) => `jobs/${jobId}/poster.jpg`,
 };

@@ -49,3 +49,4 @@ export * from "./adapters/clients.ts";
 export * from "./adapters/s3-store.ts";
 export * from "./adapters/eventbridge-publisher.ts";
 export * from "./compose.ts";
+export * from "./output/captions.ts";

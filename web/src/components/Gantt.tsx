@@ -21,7 +21,8 @@ function barTitle(b: Bar): string {
   const waited = b.started ? seconds((b.started - b.from) / 1000, 2) : "—";
   const encoded = b.started && !b.open ? seconds((b.to - b.started) / 1000, 2) : "—";
   const attempts = b.chunk.attempts && b.chunk.attempts > 1 ? `, ${b.chunk.attempts} attempts` : "";
-  return `chunk ${b.chunk.index}: waited ${waited}, encoded in ${encoded}${attempts}`;
+  const codec = b.chunk.codec ? ` (${b.chunk.codec})` : "";
+  return `chunk ${b.chunk.index}${codec}: waited ${waited}, encoded in ${encoded}${attempts}`;
 }
 
 /**

@@ -96,6 +96,10 @@ export function JobDetail(props: { jobId: string }) {
                   <dd>{j().ladder.join(", ")}</dd>
                 </div>
                 <div>
+                  <dt>Formats</dt>
+                  <dd data-testid="formats">{j().formats.join(", ")}</dd>
+                </div>
+                <div>
                   <dt>Chunks</dt>
                   <dd data-testid="chunk-count">
                     {j().chunkCount === null ? "—" : `${j().chunksEncoded} of ${j().chunkCount} encoded`}

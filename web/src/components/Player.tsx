@@ -1,57 +1,79 @@
-import type HlsType from "hls.js";
-import type { Level } from "hls.js";
 import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
-import { api, apiBase, authHeader } from "../api.ts";
+import { api } from "../api.ts";
+import { startDash, startHls, type Engine, type Variant } from "../player/engines.ts";
+import { parseStoryboard, tileAt, type StoryboardTile } from "../storyboard.ts";
+
+type Protocol = "hls" | "dash";
 
 /**
- * The job's HLS ladder in a <video> through hls.js (MSE). Playlists come from the API and
- * carry the bearer token; segments are presigned storage URLs and must not (a second
- * Authorization would make storage refuse them).
+ * The job's stream in a <video> through Media Source Extensions: the HLS master (hls.js) or the
+ * DASH manifest (dash.js), both over the same CMAF segments. Manifests come from the API and
+ * carry the bearer token; segments are presigned storage URLs and must not.
  */
 export function Player(props: { jobId: string; poster: string | null }) {
   let video!: HTMLVideoElement;
-  let hls: HlsType | null = null;
+  let engine: Engine | null = null;
   let disposed = false;
-  const [levels, setLevels] = createSignal<Level[]>([]);
+  let generation = 0;
+  const [protocol, setProtocol] = createSignal<Protocol>("hls");
+  const [variants, setVariants] = createSignal<Variant[]>([]);
   const [choice, setChoice] = createSignal(-1);
   const [playing, setPlaying] = createSignal<string>("");
   const [error, setError] = createSignal<string | null>(null);
+  const [tiles, setTiles] = createSignal<StoryboardTile[]>([]);
+  const [duration, setDuration] = createSignal(0);
+  const [position, setPosition] = createSignal(0);
+  const [hover, setHover] = createSignal<{ at: number; left: number } | null>(null);
 
-  onMount(async () => {
-    // hls.js is most of the page's weight: load it only when there is something to play
-    const { default: Hls } = await import("hls.js");
-    if (disposed) return;
-    if (!Hls.isSupported()) {
-      setError("This browser cannot play HLS through Media Source Extensions; download an MP4 below.");
-      return;
-    }
-    hls = new Hls({
-      xhrSetup: (xhr, url) => {
-        if (url.startsWith(apiBase + "/"))
-          for (const [k, v] of Object.entries(authHeader())) xhr.setRequestHeader(k, v);
-      },
-    });
-    hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => setLevels(data.levels));
-    hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
-      const level = hls?.levels[data.level];
-      setPlaying(level ? `${level.height}p · ${Math.round(level.bitrate / 1000)} kbit/s` : "");
-    });
-    hls.on(Hls.Events.ERROR, (_e, data) => {
-      if (data.fatal)
-        setError(`Playback failed: ${data.details}${data.response ? ` (HTTP ${data.response.code})` : ""}`);
-    });
-    hls.loadSource(api.hlsUrl(props.jobId));
-    hls.attachMedia(video);
+  onMount(() => {
+    // seek previews are an extra: a job without a storyboard (or a failed fetch) just has none
+    api
+      .storyboard(props.jobId)
+      .then((vtt) => vtt && setTiles(parseStoryboard(vtt)))
+      .catch(() => undefined);
   });
+
+  function hovered(e: MouseEvent & { currentTarget: HTMLInputElement }) {
+    const box = e.currentTarget.getBoundingClientRect();
+    const fraction = Math.min(1, Math.max(0, (e.clientX - box.left) / box.width));
+    setHover({ at: fraction * duration(), left: e.clientX - box.left });
+  }
+
+  /** Start the chosen engine on the video; a later switch makes an earlier, slower start a no-op. */
+  async function play(p: Protocol) {
+    const mine = ++generation;
+    engine?.destroy();
+    engine = null;
+    setVariants([]);
+    setChoice(-1);
+    setPlaying("");
+    setError(null);
+    const start = p === "hls" ? startHls : startDash;
+    const started = await start(video, props.jobId, {
+      variants: (list) => mine === generation && setVariants(list),
+      playing: (v) =>
+        mine === generation && setPlaying(`${v.height}p ${v.codec} · ${Math.round(v.bitrate / 1000)} kbit/s`),
+      error: (message) => mine === generation && setError(message),
+    });
+    if (disposed || mine !== generation) return started?.destroy();
+    engine = started;
+  }
+
+  onMount(() => void play(protocol()));
   onCleanup(() => {
     disposed = true;
-    hls?.destroy();
+    engine?.destroy();
   });
+
+  function choose(p: Protocol) {
+    setProtocol(p);
+    void play(p);
+  }
 
   function pick(index: number) {
     setChoice(index);
-    // -1 hands the choice back to hls.js's bandwidth estimate; a fixed rung switches now
-    if (hls) hls.currentLevel = index;
+    // -1 hands the choice back to the engine's bandwidth estimate; a fixed variant switches now
+    engine?.pick(index);
   }
 
   return (
@@ -64,15 +86,63 @@ export function Player(props: { jobId: string; poster: string | null }) {
           preload="metadata"
           poster={props.poster ?? undefined}
           data-testid="player"
+          onLoadedMetadata={() => setDuration(video.duration)}
+          onTimeUpdate={() => setPosition(video.currentTime)}
         />
       </div>
+      <Show when={tiles().length > 0 && duration() > 0}>
+        <div class="seek-wrap">
+          <input
+            type="range"
+            class="seek"
+            data-testid="seek"
+            aria-label="Seek"
+            min="0"
+            max={duration()}
+            step="0.01"
+            value={position()}
+            onInput={(e) => (video.currentTime = Number(e.currentTarget.value))}
+            onMouseMove={hovered}
+            onMouseLeave={() => setHover(null)}
+          />
+          <Show when={hover() && tileAt(tiles(), hover()!.at)}>
+            {(tile) => (
+              <div
+                class="seek-preview"
+                data-testid="seek-preview"
+                data-at={hover()!.at.toFixed(2)}
+                style={{
+                  left: `${Math.max(0, hover()!.left - tile().w / 2)}px`,
+                  width: `${tile().w}px`,
+                  height: `${tile().h}px`,
+                  "background-image": `url("${tile().url}")`,
+                  "background-position": `-${tile().x}px -${tile().y}px`,
+                }}
+              >
+                <span class="num">{hover()!.at.toFixed(1)} s</span>
+              </div>
+            )}
+          </Show>
+        </div>
+      </Show>
       <div class="row player-controls">
+        <label>
+          Stream{" "}
+          <select data-testid="protocol" value={protocol()} onChange={(e) => choose(e.currentTarget.value as Protocol)}>
+            <option value="hls">HLS</option>
+            <option value="dash">DASH</option>
+          </select>
+        </label>
         <label>
           Quality{" "}
           <select data-testid="quality" value={String(choice())} onChange={(e) => pick(Number(e.currentTarget.value))}>
             <option value="-1">Auto</option>
-            <For each={levels()}>
-              {(l, i) => <option value={String(i())}>{`${l.height}p (${Math.round(l.bitrate / 1000)} kbit/s)`}</option>}
+            <For each={variants()}>
+              {(v) => (
+                <option
+                  value={String(v.index)}
+                >{`${v.height}p ${v.codec} (${Math.round(v.bitrate / 1000)} kbit/s)`}</option>
+              )}
             </For>
           </select>
         </label>

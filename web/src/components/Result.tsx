@@ -45,13 +45,14 @@ export function Result(props: { job: JobSummary }) {
                 <th scope="col" class="r">
                   Duration
                 </th>
-                <th scope="col">MP4</th>
+                <th scope="col">File</th>
               </tr>
             </thead>
             <tbody>
               <For each={props.job.outputs}>
                 {(o) => {
                   const link = () => links()?.outputs.find((l) => l.rendition === o.rendition)?.url;
+                  const name = o.key.slice(o.key.lastIndexOf("/") + 1);
                   const framesOk = () => !source() || o.frames === source()!.frames;
                   return (
                     <tr data-rendition={o.rendition}>
@@ -64,16 +65,34 @@ export function Result(props: { job: JobSummary }) {
                         {o.frames} {framesOk() ? "✓" : "✗"}
                       </td>
                       <td class="r num">{seconds(o.duration, 3)}</td>
-                      <td>
-                        <Show when={link()} fallback={<span class="muted">…</span>}>
-                          <a href={link()} download={`${o.rendition}.mp4`} data-testid={`download-${o.rendition}`}>
-                            Download {o.rendition}
-                          </a>
-                        </Show>
-                      </td>
+                      <DownloadCell url={link()} name={name} testId={`download-${o.rendition}`} />
                     </tr>
                   );
                 }}
+              </For>
+              <For each={props.job.captions}>
+                {(c) => (
+                  <SideFileRow
+                    name={`${c.language}.vtt`}
+                    kind="captions"
+                    bytes={c.bytes}
+                    url={links()?.captions.find((l) => l.language === c.language)?.url}
+                    testId={`download-captions-${c.language}`}
+                  />
+                )}
+              </For>
+              <For each={props.job.audio}>
+                {(a) => (
+                  <SideFileRow
+                    name={`audio.${a.format}`}
+                    kind="audio only"
+                    bytes={a.bytes}
+                    bitrate={a.bitrate}
+                    duration={a.duration}
+                    url={links()?.audio.find((l) => l.format === a.format)?.url}
+                    testId={`download-audio.${a.format}`}
+                  />
+                )}
               </For>
             </tbody>
           </table>
@@ -85,5 +104,43 @@ export function Result(props: { job: JobSummary }) {
         </p>
       </Show>
     </section>
+  );
+}
+
+/** A file's download link, once the presigned URLs have arrived. */
+function DownloadCell(props: { url: string | undefined; name: string; testId: string }) {
+  return (
+    <td>
+      <Show when={props.url} fallback={<span class="muted">…</span>}>
+        <a href={props.url} download={props.name} data-testid={props.testId}>
+          Download {props.name}
+        </a>
+      </Show>
+    </td>
+  );
+}
+
+/** A file beside the renditions (an audio-only file, a captions track): no frames to check. */
+function SideFileRow(props: {
+  name: string;
+  kind: string;
+  bytes: number;
+  bitrate?: number;
+  duration?: number;
+  url: string | undefined;
+  testId: string;
+}) {
+  const none = <span class="muted">—</span>;
+  return (
+    <tr data-rendition={props.name}>
+      <th scope="row">
+        {props.name} <span class="muted">{props.kind}</span>
+      </th>
+      <td class="r num">{bytes(props.bytes)}</td>
+      <td class="r num">{props.bitrate !== undefined ? bitrate(props.bitrate) : none}</td>
+      <td class="r num">{none}</td>
+      <td class="r num">{props.duration !== undefined ? seconds(props.duration, 3) : none}</td>
+      <DownloadCell url={props.url} name={props.name} testId={props.testId} />
+    </tr>
   );
 }

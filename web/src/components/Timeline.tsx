@@ -4,13 +4,18 @@ import type { TimelineRow } from "../api.ts";
 /** A short human line for an event's payload: what a person looks for in each type. */
 function describe(e: TimelineRow): string {
   const d = e.detail as Record<string, unknown> & {
-    chunk?: { index: number; count: number };
+    chunk?: { index: number; count: number; codec?: string };
     source?: { name?: string; size?: number };
   };
-  const chunk = d.chunk ? `chunk ${d.chunk.index + 1} of ${d.chunk.count}` : "";
+  // a job with several formats encodes each as its own chunks: say which
+  const codec = d.chunk?.codec ? ` (${String(d.chunk.codec)})` : "";
+  const chunk = d.chunk ? `chunk ${d.chunk.index + 1} of ${d.chunk.count}${codec}` : "";
   switch (e.type) {
     case "VideoUploaded":
-      return `${d.source?.name ?? ""} · ladder ${(d.ladder as string[] | undefined)?.join(", ") ?? ""}`;
+      return (
+        `${d.source?.name ?? ""} · ladder ${(d.ladder as string[] | undefined)?.join(", ") ?? ""}` +
+        ` · formats ${(d.formats as string[] | undefined)?.join(", ") ?? "h264"}`
+      );
     case "ChunkReady":
       return chunk;
     case "ChunkEncoded":

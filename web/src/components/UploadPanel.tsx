@@ -1,5 +1,16 @@
 import { createSignal, For, Show } from "solid-js";
 import { DEFAULT_LADDER, RUNG_NAMES, type RungName } from "@videoforge/core/ladder";
+import { DEFAULT_FORMATS, FORMATS, isVideoFormat, type Format } from "@videoforge/core/formats";
+
+/** What each format makes, for the checkbox's title. */
+const FORMAT_TITLES: Record<Format, string> = {
+  h264: "H.264 + AAC in MP4: plays everywhere",
+  hevc: "HEVC (x265, hvc1) + AAC in MP4: smaller; Safari and hardware decoders",
+  vp9: "VP9 + Opus in WebM",
+  av1: "AV1 (SVT-AV1) + AAC in MP4: smallest, slowest to encode",
+  m4a: "audio only, AAC",
+  mp3: "audio only, MP3",
+};
 import { bytes, percent } from "../format.ts";
 import { jobPath, onNavClick } from "../router.ts";
 import { CancelledError, MultipartUpload, savedProgress, type UploadState } from "../upload/multipart.ts";
@@ -8,6 +19,7 @@ import { CancelledError, MultipartUpload, savedProgress, type UploadState } from
 export function UploadPanel() {
   const [file, setFile] = createSignal<File | null>(null);
   const [ladder, setLadder] = createSignal<RungName[]>(DEFAULT_LADDER);
+  const [formats, setFormats] = createSignal<Format[]>(DEFAULT_FORMATS);
   const [state, setState] = createSignal<UploadState>("idle");
   const [sent, setSent] = createSignal(0);
   const [error, setError] = createSignal<string | null>(null);
@@ -37,26 +49,36 @@ export function UploadPanel() {
     setLadder((l) => RUNG_NAMES.filter((r) => (r === rung ? on : l.includes(r))));
   }
 
+  function toggleFormat(format: Format, on: boolean) {
+    setFormats((l) => FORMATS.filter((f) => (f === format ? on : l.includes(f))));
+  }
+
   async function start() {
     const f = file();
     if (!f || busy()) return;
     if (ladder().length === 0) return setError("Choose at least one rendition.");
+    if (!formats().some(isVideoFormat)) return setError("Choose at least one video format (h264, hevc, vp9, av1).");
     setError(null);
     samples = [];
-    upload = new MultipartUpload(f, ladder(), {
-      onProgress: (s) => {
-        setSent(s);
-        const now = performance.now();
-        samples.push({ t: now, sent: s });
-        while (samples.length > 2 && now - samples[0]!.t > 3000) samples.shift();
-        const first = samples[0]!;
-        setSpeed(now - first.t > 500 ? ((s - first.sent) * 1000) / (now - first.t) : null);
+    upload = new MultipartUpload(
+      f,
+      ladder(),
+      {
+        onProgress: (s) => {
+          setSent(s);
+          const now = performance.now();
+          samples.push({ t: now, sent: s });
+          while (samples.length > 2 && now - samples[0]!.t > 3000) samples.shift();
+          const first = samples[0]!;
+          setSpeed(now - first.t > 500 ? ((s - first.sent) * 1000) / (now - first.t) : null);
+        },
+        onState: (s, detail) => {
+          setState(s);
+          if (s === "error") setError(`Upload failed: ${detail ?? "unknown error"}`);
+        },
       },
-      onState: (s, detail) => {
-        setState(s);
-        if (s === "error") setError(`Upload failed: ${detail ?? "unknown error"}`);
-      },
-    });
+      formats(),
+    );
     try {
       setJobId(await upload.run());
     } catch (err) {
@@ -113,23 +135,23 @@ export function UploadPanel() {
         </p>
       </div>
 
-      <fieldset class="ladder" disabled={busy()}>
-        <legend>Renditions</legend>
-        <For each={RUNG_NAMES}>
-          {(rung) => (
-            <label class="chip">
-              <input
-                type="checkbox"
-                name="rung"
-                value={rung}
-                checked={ladder().includes(rung)}
-                onChange={(e) => toggleRung(rung, e.currentTarget.checked)}
-              />
-              {rung}
-            </label>
-          )}
-        </For>
-      </fieldset>
+      <Chips
+        legend="Renditions"
+        name="rung"
+        items={RUNG_NAMES}
+        chosen={ladder()}
+        disabled={busy()}
+        onToggle={toggleRung}
+      />
+      <Chips
+        legend="Formats"
+        name="format"
+        items={FORMATS}
+        chosen={formats()}
+        titles={FORMAT_TITLES}
+        disabled={busy()}
+        onToggle={toggleFormat}
+      />
 
       <div class="row actions">
         <Show when={!busy()}>
@@ -192,5 +214,36 @@ export function UploadPanel() {
         </p>
       </Show>
     </section>
+  );
+}
+
+/** A row of checkbox chips: the rungs, the formats. */
+function Chips<T extends string>(props: {
+  legend: string;
+  name: string;
+  items: readonly T[];
+  chosen: readonly T[];
+  titles?: Record<T, string>;
+  disabled: boolean;
+  onToggle: (item: T, on: boolean) => void;
+}) {
+  return (
+    <fieldset class="ladder" disabled={props.disabled}>
+      <legend>{props.legend}</legend>
+      <For each={props.items}>
+        {(item) => (
+          <label class="chip" title={props.titles?.[item]}>
+            <input
+              type="checkbox"
+              name={props.name}
+              value={item}
+              checked={props.chosen.includes(item)}
+              onChange={(e) => props.onToggle(item, e.currentTarget.checked)}
+            />
+            {item}
+          </label>
+        )}
+      </For>
+    </fieldset>
   );
 }

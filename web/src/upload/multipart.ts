@@ -1,4 +1,5 @@
 import type { PartPage, RungName } from "@videoforge/core/contract";
+import type { Format } from "@videoforge/core/formats";
 import { ApiError, client, idParam, ok } from "../api.ts";
 
 /**
@@ -76,6 +77,8 @@ export class MultipartUpload {
     readonly file: File,
     readonly ladder: RungName[],
     readonly events: UploadEvents,
+    /** Output formats; the API's default (h264) when absent. */
+    readonly formats?: Format[],
   ) {}
 
   get jobId(): string | null {
@@ -173,6 +176,7 @@ export class MultipartUpload {
       size: this.file.size,
       contentType: this.file.type || "application/octet-stream",
       ladder: this.ladder,
+      ...(this.formats ? { formats: this.formats } : {}),
     };
     const created = await ok(client.uploads.$post({ json }));
     this.#saved = {

@@ -3,20 +3,21 @@ import { join } from "node:path";
 import type { FinalOutput, Rendition } from "@videoforge/events";
 import {
   ladderFilter,
-  masterPlaylist,
   passthroughTiming,
   rotateFilter,
-  x264Args,
+  videoCodecArgs,
   type FfmpegCapabilities,
   type X264Settings,
 } from "@videoforge/core";
+import { containerOf, outputFileName, variantName, type VideoFormat } from "@videoforge/core/formats";
 import type { BenchSource } from "./source.ts";
 
 /**
  * The plain-ffmpeg baseline: ONE ffmpeg command, all cores, that writes what the pipeline
- * writes — an MP4 per rung, the HLS ladder and a poster — with the same x264 settings.
- * Each rung is encoded once and the tee muxer writes it twice: faststart MP4, and HLS
- * packaged like the assembler does it (6 s MPEG-TS segments, VOD playlist).
+ * writes for one codec — a file per rung, the HLS ladder and a poster — with the same encoder
+ * settings (`videoCodecArgs`). Each rung is encoded once and the tee muxer writes it twice: the
+ * codec's delivery file (faststart MP4, or WebM for VP9), and HLS in CMAF segments like the
+ * assembler's packaging (6 s fragmented-MP4 segments, VOD playlist).
  */
 
 /** Mirrors the assembler's HLS packaging (packages/core/src/output/assemble.ts). */
@@ -32,12 +33,36 @@ function teePath(path: string): string {
   return path.replace(/([\\:|[\]])/g, "\\$1");
 }
 
+/** What the pipeline delivers for one codec, which the baseline writes the same way. */
+export interface Delivery {
+  container: "MP4" | "WebM";
+  /** The tee slave's muxer options for the delivery file. */
+  slave: string;
+  /** The sample entry forced on the video, as the assembler does (`hvc1` for HEVC). */
+  tag?: "hvc1";
+  /** Audio as the pipeline encodes it (core's audioArgs): Opus in WebM, AAC in MP4, 128k stereo. */
+  audio: { encoder: "aac" | "libopus"; label: string };
+}
+
+export function deliveryOf(codec: VideoFormat): Delivery {
+  if (containerOf(codec) === "webm")
+    return { container: "WebM", slave: "f=webm", audio: { encoder: "libopus", label: "Opus 128k" } };
+  return {
+    container: "MP4",
+    slave: "f=mp4:movflags=+faststart",
+    // hvc1: parameter sets in the sample entry, which Safari requires
+    ...(codec === "hevc" ? { tag: "hvc1" as const } : {}),
+    audio: { encoder: "aac", label: "AAC 128k" },
+  };
+}
+
 export function baselineArgs(
   source: BenchSource,
   renditions: readonly Rendition[],
   settings: X264Settings,
   outDir: string,
   caps: FfmpegCapabilities,
+  codec: VideoFormat,
 ): string[] {
   const t = posterTime(source.duration).toFixed(3);
   // the poster: its own branch of the same decode, cut to one frame so it ends at once
@@ -51,19 +76,23 @@ export function baselineArgs(
     "-filter_complex",
     `${ladderFilter(renditions, source.rotation)};${poster}`,
   ];
+  const delivery = deliveryOf(codec);
+  const tag = delivery.tag ? ["-tag:v", delivery.tag] : [];
   for (const [i, r] of renditions.entries()) {
-    const hls = join(outDir, "hls", r.name);
-    const audio = source.hasAudio ? ["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"] : [];
+    const hls = join(outDir, "hls", variantName(r.name, codec));
+    const audio = source.hasAudio ? ["-map", "0:a:0", "-c:a", delivery.audio.encoder, "-b:a", "128k", "-ac", "2"] : [];
     const slaves = [
-      `[f=mp4:movflags=+faststart]${teePath(join(outDir, `${r.name}.mp4`))}`,
-      `[f=hls:hls_time=${HLS_SEGMENT_SECONDS}:hls_playlist_type=vod` +
-        `:hls_segment_filename=${teePath(join(hls, "seg_%05d.ts"))}]${teePath(join(hls, "index.m3u8"))}`,
+      `[${delivery.slave}]${teePath(join(outDir, outputFileName(r.name, codec)))}`,
+      `[f=hls:hls_time=${HLS_SEGMENT_SECONDS}:hls_playlist_type=vod:hls_segment_type=fmp4` +
+        `:hls_fmp4_init_filename=init.mp4` +
+        `:hls_segment_filename=${teePath(join(hls, "seg_%05d.m4s"))}]${teePath(join(hls, "index.m3u8"))}`,
     ];
     args.push(
       "-map",
       `[v${i}]`,
       ...audio,
-      ...x264Args(r, settings, caps),
+      ...videoCodecArgs(codec, r, settings, caps),
+      ...tag,
       ...passthroughTiming(caps),
       "-flags",
       "+global_header",
@@ -77,8 +106,12 @@ export function baselineArgs(
 }
 
 /** Folders the command writes into must exist beforehand (the hls muxer does not create them). */
-export async function prepareBaselineDir(outDir: string, renditions: readonly Rendition[]): Promise<void> {
-  for (const r of renditions) await mkdir(join(outDir, "hls", r.name), { recursive: true });
+export async function prepareBaselineDir(
+  outDir: string,
+  renditions: readonly Rendition[],
+  codec: VideoFormat,
+): Promise<void> {
+  for (const r of renditions) await mkdir(join(outDir, "hls", variantName(r.name, codec)), { recursive: true });
 }
 
 /** The master playlist, written the same way as the pipeline's (it is text, not ffmpeg work). */
@@ -87,13 +120,16 @@ export async function writeBaselineMaster(
   renditions: readonly Rendition[],
   duration: number,
   hasAudio: boolean,
+  codec: VideoFormat,
 ): Promise<void> {
   const outputs: FinalOutput[] = [];
   for (const r of renditions) {
-    const bytes = (await stat(join(outDir, `${r.name}.mp4`))).size;
+    const key = outputFileName(r.name, codec);
+    const bytes = (await stat(join(outDir, key))).size;
     outputs.push({
-      rendition: r.name,
-      key: `${r.name}.mp4`,
+      rendition: variantName(r.name, codec),
+      format: codec,
+      key,
       width: r.width,
       height: r.height,
       frames: 0,
@@ -102,7 +138,31 @@ export async function writeBaselineMaster(
       bitrate: Math.round((bytes * 8) / duration),
     });
   }
-  await writeFile(join(outDir, "hls", "master.m3u8"), masterPlaylist(outputs, hasAudio));
+  await writeFile(join(outDir, "hls", "master.m3u8"), baselineMaster(outputs, hasAudio, codec));
+}
+
+/**
+ * Typical RFC 6381 strings for the top rung of each codec (the pipeline reads its own from each init
+ * segment): the baseline's master is written for the same work, not played, so fixed ones do.
+ */
+const CODEC_STRINGS: Record<VideoFormat, string> = {
+  h264: "avc1.640028",
+  hevc: "hvc1.1.6.L120.90",
+  vp9: "vp09.00.40.08",
+  av1: "av01.0.08M.08",
+};
+
+/** The baseline's master playlist: every rung with its measured bandwidth (text, not ffmpeg work). */
+export function baselineMaster(outputs: readonly FinalOutput[], hasAudio: boolean, codec: VideoFormat): string {
+  const audio = containerOf(codec) === "webm" ? "Opus" : "mp4a.40.2";
+  const codecs = hasAudio ? `${CODEC_STRINGS[codec]},${audio}` : CODEC_STRINGS[codec];
+  const lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"];
+  for (const o of outputs)
+    lines.push(
+      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.round(o.bitrate * 1.2)},RESOLUTION=${o.width}x${o.height},CODECS="${codecs}"`,
+      `${o.rendition}/index.m3u8`,
+    );
+  return lines.join("\n") + "\n";
 }
 
 /** Bytes under a folder (the HLS ladder: playlists and segments). */

@@ -152,7 +152,14 @@ export function electroJobStore(
       const written = await orNull(
         job
           .patch({ jobId })
-          .set({ assembledAt: Date.now(), outputs: result.outputs, hls: result.hls, poster: result.poster })
+          .set({
+            assembledAt: Date.now(),
+            outputs: result.outputs,
+            audioOutputs: result.audioOutputs,
+            captions: result.captions,
+            hls: result.hls,
+            poster: result.poster,
+          })
           .where((a, op) => op.notExists(a.assembledAt))
           .go({ response: "all_new" }) as Promise<{ data: JobItem }>,
       );

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { makeEvent, type EventDetail } from "@videoforge/events";
 import { FfmpegError, firstLine, type Ffmpeg, type FfmpegProgress } from "../ffmpeg/run.ts";
-import { encodeChunkArgs, PICTURE_TOO_LARGE, type FrameRange } from "../ffmpeg/args.ts";
+import { chunkContainerOf, encodeChunkArgs, PICTURE_TOO_LARGE, type FrameRange } from "../ffmpeg/args.ts";
+import { variantName } from "../media/formats.ts";
 import { demuxerOf, firstPacketTime } from "../media/probe.ts";
 import { getJob, isFinal } from "../job/lifecycle.ts";
 import { keys, pieceName, withScratch, type Deps } from "../deps.ts";
@@ -33,8 +34,24 @@ export async function encodeChunk(
   const job = await getJob(deps, jobId);
   if (!job || isFinal(job.status)) return log.info("job ended; skipping chunk", { status: job?.status });
   const row = await deps.jobs.getChunk(jobId, chunk.index);
-  if (row?.status === "ENCODED") return log.info("chunk already encoded");
-  const ref = { index: chunk.index, count: chunk.count };
+  const ref = { index: chunk.index, count: chunk.count, codec: chunk.codec };
+  if (row?.status === "ENCODED") {
+    // the tracker marks the row, then adds the index to the job's set: stopped between the two writes,
+    // the set never completes unless the chunk is announced again from its row (its outputs are stored)
+    if (job.encodedChunks?.includes(chunk.index) || !row.outputs) return log.info("chunk already encoded");
+    await deps.events.publish(
+      makeEvent("ChunkEncoded", {
+        jobId,
+        chunk: ref,
+        outputs: row.outputs as EventDetail<"ChunkEncoded">["outputs"],
+        worker: row.worker ?? deps.worker,
+        attempt: Math.max(1, row.attempts ?? 1),
+        startedAt: new Date(row.startedAt ?? row.finishedAt ?? Date.now()).toISOString(),
+        finishedAt: new Date(row.finishedAt ?? Date.now()).toISOString(),
+      }),
+    );
+    return log.info("chunk encoded but missing from the job's set; announced again");
+  }
   if ((row?.attempts ?? 0) >= MAX_CHUNK_ATTEMPTS) {
     // the last attempt never reported back: its worker died (killed, out of memory)
     const lastOn = row?.worker ?? "an unknown worker";
@@ -134,12 +151,15 @@ export async function encodeWork(
   const { chunk } = event;
   return withScratch(deps.cfg, async (dir) => {
     const { input, range, seek } = chunk.window ? await windowInput(deps, chunk) : await pieceInput(deps, chunk, dir);
-    const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.ts`) }));
+    const { codec } = chunk;
+    const container = chunkContainerOf(codec);
+    const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.${container}`) }));
     const args = encodeChunkArgs(
       input,
       files,
       { ...deps.cfg.x264, gop: event.gop },
       {
+        codec,
         rotation: event.rotation,
         threads: deps.ffmpeg.threads,
         range,
@@ -169,9 +189,12 @@ export async function encodeWork(
     });
     return Promise.all(
       files.map(async ({ rendition, file }, i) => {
-        const key = keys.encoded(event.outputPrefix, rendition.name, chunk.index);
-        const { bytes } = await deps.store.upload(event.outputBucket, key, file, "video/mp2t");
-        return { rendition: rendition.name, key, frames: counts[i]!, bytes };
+        // stored by variant and piece, so the assembler joins one variant's pieces in order
+        const variant = variantName(rendition.name, codec);
+        const key = keys.encoded(event.outputPrefix, variant, chunk.piece ?? chunk.index, container);
+        const type = container === "mpegts" ? "video/mp2t" : "application/octet-stream";
+        const { bytes } = await deps.store.upload(event.outputBucket, key, file, type);
+        return { rendition: variant, key, frames: counts[i]!, bytes };
       }),
     );
   });

@@ -10,6 +10,8 @@ export const ChunkEntity = new Entity({
     jobId: { type: "string", required: true },
     index: { type: "number", required: true, padding: { length: 6, char: "0" } },
     status: { type: CHUNK_STATUSES, required: true },
+    /** The video format this chunk is encoded to (absent on jobs from before formats: H.264). */
+    codec: { type: "string" },
     startFrame: { type: "number", required: true },
     frames: { type: "number", required: true },
     startTime: { type: "number", required: true },

@@ -1,9 +1,19 @@
 import { access } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { makeEvent, type EventDetail } from "@videoforge/events";
 import { z } from "zod";
 import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
-import { audioArgs, splitArgs, TS_CODECS } from "../ffmpeg/args.ts";
+import {
+  audioArgs,
+  loudnessMeasureArgs,
+  loudnormFilter,
+  splitArgs,
+  TS_CODECS,
+  type AudioTrack,
+} from "../ffmpeg/args.ts";
+import { audioFormatsOf, audioTracksFor, parseFormats, videoFormatsOf, type Format } from "../media/formats.ts";
+import { extractCaptions } from "../output/captions.ts";
+import { InvalidInputError } from "../errors.ts";
 import { planSource, type PlannedChunk } from "../media/plan.ts";
 import {
   BadSourceError,
@@ -65,13 +75,18 @@ export async function chunkSource(
   await transition(deps, jobId, ["QUEUED", "CHUNKING"], "CHUNKING");
 
   let ladder;
+  let formats;
   try {
     ladder = parseLadder(event.ladder);
+    formats = parseFormats(job.formats ?? event.formats);
   } catch (err) {
     return failJob(deps, jobId, "chunking", (err as Error).message);
   }
+  // an ffmpeg without an encoder a format needs would fail every chunk of that format: say so once
+  const missing = await deps.ffmpeg.missingEncoders([...videoFormatsOf(formats), ...audioTracksFor(formats)]);
+  if (missing) return failJob(deps, jobId, "chunking", missing);
 
-  const chunkCount = await work(deps, event, job, ladder);
+  const chunkCount = await work(deps, event, job, ladder, formats);
   if (typeof chunkCount === "number") await endChunking(deps, jobId, chunkCount);
 }
 
@@ -84,10 +99,12 @@ export type ChunkWork = (
   event: EventDetail<"VideoUploaded">,
   job: JobItem,
   ladder: ReturnType<typeof parseLadder>,
+  formats: Format[],
 ) => Promise<number | void>;
 
 /** Real chunking in a scratch folder that is removed afterwards. */
-export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
+export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
+  const codecs = videoFormatsOf(formats);
   const { jobId } = event;
   const log = deps.log.child({ jobId });
   return withScratch(deps.cfg, async (dir) => {
@@ -118,9 +135,18 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
       throw err;
     }
     const { info, packets } = probed;
+    const audioOnly = audioFormatsOf(formats);
+    if (audioOnly.length && !info.audio)
+      return failJob(
+        deps,
+        jobId,
+        "chunking",
+        `The source has no audio track, so ${audioOnly.join(" and ")} cannot be made; ` +
+          "choose video formats only, or upload a file with sound.",
+      );
     const renditions = fitLadder(ladder, info.video.displayWidth, info.video.displayHeight);
     // the day's encode work is charged before anything is split: frames × pixels of every rendition
-    const encodeWork = info.video.frames * renditions.reduce((sum, r) => sum + r.width * r.height, 0);
+    const encodeWork = codecs.length * info.video.frames * renditions.reduce((sum, r) => sum + r.width * r.height, 0);
     if (!(await chargeDailyWork(deps, job.owner, jobId, encodeWork)))
       return failJob(deps, jobId, "chunking", dailyWorkUsedUp());
     // MP4/MOV and Matroska/WebM carry a seek index, so a window's seek lands on its keyframe
@@ -134,6 +160,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
       chunks: plan.chunks.length,
       frames: info.video.frames,
       renditions: renditions.map((r) => `${r.name}:${r.width}x${r.height}`),
+      formats,
     });
     // the job shows its source and ladder while its chunks are announced one by one
     await deps.jobs.recordChunking(jobId, {
@@ -156,43 +183,67 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
       outputBucket: work,
       outputPrefix: keys.encodedPrefix(jobId),
     };
+    // each video format is its own set of chunks over the same pieces: chunk i of format f is f × pieces + i
+    const count = plan.chunks.length * codecs.length;
     const announce = async (
       c: PlannedChunk,
       chunk: Pick<EventDetail<"ChunkReady">["chunk"], "source" | "next" | "window" | "range">,
     ) => {
-      // create, not put: a second delivery must not reset a chunk that is already encoding
-      await deps.jobs.createChunk({
-        jobId,
-        index: c.index,
-        startFrame: c.startFrame,
-        frames: c.frames,
-        startTime: c.startTime,
-        duration: c.duration,
-        readyAt: Date.now(),
-      });
-      const { index, startFrame, frames, startTime, duration } = c;
-      await deps.events.publish(
-        makeEvent("ChunkReady", {
+      for (const [f, codec] of codecs.entries()) {
+        const index = chunkIndex(f, c.index, plan.chunks.length);
+        const { startFrame, frames, startTime, duration } = c;
+        // create, not put: a second delivery must not reset a chunk that is already encoding
+        await deps.jobs.createChunk({
           jobId,
-          chunk: { index, count: plan.chunks.length, format, startFrame, frames, startTime, duration, ...chunk },
-          ...common,
-        }),
-      );
+          index,
+          codec,
+          startFrame,
+          frames,
+          startTime,
+          duration,
+          readyAt: Date.now(),
+        });
+        await deps.events.publish(
+          makeEvent("ChunkReady", {
+            jobId,
+            chunk: {
+              index,
+              count,
+              codec,
+              piece: c.index,
+              format,
+              startFrame,
+              frames,
+              startTime,
+              duration,
+              ...chunk,
+            },
+            ...common,
+          }),
+        );
+      }
     };
 
     // the audio is encoded while the video is split and encoded; chunking ends when it is stored
     // a chunker that throws (or a job cancelled) stops every ffmpeg it started before its scratch folder goes
     const stop = new AbortController();
     deps.signal?.addEventListener("abort", () => stop.abort(deps.signal?.reason), { once: true });
-    const audio = info.audio
-      ? storeAudio(
-          { ...deps, signal: stop.signal },
-          source,
-          join(dir, "audio.m4a"),
-          keys.audio(jobId),
-          demuxerOf(info.container),
-        )
-      : Promise.resolve();
+    // text subtitle streams become captions, extracted once here while the source is at hand
+    const captions = storeSourceCaptions({ ...deps, signal: stop.signal }, source, dir, jobId, info);
+    captions.catch(() => undefined); // awaited with the audio
+    const tracks = audioTracksFor(formats);
+    const audio =
+      info.audio && tracks.length
+        ? storeAudio(
+            { ...deps, signal: stop.signal },
+            source,
+            dir,
+            jobId,
+            tracks,
+            demuxerOf(info.container),
+            job.loudness,
+          )
+        : Promise.resolve();
     audio.catch(() => undefined); // awaited below, after the chunks are out
     try {
       if (plan.mode === "windows") {
@@ -247,25 +298,89 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder) => {
         );
       }
       await audio;
+      await captions;
     } catch (err) {
       stop.abort(err);
       await audio.catch(() => undefined);
+      await captions.catch(() => undefined);
       // ffmpeg refusing this source will refuse it again: fail the job instead of retrying
       if (err instanceof FfmpegError || err instanceof BadSourceError)
         return failJob(deps, jobId, "chunking", `Splitting the video failed: ${firstLine(err)}`);
+      if (err instanceof InvalidInputError)
+        return failJob(deps, jobId, "chunking", `The source's subtitles could not be read: ${err.message}`);
       throw err;
     }
-    return plan.chunks.length;
+    return count;
   });
 };
 
-/** Encode the whole audio track once and store it. */
-async function storeAudio(deps: Deps, source: string, file: string, key: string, inputFormat?: string): Promise<void> {
-  await deps.ffmpeg.run(audioArgs(source, file, inputFormat), {
+/**
+ * The source's text subtitle streams as WebVTT captions in the work bucket, one per language; a language
+ * the user attached captions for keeps the attached file. A stream that does not parse fails the job.
+ */
+async function storeSourceCaptions(deps: Deps, source: string, dir: string, jobId: string, info: SourceInfo) {
+  const text = info.subtitles.filter((s) => s.text);
+  if (!text.length) return;
+  const attached = new Set(
+    (await deps.store.list(deps.cfg.buckets.work, keys.captionsDir(jobId))).map((o) => basename(o.key, ".vtt")),
+  );
+  const extracted = await extractCaptions(deps.ffmpeg, source, demuxerOf(info.container), text, dir, {
     timeoutMs: deps.cfg.ffmpegTimeoutMs,
     signal: deps.signal,
   });
-  await deps.store.upload(deps.cfg.buckets.work, key, file, "audio/mp4");
+  for (const c of extracted) {
+    if (attached.has(c.language)) continue;
+    await deps.store.upload(deps.cfg.buckets.work, keys.captions(jobId, c.language), c.file, "text/vtt");
+  }
+}
+
+/** Measure the source's loudness once (EBU R128) and return the filter that brings it to `target` LUFS. */
+async function loudnessFilter(deps: Deps, source: string, target: number, inputFormat?: string): Promise<string> {
+  const { stderr } = await deps.ffmpeg.exec("ffmpeg", loudnessMeasureArgs(source, target, inputFormat), {
+    timeoutMs: deps.cfg.ffmpegTimeoutMs,
+    signal: deps.signal,
+  });
+  const json = stderr.slice(stderr.lastIndexOf("{"), stderr.lastIndexOf("}") + 1);
+  const measured = LoudnessMeasured.parse(JSON.parse(json));
+  // silence measures -inf: there is nothing to bring up, so the track is left as it is
+  if (!Number.isFinite(Number(measured.input_i))) return "anull";
+  return loudnormFilter(target, measured);
+}
+
+const LoudnessMeasured = z.object({
+  input_i: z.string(),
+  input_tp: z.string(),
+  input_lra: z.string(),
+  input_thresh: z.string(),
+  target_offset: z.string(),
+});
+
+/** Chunk `piece` of the job's `f`-th video format, out of `pieces` per format. */
+export const chunkIndex = (f: number, piece: number, pieces: number) => f * pieces + piece;
+
+const AUDIO_TYPES: Record<AudioTrack, string> = { aac: "audio/mp4", opus: "audio/webm", mp3: "audio/mpeg" };
+
+/** Decode the whole audio track once, encode every track the formats need, store each. */
+async function storeAudio(
+  deps: Deps,
+  source: string,
+  dir: string,
+  jobId: string,
+  tracks: readonly AudioTrack[],
+  inputFormat?: string,
+  loudness?: number,
+): Promise<void> {
+  const outputs = tracks.map((track) => ({ track, file: join(dir, basename(keys.audio(jobId, track))) }));
+  const filter = loudness === undefined ? undefined : await loudnessFilter(deps, source, loudness, inputFormat);
+  await deps.ffmpeg.run(audioArgs(source, outputs, inputFormat, filter), {
+    timeoutMs: deps.cfg.ffmpegTimeoutMs,
+    signal: deps.signal,
+  });
+  await Promise.all(
+    outputs.map((o) =>
+      deps.store.upload(deps.cfg.buckets.work, keys.audio(jobId, o.track), o.file, AUDIO_TYPES[o.track]),
+    ),
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Rendition } from "@videoforge/events";
+import type { Rendition, VideoFormat } from "@videoforge/events";
 import type { FfmpegCapabilities } from "./locate.ts";
 
 /**
@@ -70,6 +70,93 @@ export function x264Args(r: Rendition, s: X264Settings, caps: FfmpegCapabilities
   ];
 }
 
+/**
+ * The encoder settings of every video format, derived from the one configured x264 quality so that
+ * the formats of one job look alike: CRF offsets that give about the same picture as x264 at its CRF,
+ * one keyframe interval everywhere (segments line up across rungs and formats), no scene-cut keyframes
+ * (a chunk's keyframes must fall where the other chunks' do), and each rung's bitrate ceiling where the
+ * encoder honours one. The single-pass baseline uses the same builder, so quality compares like with like.
+ */
+export function videoCodecArgs(
+  format: VideoFormat,
+  r: Rendition,
+  s: X264Settings,
+  caps: FfmpegCapabilities,
+  threads = 0,
+): string[] {
+  const gop = String(s.gop);
+  const cap = ["-maxrate", String(r.maxrate), "-bufsize", String(r.maxrate * 2)];
+  switch (format) {
+    case "h264":
+      return x264Args(r, s, caps);
+    case "hevc":
+      return [
+        "-c:v",
+        "libx265",
+        "-preset",
+        s.preset,
+        "-crf",
+        String(s.crf + HEVC_CRF_OFFSET),
+        ...cap,
+        "-pix_fmt",
+        "yuv420p",
+        "-x265-params",
+        // pools: x265's own thread pool, which otherwise takes every core whatever -threads says
+        `keyint=${gop}:min-keyint=${gop}:scenecut=0:open-gop=0:log-level=error${threads ? `:pools=${threads}` : ""}`,
+      ];
+    case "vp9":
+      return [
+        "-c:v",
+        "libvpx-vp9",
+        // constant quality (-b:v 0): with a bitrate target libvpx spends a short chunk's bits differently
+        // from a whole video's, so chunked and single-pass encodes would differ; the CRF alone does not
+        "-crf",
+        String(s.crf + VP9_CRF_OFFSET),
+        "-b:v",
+        "0",
+        "-deadline",
+        "good",
+        "-cpu-used",
+        "5",
+        "-row-mt",
+        "1",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        gop,
+        "-keyint_min",
+        gop,
+      ];
+    case "av1":
+      return [
+        "-c:v",
+        "libsvtav1",
+        "-preset",
+        String(AV1_PRESET),
+        "-crf",
+        String(s.crf + AV1_CRF_OFFSET),
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        gop,
+        ...(threads ? ["-svtav1-params", `lp=${threads}`] : []),
+      ];
+  }
+}
+
+/** The encoded chunks' container: MPEG-TS (joined byte-wise) where it carries the codec, NUT otherwise. */
+export function chunkContainerOf(format: VideoFormat): "mpegts" | "nut" {
+  return format === "h264" || format === "hevc" ? "mpegts" : "nut";
+}
+
+/** x265 at CRF+5 looks about like x264 at CRF (x265's own documentation of its default 28 against x264's 23). */
+const HEVC_CRF_OFFSET = 5;
+/** libvpx-vp9 CRF 32 at x264's 23: the range Google's VP9 guidance gives for 720p–1080p. */
+const VP9_CRF_OFFSET = 9;
+/** SVT-AV1 CRF 35 at x264's 23 (its default), preset 9: a speed a 2-core machine can keep up with. */
+const AV1_CRF_OFFSET = 12;
+const AV1_PRESET = 9;
+
 /** Keep the source's timestamps exactly (VFR stays VFR, no frame dropped or duplicated). */
 export function passthroughTiming(caps: Pick<FfmpegCapabilities, "fpsModeFlag">): string[] {
   return [caps.fpsModeFlag, "passthrough", "-enc_time_base", "-1"];
@@ -97,8 +184,8 @@ export function inputArgs(input: string, format?: string): string[] {
   return ["-protocol_whitelist", protocols, ...(format ? ["-f", format] : []), "-i", input];
 }
 
-/** What an output is read as: our MP4s (`mov`), HLS media playlists, their MPEG-TS segments. */
-export type OutputFormat = "mov" | "hls" | "mpegts";
+/** What an output is read as: our MP4s (`mov`), WebMs (`matroska`), HLS media playlists, their MPEG-TS segments. */
+export type OutputFormat = "mov" | "matroska" | "hls" | "mpegts";
 
 /**
  * Decode a whole output to nothing, failing at the first error: `-xerror` with every error
@@ -135,6 +222,7 @@ export function encodeChunkArgs(
   outputs: { rendition: Rendition; file: string }[],
   s: X264Settings,
   opts: {
+    codec?: VideoFormat;
     rotation: number;
     threads: number;
     range: FrameRange;
@@ -169,7 +257,7 @@ export function encodeChunkArgs(
       `[v${i}]`,
       "-frames:v",
       String(opts.frames),
-      ...x264Args(o.rendition, s, caps),
+      ...videoCodecArgs(opts.codec ?? "h264", o.rendition, s, caps, opts.threads),
       ...passthroughTiming(caps),
       "-threads",
       String(opts.threads),
@@ -181,7 +269,7 @@ export function encodeChunkArgs(
       "-muxpreload",
       "0",
       "-f",
-      "mpegts",
+      chunkContainerOf(opts.codec ?? "h264"),
       o.file,
     );
   });
@@ -200,9 +288,71 @@ export function seekArgs(seconds: number): string[] {
   return ["-seek_timestamp", "1", "-noaccurate_seek", "-ss", seconds.toFixed(6)];
 }
 
-/** The whole audio track, encoded once. */
-export function audioArgs(input: string, output: string, format?: string): string[] {
-  return [...inputArgs(input, format), "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", "128k", "-ac", "2", output];
+/** The intermediate audio tracks a job may need (see media/formats.ts `audioTracksFor`). */
+export type AudioTrack = "aac" | "opus" | "mp3";
+
+const AUDIO_ENCODE: Record<AudioTrack, string[]> = {
+  aac: ["-c:a", "aac", "-b:a", "128k", "-f", "mp4"],
+  opus: ["-c:a", "libopus", "-b:a", "128k", "-f", "webm"],
+  mp3: ["-c:a", "libmp3lame", "-q:a", "2", "-f", "mp3"],
+};
+
+/**
+ * The whole audio track, decoded once and encoded to every track the job needs (stereo), through
+ * `filter` when given (loudness normalisation: the same gain for the whole track, so no seams).
+ */
+export function audioArgs(
+  input: string,
+  outputs: readonly { track: AudioTrack; file: string }[],
+  format?: string,
+  filter?: string,
+) {
+  // loudnorm works at 192 kHz internally: resample back to the encoders' usual 48 kHz
+  const filtered = filter ? ["-af", filter, "-ar", "48000"] : [];
+  return [
+    ...inputArgs(input, format),
+    ...outputs.flatMap((o) => ["-map", "0:a:0", "-vn", "-ac", "2", ...filtered, ...AUDIO_ENCODE[o.track], o.file]),
+  ];
+}
+
+/** EBU R128 loudness as ffmpeg's loudnorm measures it (its `print_format=json` fields). */
+export interface LoudnessMeasure {
+  input_i: string;
+  input_tp: string;
+  input_lra: string;
+  input_thresh: string;
+  target_offset: string;
+}
+
+/** True peak ceiling and loudness range target of the normalisation (EBU R128's usual values). */
+const TRUE_PEAK = -1.5;
+const LOUDNESS_RANGE = 11;
+
+/** Measure the whole audio track once (the first pass): loudnorm prints its measurement as JSON at info level. */
+export function loudnessMeasureArgs(input: string, target: number, format?: string): string[] {
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "info",
+    ...inputArgs(input, format),
+    "-map",
+    "0:a:0",
+    "-vn",
+    "-af",
+    `loudnorm=I=${target}:TP=${TRUE_PEAK}:LRA=${LOUDNESS_RANGE}:print_format=json`,
+    "-f",
+    "null",
+    "-",
+  ];
+}
+
+/** The second pass: one linear gain from the measurement, so the track reaches `target` LUFS without pumping. */
+export function loudnormFilter(target: number, m: LoudnessMeasure): string {
+  return (
+    `loudnorm=I=${target}:TP=${TRUE_PEAK}:LRA=${LOUDNESS_RANGE}:measured_I=${m.input_i}:measured_TP=${m.input_tp}` +
+    `:measured_LRA=${m.input_lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true`
+  );
 }
 
 /**
@@ -248,6 +398,8 @@ export function assembleArgs(
   output: string,
   lastFrameSeconds: number,
   caps: Pick<FfmpegCapabilities, "legacyMuxer">,
+  /** The sample entry to write (`hvc1`: HEVC with its parameter sets in the header, which Safari requires). */
+  tag?: string,
 ): string[] {
   const audioIn = audio ? inputArgs(audio, "mov") : [];
   const audioMap = audio ? ["-map", "1:a:0"] : [];
@@ -266,32 +418,45 @@ export function assembleArgs(
     "copy",
     ...setts,
     ...editList,
+    ...(tag ? ["-tag:v", tag] : []),
     "-movflags",
     "+faststart",
     output,
   ];
 }
 
-/** Package one rendition MP4 as an HLS VOD media playlist with TS segments. */
-export function hlsArgs(input: string, playlist: string, segmentPattern: string, segmentSeconds: number): string[] {
+/**
+ * Join NUT chunks (codecs MPEG-TS does not carry: VP9, AV1) and the audio into one WebM or MP4. The concat
+ * demuxer reads a list of our own files with each piece's planned duration, so every piece starts where the
+ * previous one ends in the source; `-safe 0` because the list names absolute scratch paths.
+ */
+export function joinPiecesArgs(
+  list: string,
+  audio: string | null,
+  output: string,
+  container: "mp4" | "webm",
+): string[] {
+  const audioIn = audio ? inputArgs(audio, container === "webm" ? "matroska" : "mov") : [];
   return [
-    ...inputArgs(input, "mov"),
-    "-map",
+    "-protocol_whitelist",
+    "file",
+    "-f",
+    "concat",
+    "-safe",
     "0",
+    "-i",
+    list,
+    ...audioIn,
+    "-map",
+    "0:v:0",
+    ...(audio ? ["-map", "1:a:0"] : []),
     "-c",
     "copy",
-    "-f",
-    "hls",
-    "-hls_time",
-    String(segmentSeconds),
-    "-hls_playlist_type",
-    "vod",
-    "-hls_segment_filename",
-    segmentPattern,
-    playlist,
+    ...(container === "mp4" ? ["-movflags", "+faststart", "-f", "mp4"] : ["-f", "webm"]),
+    output,
   ];
 }
 
-export function posterArgs(input: string, atSeconds: number, output: string): string[] {
-  return ["-ss", atSeconds.toFixed(3), ...inputArgs(input, "mov"), "-frames:v", "1", "-q:v", "3", output];
+export function posterArgs(input: string, atSeconds: number, output: string, format: OutputFormat = "mov"): string[] {
+  return ["-ss", atSeconds.toFixed(3), ...inputArgs(input, format), "-frames:v", "1", "-q:v", "3", output];
 }

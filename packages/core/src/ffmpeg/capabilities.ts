@@ -5,27 +5,67 @@ import type { FfmpegBinaries } from "./locate.ts";
 /** The command that installs a full ffmpeg on Debian and Ubuntu (what scripts/provision.sh runs as root). */
 export const INSTALL_FULL_FFMPEG = "sudo apt-get install -y ffmpeg";
 
-const codecsByBinary = new Map<string, Promise<Set<string> | undefined>>();
+const tables = new Map<string, Promise<Set<string> | undefined>>();
 
 /**
- * Codec names the ffmpeg can decode (`ffmpeg -codecs`, flag D), read once per binary;
- * undefined when the list cannot be read (nothing is refused on a guess).
+ * Names from one of ffmpeg's tables (`-codecs`, `-encoders`): the rows after the legend's " ------"
+ * line whose flags match `row` (its group is the name), read once per binary and table; undefined
+ * when the table cannot be read (nothing is refused on a guess).
  */
-export function decodableCodecs(bin: Pick<FfmpegBinaries, "ffmpeg">): Promise<Set<string> | undefined> {
-  let codecs = codecsByBinary.get(bin.ffmpeg);
-  if (!codecs) {
-    codecs = promisify(execFile)(bin.ffmpeg, ["-hide_banner", "-codecs"], {
+function ffmpegTable(bin: Pick<FfmpegBinaries, "ffmpeg">, flag: string, row: RegExp) {
+  const id = `${bin.ffmpeg}\0${flag}`;
+  let names = tables.get(id);
+  if (!names) {
+    names = promisify(execFile)(bin.ffmpeg, ["-hide_banner", flag], {
       timeout: 30_000,
       maxBuffer: 4 * 1024 * 1024,
     }).then(
-      // the table follows the legend's " -------" line; flag 1 is D when the codec decodes
-      ({ stdout }) =>
-        new Set([...stdout.slice(stdout.search(/^ -+$/m) + 1).matchAll(/^ D\S{5} (\S+)/gm)].map((m) => m[1]!)),
+      ({ stdout }) => new Set([...stdout.slice(stdout.search(/^ -+$/m) + 1).matchAll(row)].map((m) => m[1]!)),
       () => undefined,
     );
-    codecsByBinary.set(bin.ffmpeg, codecs);
+    tables.set(id, names);
   }
-  return codecs;
+  return names;
+}
+
+/** Codec names the ffmpeg can decode (`ffmpeg -codecs`: flag 1 is D when the codec decodes). */
+export function decodableCodecs(bin: Pick<FfmpegBinaries, "ffmpeg">): Promise<Set<string> | undefined> {
+  return ffmpegTable(bin, "-codecs", /^ D\S{5} (\S+)/gm);
+}
+
+/** Encoder names the ffmpeg has (`ffmpeg -encoders`: six flag characters, then the name). */
+export function availableEncoders(bin: Pick<FfmpegBinaries, "ffmpeg">): Promise<Set<string> | undefined> {
+  return ffmpegTable(bin, "-encoders", /^ \S{6} (\S+)/gm);
+}
+
+/** The encoder each output format needs. */
+export const ENCODER_OF = {
+  h264: "libx264",
+  hevc: "libx265",
+  vp9: "libvpx-vp9",
+  av1: "libsvtav1",
+  aac: "aac",
+  opus: "libopus",
+  mp3: "libmp3lame",
+} as const;
+
+/**
+ * Why the ffmpeg in use cannot make these outputs (the formats whose encoder it lacks, the build and
+ * the command that installs a full one); undefined when it can, or when its list cannot be read.
+ */
+export async function missingEncoders(
+  needs: readonly (keyof typeof ENCODER_OF)[],
+  bin: Pick<FfmpegBinaries, "ffmpeg" | "origin">,
+): Promise<string | undefined> {
+  const encoders = await availableEncoders(bin);
+  if (!encoders) return undefined;
+  const missing = needs.filter((n) => !encoders.has(ENCODER_OF[n]));
+  if (!missing.length) return undefined;
+  const which = bin.origin === "npm" ? "the ffmpeg shipped in the npm package" : `the ffmpeg in use (${bin.ffmpeg})`;
+  return (
+    `${missing.map((m) => `${m} needs the ${ENCODER_OF[m]} encoder`).join("; ")}, and ${which} has none. ` +
+    `Install a full ffmpeg (${INSTALL_FULL_FFMPEG}, or set FFMPEG_PATH to one), or choose other formats.`
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { Logger } from "../log.ts";
-import { decodableCodecs, missingDecoder } from "./capabilities.ts";
+import { decodableCodecs, missingDecoder, missingEncoders } from "./capabilities.ts";
 import type { FfmpegBinaries, FfmpegCapabilities } from "./locate.ts";
 
 export interface FfmpegProgress {
@@ -309,5 +309,10 @@ export class Ffmpeg {
   /** Why this ffmpeg cannot decode `codec`, as a sentence; undefined when it can. */
   missingDecoder(kind: "video" | "audio", codec: string | undefined): Promise<string | undefined> {
     return missingDecoder(kind, codec, this.binaries);
+  }
+
+  /** Why these outputs cannot be made with this ffmpeg (see capabilities.ts); undefined when they can. */
+  missingEncoders(needs: Parameters<typeof missingEncoders>[0]): Promise<string | undefined> {
+    return missingEncoders(needs, this.binaries);
   }
 }

@@ -15,6 +15,12 @@ export const JobEntity = new Entity({
     sourceKey: { type: "string" },
     sourceSize: { type: "number" },
     ladder: { type: "list", items: { type: "string" }, required: true },
+    /** Output formats (media/formats.ts); absent on jobs from before formats existed (H.264 only). */
+    formats: { type: "list", items: { type: "string" } },
+    /** Target integrated loudness of the audio (LUFS), when the user asked for normalisation. */
+    loudness: { type: "number" },
+    /** Where the poster is taken (seconds), when the user chose. */
+    posterAt: { type: "number" },
     /** SourceInfo from the probe (parsed with zod where read). */
     source: { type: "any" },
     renditions: { type: "any" },
@@ -22,6 +28,10 @@ export const JobEntity = new Entity({
     /** Indexes of encoded chunks: adding to a set is idempotent, so redelivery cannot double count. */
     encodedChunks: { type: "set", items: "number" },
     outputs: { type: "any" },
+    /** Audio-only outputs (`audio.m4a`, `audio.mp3`), as the assembler recorded them. */
+    audioOutputs: { type: "any" },
+    /** Captions sidecars (`captions/<language>.vtt`), as the assembler recorded them. */
+    captions: { type: "any" },
     hls: { type: "string" },
     poster: { type: "string" },
     errorStage: { type: "string" },

@@ -1,4 +1,5 @@
-import type { FinalOutput } from "@videoforge/events";
+import { DEFAULT_FORMATS } from "../media/formats.ts";
+import type { AudioOutput, CaptionsOutput, FinalOutput } from "@videoforge/events";
 import { SourceInfo } from "../media/probe.ts";
 import type { ChunkItem, JobItem, TimelineItem } from "../db/index.ts";
 import type { z } from "zod";
@@ -133,6 +134,7 @@ export function summarize(job: JobItem): JobSummary {
     name: job.sourceName,
     size: job.sourceSize ?? null,
     ladder: job.ladder,
+    formats: job.formats ?? DEFAULT_FORMATS,
     source: source && {
       frames: source.video.frames,
       duration: source.duration,
@@ -144,7 +146,10 @@ export function summarize(job: JobItem): JobSummary {
     chunkCount: job.chunkCount ?? null,
     chunksEncoded,
     progress,
-    outputs: (job.outputs as FinalOutput[] | undefined) ?? [],
+    // rows from before formats were H.264 only
+    outputs: ((job.outputs as FinalOutput[] | undefined) ?? []).map((o) => ({ ...o, format: o.format ?? "h264" })),
+    audio: (job.audioOutputs as AudioOutput[] | undefined) ?? [],
+    captions: (job.captions as CaptionsOutput[] | undefined) ?? [],
     hls: job.hls ?? null,
     poster: job.poster ?? null,
     error: job.errorReason ? { stage: job.errorStage ?? null, reason: job.errorReason } : null,
@@ -170,23 +175,29 @@ export async function outputUrls(
   expiresSeconds = deps.cfg.urlSeconds.download,
 ) {
   const job = summarize(await ownedJob(deps, owner, jobId));
-  if (job.status !== "COMPLETED") return { status: job.status, outputs: [], hls: null, poster: null };
+  if (job.status !== "COMPLETED")
+    return { status: job.status, outputs: [], audio: [], captions: [], hls: null, dash: null, poster: null };
   const bucket = deps.cfg.buckets.outputs;
-  const outputs = await Promise.all(
-    job.outputs.map(async (o) => ({
-      ...o,
-      url: await deps.store.presignGet(
-        bucket,
-        o.key,
-        expiresSeconds,
-        `${job.name.replace(/\.[^.]+$/, "")}-${o.rendition}.mp4`,
-      ),
-    })),
-  );
+  // the browser saves each file as "<source name>-<output file name>", e.g. holiday-720p-vp9.webm
+  const stem = job.name.replace(/\.[^.]+$/, "");
+  const link = <T extends { key: string }>(o: T) =>
+    deps.store
+      .presignGet(bucket, o.key, expiresSeconds, `${stem}-${o.key.slice(o.key.lastIndexOf("/") + 1)}`)
+      .then((url) => ({ ...o, url }));
+  const [outputs, audio, captions] = await Promise.all([
+    Promise.all(job.outputs.map(link)),
+    Promise.all(job.audio.map(link)),
+    Promise.all(job.captions.map(link)),
+  ]);
   return {
     status: job.status,
     outputs,
+    audio,
+    captions,
     hls: job.hls ? await deps.store.presignGet(bucket, job.hls, expiresSeconds) : null,
+    dash: (await deps.store.head(bucket, keys.dash(jobId)))
+      ? await deps.store.presignGet(bucket, keys.dash(jobId), expiresSeconds)
+      : null,
     poster: await deps.store.presignGet(bucket, keys.poster(jobId), expiresSeconds),
     /** Seconds the URLs stay valid: clients renew them before that. */
     expiresIn: expiresSeconds,

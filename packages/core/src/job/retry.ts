@@ -1,3 +1,4 @@
+import { storedFormats } from "../media/formats.ts";
 import { createHash } from "node:crypto";
 import { makeEvent, toMegabytes } from "@videoforge/events";
 import type { JobItem } from "../db/index.ts";
@@ -45,6 +46,9 @@ export async function retryJob(deps: Deps, owner: string, jobId: string): Promis
     sourceKey: old.sourceKey,
     sourceSize: stored.size,
     ladder: old.ladder,
+    ...(old.formats ? { formats: old.formats } : {}),
+    ...(old.posterAt !== undefined ? { posterAt: old.posterAt } : {}),
+    ...(old.loudness !== undefined ? { loudness: old.loudness } : {}),
     retryOf: jobId,
     createdAt: Date.now(),
   });
@@ -71,6 +75,7 @@ async function announceRetry(deps: Deps, old: JobItem, retryId: string): Promise
           name: old.sourceName,
         },
         ladder: job.ladder,
+        formats: storedFormats(job.formats),
       }),
     );
   }

@@ -5,11 +5,17 @@ export type CounterKey = Pick<CounterItem, "owner" | "kind" | "period">;
 
 /** A job as a step creates it; the store adds what it derives (sweep keys, timestamps). */
 export type NewJob = Pick<JobItem, "jobId" | "owner" | "status" | "sourceName" | "ladder" | "createdAt"> &
-  Partial<Pick<JobItem, "sourceBucket" | "sourceKey" | "sourceSize" | "retryOf" | "uploadId">>;
+  Partial<
+    Pick<
+      JobItem,
+      "sourceBucket" | "sourceKey" | "sourceSize" | "retryOf" | "uploadId" | "formats" | "posterAt" | "loudness"
+    >
+  >;
 
-export type NewChunk = Pick<ChunkItem, "jobId" | "index" | "startFrame" | "frames" | "startTime" | "duration"> & {
-  readyAt: number;
-};
+export type NewChunk = Pick<ChunkItem, "jobId" | "index" | "startFrame" | "frames" | "startTime" | "duration"> &
+  Partial<Pick<ChunkItem, "codec">> & {
+    readyAt: number;
+  };
 
 /** What a transition writes besides the status (and the stage's timestamp). */
 export interface JobChange {
@@ -19,6 +25,8 @@ export interface JobChange {
 
 export interface AssemblyRecord {
   outputs: unknown[];
+  audioOutputs: unknown[];
+  captions: unknown[];
   hls: string;
   poster: string;
 }

@@ -1,3 +1,4 @@
+import { storedFormats } from "../media/formats.ts";
 import { makeEvent, toMegabytes, type EventDetail } from "@videoforge/events";
 import type { JobItem } from "../db/index.ts";
 import { putMetric } from "../metrics.ts";
@@ -160,5 +161,6 @@ function uploaded(job: JobItem) {
       name: job.sourceName,
     },
     ladder: job.ladder,
+    formats: storedFormats(job.formats),
   });
 }

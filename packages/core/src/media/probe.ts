@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { z } from "zod";
+import { subtitleStreams } from "../output/captions.ts";
 import { FfmpegError, type Ffmpeg } from "../ffmpeg/run.ts";
 
 export const SourceInfo = z.object({
@@ -24,6 +25,20 @@ export const SourceInfo = z.object({
     duration: z.number(),
   }),
   audio: z.object({ codec: z.string(), channels: z.number(), sampleRate: z.number() }).nullable(),
+  /** Subtitle streams (text ones become WebVTT captions); sources probed before captions have none recorded. */
+  subtitles: z
+    .array(
+      z.object({
+        index: z.number(),
+        sourceIndex: z.number(),
+        codec: z.string(),
+        language: z.string(),
+        title: z.string().optional(),
+        text: z.boolean(),
+        reason: z.string().optional(),
+      }),
+    )
+    .default([]),
 });
 export type SourceInfo = z.infer<typeof SourceInfo>;
 
@@ -277,6 +292,7 @@ export async function probeSource(
             sampleRate: Number(audio.sample_rate ?? 0),
           }
         : null,
+      subtitles: subtitleStreams(probe.streams),
     },
   };
 }
@@ -365,6 +381,13 @@ export async function measureOutput(ff: Ffmpeg, file: string): Promise<{ frames:
   let hi = -Infinity;
   for (const t of pts) [lo, hi] = [Math.min(lo, t), Math.max(hi, t)];
   return { frames: pts.length, span: hi - lo };
+}
+
+/** A media file's duration as its container states it (seconds; 0 when it states none). */
+export async function mediaDuration(ff: Ffmpeg, file: string): Promise<number> {
+  const raw = (await ff.probeJson(["-show_entries", "format=duration", file])) as { format?: { duration?: string } };
+  const d = Number(raw.format?.duration);
+  return Number.isFinite(d) ? d : 0;
 }
 
 /** Presentation time of a file's first video packet (a piece's keyframe), in its own timeline. */

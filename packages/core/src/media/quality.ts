@@ -10,7 +10,9 @@ export async function ssim(ff: Ffmpeg, distorted: string, reference: string): Pr
     "-i",
     reference,
     "-lavfi",
-    "[0:v][1:v]scale2ref=flags=bicubic[d][r];[d][r]ssim",
+    // frames paired by their order, not their timestamps: WebM keeps milliseconds, so a frame at 0.033 s
+    // would be paired with the source's previous one (0.0333 s is later); our outputs are frame-exact
+    "[0:v]setpts=N/(25*TB)[d0];[1:v]setpts=N/(25*TB)[r0];[d0][r0]scale2ref=flags=bicubic[d][r];[d][r]ssim",
     "-f",
     "null",
     "-",

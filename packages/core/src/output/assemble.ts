@@ -1,15 +1,36 @@
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { makeEvent, Rendition, type EventDetail, type FinalOutput } from "@videoforge/events";
+import {
+  makeEvent,
+  Rendition,
+  type AudioFormat,
+  type AudioOutput,
+  type CaptionsOutput,
+  type EventDetail,
+  type FinalOutput,
+  type Format,
+  type VideoFormat,
+} from "@videoforge/events";
 import { z } from "zod";
 import type { JobItem } from "../db/index.ts";
 import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
-import { assembleArgs, hlsArgs, posterArgs } from "../ffmpeg/args.ts";
-import { measureOutput, SourceInfo } from "../media/probe.ts";
+import { assembleArgs, chunkContainerOf, joinPiecesArgs, posterArgs, type AudioTrack } from "../ffmpeg/args.ts";
+import { packageCmaf } from "./cmaf.ts";
+import { makeStoryboard } from "./storyboard.ts";
+import {
+  audioFormatsOf,
+  audioTracksFor,
+  containerOf,
+  DEFAULT_FORMATS,
+  outputFileName,
+  parseFormats,
+  variantName,
+  videoFormatsOf,
+} from "../media/formats.ts";
+import { mediaDuration, measureOutput, SourceInfo } from "../media/probe.ts";
+import { outputFormatOf } from "../media/verify.ts";
 import { failJob, getJob, isFinal, transition } from "../job/lifecycle.ts";
 import { keys, withScratch, type Deps } from "../deps.ts";
-
-const HLS_SEGMENT_SECONDS = 6;
 
 /**
  * ChunksEncoded → per rung: join the encoded chunks by stream copy, mux the audio,
@@ -34,12 +55,20 @@ export async function assembleJob(
   if (job.status !== "ENCODING" && job.status !== "ASSEMBLING")
     return log.info("not ready to assemble", { status: job.status });
   await transition(deps, jobId, ["ENCODING", "ASSEMBLING"], "ASSEMBLING");
+  const formats = parseFormats(job.formats ?? DEFAULT_FORMATS);
+  const stored = await Promise.all(
+    audioTracksFor(formats).map(async (t) =>
+      (await deps.store.head(deps.cfg.buckets.work, keys.audio(jobId, t))) ? t : null,
+    ),
+  );
   const plan: AssemblyPlan = {
     jobId,
     renditions: z.array(Rendition).parse(job.renditions),
     source: SourceInfo.parse(job.source),
     chunkCount: job.chunkCount ?? event.chunkCount,
-    hasAudio: (await deps.store.head(deps.cfg.buckets.work, keys.audio(jobId))) !== null,
+    formats,
+    audioTracks: stored.filter((t): t is AudioTrack => t !== null),
+    ...(job.posterAt !== undefined ? { posterAt: job.posterAt } : {}),
   };
   const result = await work(deps, plan).catch((err: unknown) => {
     // ffmpeg refusing these chunks will refuse them again: fail the job rather than retry
@@ -62,6 +91,8 @@ export async function announceAssembled(deps: Pick<Deps, "events" | "cfg">, job:
       jobId: job.jobId,
       bucket: deps.cfg.buckets.outputs,
       outputs,
+      audio: (job.audioOutputs as AudioOutput[] | undefined) ?? [],
+      captions: (job.captions as CaptionsOutput[] | undefined) ?? [],
       hls: job.hls,
       poster: job.poster,
     }),
@@ -69,7 +100,13 @@ export async function announceAssembled(deps: Pick<Deps, "events" | "cfg">, job:
   return true;
 }
 
-export type AssemblyResult = { outputs: FinalOutput[]; hls: string; poster: string };
+export type AssemblyResult = {
+  outputs: FinalOutput[];
+  audioOutputs: AudioOutput[];
+  captions: CaptionsOutput[];
+  hls: string;
+  poster: string;
+};
 /** The media part of assembly: every output made and stored. */
 export type AssembleWork = (deps: Deps, plan: AssemblyPlan) => Promise<AssemblyResult>;
 
@@ -80,62 +117,78 @@ export interface AssemblyPlan {
   jobId: string;
   renditions: Rendition[];
   source: SourceInfo;
+  /** Chunks over every video format: `pieces × video formats`. */
   chunkCount: number;
-  hasAudio: boolean;
+  formats: Format[];
+  /** The intermediate audio tracks that exist (none for a silent source). */
+  audioTracks: AudioTrack[];
+  /** Where the user asked for the poster (seconds). */
+  posterAt?: number;
 }
 
-/** The assembly's work in one scratch folder: MP4 per rung, HLS, master playlist, poster, all stored. */
-async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan) {
-  const { jobId, renditions, source, chunkCount } = plan;
+/** The assembly's work in one scratch folder: every video and audio output, HLS, master playlist, poster, stored. */
+async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan): Promise<AssemblyResult> {
+  const { jobId, renditions, source } = plan;
   const work = deps.cfg.buckets.work;
   const out = deps.cfg.buckets.outputs;
-  const audio = plan.hasAudio ? join(dir, "audio.m4a") : null;
-  if (audio) await deps.store.download(work, keys.audio(jobId), audio);
-  const hlsDir = join(dir, "hls");
-  const hlsPrefix = keys.hlsDir(jobId);
-  const uploadHls = (rel: string) =>
-    deps.store.upload(
-      out,
-      `${hlsPrefix}/${rel}`,
-      join(hlsDir, rel),
-      rel.endsWith(".m3u8") ? "application/vnd.apple.mpegurl" : "video/mp2t",
-    );
+  const codecs = videoFormatsOf(plan.formats);
+  const pieces = plan.chunkCount / codecs.length;
+  if (!Number.isInteger(pieces))
+    throw new Error(`${plan.chunkCount} chunks do not divide into ${codecs.length} formats`);
+  const audio = new Map<AudioTrack, string>();
+  await Promise.all(
+    plan.audioTracks.map(async (t) => {
+      const file = join(dir, basename(keys.audio(jobId, t)));
+      await deps.store.download(work, keys.audio(jobId, t), file);
+      audio.set(t, file);
+    }),
+  );
+  // pieces joined by the concat demuxer are placed by their planned durations (exact for VFR too)
+  const durations = codecs.some((c) => chunkContainerOf(c) === "nut") ? await pieceDurations(deps, jobId, pieces) : [];
 
+  const variants = codecs.flatMap((codec) => renditions.map((r) => ({ codec, r })));
   // rungs side by side: each step is a remux or a transfer, bound by I/O more than CPU
-  const outputs = await mapLimit(renditions, RUNGS_AT_ONCE, async (r): Promise<FinalOutput> => {
-    const parts = Array.from({ length: chunkCount }, (_, i) => join(dir, `${r.name}_${String(i).padStart(5, "0")}.ts`));
+  const outputs = await mapLimit(variants, RUNGS_AT_ONCE, async ({ codec, r }): Promise<FinalOutput> => {
+    const name = variantName(r.name, codec);
+    const fileName = outputFileName(r.name, codec);
+    const container = chunkContainerOf(codec);
+    const parts = Array.from({ length: pieces }, (_, i) =>
+      join(dir, `${name}_${String(i).padStart(5, "0")}.${container}`),
+    );
     await mapLimit(parts, TRANSFERS_AT_ONCE, (file, i) =>
-      deps.store.download(work, keys.encoded(keys.encodedPrefix(jobId), r.name, i), file),
+      deps.store.download(work, keys.encoded(keys.encodedPrefix(jobId), name, i, container), file),
     );
-    const mp4 = join(dir, `${r.name}.mp4`);
-    // MPEG-TS concatenates byte-wise; the chunks carry source timestamps so none are rewritten
-    const args = assembleArgs(
-      `concat:${parts.join("|")}`,
-      audio,
-      mp4,
-      source.video.lastFrameDuration,
-      deps.ffmpeg.capabilities,
-    );
-    await deps.ffmpeg.run(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs });
+    const file = join(dir, fileName);
+    const track = audio.get(containerOf(codec) === "webm" ? "opus" : "aac") ?? null;
+    if (container === "mpegts") {
+      // MPEG-TS concatenates byte-wise; the chunks carry source timestamps so none are rewritten
+      const args = assembleArgs(
+        `concat:${parts.join("|")}`,
+        track,
+        file,
+        source.video.lastFrameDuration,
+        deps.ffmpeg.capabilities,
+        codec === "hevc" ? "hvc1" : undefined,
+      );
+      await deps.ffmpeg.run(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs });
+    } else {
+      const list = join(dir, `${name}.concat`);
+      await writeFile(list, concatList(parts, durations));
+      await deps.ffmpeg.run(joinPiecesArgs(list, track, file, containerOf(codec)), {
+        timeoutMs: deps.cfg.ffmpegTimeoutMs,
+      });
+    }
     await Promise.all(parts.map((f) => rm(f, { force: true })));
-    const rungDir = join(hlsDir, r.name);
-    await mkdir(rungDir, { recursive: true });
+    const key = keys.output(jobId, fileName);
     const [m, { bytes }] = await Promise.all([
-      measureOutput(deps.ffmpeg, mp4),
-      deps.store.upload(out, keys.output(jobId, r.name), mp4, "video/mp4"),
-      (async () => {
-        await deps.ffmpeg.run(
-          hlsArgs(mp4, join(rungDir, "index.m3u8"), join(rungDir, "seg_%05d.ts"), HLS_SEGMENT_SECONDS),
-          { timeoutMs: deps.cfg.ffmpegTimeoutMs },
-        );
-        const files = (await readdir(rungDir)).filter((f) => /\.(m3u8|ts)$/.test(f));
-        await mapLimit(files, TRANSFERS_AT_ONCE, (f) => uploadHls(`${r.name}/${f}`));
-      })(),
+      measureOutput(deps.ffmpeg, file),
+      deps.store.upload(out, key, file, containerOf(codec) === "webm" ? "video/webm" : "video/mp4"),
     ]);
     const duration = m.span + source.video.lastFrameDuration;
     return {
-      rendition: r.name,
-      key: keys.output(jobId, r.name),
+      rendition: name,
+      format: codec,
+      key,
       width: r.width,
       height: r.height,
       frames: m.frames,
@@ -144,28 +197,170 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan) {
       bitrate: Math.round((bytes * 8) / duration),
     };
   });
-  await writeFile(join(hlsDir, "master.m3u8"), masterPlaylist(outputs, plan.hasAudio));
-  await uploadHls("master.m3u8");
+  const captions = await fetchCaptions(deps, dir, jobId);
+  const hls = await packageStreams(deps, dir, jobId, outputs, audio.get("aac"), captions);
+  const audioOutputs = await storeAudioOutputs(deps, jobId, plan.formats, audio);
   const top = outputs[0]!;
   const poster = join(dir, "poster.jpg");
-  await deps.ffmpeg.run(
-    posterArgs(join(dir, `${top.rendition}.mp4`), posterTime(top.duration, source.video.lastFrameDuration), poster),
-  );
+  const at = posterTime(top.duration, source.video.lastFrameDuration, plan.posterAt);
+  await deps.ffmpeg.run(posterArgs(join(dir, basename(top.key)), at, poster, outputFormatOf(top.key)));
   // ffmpeg exits 0 having written nothing when the seek passes the last frame: say so, not ENOENT
-  if (!(await stat(poster).catch(() => null))?.size) {
-    const at = posterTime(top.duration, source.video.lastFrameDuration);
+  if (!(await stat(poster).catch(() => null))?.size)
     throw new Error(`the poster frame at ${at} s of a ${top.duration} s video could not be extracted`);
-  }
   await deps.store.upload(out, keys.poster(jobId), poster, "image/jpeg");
-  return { outputs, hls: `${hlsPrefix}/master.m3u8`, poster: keys.poster(jobId) };
+  await storeStoryboard(deps, dir, jobId, outputs, source);
+  return { outputs, audioOutputs, captions: captions.map((c) => c.output), hls, poster: keys.poster(jobId) };
+}
+
+/** The job's captions (attached, extracted from the source) from the work bucket, each stored as a sidecar output. */
+async function fetchCaptions(deps: Deps, dir: string, jobId: string) {
+  const stored = await deps.store.list(deps.cfg.buckets.work, keys.captionsDir(jobId));
+  await mkdir(join(dir, "captions"), { recursive: true });
+  return mapLimit(stored, TRANSFERS_AT_ONCE, async (o) => {
+    const language = basename(o.key, ".vtt");
+    const file = join(dir, "captions", `${language}.vtt`);
+    await deps.store.download(deps.cfg.buckets.work, o.key, file);
+    const key = keys.captions(jobId, language);
+    const { bytes } = await deps.store.upload(deps.cfg.buckets.outputs, key, file, "text/vtt");
+    return { language, file, output: { language, key, bytes } };
+  });
 }
 
 /**
- * Where the poster is taken: a tenth into the video, at most 3 s, and never past the start of
+ * Seek previews: JPEG sprite sheets and a WebVTT track of `#xywh=` cues (`storyboard/`), made from the
+ * smallest rendition of the job's first format (the cheapest decode; tiles are 160 px wide anyway).
+ */
+async function storeStoryboard(
+  deps: Deps,
+  dir: string,
+  jobId: string,
+  outputs: readonly FinalOutput[],
+  source: SourceInfo,
+): Promise<void> {
+  const first = outputs.filter((o) => o.format === outputs[0]!.format);
+  const smallest = first.reduce((a, b) => (b.width * b.height < a.width * a.height ? b : a));
+  const input = join(dir, basename(smallest.key));
+  const board = await makeStoryboard(
+    deps.ffmpeg,
+    input,
+    smallest.duration,
+    source.video.displayWidth,
+    source.video.displayHeight,
+    dir,
+    { timeoutMs: deps.cfg.ffmpegTimeoutMs, format: outputFormatOf(input) === "matroska" ? "matroska" : "mov" },
+  );
+  await mapLimit([...board.sheets, board.vtt], TRANSFERS_AT_ONCE, (rel) =>
+    deps.store.upload(
+      deps.cfg.buckets.outputs,
+      `jobs/${jobId}/${rel}`,
+      join(dir, rel),
+      rel.endsWith(".vtt") ? "text/vtt" : "image/jpeg",
+    ),
+  );
+}
+
+const STREAM_TYPES: Record<string, string> = {
+  m3u8: "application/vnd.apple.mpegurl",
+  mpd: "application/dash+xml",
+  mp4: "video/mp4",
+  m4s: "video/iso.segment",
+  vtt: "text/vtt",
+};
+
+/**
+ * Adaptive streaming: every rendition of every format cut into CMAF segments (stream copy, no
+ * re-encode), described by an HLS master (`hls/master.m3u8`) and a DASH manifest (`dash/manifest.mpd`)
+ * over the same files, with the AAC track as the audio of every family. Returns the master's key.
+ */
+async function packageStreams(
+  deps: Deps,
+  dir: string,
+  jobId: string,
+  outputs: readonly FinalOutput[],
+  aac: string | undefined,
+  captions: readonly { language: string; file: string }[],
+): Promise<string> {
+  const root = join(dir, "streams");
+  const variants = outputs.map((o) => ({
+    id: o.rendition,
+    file: join(dir, basename(o.key)),
+    width: o.width,
+    height: o.height,
+    codec: o.format,
+    bitrate: o.bitrate,
+  }));
+  const cmaf = await packageCmaf(deps.ffmpeg, root, variants, aac ? { file: aac } : undefined, {
+    timeoutMs: deps.cfg.ffmpegTimeoutMs,
+    subtitles: captions,
+  });
+  const prefix = `jobs/${jobId}`;
+  await mapLimit(cmaf.files, TRANSFERS_AT_ONCE, (rel) =>
+    deps.store.upload(
+      deps.cfg.buckets.outputs,
+      `${prefix}/${rel}`,
+      join(root, rel),
+      STREAM_TYPES[rel.slice(rel.lastIndexOf(".") + 1)] ?? "application/octet-stream",
+    ),
+  );
+  return `${prefix}/${cmaf.master}`;
+}
+
+/** Each piece's planned duration (its chunk row's, the same for every format: read from the first's). */
+async function pieceDurations(deps: Deps, jobId: string, pieces: number): Promise<number[]> {
+  return mapLimit(
+    Array.from({ length: pieces }, (_, i) => i),
+    TRANSFERS_AT_ONCE,
+    async (i) => {
+      const row = await deps.jobs.getChunk(jobId, i);
+      if (!row) throw new Error(`chunk ${i} of job ${jobId} has no row`);
+      return row.duration;
+    },
+  );
+}
+
+/**
+ * The concat demuxer's list: every piece with its planned duration, so each one starts where the
+ * previous ended in the source (file names are ours, quoted as the demuxer's syntax wants).
+ */
+export function concatList(files: readonly string[], durations: readonly number[]): string {
+  return (
+    files.map((f, i) => `file '${f.replace(/'/g, "'\\''")}'\nduration ${durations[i]!.toFixed(6)}`).join("\n") + "\n"
+  );
+}
+
+const AUDIO_OUTPUT_TRACK: Record<AudioFormat, AudioTrack> = { m4a: "aac", mp3: "mp3" };
+const AUDIO_OUTPUT_TYPE: Record<AudioFormat, string> = { m4a: "audio/mp4", mp3: "audio/mpeg" };
+
+/** `audio.m4a` and `audio.mp3`: the job's audio tracks as they were encoded from the source, stored as outputs. */
+async function storeAudioOutputs(
+  deps: Deps,
+  jobId: string,
+  formats: readonly Format[],
+  audio: ReadonlyMap<AudioTrack, string>,
+): Promise<AudioOutput[]> {
+  const wanted = audioFormatsOf(formats);
+  const missing = wanted.filter((f) => !audio.has(AUDIO_OUTPUT_TRACK[f]));
+  if (missing.length) throw new Error(`the source has no audio to make ${missing.join(" and ")} from`);
+  return Promise.all(
+    wanted.map(async (format) => {
+      const file = audio.get(AUDIO_OUTPUT_TRACK[format])!;
+      const key = keys.output(jobId, `audio.${format}`);
+      const [duration, { bytes }] = await Promise.all([
+        mediaDuration(deps.ffmpeg, file),
+        deps.store.upload(deps.cfg.buckets.outputs, key, file, AUDIO_OUTPUT_TYPE[format]),
+      ]);
+      return { format, key, duration, bytes, bitrate: duration > 0 ? Math.round((bytes * 8) / duration) : 0 };
+    }),
+  );
+}
+
+/**
+ * Where the poster is taken: where the user chose, else a tenth into the video, at most 3 s; never past the start of
  * its last frame (a one-frame video's poster is its only frame; a seek past it yields nothing).
  */
-export function posterTime(duration: number, lastFrameDuration: number): number {
-  return Math.max(0, Math.min(duration * 0.1, 3, duration - lastFrameDuration - 1e-3));
+export function posterTime(duration: number, lastFrameDuration: number, chosen?: number): number {
+  const wanted = chosen ?? Math.min(duration * 0.1, 3);
+  return Math.max(0, Math.min(wanted, duration - lastFrameDuration - 1e-3));
 }
 
 const RUNGS_AT_ONCE = 2;
@@ -187,18 +382,4 @@ async function mapLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return results;
-}
-
-/** The master playlist names every rung with its measured bandwidth, top rung first. */
-export function masterPlaylist(outputs: readonly FinalOutput[], hasAudio: boolean): string {
-  const codecs = hasAudio ? "avc1.640028,mp4a.40.2" : "avc1.640028";
-  const lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"];
-  for (const o of outputs) {
-    const bandwidth = `BANDWIDTH=${Math.round(o.bitrate * 1.2)},AVERAGE-BANDWIDTH=${o.bitrate}`;
-    lines.push(
-      `#EXT-X-STREAM-INF:${bandwidth},RESOLUTION=${o.width}x${o.height},CODECS="${codecs}"`,
-      `${o.rendition}/index.m3u8`,
-    );
-  }
-  return lines.join("\n") + "\n";
 }

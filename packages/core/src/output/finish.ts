@@ -1,7 +1,16 @@
-import { makeEvent, type EventDetail, type FinalOutput } from "@videoforge/events";
+import {
+  makeEvent,
+  type AudioOutput,
+  type CaptionsOutput,
+  type EventDetail,
+  type FinalOutput,
+} from "@videoforge/events";
 import type { JobItem } from "../db/index.ts";
 import { SourceInfo } from "../media/probe.ts";
-import { decodeCheck } from "../media/verify.ts";
+import { decodeAudioCheck, decodeCheck, outputFormatOf } from "../media/verify.ts";
+
+/** How far an audio-only output's length may stray from the source's (encoder padding, frame sizes). */
+const AUDIO_SLACK_SECONDS = 0.15;
 import { putMetric } from "../metrics.ts";
 import { announceFailed, failJob, getJob } from "../job/lifecycle.ts";
 import type { Deps } from "../deps.ts";
@@ -29,7 +38,13 @@ export async function finishJob(
   const problems = await verify(deps, event, SourceInfo.parse(job.source));
   if (problems.length) return failJob(deps, jobId, "finishing", `Output verification failed: ${problems.join("; ")}.`);
   const done = await deps.jobs.transition(jobId, "COMPLETED", ["ASSEMBLING"], {
-    set: { outputs: event.outputs, hls: event.hls, poster: event.poster },
+    set: {
+      outputs: event.outputs,
+      audioOutputs: event.audio,
+      captions: event.captions,
+      hls: event.hls,
+      poster: event.poster,
+    },
   });
   if (done) putMetric("JobsCompleted", 1, { jobId });
   const after = done ?? (await getJob(deps, jobId));
@@ -43,6 +58,8 @@ export async function announceCompleted(deps: Pick<Deps, "events">, job: JobItem
     makeEvent("JobCompleted", {
       jobId: job.jobId,
       outputs: job.outputs as FinalOutput[],
+      audio: (job.audioOutputs as AudioOutput[] | undefined) ?? [],
+      captions: (job.captions as CaptionsOutput[] | undefined) ?? [],
       hls: job.hls,
       poster: job.poster,
     }),
@@ -55,8 +72,8 @@ export const verifyOutputs: VerifyWork = async (deps, event, source) => {
   // "within one frame": the longest a frame of this source is shown, with float slack
   const frameTime = Math.max(source.video.lastFrameDuration, 1 / (source.video.fps || 25)) + 1e-3;
   const problems: string[] = [];
-  await Promise.all(
-    event.outputs.map(async (o) => {
+  await Promise.all([
+    ...event.outputs.map(async (o) => {
       if (Math.abs(o.duration - source.video.duration) > frameTime)
         problems.push(
           `${o.rendition} lasts ${o.duration.toFixed(3)} s, the source ${source.video.duration.toFixed(3)} s`,
@@ -66,17 +83,32 @@ export const verifyOutputs: VerifyWork = async (deps, event, source) => {
         return void problems.push(
           `${o.rendition} is missing or incomplete in storage (${stored?.size ?? 0} of ${o.bytes} bytes)`,
         );
-      // the assembler's MP4s, read as MP4 over HTTP(S) only
+      // the assembler's MP4s and WebMs, read as what their name says over HTTP(S) only
       const decoded = await decodeCheck(
         deps.ffmpeg,
         await deps.store.presignGet(event.bucket, o.key, 3600),
         deps.cfg.ffmpegTimeoutMs,
-        "mov",
+        outputFormatOf(o.key),
       );
       if (!decoded.ok) problems.push(`${o.rendition} cannot be decoded (${decoded.reason})`);
       else if (decoded.frames !== source.video.frames)
         problems.push(`${o.rendition} decodes to ${decoded.frames} frames, the source has ${source.video.frames}`);
     }),
-  );
+    ...event.audio.map(async (a) => {
+      const stored = await deps.store.head(event.bucket, a.key);
+      if (!stored || stored.size !== a.bytes)
+        return void problems.push(`audio.${a.format} is missing or incomplete in storage`);
+      // an MP3 frame holds 1152 samples and its encoder pads the start: allow a little over the video's length
+      if (Math.abs(a.duration - source.duration) > AUDIO_SLACK_SECONDS)
+        problems.push(`audio.${a.format} lasts ${a.duration.toFixed(3)} s, the source ${source.duration.toFixed(3)} s`);
+      const decoded = await decodeAudioCheck(
+        deps.ffmpeg,
+        await deps.store.presignGet(event.bucket, a.key, 3600),
+        deps.cfg.ffmpegTimeoutMs,
+        a.format === "mp3" ? "mp3" : "mov",
+      );
+      if (!decoded.ok) problems.push(`audio.${a.format} cannot be decoded (${decoded.reason})`);
+    }),
+  ]);
   return problems;
 };

@@ -2,8 +2,13 @@ import { describe, expect, it } from "vitest";
 import { S3Client } from "@aws-sdk/client-s3";
 import { s3Store } from "../adapters/s3-store.ts";
 import { loadConfig } from "../config.ts";
-import { playbackUrlSeconds, playlistDuration, rewritePlaylistUris, signMediaPlaylist } from "./hls-urls.ts";
-import { masterPlaylist } from "./assemble.ts";
+import {
+  playbackUrlSeconds,
+  playlistDuration,
+  rewriteMpdUrls,
+  rewritePlaylistUris,
+  signMediaPlaylist,
+} from "./hls-urls.ts";
 
 /** A media playlist as ffmpeg's HLS muxer writes it (two segments). */
 const media = [
@@ -21,29 +26,18 @@ const media = [
 
 describe("rewritePlaylistUris", () => {
   it("points the assembler's master playlist at the given media-playlist URLs and keeps every tag", async () => {
-    const outputs = [
-      {
-        rendition: "360p",
-        key: "k1",
-        width: 640,
-        height: 360,
-        frames: 50,
-        duration: 2,
-        bytes: 200_000,
-        bitrate: 800_000,
-      },
-      {
-        rendition: "240p",
-        key: "k2",
-        width: 426,
-        height: 240,
-        frames: 50,
-        duration: 2,
-        bytes: 100_000,
-        bitrate: 400_000,
-      },
-    ];
-    const master = masterPlaylist(outputs, true);
+    // a master as the CMAF packager writes it: an audio group (URI attribute) and one variant per rung
+    const master = [
+      "#EXTM3U",
+      "#EXT-X-VERSION:7",
+      "#EXT-X-INDEPENDENT-SEGMENTS",
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="audio",DEFAULT=YES,AUTOSELECT=YES,URI="audio/index.m3u8"',
+      '#EXT-X-STREAM-INF:BANDWIDTH=900000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",AUDIO="aud"',
+      "360p/index.m3u8",
+      '#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=426x240,CODECS="avc1.640015,mp4a.40.2",AUDIO="aud"',
+      "240p/index.m3u8",
+      "",
+    ].join("\n");
 
     const out = await rewritePlaylistUris(master, (uri) => `/jobs/j1/hls/${uri}?v=1`);
 
@@ -52,7 +46,10 @@ describe("rewritePlaylistUris", () => {
       "/jobs/j1/hls/360p/index.m3u8?v=1",
       "/jobs/j1/hls/240p/index.m3u8?v=1",
     ]);
-    expect(lines.filter((l) => l.startsWith("#"))).toEqual(master.split("\n").filter((l) => l.startsWith("#")));
+    // the audio group's URI attribute is rewritten too; every other tag stays as it was
+    expect(lines[3]).toContain('URI="/jobs/j1/hls/audio/index.m3u8?v=1"');
+    const tags = (text: string) => text.split("\n").filter((l) => l.startsWith("#") && !l.includes("URI="));
+    expect(tags(out)).toEqual(tags(master));
   });
 
   it("replaces every segment of a media playlist in order, awaiting async signers", async () => {
@@ -166,5 +163,34 @@ describe("segment URLs outlive the video", () => {
     await signMediaPlaylist({ store: recording, cfg: loadConfig({}) }, twoHours, "jobs/j1/hls/720p");
     await signMediaPlaylist({ store: recording, cfg: loadConfig({}) }, twoHours, "jobs/j1/hls/720p", 60);
     expect([...lifetimes]).toEqual([10800]);
+  });
+});
+
+describe("rewriteMpdUrls", () => {
+  const mpd = [
+    '<SegmentList timescale="90000">',
+    '  <Initialization sourceURL="../hls/720p-av1/init.mp4"/>',
+    '  <SegmentURL media="../hls/720p-av1/seg_00001.m4s"/>',
+    '  <SegmentURL media="../hls/720p-av1/seg_00002.m4s"/>',
+    "</SegmentList>",
+  ].join("\n");
+
+  it("signs every init and media reference from the job's folder, XML-escaped, and keeps the rest", async () => {
+    const paths: string[] = [];
+    const out = await rewriteMpdUrls(mpd, (path) => (paths.push(path), `https://s3/${path}?a=1&b=2`));
+    expect(paths).toEqual(["hls/720p-av1/init.mp4", "hls/720p-av1/seg_00001.m4s", "hls/720p-av1/seg_00002.m4s"]);
+    expect(out).toContain('sourceURL="https://s3/hls/720p-av1/init.mp4?a=1&amp;b=2"');
+    expect(out).toContain('media="https://s3/hls/720p-av1/seg_00002.m4s?a=1&amp;b=2"');
+    expect(out.split("\n")[0]).toBe('<SegmentList timescale="90000">');
+  });
+
+  it("refuses a reference outside the job's stream folders", async () => {
+    for (const bad of [
+      "../../other-job/hls/720p/seg.m4s",
+      "https://evil/x.m4s",
+      "../hls/720p/../../x",
+      "../poster.jpg",
+    ])
+      await expect(rewriteMpdUrls(`<SegmentURL media="${bad}"/>`, (p) => p)).rejects.toThrow(/not a stream file/);
   });
 });

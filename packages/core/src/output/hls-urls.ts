@@ -135,3 +135,69 @@ export async function hlsMediaPlaylist(
   const text = await readStoredText(deps, `${dir}/${file}`);
   return signMediaPlaylist(deps, text, dir, job.source?.duration ?? 0);
 }
+
+/**
+ * A stored MPD's references, relative to `dash/`: `sourceURL` of Initialization and `media` of SegmentURL
+ * (attributes), and the captions tracks' `<BaseURL>` (an element).
+ */
+const MPD_URL = /\b(sourceURL|media)="([^"]*)"|<BaseURL>([^<]*)<\/BaseURL>/g;
+/** What a resolved reference may name: a file under the job's `hls/<representation>/` folder. */
+const STREAM_FILE = /^hls\/[A-Za-z0-9_-]{1,32}\/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * Replace every `sourceURL` and `media` reference of a DASH manifest with `sign(path)`, the path
+ * resolved from the manifest's folder (`../hls/720p/seg_00001.m4s` → `hls/720p/seg_00001.m4s`) and
+ * XML-escaped (a presigned URL carries `&`). Anything that resolves outside `hls/<id>/` is refused:
+ * the stored manifests never name such a file.
+ */
+export async function rewriteMpdUrls(text: string, sign: (path: string) => string | Promise<string>): Promise<string> {
+  const refs = [...text.matchAll(MPD_URL)].map((m) => m[2] ?? m[3]!);
+  const signed = new Map<string, string>();
+  for (const ref of new Set(refs)) {
+    const path = ref.startsWith("../") ? ref.slice(3) : `dash/${ref}`;
+    if (!STREAM_FILE.test(path) || path.split("/").includes(".."))
+      throw new Error(`manifest reference "${ref}" is not a stream file`);
+    signed.set(ref, escapeXml(await sign(path)));
+  }
+  return text.replace(MPD_URL, (_, attr: string | undefined, ref: string | undefined, base: string | undefined) =>
+    attr ? `${attr}="${signed.get(ref!)}"` : `<BaseURL>${signed.get(base!)}</BaseURL>`,
+  );
+}
+
+const escapeXml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** The job's DASH manifest with every init and media segment as a presigned URL that outlives the video. */
+export async function dashManifest(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, jobId: string) {
+  const job = await completedJob(deps, owner, jobId);
+  const text = await readStoredText(deps, keys.dash(jobId));
+  const expires = playbackUrlSeconds(deps.cfg, job.source?.duration ?? 0);
+  return rewriteMpdUrls(text, (path) =>
+    deps.store.presignGet(deps.cfg.buckets.outputs, `jobs/${jobId}/${path}`, expires),
+  );
+}
+
+/** A storyboard cue's payload: a sheet beside the VTT and its tile, `sheet_000.jpg#xywh=0,0,160,90`. */
+const SHEET_CUE = /^(sheet_\d{3,5}\.jpg)(#xywh=\d+,\d+,\d+,\d+)$/;
+
+/**
+ * The job's storyboard (WebVTT seek previews) with every sheet as a presigned URL that outlives the
+ * video; the `#xywh=` fragment stays. Lines that name anything but a sheet are refused.
+ */
+export async function storyboardTrack(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, jobId: string) {
+  const job = await completedJob(deps, owner, jobId);
+  const text = await readStoredText(deps, keys.storyboard(jobId));
+  const expires = playbackUrlSeconds(deps.cfg, job.source?.duration ?? 0);
+  const dir = keys.storyboard(jobId).slice(0, keys.storyboard(jobId).lastIndexOf("/"));
+  const signed = new Map<string, string>();
+  const lines = text.split("\n");
+  for (const [i, line] of lines.entries()) {
+    if (line === "" || line.startsWith("WEBVTT") || line.includes("-->")) continue;
+    const m = SHEET_CUE.exec(line);
+    if (!m) throw new Error(`storyboard line ${i + 1} does not name a sheet`);
+    if (!signed.has(m[1]!))
+      signed.set(m[1]!, await deps.store.presignGet(deps.cfg.buckets.outputs, `${dir}/${m[1]}`, expires));
+    lines[i] = `${signed.get(m[1]!)}${m[2]}`;
+  }
+  return lines.join("\n");
+}

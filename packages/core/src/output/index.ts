@@ -15,3 +15,4 @@ export const events = { VideoAssembled: catalog.VideoAssembled };
 export * from "./assemble.ts";
 export * from "./finish.ts";
 export * from "./hls-urls.ts";
+export * from "./captions.ts";

@@ -15,6 +15,7 @@ export const UploadEntity = new Entity({
     size: { type: "number", required: true },
     partSize: { type: "number", required: true },
     ladder: { type: "list", items: { type: "string" }, required: true },
+    formats: { type: "list", items: { type: "string" } },
     status: { type: UPLOAD_STATUSES, required: true },
     createdAt: { type: "number", required: true },
   },

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { makeEvent, toMegabytes } from "@videoforge/events";
 import { CompleteUploadInput, CreateUploadInput, MAX_PARTS } from "../contract.ts";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
+import { DEFAULT_FORMATS, parseFormats, storedFormats } from "../media/formats.ts";
+import { captionLanguage, parseCaptions, toWebVtt } from "../output/captions.ts";
 import type { UploadItem } from "../db/index.ts";
 import { keys, type Deps } from "../deps.ts";
 import { ConflictError, InvalidInputError, LimitError, NotFoundError } from "../errors.ts";
@@ -22,6 +24,8 @@ export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
 export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const input = CreateUploadInput.parse(raw);
   const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
+  const formats = parseFormats(input.formats ?? DEFAULT_FORMATS);
+  const captions = attachedCaptions(input.captions ?? []);
   const { maxUploadBytes } = deps.cfg.limits;
   if (input.size > maxUploadBytes) {
     const exact = (n: number) => `${formatBytes(n)} (${n.toLocaleString("en-US")} bytes)`;
@@ -51,9 +55,15 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
       sourceKey: key,
       sourceSize: input.size,
       ladder,
+      formats,
+      ...(input.posterAt !== undefined ? { posterAt: input.posterAt } : {}),
+      ...(input.loudness !== undefined ? { loudness: input.loudness } : {}),
       createdAt,
       uploadId,
     });
+    // kept beside the job's other intermediates: the assembler publishes them with the extracted ones
+    for (const c of captions)
+      await deps.store.putText(deps.cfg.buckets.work, keys.captions(jobId, c.language), c.vtt, "text/vtt");
   } catch (err) {
     // no job was made: its slot goes back now (one that fails after the job exists ends with the job)
     await deps.jobs.releaseSlot(owner, jobId);
@@ -71,6 +81,7 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
       size: input.size,
       partSize,
       ladder,
+      formats,
       status: "OPEN",
       createdAt,
     })
@@ -78,6 +89,26 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   // the first page of part URLs only: the rest are signed on demand (upload-parts.ts)
   const page = await signPartPage(deps, { bucket, key, s3UploadId, size: input.size, partSize });
   return { uploadId, jobId, partSize, ...page };
+}
+
+/**
+ * Captions a user attached: each parsed (a 400 names the file and the line when one does not), written
+ * as WebVTT with our markup only, one per language.
+ */
+function attachedCaptions(files: NonNullable<CreateUploadInput["captions"]>): { language: string; vtt: string }[] {
+  const seen = new Set<string>();
+  return files.map((f, i) => {
+    const language = captionLanguage(f.language);
+    if (seen.has(language)) throw new InvalidInputError(`captions[${i}]: a second captions file for "${language}".`);
+    seen.add(language);
+    try {
+      return { language, vtt: toWebVtt(parseCaptions(f.text, f.format)) };
+    } catch (err) {
+      if (err instanceof InvalidInputError)
+        throw new InvalidInputError(`captions[${i}] (${language}, ${f.format}): ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 /** Finish the multipart upload, check the bytes arrived, queue the job and announce VideoUploaded. */
@@ -127,6 +158,7 @@ async function queueAndAnnounce(deps: Deps, upload: UploadItem): Promise<{ jobId
           name: upload.name,
         },
         ladder: upload.ladder,
+        formats: storedFormats(upload.formats),
       }),
     );
   }

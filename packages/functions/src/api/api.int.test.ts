@@ -221,6 +221,18 @@ describe("POST /uploads", () => {
       body: { name: "a.mp4", size: 100, ladder: ["720p", "999p"] },
       message: /"999p".*2160p, 1440p, 1080p, 720p, 480p, 360p, 240p/,
     },
+    {
+      case: "unknown format",
+      body: { name: "a.mp4", size: 100, formats: ["h264", "h266"] },
+      message: /"h266".*h264, hevc, vp9, av1, m4a, mp3/,
+    },
+    {
+      case: "audio formats alone",
+      body: { name: "a.mp4", size: 100, formats: ["m4a", "mp3"] },
+      message: /at least one video format/,
+    },
+    { case: "empty formats", body: { name: "a.mp4", size: 100, formats: [] }, message: /formats/ },
+    { case: "negative posterAt", body: { name: "a.mp4", size: 100, posterAt: -1 }, message: /posterAt/ },
   ];
 
   it.each(invalid)("rejects $case with 400 invalid_request", async ({ body, message }) => {
@@ -357,7 +369,7 @@ describe("upload, process and download", () => {
     const created = await createUpload({ name: "pending.mp4", size: 10 });
     const outputs = await api<Outputs>("GET", `/jobs/${created.jobId}/outputs`);
     expect(outputs.status).toBe(200);
-    expect(outputs.body).toEqual({ status: "UPLOADING", outputs: [], hls: null, poster: null });
+    expect(outputs.body).toEqual({ status: "UPLOADING", outputs: [], audio: [], hls: null, dash: null, poster: null });
   });
 
   it("completing with fewer bytes than announced is 409 conflict, fails the job, and stays 409 on retry", async () => {

@@ -8,7 +8,9 @@ import {
   ConflictError,
   countRequest,
   createUpload,
+  dashManifest,
   hlsMasterPlaylist,
+  storyboardTrack,
   hlsMediaPlaylist,
   jobPage,
   jobTimeline,
@@ -140,6 +142,14 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     .openapi(routes.mediaPlaylist, async (c) => {
       const { id, rendition, file } = c.req.valid("param");
       return c.body(await hlsMediaPlaylist(deps, c.get("owner"), id, rendition, file), 200, m3u8);
+    })
+    .openapi(routes.dashManifest, async (c) => {
+      const mpd = await dashManifest(deps, c.get("owner"), c.req.valid("param").id);
+      return c.body(mpd, 200, { "content-type": "application/dash+xml", "cache-control": "no-store" });
+    })
+    .openapi(routes.storyboard, async (c) => {
+      const vtt = await storyboardTrack(deps, c.get("owner"), c.req.valid("param").id);
+      return c.body(vtt, 200, { "content-type": "text/vtt; charset=utf-8", "cache-control": "no-store" });
     })
     .openapi(routes.outputLinks, async (c) => {
       return c.json(await outputUrls(deps, c.get("owner"), c.req.valid("param").id), 200);

@@ -189,6 +189,32 @@ export const mediaPlaylist = createRoute({
   responses: { 200: playlist, ...guarded, 404: missing },
 });
 
+export const dashManifest = createRoute({
+  method: "get",
+  path: "/jobs/{id}/dash/manifest.mpd",
+  summary: "The DASH manifest over the same CMAF segments as HLS, with presigned segment URLs",
+  security,
+  request: { params: IdParam },
+  responses: {
+    200: { description: "A DASH manifest", content: { "application/dash+xml": { schema: z.string() } } },
+    ...guarded,
+    404: missing,
+  },
+});
+
+export const storyboard = createRoute({
+  method: "get",
+  path: "/jobs/{id}/storyboard.vtt",
+  summary: "Seek previews: a WebVTT track whose cues are presigned sprite-sheet URLs with #xywh= tiles",
+  security,
+  request: { params: IdParam },
+  responses: {
+    200: { description: "A WebVTT track", content: { "text/vtt": { schema: z.string() } } },
+    ...guarded,
+    404: missing,
+  },
+});
+
 export const outputLinks = createRoute({
   method: "get",
   path: "/jobs/{id}/outputs",

@@ -1,0 +1,80 @@
+import {
+  AUDIO_FORMATS,
+  VIDEO_FORMATS,
+  type AudioFormat,
+  type Format,
+  type VideoFormat,
+} from "@videoforge/events/catalog";
+import { InvalidInputError } from "../errors.ts";
+
+export { AUDIO_FORMATS, VIDEO_FORMATS, type AudioFormat, type Format, type VideoFormat };
+
+export const FORMATS: readonly Format[] = [...VIDEO_FORMATS, ...AUDIO_FORMATS];
+export const DEFAULT_FORMATS: Format[] = ["h264"];
+
+export const isVideoFormat = (f: string): f is VideoFormat => (VIDEO_FORMATS as readonly string[]).includes(f);
+export const isAudioFormat = (f: string): f is AudioFormat => (AUDIO_FORMATS as readonly string[]).includes(f);
+
+/**
+ * Parse "h264,vp9,m4a" (or a list): known names only, each once, in the canonical order (H.264
+ * first, so its chunks are scheduled first), at least one video format (the pipeline is built
+ * around a picture: chunks, HLS, the poster). Throws with the reason a person can act on.
+ */
+export function parseFormats(input: string | readonly string[]): Format[] {
+  const names = (typeof input === "string" ? input.split(",") : [...input]).map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new InvalidInputError("No format given; choose from " + FORMATS.join(", ") + ".");
+  const unknown = names.filter((n) => !(FORMATS as readonly string[]).includes(n));
+  if (unknown.length)
+    throw new InvalidInputError(
+      `Unknown format ${unknown.map((u) => `"${u}"`).join(", ")}; choose from ${FORMATS.join(", ")}.`,
+    );
+  const chosen = FORMATS.filter((f) => names.includes(f));
+  if (!chosen.some(isVideoFormat))
+    throw new InvalidInputError(
+      `Choose at least one video format (${VIDEO_FORMATS.join(", ")}) beside ${chosen.join(", ")}: ` +
+        "audio-only jobs are not supported yet.",
+    );
+  return chosen;
+}
+
+export const videoFormatsOf = (formats: readonly string[]): VideoFormat[] =>
+  VIDEO_FORMATS.filter((f) => formats.includes(f));
+export const audioFormatsOf = (formats: readonly string[]): AudioFormat[] =>
+  AUDIO_FORMATS.filter((f) => formats.includes(f));
+
+/** The formats stored on a job or upload (validated when it was made); H.264 for rows from before formats. */
+export function storedFormats(list: readonly string[] | undefined): Format[] {
+  const known = FORMATS.filter((f) => list?.includes(f));
+  return known.length ? known : DEFAULT_FORMATS;
+}
+
+/** A rung in one format: `720p` (H.264, the name outputs always had), `720p-hevc`, `720p-vp9`, `720p-av1`. */
+export function variantName(rung: string, format: VideoFormat): string {
+  return format === "h264" ? rung : `${rung}-${format}`;
+}
+
+/** The container each video format is delivered in: VP9 in WebM with Opus; the others in MP4 with AAC. */
+export function containerOf(format: VideoFormat): "mp4" | "webm" {
+  return format === "vp9" ? "webm" : "mp4";
+}
+
+/** `<variant>.<ext>`, e.g. `720p.mp4`, `720p-vp9.webm`. */
+export function outputFileName(rung: string, format: VideoFormat): string {
+  return `${variantName(rung, format)}.${containerOf(format)}`;
+}
+
+/**
+ * The intermediate audio each job needs: AAC for every job with video (the MP4s carry it, AV1's too:
+ * AAC in MP4 plays in every browser and player, Opus in MP4 does not in older Safari; and it is the
+ * audio rendition of the HLS and DASH streams, a VP9-only job's included) and for `audio.m4a`; Opus for
+ * WebM; MP3 for `audio.mp3`. Each is encoded once from the source, never from another lossy encode.
+ */
+export type AudioTrack = "aac" | "opus" | "mp3";
+export function audioTracksFor(formats: readonly string[]): AudioTrack[] {
+  const video = videoFormatsOf(formats);
+  const tracks: AudioTrack[] = [];
+  if (video.length || formats.includes("m4a")) tracks.push("aac");
+  if (video.includes("vp9")) tracks.push("opus");
+  if (formats.includes("mp3")) tracks.push("mp3");
+  return tracks;
+}

@@ -1,0 +1,351 @@
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { ffmpeg, ffmpegBinaries, parseCaptions, runProcess } from "@videoforge/core";
+import type { FormatName, RungName } from "@videoforge/core/contract";
+import { makeFixture, type FixtureName } from "./fixtures.ts";
+import { useTestCloud } from "./helpers/cloud.ts";
+import { decodedVideo, download, streamSpans } from "./helpers/media.ts";
+import { Parser } from "m3u8-parser";
+import { parse as parseMpd } from "mpd-parser";
+
+/**
+ * Every codec besides H.264 (whose source matrix is in pipeline.e2e) is chunk-parallel and frame-exact on
+ * the three source kinds that break naive chunking: B-frames with audio, variable frame rate, 10-bit HEVC.
+ * One job per source makes every format at once; each output is downloaded and decoded independently.
+ */
+const env = useTestCloud({ chunkSeconds: 2 });
+
+const FORMATS: FormatName[] = ["hevc", "vp9", "av1", "m4a", "mp3"];
+
+const cases: { fixture: FixtureName; ladder: RungName[]; size: string }[] = [
+  { fixture: "h264-1080p-bframes-audio", ladder: ["240p"], size: "426x240" },
+  { fixture: "h264-vfr", ladder: ["240p"], size: "426x240" },
+  { fixture: "hevc-10bit", ladder: ["240p"], size: "426x240" },
+];
+
+/** Shown frames' presentation times, from the first, sorted (packets an edit list hides left out). */
+async function frameTimes(file: string): Promise<number[]> {
+  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, [
+    "-v",
+    "error",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "packet=pts_time,flags",
+    "-of",
+    "csv=p=0",
+    file,
+  ]);
+  const pts = stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","))
+    .filter((f) => !f[1]?.includes("D"))
+    .map((f) => Number(f[0]))
+    .sort((a, b) => a - b);
+  return pts.map((t) => t - pts[0]!);
+}
+
+describe("formats: HEVC, VP9, AV1, M4A, MP3 on the hard source kinds", () => {
+  it.each(cases)(
+    "$fixture → every format frame-exact",
+    async (c) => {
+      const { cloud, dir } = env;
+      const source = await makeFixture(c.fixture, dir);
+      const src = await decodedVideo(source);
+      const srcTimes = await frameTimes(source);
+      const srcSpans = await streamSpans(source);
+
+      const view = await cloud.process(source, c.ladder, FORMATS);
+
+      expect(view.job.error).toBeNull();
+      expect(view.job.status).toBe("COMPLETED");
+      expect(view.job.formats).toEqual(FORMATS);
+      // each video format is its own set of chunks over the same pieces, and the timeline says which
+      const chunks = view.chunks ?? [];
+      const codecs = [...new Set(chunks.map((ch) => ch.codec))].sort();
+      expect(codecs).toEqual(["av1", "hevc", "vp9"]);
+      for (const codec of codecs) {
+        const own = chunks.filter((ch) => ch.codec === codec);
+        expect(own.length).toBeGreaterThanOrEqual(2);
+        expect(own.reduce((n, ch) => n + ch.frames, 0)).toBe(src.frames);
+      }
+      const encoded = view.timeline.filter((t) => t.type === "ChunkEncoded");
+      expect(new Set(encoded.map((t) => (t.detail.chunk as { codec?: string }).codec))).toEqual(
+        new Set(["hevc", "vp9", "av1"]),
+      );
+
+      const links = await cloud.client.outputs(view.job.jobId);
+      expect(links.outputs.map((o) => `${o.key.split("/").at(-1)} ${o.width}x${o.height}`)).toEqual([
+        `240p-hevc.mp4 ${c.size}`,
+        `240p-vp9.webm ${c.size}`,
+        `240p-av1.mp4 ${c.size}`,
+      ]);
+      const expected = { hevc: ["hevc", "hvc1", "aac"], vp9: ["vp9", null, "opus"], av1: ["av1", "av01", "aac"] };
+      for (const o of links.outputs) {
+        const file = join(dir, `${view.job.jobId}-${o.key.split("/").at(-1)}`);
+        expect(await download(o.url, file)).toBe(o.bytes);
+        const out = await decodedVideo(file);
+        expect(out.frames, `${o.rendition} frames`).toBe(src.frames);
+        // frame-exact in time too: every frame where the source shows it (WebM keeps milliseconds)
+        const times = await frameTimes(file);
+        expect(times).toHaveLength(srcTimes.length);
+        const worst = Math.max(...times.map((t, i) => Math.abs(t - srcTimes[i]!)));
+        expect(worst, `${o.rendition} worst frame time error`).toBeLessThanOrEqual(0.0015);
+        const streams = await streamCodecs(file);
+        const [video, tag, audio] = expected[o.format as keyof typeof expected];
+        expect(streams.video).toBe(video);
+        if (tag) expect(streams.tag, `${o.rendition} sample entry`).toBe(tag);
+        expect(streams.audio).toBe(audio);
+        const spans = await streamSpans(file, srcSpans.video.lastFrame);
+        const gap = srcSpans.audio!.end - srcSpans.video.end;
+        expect(Math.abs(spans.audio!.end - spans.video.end - gap), `${o.rendition} audio end`).toBeLessThanOrEqual(
+          0.05,
+        );
+      }
+      // streaming: one set of CMAF segments per rendition, named by both the HLS master and the DASH manifest
+      const { hls, dash } = await streamingSegments(cloud, view.job.jobId);
+      expect(hls.variants.map((v) => v.codecs.split(".")[0])).toEqual(["hvc1", "vp09", "av01"]);
+      for (const v of hls.variants) {
+        expect(v.codecs).toMatch(/,mp4a\.40\.2$/);
+        expect(v.resolution).toBe(c.size);
+      }
+      expect([...dash.keys()].sort()).toEqual([...hls.segments.keys()].sort());
+      for (const [rep, files] of dash) expect(files, `${rep} segments`).toEqual(hls.segments.get(rep));
+      const total = (hls.durations.get("240p-av1") ?? []).reduce((a, b) => a + b, 0);
+      expect(Math.abs(total - (srcSpans.video.end - srcSpans.video.start))).toBeLessThanOrEqual(0.05);
+
+      // the audio-only files: the source's sound, its length, nothing else
+      expect(links.audio.map((a) => a.key.split("/").at(-1))).toEqual(["audio.m4a", "audio.mp3"]);
+      for (const a of links.audio) {
+        const file = join(dir, `${view.job.jobId}-${a.format}`);
+        expect(await download(a.url, file)).toBe(a.bytes);
+        const streams = await streamCodecs(file);
+        expect(streams.video).toBeNull();
+        expect(streams.audio).toBe(a.format === "m4a" ? "aac" : "mp3");
+        expect(Math.abs(a.duration - (srcSpans.audio!.end - srcSpans.audio!.start))).toBeLessThanOrEqual(0.15);
+      }
+    },
+    300_000,
+  );
+});
+
+async function streamCodecs(file: string): Promise<{ video: string | null; tag: string | null; audio: string | null }> {
+  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, [
+    "-v",
+    "error",
+    "-show_entries",
+    "stream=codec_type,codec_name,codec_tag_string",
+    "-of",
+    "json",
+    file,
+  ]);
+  const streams = (
+    JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string; codec_tag_string: string }[] }
+  ).streams;
+  const video = streams.find((s) => s.codec_type === "video");
+  return {
+    video: video?.codec_name ?? null,
+    tag: video?.codec_tag_string ?? null,
+    audio: streams.find((s) => s.codec_type === "audio")?.codec_name ?? null,
+  };
+}
+
+/** Integrated loudness (EBU R128, LUFS) of a file's first audio track, as ffmpeg's ebur128 filter measures it. */
+async function integratedLoudness(file: string): Promise<number> {
+  const { stderr } = await runProcess(ffmpegBinaries().ffmpeg, [
+    "-hide_banner",
+    "-nostats",
+    "-i",
+    file,
+    "-map",
+    "0:a:0",
+    "-af",
+    "ebur128",
+    "-f",
+    "null",
+    "-",
+  ]);
+  const summary = stderr.slice(stderr.lastIndexOf("Summary:"));
+  return Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)![1]);
+}
+
+describe("loudness", () => {
+  it("--loudness -16: every audio output measures -16 LUFS (±1 LU), one gain for the whole track", async () => {
+    const { cloud, dir } = env;
+    const source = await makeFixture("tiny-2s", dir);
+    const before = await integratedLoudness(source);
+    const { jobId } = await cloud.client.upload(source, ["240p"], { formats: ["h264", "vp9", "m4a"], loudness: -16 });
+    const view = await cloud.waitForEnd(jobId);
+    expect(view.job.error).toBeNull();
+    const links = await cloud.client.outputs(jobId);
+    for (const o of [...links.outputs, ...links.audio]) {
+      const file = join(dir, `${jobId}-${o.key.split("/").at(-1)}`);
+      await download(o.url, file);
+      const after = await integratedLoudness(file);
+      expect(Math.abs(after - -16), `${o.key} measures ${after} LUFS (source ${before})`).toBeLessThanOrEqual(1);
+    }
+    // the source was far from the target, so the check above proves a change
+    expect(Math.abs(before - -16)).toBeGreaterThan(3);
+  }, 120_000);
+});
+
+/** A DASH text adaptation set as mpd-parser reports it. */
+type TextGroup = { language: string; playlists: { resolvedUri: string }[] };
+
+describe("captions", () => {
+  const srt = (text: string) =>
+    `1\n00:00:00,200 --> 00:00:01,000\n${text}\n\n2\n00:00:01,000 --> 00:00:01,800\nsecond\n`;
+
+  it("a source subtitle stream and an attached SRT: WebVTT sidecars, an HLS group, a DASH text set", async () => {
+    const { cloud, dir } = env;
+    const tiny = await makeFixture("tiny-2s", dir);
+    const enSrt = join(dir, "en.srt");
+    await writeFile(enSrt, srt("hello from the source"));
+    const source = join(dir, "with-subs.mp4");
+    await ffmpeg(
+      ["-i", tiny, "-i", enSrt, "-map", "0", "-map", "1", "-c", "copy", "-c:s", "mov_text"].concat([
+        "-metadata:s:s:0",
+        "language=eng",
+        source,
+      ]),
+    );
+
+    // a file that does not parse is refused before any upload, naming the line
+    const bad = await fetch(new URL("/uploads", cloud.api.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${cloud.token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "x.mp4",
+        size: 100,
+        captions: [{ language: "fr", format: "srt", text: "1\n00:00:00,200 -> 00:00:01,000\nbonjour\n" }],
+      }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+      /captions\[0\] \(fr, srt\): line 2/,
+    );
+
+    const { jobId } = await cloud.client.upload(source, ["240p"], {
+      captions: [{ language: "fr", format: "srt", text: srt("bonjour") }],
+    });
+    const view = await cloud.waitForEnd(jobId);
+    expect(view.job.error).toBeNull();
+    expect(view.job.captions.map((c) => c.language).sort()).toEqual(["en", "fr"]);
+
+    // the sidecars parse, and say what was muxed and attached
+    const links = await cloud.client.outputs(jobId);
+    for (const [language, first] of [
+      ["en", "hello from the source"],
+      ["fr", "bonjour"],
+    ] as const) {
+      const link = links.captions.find((c) => c.language === language)!;
+      expect(link.key).toBe(`jobs/${jobId}/captions/${language}.vtt`);
+      const cues = parseCaptions(await (await fetch(link.url)).text(), "vtt");
+      expect(cues.map((c) => c.text)).toEqual([first, "second"]);
+      expect(cues[0]!.start).toBeCloseTo(0.2, 3);
+    }
+
+    // the HLS master's subtitles group and the MPD's text sets name the same WebVTT files
+    const get = async (path: string) =>
+      (await fetch(new URL(path, cloud.api.url), { headers: { authorization: `Bearer ${cloud.token}` } })).text();
+    const p = new Parser();
+    p.push(await get(`/jobs/${jobId}/hls/master.m3u8`));
+    p.end();
+    const group =
+      (
+        p.manifest as {
+          mediaGroups?: { SUBTITLES?: Record<string, Record<string, { uri?: string; language?: string }>> };
+        }
+      ).mediaGroups?.SUBTITLES?.subs ?? {};
+    expect(
+      Object.values(group)
+        .map((g) => g.language)
+        .sort(),
+    ).toEqual(["en", "fr"]);
+    for (const g of Object.values(group)) {
+      const media = new Parser();
+      media.push(await get(`/jobs/${jobId}/hls/${g.uri}`));
+      media.end();
+      const [segment] = media.manifest.segments;
+      expect(objectPath(segment!.uri, jobId)).toBe(`hls/captions-${g.language}/captions.vtt`);
+      expect(await (await fetch(segment!.uri)).text()).toMatch(/^WEBVTT/);
+    }
+    const mpd = parseMpd(await get(`/jobs/${jobId}/dash/manifest.mpd`), { manifestUri: String(cloud.api.url) });
+    const texts = Object.values(
+      (mpd as unknown as { mediaGroups: { SUBTITLES?: Record<string, Record<string, TextGroup>> } }).mediaGroups
+        .SUBTITLES?.subs ?? {},
+    );
+    expect(texts.map((t) => t.language).sort()).toEqual(["en", "fr"]);
+    for (const t of texts) {
+      const url = t.playlists[0]!.resolvedUri;
+      expect(objectPath(url, jobId)).toBe(`hls/captions-${t.language}/captions.vtt`);
+      expect(await (await fetch(url)).text()).toMatch(/^WEBVTT/);
+    }
+  }, 120_000);
+});
+
+/** Path of a presigned URL inside the job's folder (`hls/240p-av1/seg_00001.m4s`). */
+const objectPath = (url: string, jobId: string) => {
+  const path = decodeURIComponent(new URL(url).pathname);
+  return path.slice(path.indexOf(`jobs/${jobId}/`) + `jobs/${jobId}/`.length);
+};
+
+/**
+ * The API's HLS master, every media playlist and the DASH manifest, parsed with real players' parsers
+ * (m3u8-parser, mpd-parser): per representation, the init and media segment files each one names.
+ */
+async function streamingSegments(cloud: import("./helpers/cloud.ts").TestCloud, jobId: string) {
+  const get = async (path: string) => {
+    const res = await fetch(new URL(path, cloud.api.url), { headers: { authorization: `Bearer ${cloud.token}` } });
+    expect(res.status, path).toBe(200);
+    return res.text();
+  };
+  const m3u8 = (text: string) => {
+    const p = new Parser();
+    p.push(text);
+    p.end();
+    return p.manifest;
+  };
+  const master = m3u8(await get(`/jobs/${jobId}/hls/master.m3u8`));
+  const media = [
+    ...(master.playlists ?? []).map((v) => v.uri),
+    ...Object.values(master.mediaGroups?.AUDIO ?? {}).flatMap((g) => Object.values(g).map((r) => r.uri!)),
+  ];
+  const segments = new Map<string, string[]>();
+  const durations = new Map<string, number[]>();
+  for (const uri of media) {
+    const rep = uri.split("/")[0]!;
+    const list = m3u8(await get(`/jobs/${jobId}/hls/${uri}`));
+    expect(list.endList, `${uri} is a finished VOD playlist`).toBe(true);
+    const init = list.segments[0]?.map?.uri;
+    expect(init, `${uri} has an init segment`).toBeTruthy();
+    segments.set(rep, [objectPath(init!, jobId), ...list.segments.map((seg) => objectPath(seg.uri, jobId))]);
+    durations.set(
+      rep,
+      list.segments.map((seg) => seg.duration),
+    );
+  }
+  const mpd = parseMpd(await get(`/jobs/${jobId}/dash/manifest.mpd`), { manifestUri: String(cloud.api.url) });
+  const dash = new Map<string, string[]>();
+  const reps = [
+    ...mpd.playlists,
+    ...Object.values(mpd.mediaGroups?.AUDIO ?? {}).flatMap((g) => Object.values(g).flatMap((r) => r.playlists)),
+  ];
+  for (const p of reps) {
+    const [first] = p.segments;
+    expect(first?.map?.resolvedUri).toBeTruthy();
+    const files = [first!.map!.resolvedUri, ...p.segments.map((seg) => seg.resolvedUri)].map((u) =>
+      objectPath(u, jobId),
+    );
+    dash.set(files[0]!.split("/")[1]!, files);
+    // the manifest's presigned URLs work: its first media segment downloads
+    expect((await fetch(first!.resolvedUri)).status).toBe(200);
+  }
+  const variants = (master.playlists ?? []).map((v) => ({
+    codecs: v.attributes.CODECS ?? "",
+    resolution: `${v.attributes.RESOLUTION?.width}x${v.attributes.RESOLUTION?.height}`,
+  }));
+  return { hls: { variants, segments, durations }, dash };
+}
