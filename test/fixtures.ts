@@ -26,6 +26,8 @@ export const fixtureNames = [
   "h264-odd-1918x1078",
   "h264-rotated",
   "hevc-10bit",
+  "h264-bframes-audio-360p",
+  "hevc-10bit-360p",
   "vp8-vorbis-webm",
   "bad-zero-byte",
   "bad-text",
@@ -93,6 +95,26 @@ async function remuxRotated(src: string, out: string): Promise<void> {
   throw new Error(`${ffmpegBin} could not write 90° rotation metadata (last: ${why})`);
 }
 
+/** 10-bit HEVC with audio, open GOPs (CRA) as x265 makes them by default. */
+function hevc10bit(width: number, height: number, out: string) {
+  return ffmpeg([
+    ...sources(width, height, 25, 4),
+    // keyint via x265-params: the 2018 static ffmpeg ignores -g for libx265; open GOP (CRA) left on
+    "-c:v",
+    "libx265",
+    "-preset",
+    "veryfast",
+    "-pix_fmt",
+    "yuv420p10le",
+    "-x265-params",
+    "log-level=error:keyint=25",
+    "-tag:v",
+    "hvc1",
+    ...aac,
+    out,
+  ]);
+}
+
 type Recipe = (out: string, dir: string) => Promise<unknown>;
 
 const recipes: Record<FixtureName, Recipe> = {
@@ -150,23 +172,10 @@ const recipes: Record<FixtureName, Recipe> = {
       await rm(src, { force: true });
     }
   },
-  "hevc-10bit": (out) =>
-    ffmpeg([
-      ...sources(1280, 720, 25, 4),
-      // keyint via x265-params: the 2018 static ffmpeg ignores -g for libx265; open GOP (CRA) left on
-      "-c:v",
-      "libx265",
-      "-preset",
-      "veryfast",
-      "-pix_fmt",
-      "yuv420p10le",
-      "-x265-params",
-      "log-level=error:keyint=25",
-      "-tag:v",
-      "hvc1",
-      ...aac,
-      out,
-    ]),
+  // the same kinds at 640x360, for tests that run every codec on them (decoding is most of their cost)
+  "h264-bframes-audio-360p": (out) => ffmpeg([...sources(640, 360, 30, 4), ...x264(30), "-bf", "3", ...aac, out]),
+  "hevc-10bit-360p": (out) => hevc10bit(640, 360, out),
+  "hevc-10bit": (out) => hevc10bit(1280, 720, out),
   "vp8-vorbis-webm": (out) =>
     ffmpeg([
       ...sources(640, 360, 30, 4),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { ffmpeg, ffmpegBinaries, parseCaptions, runProcess } from "@videoforge/core";
 import type { FormatName, RungName } from "@videoforge/core/contract";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
@@ -19,9 +19,9 @@ const env = useTestCloud({ chunkSeconds: 2 });
 const FORMATS: FormatName[] = ["hevc", "vp9", "av1", "m4a", "mp3"];
 
 const cases: { fixture: FixtureName; ladder: RungName[]; size: string }[] = [
-  { fixture: "h264-1080p-bframes-audio", ladder: ["240p"], size: "426x240" },
+  { fixture: "h264-bframes-audio-360p", ladder: ["240p"], size: "426x240" },
   { fixture: "h264-vfr", ladder: ["240p"], size: "426x240" },
-  { fixture: "hevc-10bit", ladder: ["240p"], size: "426x240" },
+  { fixture: "hevc-10bit-360p", ladder: ["240p"], size: "426x240" },
 ];
 
 /** Shown frames' presentation times, from the first, sorted (packets an edit list hides left out). */
@@ -171,35 +171,46 @@ async function integratedLoudness(file: string): Promise<number> {
   return Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)![1]);
 }
 
-describe("loudness", () => {
-  it("--loudness -16: every audio output measures -16 LUFS (±1 LU), one gain for the whole track", async () => {
-    const { cloud, dir } = env;
-    const source = await makeFixture("tiny-2s", dir);
-    const before = await integratedLoudness(source);
-    const { jobId } = await cloud.client.upload(source, ["240p"], { formats: ["h264", "vp9", "m4a"], loudness: -16 });
-    const view = await cloud.waitForEnd(jobId);
-    expect(view.job.error).toBeNull();
-    const links = await cloud.client.outputs(jobId);
-    for (const o of [...links.outputs, ...links.audio]) {
-      const file = join(dir, `${jobId}-${o.key.split("/").at(-1)}`);
-      await download(o.url, file);
-      const after = await integratedLoudness(file);
-      expect(Math.abs(after - -16), `${o.key} measures ${after} LUFS (source ${before})`).toBeLessThanOrEqual(1);
-    }
-    // the source was far from the target, so the check above proves a change
-    expect(Math.abs(before - -16)).toBeGreaterThan(3);
-  }, 120_000);
-});
-
 /** A DASH text adaptation set as mpd-parser reports it. */
 type TextGroup = { language: string; playlists: { resolvedUri: string }[] };
 
-describe("captions", () => {
-  const srt = (text: string) =>
-    `1\n00:00:00,200 --> 00:00:01,000\n${text}\n\n2\n00:00:01,000 --> 00:00:01,800\nsecond\n`;
+/** Mean luma (0–255) of a w×h box at x,y of the frame shown at `t` seconds. */
+async function boxLuma(file: string, t: number, box: [number, number, number, number]): Promise<number> {
+  const [x, y, w, h] = box;
+  const { stderr } = await runProcess(ffmpegBinaries().ffmpeg, [
+    "-hide_banner",
+    "-ss",
+    String(t),
+    "-i",
+    file,
+    "-frames:v",
+    "1",
+    "-vf",
+    `crop=${w}:${h}:${x}:${y},signalstats,metadata=print:key=lavfi.signalstats.YAVG`,
+    "-f",
+    "null",
+    "-",
+  ]);
+  return Number(/lavfi\.signalstats\.YAVG=([\d.]+)/.exec(stderr)![1]);
+}
 
-  it("a source subtitle stream and an attached SRT: WebVTT sidecars, an HLS group, a DASH text set", async () => {
+const srt = (text: string) => `1\n00:00:00,200 --> 00:00:01,000\n${text}\n\n2\n00:00:01,000 --> 00:00:01,800\nsecond\n`;
+
+/** POST /uploads with a body the API must refuse; its message. */
+async function refused(cloud: import("./helpers/cloud.ts").TestCloud, extra: Record<string, unknown>) {
+  const res = await fetch(new URL("/uploads", cloud.api.url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${cloud.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "x.mp4", size: 100, ...extra }),
+  });
+  expect(res.status).toBe(400);
+  return ((await res.json()) as { error: { message: string } }).error.message;
+}
+
+describe("per-job options: captions, loudness, watermark (one job, every option)", () => {
+  it("a source subtitle stream and an attached SRT, -16 LUFS, a PNG over every frame", async () => {
     const { cloud, dir } = env;
+    // arrange: a clip with an English mov_text stream, a French SRT to attach, a white 64x32 logo
     const tiny = await makeFixture("tiny-2s", dir);
     const enSrt = join(dir, "en.srt");
     await writeFile(enSrt, srt("hello from the source"));
@@ -211,31 +222,57 @@ describe("captions", () => {
         source,
       ]),
     );
+    const logo = join(dir, "logo.png");
+    await ffmpeg(["-f", "lavfi", "-i", "color=white:s=64x32", "-frames:v", "1", logo]);
+    const image = (await readFile(logo)).toString("base64");
 
-    // a file that does not parse is refused before any upload, naming the line
-    const bad = await fetch(new URL("/uploads", cloud.api.url), {
-      method: "POST",
-      headers: { authorization: `Bearer ${cloud.token}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        name: "x.mp4",
-        size: 100,
+    // what does not parse or is not an image is refused before any upload, saying why
+    expect(
+      await refused(cloud, {
         captions: [{ language: "fr", format: "srt", text: "1\n00:00:00,200 -> 00:00:01,000\nbonjour\n" }],
       }),
-    });
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
-      /captions\[0\] \(fr, srt\): line 2/,
+    ).toMatch(/captions\[0\] \(fr, srt\): line 2/);
+    expect(await refused(cloud, { watermark: { image: Buffer.from("<svg/>").toString("base64") } })).toMatch(
+      /not a PNG or JPEG/,
     );
 
+    // act
+    const before = await integratedLoudness(source);
     const { jobId } = await cloud.client.upload(source, ["240p"], {
+      formats: ["h264", "vp9", "m4a"],
       captions: [{ language: "fr", format: "srt", text: srt("bonjour") }],
+      loudness: -16,
+      watermark: { image, position: "top-left", opacity: 1, width: 0.25 },
     });
     const view = await cloud.waitForEnd(jobId);
     expect(view.job.error).toBeNull();
-    expect(view.job.captions.map((c) => c.language).sort()).toEqual(["en", "fr"]);
-
-    // the sidecars parse, and say what was muxed and attached
     const links = await cloud.client.outputs(jobId);
+    const files = new Map<string, string>();
+    for (const o of [...links.outputs, ...links.audio]) {
+      const file = join(dir, `${jobId}-${o.key.split("/").at(-1)}`);
+      await download(o.url, file);
+      files.set(o.key.split("/").at(-1)!, file);
+    }
+
+    // loudness: every audio output at the target; the source was far from it, so this proves a change
+    expect(Math.abs(before - -16)).toBeGreaterThan(3);
+    for (const [name, file] of files) {
+      const after = await integratedLoudness(file);
+      expect(Math.abs(after - -16), `${name} measures ${after} LUFS (source ${before})`).toBeLessThanOrEqual(1);
+    }
+
+    // watermark: 320x240, the logo 80x40 at (6, 6): white on every frame checked, the picture outside it
+    const mp4 = files.get("240p.mp4")!;
+    expect((await decodedVideo(mp4)).frames).toBe((await decodedVideo(source)).frames);
+    for (const t of [0, 0.9, 1.9]) {
+      expect(await boxLuma(mp4, t, [12, 12, 60, 24]), `t=${t} inside`).toBeGreaterThan(230);
+      expect(await boxLuma(source, t, [12, 12, 60, 24]), `t=${t} source`).toBeLessThan(200);
+    }
+    const outside = [160, 120, 80, 60] as [number, number, number, number];
+    expect(Math.abs((await boxLuma(mp4, 1, outside)) - (await boxLuma(source, 1, outside)))).toBeLessThan(8);
+
+    // captions: the sidecars parse and say what was muxed and attached
+    expect(view.job.captions.map((c) => c.language).sort()).toEqual(["en", "fr"]);
     for (const [language, first] of [
       ["en", "hello from the source"],
       ["fr", "bonjour"],
@@ -246,7 +283,6 @@ describe("captions", () => {
       expect(cues.map((c) => c.text)).toEqual([first, "second"]);
       expect(cues[0]!.start).toBeCloseTo(0.2, 3);
     }
-
     // the HLS master's subtitles group and the MPD's text sets name the same WebVTT files
     const get = async (path: string) =>
       (await fetch(new URL(path, cloud.api.url), { headers: { authorization: `Bearer ${cloud.token}` } })).text();

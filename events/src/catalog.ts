@@ -12,6 +12,15 @@ const base = {
 
 const objectRef = z.object({ bucket: z.string().min(1), key: z.string().min(1) });
 
+/** An image laid over every frame of every rendition: where, how opaque, how wide (a fraction of the picture's). */
+export const Watermark = z.object({
+  image: objectRef.extend({ format: z.enum(["png", "jpeg"]) }),
+  position: z.enum(["top-left", "top-right", "bottom-left", "bottom-right", "center"]),
+  opacity: z.number().min(0).max(1),
+  width: z.number().min(0.02).max(1),
+});
+export type Watermark = z.infer<typeof Watermark>;
+
 /** One rung of the ladder after it has been fitted to the source (never upscaled, even sizes). */
 export const Rendition = z.object({
   name: z.string().min(1),
@@ -130,6 +139,7 @@ export const catalog = {
     rotation: z.number().int(),
     /** Keyframe interval in frames, the same for every chunk so HLS segments align. */
     gop: z.number().int().positive(),
+    watermark: Watermark.optional(),
     outputBucket: z.string().min(1),
     outputPrefix: z.string().min(1),
   }),

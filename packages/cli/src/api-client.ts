@@ -5,6 +5,7 @@ import {
   ErrorBody,
   type ChunkRow,
   type JobView as JobPage,
+  type CreateUploadInput,
   type FormatName,
   type PartPage,
   type RungName,
@@ -83,10 +84,11 @@ export function apiClient(base: string, token?: string | (() => Promise<string |
         posterAt?: number;
         loudness?: number;
         captions?: { language: string; format: "srt" | "vtt"; text: string }[];
+        watermark?: NonNullable<CreateUploadInput["watermark"]>;
         onProgress?: (sent: number, total: number) => void;
       } = {},
     ) {
-      const { onProgress, formats, posterAt, loudness, captions } = opts;
+      const { onProgress, formats, posterAt, loudness, captions, watermark } = opts;
       const { size } = await stat(file);
       const json = {
         name: basename(file),
@@ -97,6 +99,7 @@ export function apiClient(base: string, token?: string | (() => Promise<string |
         ...(posterAt !== undefined ? { posterAt } : {}),
         ...(loudness !== undefined ? { loudness } : {}),
         ...(captions?.length ? { captions } : {}),
+        ...(watermark ? { watermark } : {}),
       };
       const created = await ok(api.uploads.$post({ json }), "POST /uploads");
       const handle = await open(file, "r");

@@ -125,6 +125,8 @@ export interface EncodeOptions {
   posterAt?: number;
   loudness?: number;
   captions?: CaptionsFile[];
+  watermark?: string;
+  watermarkPosition?: WatermarkPosition;
   json?: boolean;
   chunkSeconds?: number;
 }
@@ -151,6 +153,7 @@ export async function encode(input: string, opts: EncodeOptions): Promise<number
       posterAt: opts.posterAt,
       loudness: opts.loudness,
       captions: await readCaptions(opts.captions),
+      watermark: await readWatermark(opts.watermark, opts.watermarkPosition),
     });
     const view = await waitFor(client, jobId, json);
     await cloud.bus.idle();
@@ -246,6 +249,8 @@ export interface SubmitOptions extends ApiOptions {
   posterAt?: number;
   loudness?: number;
   captions?: CaptionsFile[];
+  watermark?: string;
+  watermarkPosition?: WatermarkPosition;
   wait?: boolean;
   /** Download the outputs here once the job completes (implies waiting). */
   out?: string;
@@ -259,6 +264,7 @@ export async function submit(input: string, opts: SubmitOptions): Promise<number
     posterAt: opts.posterAt,
     loudness: opts.loudness,
     captions: await readCaptions(opts.captions),
+    watermark: await readWatermark(opts.watermark, opts.watermarkPosition),
     onProgress: (sent, total) =>
       process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`),
   });
@@ -332,4 +338,13 @@ async function readCaptions(files: CaptionsFile[] = []) {
       text: await readFile(await mustExist(c.file), "utf8"),
     })),
   );
+}
+
+type WatermarkPosition = "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center";
+
+/** The watermark image named on the command line, sent base64 (the API checks what it is). */
+async function readWatermark(file: string | undefined, position: WatermarkPosition | undefined) {
+  if (!file) return undefined;
+  const image = (await readFile(await mustExist(file))).toString("base64");
+  return { image, ...(position ? { position } : {}) };
 }

@@ -58,6 +58,8 @@ export function buildProgram(): Command {
     .addOption(posterAtOption())
     .addOption(loudnessOption())
     .addOption(captionsOption())
+    .addOption(watermarkOption())
+    .addOption(watermarkPositionOption())
     .option("--json", "print {jobId, status, source, outputs, hls, timings} on stdout")
     .addOption(chunkSecondsOption())
     .action(
@@ -76,6 +78,8 @@ export function buildProgram(): Command {
       .addOption(posterAtOption())
       .addOption(loudnessOption())
       .addOption(captionsOption())
+      .addOption(watermarkOption())
+      .addOption(watermarkPositionOption())
       .option("--wait", "follow the job until it ends; exit 1 unless it completes")
       .option("-o, --out <dir>", "with --wait: download the outputs here when the job completes"),
   ).action(
@@ -295,6 +299,23 @@ function formatsOption() {
     "--formats <list>",
     "comma-separated outputs: h264 hevc vp9 av1 (video, one file per rung) m4a mp3 (audio only) (default: h264)",
   ).argParser(formats);
+}
+
+function watermarkOption() {
+  return new Option(
+    "--watermark <image>",
+    "lay a PNG or JPEG (≤ 256 KiB) over every frame, 15 % of the width, 80 % opaque",
+  );
+}
+
+function watermarkPositionOption() {
+  return new Option("--watermark-position <where>", "where the watermark sits (default bottom-right)").choices([
+    "top-left",
+    "top-right",
+    "bottom-left",
+    "bottom-right",
+    "center",
+  ]);
 }
 
 function captionsOption() {

@@ -89,6 +89,16 @@ export const CreateUploadInput = z
       )
       .max(8, "at most 8 captions files per job")
       .optional(),
+    /** An image (PNG or JPEG, base64, ≤ 256 KiB) laid over every frame of every rendition. */
+    watermark: z
+      .object({
+        image: z.string().min(1).max(400_000),
+        position: z.enum(["top-left", "top-right", "bottom-left", "bottom-right", "center"]).default("bottom-right"),
+        opacity: z.number().min(0).max(1).default(0.8),
+        /** Its width as a fraction of the picture's. */
+        width: z.number().min(0.02).max(1).default(0.15),
+      })
+      .optional(),
     /** Normalise the audio to this integrated loudness (EBU R128, LUFS; −23 is broadcast, −16 streaming). */
     loudness: z
       .number()

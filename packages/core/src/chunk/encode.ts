@@ -151,6 +151,11 @@ export async function encodeWork(
   const { chunk } = event;
   return withScratch(deps.cfg, async (dir) => {
     const { input, range, seek } = chunk.window ? await windowInput(deps, chunk) : await pieceInput(deps, chunk, dir);
+    const watermark = event.watermark && {
+      ...event.watermark,
+      file: join(dir, `watermark.${event.watermark.image.format}`),
+    };
+    if (watermark) await deps.store.download(watermark.image.bucket, watermark.image.key, watermark.file);
     const { codec } = chunk;
     const container = chunkContainerOf(codec);
     const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.${container}`) }));
@@ -167,6 +172,7 @@ export async function encodeWork(
         seek,
         format: chunk.window ? sourceFormat : chunk.format,
         maxPixels: deps.cfg.limits.maxPixels,
+        ...(watermark ? { watermark: { ...watermark, format: watermark.image.format } } : {}),
       },
       deps.ffmpeg.capabilities,
     );

@@ -1,6 +1,6 @@
 import { access } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { makeEvent, type EventDetail } from "@videoforge/events";
+import { makeEvent, Watermark, type EventDetail } from "@videoforge/events";
 import { z } from "zod";
 import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import {
@@ -180,6 +180,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       renditions,
       rotation: info.video.rotation,
       gop: gopFor(info.video.fps),
+      ...(job.watermark ? { watermark: Watermark.parse(job.watermark) } : {}),
       outputBucket: work,
       outputPrefix: keys.encodedPrefix(jobId),
     };

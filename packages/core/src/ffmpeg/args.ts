@@ -1,4 +1,4 @@
-import type { Rendition, VideoFormat } from "@videoforge/events";
+import type { Rendition, VideoFormat, Watermark } from "@videoforge/events";
 import type { FfmpegCapabilities } from "./locate.ts";
 
 /**
@@ -31,16 +31,44 @@ export interface FrameRange {
 /** Timestamps read back from ffprobe carry 6 decimals; frames are at least 4 ms apart. */
 const EPS = 0.001;
 
-/** One decode, split to every rung: `[0:v]select,...split=N[s0]..;[s0]scale=..[v0];..` */
-export function ladderFilter(renditions: readonly Rendition[], rotation: number, range?: FrameRange): string {
+/** Where the watermark sits, as overlay's x:y (a margin of 2 % of the picture's width). */
+const OVERLAY_AT: Record<Watermark["position"], string> = {
+  "top-left": "x=W*0.02:y=W*0.02",
+  "top-right": "x=W-w-W*0.02:y=W*0.02",
+  "bottom-left": "x=W*0.02:y=H-h-W*0.02",
+  "bottom-right": "x=W-w-W*0.02:y=H-h-W*0.02",
+  center: "x=(W-w)/2:y=(H-h)/2",
+};
+
+/**
+ * One decode, split to every rung: `[0:v]select,...split=N[s0]..;[s0]scale=..[v0];..`. With a
+ * watermark (input 1, a still image), it is scaled to its share of each rung's width, made as opaque
+ * as asked, and laid over every frame; overlay repeats the image's one frame, so frame counts stay.
+ */
+export function ladderFilter(
+  renditions: readonly Rendition[],
+  rotation: number,
+  range?: FrameRange,
+  watermark?: Pick<Watermark, "position" | "opacity" | "width">,
+): string {
   const n = renditions.length;
   const upTo = range?.end !== undefined ? `*lt(t,${(range.end - EPS).toFixed(6)})` : "";
   const select = range ? [`select='gte(t,${(range.start - EPS).toFixed(6)})${upTo}'`] : [];
   const pre = [...select, ...rotateFilter(rotation), "format=yuv420p"];
   const splits = renditions.map((_, i) => `[s${i}]`).join("");
   const head = `[0:v:0]${[...pre, `split=${n}`].join(",")}${splits}`;
-  const scales = renditions.map((r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1[v${i}]`);
-  return [head, ...scales].join(";");
+  if (!watermark) {
+    const scales = renditions.map((r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1[v${i}]`);
+    return [head, ...scales].join(";");
+  }
+  const marks = renditions.map((_, i) => `[m${i}]`).join("");
+  const mark = `[1:v:0]format=rgba,colorchannelmixer=aa=${watermark.opacity.toFixed(3)},split=${n}${marks}`;
+  const layered = renditions.flatMap((r, i) => [
+    `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1[b${i}]`,
+    `[m${i}]scale=${Math.max(2, Math.round((r.width * watermark.width) / 2) * 2)}:-2[w${i}]`,
+    `[b${i}][w${i}]overlay=${OVERLAY_AT[watermark.position]}:format=auto,format=yuv420p[v${i}]`,
+  ]);
+  return [head, mark, ...layered].join(";");
 }
 
 export function x264Args(r: Rendition, s: X264Settings, caps: FfmpegCapabilities): string[] {
@@ -230,6 +258,8 @@ export function encodeChunkArgs(
     seek?: number;
     format?: string;
     maxPixels?: number;
+    /** The watermark's settings and its image as a local file. */
+    watermark?: Pick<Watermark, "position" | "opacity" | "width"> & { file: string; format: "png" | "jpeg" };
   },
   caps: FfmpegCapabilities,
 ): string[] {
@@ -237,7 +267,10 @@ export function encodeChunkArgs(
     outputs.map((o) => o.rendition),
     opts.rotation,
     opts.range,
+    opts.watermark,
   );
+  // the image was validated at upload: read it as the image it is, from a local file only
+  const mark = opts.watermark ? inputArgs(opts.watermark.file, `${opts.watermark.format}_pipe`) : [];
   const seek = opts.seek !== undefined ? seekArgs(opts.seek) : [];
   const maxPixels = opts.maxPixels ? ["-max_pixels", String(opts.maxPixels)] : [];
   const args = [
@@ -247,6 +280,7 @@ export function encodeChunkArgs(
     ...seek,
     ...maxPixels,
     ...inputArgs(input, opts.format),
+    ...mark,
     "-filter_complex",
     filter,
     "-copyts",

@@ -17,6 +17,8 @@ export const JobEntity = new Entity({
     ladder: { type: "list", items: { type: "string" }, required: true },
     /** Output formats (media/formats.ts); absent on jobs from before formats existed (H.264 only). */
     formats: { type: "list", items: { type: "string" } },
+    /** The watermark's settings and where its checked image is stored (events Watermark). */
+    watermark: { type: "any" },
     /** Target integrated loudness of the audio (LUFS), when the user asked for normalisation. */
     loudness: { type: "number" },
     /** Where the poster is taken (seconds), when the user chose. */

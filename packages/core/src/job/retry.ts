@@ -49,6 +49,7 @@ export async function retryJob(deps: Deps, owner: string, jobId: string): Promis
     ...(old.formats ? { formats: old.formats } : {}),
     ...(old.posterAt !== undefined ? { posterAt: old.posterAt } : {}),
     ...(old.loudness !== undefined ? { loudness: old.loudness } : {}),
+    ...(old.watermark ? { watermark: old.watermark } : {}),
     retryOf: jobId,
     createdAt: Date.now(),
   });

@@ -8,7 +8,15 @@ export type NewJob = Pick<JobItem, "jobId" | "owner" | "status" | "sourceName" |
   Partial<
     Pick<
       JobItem,
-      "sourceBucket" | "sourceKey" | "sourceSize" | "retryOf" | "uploadId" | "formats" | "posterAt" | "loudness"
+      | "sourceBucket"
+      | "sourceKey"
+      | "sourceSize"
+      | "retryOf"
+      | "uploadId"
+      | "formats"
+      | "posterAt"
+      | "loudness"
+      | "watermark"
     >
   >;
 

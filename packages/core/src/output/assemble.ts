@@ -197,19 +197,33 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan): Promise<
       bitrate: Math.round((bytes * 8) / duration),
     };
   });
-  const captions = await fetchCaptions(deps, dir, jobId);
-  const hls = await packageStreams(deps, dir, jobId, outputs, audio.get("aac"), captions);
-  const audioOutputs = await storeAudioOutputs(deps, jobId, plan.formats, audio);
-  const top = outputs[0]!;
+  // what is made from the finished files reads them only: streams, poster, storyboard side by side
+  const [captions, audioOutputs] = await Promise.all([
+    fetchCaptions(deps, dir, jobId),
+    storeAudioOutputs(deps, jobId, plan.formats, audio),
+  ]);
+  const [hls] = await Promise.all([
+    packageStreams(deps, dir, jobId, outputs, audio.get("aac"), captions),
+    storePoster(
+      deps,
+      dir,
+      jobId,
+      outputs[0]!,
+      posterTime(outputs[0]!.duration, source.video.lastFrameDuration, plan.posterAt),
+    ),
+    storeStoryboard(deps, dir, jobId, outputs, source),
+  ]);
+  return { outputs, audioOutputs, captions: captions.map((c) => c.output), hls, poster: keys.poster(jobId) };
+}
+
+/** The poster: one frame of the top rendition at `at` seconds, stored as JPEG. */
+async function storePoster(deps: Deps, dir: string, jobId: string, top: FinalOutput, at: number): Promise<void> {
   const poster = join(dir, "poster.jpg");
-  const at = posterTime(top.duration, source.video.lastFrameDuration, plan.posterAt);
   await deps.ffmpeg.run(posterArgs(join(dir, basename(top.key)), at, poster, outputFormatOf(top.key)));
   // ffmpeg exits 0 having written nothing when the seek passes the last frame: say so, not ENOENT
   if (!(await stat(poster).catch(() => null))?.size)
     throw new Error(`the poster frame at ${at} s of a ${top.duration} s video could not be extracted`);
-  await deps.store.upload(out, keys.poster(jobId), poster, "image/jpeg");
-  await storeStoryboard(deps, dir, jobId, outputs, source);
-  return { outputs, audioOutputs, captions: captions.map((c) => c.output), hls, poster: keys.poster(jobId) };
+  await deps.store.upload(deps.cfg.buckets.outputs, keys.poster(jobId), poster, "image/jpeg");
 }
 
 /** The job's captions (attached, extracted from the source) from the work bucket, each stored as a sidecar output. */

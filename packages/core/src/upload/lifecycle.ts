@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { makeEvent, toMegabytes } from "@videoforge/events";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { makeEvent, toMegabytes, type Watermark } from "@videoforge/events";
 import { CompleteUploadInput, CreateUploadInput, MAX_PARTS } from "../contract.ts";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
 import { DEFAULT_FORMATS, parseFormats, storedFormats } from "../media/formats.ts";
 import { captionLanguage, parseCaptions, toWebVtt } from "../output/captions.ts";
 import type { UploadItem } from "../db/index.ts";
-import { keys, type Deps } from "../deps.ts";
+import { keys, withScratch, type Deps } from "../deps.ts";
+import { checkWatermarkImage } from "./watermark.ts";
 import { ConflictError, InvalidInputError, LimitError, NotFoundError } from "../errors.ts";
 import { failJob } from "../job/lifecycle.ts";
 import { checkDailyWork, reserveActiveJob } from "../job/quota.ts";
@@ -26,6 +29,7 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
   const formats = parseFormats(input.formats ?? DEFAULT_FORMATS);
   const captions = attachedCaptions(input.captions ?? []);
+  const mark = input.watermark && { ...input.watermark, checked: checkWatermarkImage(input.watermark.image) };
   const { maxUploadBytes } = deps.cfg.limits;
   if (input.size > maxUploadBytes) {
     const exact = (n: number) => `${formatBytes(n)} (${n.toLocaleString("en-US")} bytes)`;
@@ -43,6 +47,16 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const key = keys.source(jobId);
   const partSize = Math.max(MIN_PART, Math.ceil(input.size / MAX_PARTS));
   const createdAt = Date.now();
+  const watermark: Watermark | undefined = mark && {
+    image: {
+      bucket: deps.cfg.buckets.work,
+      key: keys.watermark(jobId, mark.checked.format),
+      format: mark.checked.format,
+    },
+    position: mark.position,
+    opacity: mark.opacity,
+    width: mark.width,
+  };
   let s3UploadId: string;
   try {
     s3UploadId = await deps.store.createMultipart(bucket, key, input.contentType);
@@ -58,12 +72,15 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
       formats,
       ...(input.posterAt !== undefined ? { posterAt: input.posterAt } : {}),
       ...(input.loudness !== undefined ? { loudness: input.loudness } : {}),
+      ...(watermark ? { watermark } : {}),
       createdAt,
       uploadId,
     });
     // kept beside the job's other intermediates: the assembler publishes them with the extracted ones
     for (const c of captions)
       await deps.store.putText(deps.cfg.buckets.work, keys.captions(jobId, c.language), c.vtt, "text/vtt");
+    if (mark && watermark)
+      await storeBytes(deps, watermark.image.key, mark.checked.bytes, `image/${mark.checked.format}`);
   } catch (err) {
     // no job was made: its slot goes back now (one that fails after the job exists ends with the job)
     await deps.jobs.releaseSlot(owner, jobId);
@@ -89,6 +106,15 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   // the first page of part URLs only: the rest are signed on demand (upload-parts.ts)
   const page = await signPartPage(deps, { bucket, key, s3UploadId, size: input.size, partSize });
   return { uploadId, jobId, partSize, ...page };
+}
+
+/** Bytes into the work bucket through a scratch file (the store takes files and text). */
+async function storeBytes(deps: Deps, key: string, bytes: Buffer, contentType: string): Promise<void> {
+  await withScratch(deps.cfg, async (dir) => {
+    const file = join(dir, "object");
+    await writeFile(file, bytes);
+    await deps.store.upload(deps.cfg.buckets.work, key, file, contentType);
+  });
 }
 
 /**

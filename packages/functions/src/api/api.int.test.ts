@@ -369,7 +369,15 @@ describe("upload, process and download", () => {
     const created = await createUpload({ name: "pending.mp4", size: 10 });
     const outputs = await api<Outputs>("GET", `/jobs/${created.jobId}/outputs`);
     expect(outputs.status).toBe(200);
-    expect(outputs.body).toEqual({ status: "UPLOADING", outputs: [], audio: [], hls: null, dash: null, poster: null });
+    expect(outputs.body).toEqual({
+      status: "UPLOADING",
+      outputs: [],
+      audio: [],
+      captions: [],
+      hls: null,
+      dash: null,
+      poster: null,
+    });
   });
 
   it("completing with fewer bytes than announced is 409 conflict, fails the job, and stays 409 on retry", async () => {

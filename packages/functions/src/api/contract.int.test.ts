@@ -220,7 +220,15 @@ describe("the typed client", () => {
     const list = JobList.parse(await (await api.jobs.$get()).json());
     expect(list.jobs.map((j) => j.jobId)).toContain(upload.jobId);
     const links = OutputLinks.parse(await (await api.jobs[":id"].outputs.$get({ param })).json());
-    expect(links).toEqual({ status: "UPLOADING", outputs: [], audio: [], hls: null, dash: null, poster: null });
+    expect(links).toEqual({
+      status: "UPLOADING",
+      outputs: [],
+      audio: [],
+      captions: [],
+      hls: null,
+      dash: null,
+      poster: null,
+    });
 
     const cancelled = await api.jobs[":id"].$delete({ param });
     expect(cancelled.status).toBe(202);
