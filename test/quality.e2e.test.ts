@@ -1,19 +1,9 @@
 import { expect, it } from "vitest";
 import { join } from "node:path";
-import {
-  config,
-  defaultFfmpeg,
-  ffmpeg,
-  fitLadder,
-  ladderFilter,
-  x264Args,
-  videoCodecArgs,
-  gopFor,
-  passthroughTiming,
-} from "@videoforge/core";
+import { defaultFfmpeg, fitLadder } from "@videoforge/core";
 import { makeFixture } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
-import { download, ssim } from "./helpers/media.ts";
+import { download, singlePassEncode, ssim } from "./helpers/media.ts";
 
 /**
  * Chunked encoding must cost no quality: the top rung's SSIM against the source is
@@ -28,19 +18,7 @@ it("top rung SSIM is within 0.002 of a single-pass encode", async () => {
   const source = await makeFixture("h264-1080p-bframes-audio", dir);
   const [top] = fitLadder(["1080p"], 1920, 1080);
   const single = join(dir, "single.mp4");
-  const settings = { ...config().x264, gop: gopFor(30) };
-  await ffmpeg([
-    "-i",
-    source,
-    "-filter_complex",
-    ladderFilter([top!], 0),
-    "-map",
-    "[v0]",
-    ...x264Args(top!, settings, defaultFfmpeg().capabilities),
-    ...passthroughTiming(defaultFfmpeg().capabilities),
-    "-an",
-    single,
-  ]);
+  await singlePassEncode(source, top!, single);
 
   // act: the same source through the pipeline, in chunks
   const view = await cloud.process(source, ["1080p"]);
@@ -67,24 +45,10 @@ it("HEVC, VP9 and AV1: each format's rung within 0.002 SSIM of its own single-pa
   const { cloud, dir } = env;
   const source = await makeFixture("h264-bframes-audio-360p", dir);
   const [rung] = fitLadder(["360p"], 640, 360);
-  const settings = { ...config().x264, gop: gopFor(30) };
-  const caps = defaultFfmpeg().capabilities;
   const codecs = ["hevc", "vp9", "av1"] as const;
   // the baselines: one plain ffmpeg per codec, with the pipeline's settings, the same container
   const single = Object.fromEntries(codecs.map((c) => [c, join(dir, `single-${c}.${c === "vp9" ? "webm" : "mp4"}`)]));
-  for (const c of codecs)
-    await ffmpeg([
-      "-i",
-      source,
-      "-filter_complex",
-      ladderFilter([rung!], 0),
-      "-map",
-      "[v0]",
-      ...videoCodecArgs(c, rung!, settings, caps),
-      ...passthroughTiming(caps),
-      "-an",
-      single[c]!,
-    ]);
+  for (const c of codecs) await singlePassEncode(source, rung!, single[c]!, { codec: c });
 
   const view = await cloud.process(source, ["360p"], [...codecs]);
   expect(view.job.error).toBeNull();

@@ -1,18 +1,9 @@
 import { expect, it } from "vitest";
 import { join } from "node:path";
-import {
-  config,
-  defaultFfmpeg,
-  ffmpeg,
-  fitLadder,
-  gopFor,
-  ladderFilter,
-  passthroughTiming,
-  x264Args,
-} from "@videoforge/core";
+import { defaultFfmpeg, fitLadder } from "@videoforge/core";
 import { makeFixture } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
-import { decodedVideo, download, ssim, streamSpans } from "./helpers/media.ts";
+import { decodedVideo, download, singlePassEncode, ssim, streamSpans } from "./helpers/media.ts";
 
 /**
  * A screen-recording-like source (keyframes only at 0 s and 6.5 s of 10 s) is still encoded
@@ -63,18 +54,7 @@ it("sparse keyframes → several windows, frame-exact renditions, single-pass qu
   // assert: the right frames in the right places, as good as one pass over the whole source
   const [top] = fitLadder(["360p"], 640, 360);
   const single = join(dir, "single.mp4");
-  await ffmpeg([
-    "-i",
-    source,
-    "-filter_complex",
-    ladderFilter([top!], 0),
-    "-map",
-    "[v0]",
-    ...x264Args(top!, { ...config().x264, gop: gopFor(30) }, defaultFfmpeg().capabilities),
-    ...passthroughTiming(defaultFfmpeg().capabilities),
-    "-an",
-    single,
-  ]);
+  await singlePassEncode(source, top!, single);
   const [chunked, whole] = [
     await ssim(defaultFfmpeg(), files["360p"]!, source),
     await ssim(defaultFfmpeg(), single, source),

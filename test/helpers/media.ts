@@ -1,5 +1,16 @@
 import { writeFile } from "node:fs/promises";
-import { ffmpegBinaries, runProcess } from "@videoforge/core";
+import {
+  config,
+  defaultFfmpeg,
+  ffmpeg,
+  ffmpegBinaries,
+  gopFor,
+  ladderFilter,
+  passthroughTiming,
+  runProcess,
+  videoCodecArgs,
+} from "@videoforge/core";
+import type { Rendition, VideoFormat } from "@videoforge/events";
 
 /** Independent checks on outputs: these decode, where the pipeline itself only counts packets. */
 export async function decodedVideo(
@@ -90,4 +101,27 @@ export async function download(url: string, file: string): Promise<number> {
   const bytes = Buffer.from(await res.arrayBuffer());
   await writeFile(file, bytes);
   return bytes.length;
+}
+
+/** One plain ffmpeg pass of `source` to one rung with the pipeline's encoder settings: the quality baseline. */
+export async function singlePassEncode(
+  source: string,
+  rung: Rendition,
+  out: string,
+  opts: { codec?: VideoFormat; fps?: number } = {},
+): Promise<void> {
+  const caps = defaultFfmpeg().capabilities;
+  const settings = { ...config().x264, gop: gopFor(opts.fps ?? 30) };
+  await ffmpeg([
+    "-i",
+    source,
+    "-filter_complex",
+    ladderFilter([rung], 0),
+    "-map",
+    "[v0]",
+    ...videoCodecArgs(opts.codec ?? "h264", rung, settings, caps),
+    ...passthroughTiming(caps),
+    "-an",
+    out,
+  ]);
 }

@@ -6,7 +6,6 @@ import {
   type ChunkRow,
   type JobView as JobPage,
   type CreateUploadInput,
-  type FormatName,
   type PartPage,
   type RungName,
 } from "@videoforge/core/contract";
@@ -79,12 +78,8 @@ export function apiClient(base: string, token?: string | (() => Promise<string |
     async upload(
       file: string,
       ladder?: RungName[],
-      opts: {
-        formats?: FormatName[];
-        posterAt?: number;
-        loudness?: number;
-        captions?: { language: string; format: "srt" | "vtt"; text: string }[];
-        watermark?: NonNullable<CreateUploadInput["watermark"]>;
+      /** The job's other choices, as the API's contract names them. */
+      opts: Pick<CreateUploadInput, "formats" | "posterAt" | "loudness" | "captions" | "watermark"> & {
         onProgress?: (sent: number, total: number) => void;
       } = {},
     ) {

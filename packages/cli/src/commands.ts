@@ -3,7 +3,7 @@ import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { clientSettings, FINAL_STATUSES, setLogSink, type JobSummary, type RungName } from "@videoforge/core";
-import type { FormatName } from "@videoforge/core/contract";
+import type { CreateUploadInput, FormatName } from "@videoforge/core/contract";
 import type { CaptionsFile } from "./options.ts";
 import { secureDataDir, startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
 import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/api-host";
@@ -118,8 +118,8 @@ async function mustExist(file: string): Promise<string> {
   return resolve(file);
 }
 
-export interface EncodeOptions {
-  out: string;
+/** What a job is made of, as `encode` and `submit` take it (program.ts `jobOptions`). */
+export interface JobChoices {
   ladder?: RungName[];
   formats?: FormatName[];
   posterAt?: number;
@@ -127,6 +127,21 @@ export interface EncodeOptions {
   captions?: CaptionsFile[];
   watermark?: string;
   watermarkPosition?: WatermarkPosition;
+}
+
+/** The upload's options from the command line's choices: captions and watermark read from their files. */
+async function uploadChoices(opts: JobChoices) {
+  return {
+    formats: opts.formats,
+    posterAt: opts.posterAt,
+    loudness: opts.loudness,
+    captions: await readCaptions(opts.captions),
+    watermark: await readWatermark(opts.watermark, opts.watermarkPosition),
+  };
+}
+
+export interface EncodeOptions extends JobChoices {
+  out: string;
   json?: boolean;
   chunkSeconds?: number;
 }
@@ -148,13 +163,7 @@ export async function encode(input: string, opts: EncodeOptions): Promise<number
     cloud = await startLocalCloud({ dataDir: dir, chunkSeconds: opts.chunkSeconds, onTaskLog: writeLog });
     api = await startApiServer(cloud, { port: 0 });
     const client = apiClient(api.url, cloud.auth.token);
-    const { jobId } = await client.upload(file, ladder, {
-      formats: opts.formats,
-      posterAt: opts.posterAt,
-      loudness: opts.loudness,
-      captions: await readCaptions(opts.captions),
-      watermark: await readWatermark(opts.watermark, opts.watermarkPosition),
-    });
+    const { jobId } = await client.upload(file, ladder, await uploadChoices(opts));
     const view = await waitFor(client, jobId, json);
     await cloud.bus.idle();
     const summary = await summarize(cloud, view, out, started);
@@ -243,14 +252,7 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
   };
 }
 
-export interface SubmitOptions extends ApiOptions {
-  ladder?: RungName[];
-  formats?: FormatName[];
-  posterAt?: number;
-  loudness?: number;
-  captions?: CaptionsFile[];
-  watermark?: string;
-  watermarkPosition?: WatermarkPosition;
+export interface SubmitOptions extends ApiOptions, JobChoices {
   wait?: boolean;
   /** Download the outputs here once the job completes (implies waiting). */
   out?: string;
@@ -260,11 +262,7 @@ export async function submit(input: string, opts: SubmitOptions): Promise<number
   const file = await mustExist(input);
   const client = clientFor(opts);
   const { jobId } = await client.upload(file, opts.ladder, {
-    formats: opts.formats,
-    posterAt: opts.posterAt,
-    loudness: opts.loudness,
-    captions: await readCaptions(opts.captions),
-    watermark: await readWatermark(opts.watermark, opts.watermarkPosition),
+    ...(await uploadChoices(opts)),
     onProgress: (sent, total) =>
       process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`),
   });
@@ -340,7 +338,7 @@ async function readCaptions(files: CaptionsFile[] = []) {
   );
 }
 
-type WatermarkPosition = "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center";
+type WatermarkPosition = NonNullable<CreateUploadInput["watermark"]>["position"];
 
 /** The watermark image named on the command line, sent base64 (the API checks what it is). */
 async function readWatermark(file: string | undefined, position: WatermarkPosition | undefined) {

@@ -48,18 +48,13 @@ export function buildProgram(): Command {
     .addOption(chunkSecondsOption())
     .action(run(async (opts: import("./commands.ts").UpOptions) => (await import("./commands.ts")).up(opts)));
 
-  program
-    .command("encode")
-    .description("process one file end to end on an embedded local cloud and write the outputs to DIR")
-    .argument("<file>", "the video to encode")
-    .option("-o, --out <dir>", "where the outputs go", "out")
-    .addOption(ladderOption())
-    .addOption(formatsOption())
-    .addOption(posterAtOption())
-    .addOption(loudnessOption())
-    .addOption(captionsOption())
-    .addOption(watermarkOption())
-    .addOption(watermarkPositionOption())
+  jobOptions(
+    program
+      .command("encode")
+      .description("process one file end to end on an embedded local cloud and write the outputs to DIR")
+      .argument("<file>", "the video to encode")
+      .option("-o, --out <dir>", "where the outputs go", "out"),
+  )
     .option("--json", "print {jobId, status, source, outputs, hls, timings} on stdout")
     .addOption(chunkSecondsOption())
     .action(
@@ -69,17 +64,12 @@ export function buildProgram(): Command {
     );
 
   apiOptions(
-    program
-      .command("submit")
-      .description("upload a file to a running `up` through presigned multipart URLs; prints the job id")
-      .argument("<file>", "the video to upload")
-      .addOption(ladderOption())
-      .addOption(formatsOption())
-      .addOption(posterAtOption())
-      .addOption(loudnessOption())
-      .addOption(captionsOption())
-      .addOption(watermarkOption())
-      .addOption(watermarkPositionOption())
+    jobOptions(
+      program
+        .command("submit")
+        .description("upload a file to a running `up` through presigned multipart URLs; prints the job id")
+        .argument("<file>", "the video to upload"),
+    )
       .option("--wait", "follow the job until it ends; exit 1 unless it completes")
       .option("-o, --out <dir>", "with --wait: download the outputs here when the job completes"),
   ).action(
@@ -299,6 +289,18 @@ function formatsOption() {
     "--formats <list>",
     "comma-separated outputs: h264 hevc vp9 av1 (video, one file per rung) m4a mp3 (audio only) (default: h264)",
   ).argParser(formats);
+}
+
+/** What a job is made of, the same for `encode` and `submit`. */
+function jobOptions(command: Command): Command {
+  return command
+    .addOption(ladderOption())
+    .addOption(formatsOption())
+    .addOption(posterAtOption())
+    .addOption(loudnessOption())
+    .addOption(captionsOption())
+    .addOption(watermarkOption())
+    .addOption(watermarkPositionOption());
 }
 
 function watermarkOption() {

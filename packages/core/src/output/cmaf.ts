@@ -1,8 +1,9 @@
 import { copyFile, mkdir, open, readFile, writeFile } from "node:fs/promises";
-import { extname, join, posix } from "node:path";
+import { join, posix } from "node:path";
 import { z } from "zod";
 import { inputArgs } from "../ffmpeg/args.ts";
 import type { Ffmpeg, RunOptions } from "../ffmpeg/run.ts";
+import { outputFormatOf } from "../media/verify.ts";
 
 /**
  * CMAF packaging: each variant (and the audio) is cut by stream copy into fragmented-MP4
@@ -744,9 +745,9 @@ export function cmafDashManifest(p: CmafPresentation): string {
 
 /** The demuxer an input is read with, by its name: never guessed from the bytes (see inputArgs). */
 export function containerOf(file: string): "mov" | "matroska" {
-  const ext = extname(file).toLowerCase();
-  if (ext === ".mp4" || ext === ".m4a" || ext === ".mov") return "mov";
-  if (ext === ".webm" || ext === ".mkv") return "matroska";
+  // our outputs' demuxer by name (media/verify.ts); only files with one video or audio track are packaged
+  const format = outputFormatOf(file);
+  if (format === "mov" || format === "matroska") return format;
   throw new Error(`cannot package ${file}: expected .mp4, .m4a or .webm`);
 }
 

@@ -166,10 +166,9 @@ export const retryJob = createRoute({
   },
 });
 
-const playlist = {
-  description: "An HLS playlist",
-  content: { "application/vnd.apple.mpegurl": { schema: z.string() } },
-};
+/** A text answer of one media type: the playlists and manifests the players read. */
+const textBody = (description: string, type: string) => ({ description, content: { [type]: { schema: z.string() } } });
+const playlist = textBody("An HLS playlist", "application/vnd.apple.mpegurl");
 
 export const masterPlaylist = createRoute({
   method: "get",
@@ -195,11 +194,7 @@ export const dashManifest = createRoute({
   summary: "The DASH manifest over the same CMAF segments as HLS, with presigned segment URLs",
   security,
   request: { params: IdParam },
-  responses: {
-    200: { description: "A DASH manifest", content: { "application/dash+xml": { schema: z.string() } } },
-    ...guarded,
-    404: missing,
-  },
+  responses: { 200: textBody("A DASH manifest", "application/dash+xml"), ...guarded, 404: missing },
 });
 
 export const storyboard = createRoute({
@@ -208,11 +203,7 @@ export const storyboard = createRoute({
   summary: "Seek previews: a WebVTT track whose cues are presigned sprite-sheet URLs with #xywh= tiles",
   security,
   request: { params: IdParam },
-  responses: {
-    200: { description: "A WebVTT track", content: { "text/vtt": { schema: z.string() } } },
-    ...guarded,
-    404: missing,
-  },
+  responses: { 200: textBody("A WebVTT track", "text/vtt"), ...guarded, 404: missing },
 });
 
 export const outputLinks = createRoute({
