@@ -58,6 +58,8 @@ function sources(w: number, h: number, fps: number, secs: number, audio = true):
 }
 const x264 = (gop: number) => ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", String(gop)];
 const aac = ["-c:a", "aac", "-ac", "2", "-ar", "48000"];
+/** SDR HD colour, declared: the outputs must carry it. */
+const bt709 = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"];
 
 /** `-fps_mode` arrived in ffmpeg 5.1; older builds only know `-vsync`. */
 async function ffmpegVfr(build: (fpsMode: string[]) => string[]): Promise<void> {
@@ -96,7 +98,9 @@ async function remuxRotated(src: string, out: string): Promise<void> {
 }
 
 /** 10-bit HEVC with audio, open GOPs (CRA) as x265 makes them by default. */
-function hevc10bit(width: number, height: number, out: string) {
+/** `hdr`: tagged as HDR10 (BT.2020 primaries and matrix, PQ transfer), as a phone or a grading suite writes it. */
+function hevc10bit(width: number, height: number, out: string, hdr = false) {
+  const tags = hdr ? ["-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc"] : [];
   return ffmpeg([
     ...sources(width, height, 25, 4),
     // keyint via x265-params: the 2018 static ffmpeg ignores -g for libx265; open GOP (CRA) left on
@@ -108,6 +112,7 @@ function hevc10bit(width: number, height: number, out: string) {
     "yuv420p10le",
     "-x265-params",
     "log-level=error:keyint=25",
+    ...tags,
     "-tag:v",
     "hvc1",
     ...aac,
@@ -173,8 +178,9 @@ const recipes: Record<FixtureName, Recipe> = {
     }
   },
   // the same kinds at 640x360, for tests that run every codec on them (decoding is most of their cost)
-  "h264-bframes-audio-360p": (out) => ffmpeg([...sources(640, 360, 30, 4), ...x264(30), "-bf", "3", ...aac, out]),
-  "hevc-10bit-360p": (out) => hevc10bit(640, 360, out),
+  "h264-bframes-audio-360p": (out) =>
+    ffmpeg([...sources(640, 360, 30, 4), ...x264(30), "-bf", "3", ...bt709, ...aac, out]),
+  "hevc-10bit-360p": (out) => hevc10bit(640, 360, out, true),
   "hevc-10bit": (out) => hevc10bit(1280, 720, out),
   "vp8-vorbis-webm": (out) =>
     ffmpeg([

@@ -18,10 +18,13 @@ const env = useTestCloud({ chunkSeconds: 2 });
 
 const FORMATS: FormatName[] = ["hevc", "vp9", "av1", "m4a", "mp3"];
 
-const cases: { fixture: FixtureName; ladder: RungName[]; size: string }[] = [
-  { fixture: "h264-bframes-audio-360p", ladder: ["240p"], size: "426x240" },
-  { fixture: "h264-vfr", ladder: ["240p"], size: "426x240" },
-  { fixture: "hevc-10bit-360p", ladder: ["240p"], size: "426x240" },
+/** Each output's colour tags: the source's when it declares SDR colour, BT.709 when an HDR source is tone-mapped. */
+const BT709 = "bt709/bt709/bt709";
+const cases: { fixture: FixtureName; ladder: RungName[]; size: string; colour: string | null }[] = [
+  { fixture: "h264-bframes-audio-360p", ladder: ["240p"], size: "426x240", colour: BT709 },
+  { fixture: "h264-vfr", ladder: ["240p"], size: "426x240", colour: null },
+  // HDR10 (BT.2020, PQ): tone-mapped to SDR, with a note on the job saying so
+  { fixture: "hevc-10bit-360p", ladder: ["240p"], size: "426x240", colour: BT709 },
 ];
 
 /** Shown frames' presentation times, from the first, sorted (packets an edit list hides left out). */
@@ -62,6 +65,7 @@ describe("formats: HEVC, VP9, AV1, M4A, MP3 on the hard source kinds", () => {
       expect(view.job.error).toBeNull();
       expect(view.job.status).toBe("COMPLETED");
       expect(view.job.formats).toEqual(FORMATS);
+      expect(view.job.notes.some((n) => /HDR.*tone-mapped/.test(n))).toBe(c.fixture === "hevc-10bit-360p");
       // each video format is its own set of chunks over the same pieces, and the timeline says which
       const chunks = view.chunks ?? [];
       const codecs = [...new Set(chunks.map((ch) => ch.codec))].sort();
@@ -98,6 +102,7 @@ describe("formats: HEVC, VP9, AV1, M4A, MP3 on the hard source kinds", () => {
         expect(streams.video).toBe(video);
         if (tag) expect(streams.tag, `${o.rendition} sample entry`).toBe(tag);
         expect(streams.audio).toBe(audio);
+        if (c.colour) expect(streams.colour, `${o.rendition} colour`).toBe(c.colour);
         const spans = await streamSpans(file, srcSpans.video.lastFrame);
         const gap = srcSpans.audio!.end - srcSpans.video.end;
         expect(Math.abs(spans.audio!.end - spans.video.end - gap), `${o.rendition} audio end`).toBeLessThanOrEqual(
@@ -131,24 +136,27 @@ describe("formats: HEVC, VP9, AV1, M4A, MP3 on the hard source kinds", () => {
   );
 });
 
-async function streamCodecs(file: string): Promise<{ video: string | null; tag: string | null; audio: string | null }> {
+async function streamCodecs(
+  file: string,
+): Promise<{ video: string | null; tag: string | null; audio: string | null; colour: string }> {
   const { stdout } = await runProcess(ffmpegBinaries().ffprobe, [
     "-v",
     "error",
     "-show_entries",
-    "stream=codec_type,codec_name,codec_tag_string",
+    "stream=codec_type,codec_name,codec_tag_string,color_primaries,color_transfer,color_space",
     "-of",
     "json",
     file,
   ]);
-  const streams = (
-    JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string; codec_tag_string: string }[] }
-  ).streams;
+  type Stream = { codec_type: string; codec_name: string; codec_tag_string: string } & Record<string, string>;
+  const streams = (JSON.parse(stdout) as { streams: Stream[] }).streams;
   const video = streams.find((s) => s.codec_type === "video");
   return {
     video: video?.codec_name ?? null,
     tag: video?.codec_tag_string ?? null,
     audio: streams.find((s) => s.codec_type === "audio")?.codec_name ?? null,
+    // primaries/transfer/matrix, "?" where unknown
+    colour: ["color_primaries", "color_transfer", "color_space"].map((k) => video?.[k] ?? "?").join("/"),
   };
 }
 
@@ -385,3 +393,129 @@ async function streamingSegments(cloud: import("./helpers/cloud.ts").TestCloud, 
   }));
   return { hls: { variants, segments, durations }, dash };
 }
+
+/** Each audio stream's language tag and default flag, in order. */
+async function audioLanguages(file: string): Promise<{ language: string; default: number }[]> {
+  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, [
+    "-v",
+    "error",
+    "-select_streams",
+    "a",
+    "-show_entries",
+    "stream_tags=language:stream_disposition=default",
+    "-of",
+    "json",
+    file,
+  ]);
+  const streams = (
+    JSON.parse(stdout) as { streams: { tags?: { language?: string }; disposition: { default: number } }[] }
+  ).streams;
+  return streams.map((s) => ({ language: s.tags?.language ?? "und", default: s.disposition.default }));
+}
+
+/** PSNR (dB) between frame `i` of `source`, scaled to `size`, and frame `j` of `output`: which source frame this is. */
+async function framePsnr(source: string, i: number, output: string, j: number, size: string): Promise<number> {
+  const { stderr } = await runProcess(ffmpegBinaries().ffmpeg, [
+    "-hide_banner",
+    "-i",
+    source,
+    "-i",
+    output,
+    "-filter_complex",
+    `[0:v]select=eq(n\\,${i}),scale=${size.replace("x", ":")}:flags=bicubic,setpts=0[a];` +
+      `[1:v]select=eq(n\\,${j}),setpts=0[b];[a][b]psnr`,
+    "-f",
+    "null",
+    "-",
+  ]);
+  const m = /average:([\d.]+|inf)/.exec(stderr);
+  return m![1] === "inf" ? 100 : Number(m![1]);
+}
+
+describe("trim and audio tracks: frame-exact across chunks, every language carried", () => {
+  it("keeps [1.1 s, 2.9 s) of a B-frames source in H.264 and VP9, both audio tracks, moved captions", async () => {
+    const { cloud, dir } = env;
+    // 4 s at 30 fps, keyframes every second, chunks of 2 s: the trim cuts into the first and the last chunk;
+    // a second audio stream, in French, beside the English one
+    const clip = await makeFixture("h264-bframes-audio-360p", dir);
+    const source = join(dir, "two-languages.mp4");
+    await ffmpeg(
+      ["-i", clip, "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000:duration=4"].concat(
+        ["-map", "0:v", "-map", "0:a", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-ac", "2"],
+        ["-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra"],
+        [source],
+      ),
+    );
+    expect(await refused(cloud, { trim: { start: 3, end: 2 } })).toMatch(/trim end must be after trim start/);
+    expect(await refused(cloud, { formats: ["h264", "vp9"], packaging: "ts" })).toMatch(
+      /MPEG-TS segments \(packaging "ts"\) carry H\.264 and HEVC only, not vp9/,
+    );
+
+    const { jobId } = await cloud.client.upload(source, ["240p"], {
+      formats: ["h264", "vp9"],
+      trim: { start: 1.1, end: 2.9 },
+      captions: [{ language: "en", format: "srt", text: srt("before the trim") }],
+    });
+    const view = await cloud.waitForEnd(jobId);
+    expect(view.job.error).toBeNull();
+    expect(view.job.trim).toEqual({ start: 1.1, end: 2.9 });
+    // frames 33 (1.1 s) to 86: 54 frames, in two chunks per format
+    const chunks = view.chunks ?? [];
+    for (const codec of ["h264", "vp9"]) {
+      const own = chunks.filter((ch) => ch.codec === codec);
+      expect(
+        own.map((ch) => ch.frames).reduce((a, b) => a + b, 0),
+        codec,
+      ).toBe(54);
+      expect(own.length, codec).toBe(2);
+    }
+    const links = await cloud.client.outputs(jobId);
+    for (const o of links.outputs) {
+      const file = join(dir, `${jobId}-${o.key.split("/").at(-1)}`);
+      await download(o.url, file);
+      expect((await decodedVideo(file)).frames, o.rendition).toBe(54);
+      // the first and the last frame kept are the source's 33rd and 86th, not a neighbour
+      for (const [j, i] of [
+        [0, 33],
+        [53, 86],
+      ] as const) {
+        const [before, at, after] = await Promise.all(
+          [i - 1, i, i + 1].map((k) => framePsnr(source, k, file, j, "426x240")),
+        );
+        expect(at, `${o.rendition} frame ${j} is source frame ${i}`).toBeGreaterThan(Math.max(before!, after!) + 1);
+      }
+      const spans = await streamSpans(file, 1 / 30);
+      expect(Math.abs(spans.video.end - spans.video.start - 1.8), `${o.rendition} video`).toBeLessThanOrEqual(0.002);
+      expect(Math.abs(spans.audio!.end - spans.audio!.start - 1.8), `${o.rendition} audio`).toBeLessThanOrEqual(0.03);
+      // both languages, in the source's order, English the default
+      expect(await audioLanguages(file), o.rendition).toEqual([
+        { language: "eng", default: 1 },
+        { language: "fra", default: 0 },
+      ]);
+    }
+    // the streams offer both: two renditions in the HLS audio group, two audio sets in the MPD
+    const get = async (path: string) =>
+      (await fetch(new URL(path, cloud.api.url), { headers: { authorization: `Bearer ${cloud.token}` } })).text();
+    const p = new Parser();
+    p.push(await get(`/jobs/${jobId}/hls/master.m3u8`));
+    p.end();
+    const group = Object.values(p.manifest.mediaGroups?.AUDIO ?? {})[0] ?? {};
+    expect(
+      Object.entries(group)
+        .map(([name, r]) => `${name} ${r.language} ${r.default}`)
+        .sort(),
+    ).toEqual(["English en true", "Français fr false"]);
+    const mpd = parseMpd(await get(`/jobs/${jobId}/dash/manifest.mpd`), { manifestUri: String(cloud.api.url) });
+    const sets = Object.values(mpd.mediaGroups?.AUDIO ?? {}).flatMap((g) => Object.values(g));
+    expect(sets.map((s) => (s as { language?: string }).language).sort()).toEqual(["en", "fr"]);
+    // captions follow the picture: the cue at 1.0–1.8 s of the source is at 0–0.7 s, the one before is gone
+    const vtt = await (await fetch(links.captions[0]!.url)).text();
+    expect(parseCaptions(vtt, "vtt")).toEqual([{ start: 0, end: expect.closeTo(0.7, 3), text: "second" }]);
+
+    // a trim that starts past the end fails the job at chunking, saying so
+    const late = await cloud.client.upload(source, ["240p"], { trim: { start: 10 } });
+    const failed = await cloud.waitForEnd(late.jobId);
+    expect(failed.job.status).toBe("FAILED");
+    expect(failed.job.error?.reason).toMatch(/trim starts at 10 s, but the video is 4\.0\d+ s long/);
+  }, 120_000);
+});

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { decodeCheck } from "@videoforge/core";
 import type { RungName } from "@videoforge/core/contract";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
@@ -18,6 +20,8 @@ interface Case {
   /** Rungs expected as `name:WxH`. */
   expect: string[];
   minChunks: number;
+  /** HLS packaging when not the default CMAF. */
+  packaging?: "ts";
 }
 
 const cases: Case[] = [
@@ -28,7 +32,14 @@ const cases: Case[] = [
   },
   { fixture: "h264-noaudio", ladder: ["720p", "360p"], expect: ["720p:1280x720", "360p:640x360"], minChunks: 2 },
   { fixture: "h264-single-keyframe", expect: ["360p:640x360"], minChunks: 1 },
-  { fixture: "h264-vfr", ladder: ["360p", "240p"], expect: ["360p:640x360", "240p:426x240"], minChunks: 2 },
+  // streamed as MPEG-TS HLS (the option for old players): no DASH, the same frames
+  {
+    fixture: "h264-vfr",
+    ladder: ["360p", "240p"],
+    expect: ["360p:640x360", "240p:426x240"],
+    minChunks: 2,
+    packaging: "ts",
+  },
   // an edit list hides the head of the first GOP: only the frames it shows are encoded
   { fixture: "h264-trimmed", ladder: ["240p"], expect: ["240p:320x240"], minChunks: 2 },
   {
@@ -55,7 +66,8 @@ describe("pipeline on real sources", () => {
       const frameTime = Math.max(srcSpans.video.lastFrame, (srcSpans.video.end - srcSpans.video.start) / src.frames);
 
       // act
-      const view = await cloud.process(source, c.ladder);
+      const { jobId } = await cloud.client.upload(source, c.ladder, c.packaging ? { packaging: c.packaging } : {});
+      const view = await cloud.waitForEnd(jobId);
 
       // assert: the job, its chunks and its timeline
       expect(view.job.error).toBeNull();
@@ -114,9 +126,28 @@ describe("pipeline on real sources", () => {
       const master = await (await fetch(outputs.hls!)).text();
       for (const o of outputs.outputs) expect(master).toContain(`${o.rendition}/index.m3u8`);
       const stored = await cloud.cloud.deps.store.list(cloud.cloud.cfg.buckets.outputs, `jobs/${view.job.jobId}/hls/`);
+      const segment = c.packaging === "ts" ? ".ts" : ".m4s";
       for (const o of outputs.outputs) {
         expect(stored.some((s) => s.key.endsWith(`${o.rendition}/index.m3u8`))).toBe(true);
-        expect(stored.filter((s) => s.key.includes(`/${o.rendition}/seg_`)).length).toBeGreaterThan(0);
+        const segments = stored.filter((s) => s.key.includes(`/${o.rendition}/seg_`));
+        expect(segments.length).toBeGreaterThan(0);
+        expect(
+          segments.every((s) => s.key.endsWith(segment)),
+          `${o.rendition} segments are ${segment}`,
+        ).toBe(true);
+      }
+      expect(outputs.dash === null).toBe(c.packaging === "ts");
+      if (c.packaging === "ts") {
+        // a TS player's view: the top rung's stored playlist and segments decode to every frame, with sound
+        const rung = outputs.outputs[0]!.rendition;
+        const local = join(dir, `${jobId}-ts`, rung);
+        await mkdir(local, { recursive: true });
+        for (const s of stored.filter((s) => s.key.includes(`/hls/${rung}/`)))
+          await cloud.cloud.deps.store.download(cloud.cloud.cfg.buckets.outputs, s.key, join(local, basename(s.key)));
+        const decoded = await decodeCheck(cloud.cloud.deps.ffmpeg, join(local, "index.m3u8"), 60_000, "hls");
+        expect(decoded).toEqual({ ok: true, frames: src.frames });
+        const first = stored.find((s) => s.key.includes(`/hls/${rung}/seg_`))!;
+        expect((await streamSpans(join(local, basename(first.key)))).audio).not.toBeNull();
       }
       expect(outputs.poster).toBeTruthy();
     },

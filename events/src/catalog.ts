@@ -21,6 +21,28 @@ export const Watermark = z.object({
 });
 export type Watermark = z.infer<typeof Watermark>;
 
+/**
+ * The colour every output is tagged with (ffmpeg's names: `bt709`, `bt2020`, `smpte2084`, `tv`), each only when
+ * known; `toneMap` when an HDR source is turned into SDR on the way.
+ */
+export const Colour = z.object({
+  primaries: z
+    .string()
+    .regex(/^[a-z0-9-]{1,24}$/)
+    .optional(),
+  transfer: z
+    .string()
+    .regex(/^[a-z0-9-]{1,24}$/)
+    .optional(),
+  matrix: z
+    .string()
+    .regex(/^[a-z0-9-]{1,24}$/)
+    .optional(),
+  range: z.enum(["tv", "pc"]).optional(),
+  toneMap: z.boolean().optional(),
+});
+export type Colour = z.infer<typeof Colour>;
+
 /** One rung of the ladder after it has been fitted to the source (never upscaled, even sizes). */
 export const Rendition = z.object({
   name: z.string().min(1),
@@ -140,6 +162,8 @@ export const catalog = {
     /** Keyframe interval in frames, the same for every chunk so HLS segments align. */
     gop: z.number().int().positive(),
     watermark: Watermark.optional(),
+    /** The outputs' colour (absent on events from before colour was carried: left to the encoder). */
+    colour: Colour.optional(),
     outputBucket: z.string().min(1),
     outputPrefix: z.string().min(1),
   }),

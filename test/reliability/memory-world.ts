@@ -71,8 +71,10 @@ export const SOURCE: SourceInfo = {
     frames: 90,
     lastFrameDuration: 1 / 30,
     duration: 3,
+    colour: {},
   },
   audio: null,
+  audioTracks: [],
   subtitles: [],
 };
 const RENDITIONS = [{ name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 }];

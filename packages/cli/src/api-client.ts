@@ -79,22 +79,19 @@ export function apiClient(base: string, token?: string | (() => Promise<string |
       file: string,
       ladder?: RungName[],
       /** The job's other choices, as the API's contract names them. */
-      opts: Pick<CreateUploadInput, "formats" | "posterAt" | "loudness" | "captions" | "watermark"> & {
+      opts: Omit<CreateUploadInput, "name" | "size" | "contentType" | "ladder"> & {
         onProgress?: (sent: number, total: number) => void;
       } = {},
     ) {
-      const { onProgress, formats, posterAt, loudness, captions, watermark } = opts;
+      const { onProgress, ...choices } = opts;
       const { size } = await stat(file);
-      const json = {
+      // unset choices are left out (JSON drops undefined), so the API applies its defaults
+      const json: CreateUploadInput = {
         name: basename(file),
         size,
         contentType: "application/octet-stream",
         ...(ladder ? { ladder } : {}),
-        ...(formats ? { formats } : {}),
-        ...(posterAt !== undefined ? { posterAt } : {}),
-        ...(loudness !== undefined ? { loudness } : {}),
-        ...(captions?.length ? { captions } : {}),
-        ...(watermark ? { watermark } : {}),
+        ...choices,
       };
       const created = await ok(api.uploads.$post({ json }), "POST /uploads");
       const handle = await open(file, "r");

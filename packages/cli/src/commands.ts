@@ -123,6 +123,8 @@ export interface JobChoices {
   ladder?: RungName[];
   formats?: FormatName[];
   posterAt?: number;
+  trim?: { start?: number; end?: number };
+  packaging?: "cmaf" | "ts";
   loudness?: number;
   captions?: CaptionsFile[];
   watermark?: string;
@@ -134,6 +136,8 @@ async function uploadChoices(opts: JobChoices) {
   return {
     formats: opts.formats,
     posterAt: opts.posterAt,
+    trim: opts.trim,
+    packaging: opts.packaging,
     loudness: opts.loudness,
     captions: await readCaptions(opts.captions),
     watermark: await readWatermark(opts.watermark, opts.watermarkPosition),

@@ -59,6 +59,23 @@ export function lufs(value: string): number {
   return n;
 }
 
+/** `12`, `1:30` or `1:02:03.5`: seconds, or minutes and seconds, or hours, minutes and seconds. */
+function clockSeconds(text: string): number | undefined {
+  if (!/^\d+(:[0-5]?\d){0,2}(\.\d+)?$/.test(text)) return undefined;
+  return text.split(":").reduce((total, part) => total * 60 + Number(part), 0);
+}
+
+/** `START-END`, either side optional (`10-`, `-1:30`, `5.5-12`): the range of the source to keep. */
+export function trimRange(value: string): { start?: number; end?: number } {
+  const m = /^([^-]*)-([^-]*)$/.exec(value.trim());
+  const start = m?.[1] ? clockSeconds(m[1]) : 0;
+  const end = m?.[2] ? clockSeconds(m[2]) : undefined;
+  if (!m || start === undefined || (m[2] && end === undefined) || (!m[1] && !m[2]))
+    throw new InvalidArgumentError("Expected START-END in seconds or [h:]m:s, either side optional: 5-12, 1:30-, -45.");
+  if (end !== undefined && end <= start) throw new InvalidArgumentError("The end of --trim must be after its start.");
+  return { ...(start ? { start } : {}), ...(end !== undefined ? { end } : {}) };
+}
+
 /** A TCP port; 0 lets the system choose a free one. */
 export function port(value: string): number {
   const n = Number(value);

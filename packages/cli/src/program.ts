@@ -11,6 +11,7 @@ import {
   oneOf,
   port,
   positiveNumber,
+  trimRange,
   videoFormats,
   wholeNumber,
 } from "./options.ts";
@@ -297,6 +298,8 @@ function jobOptions(command: Command): Command {
     .addOption(ladderOption())
     .addOption(formatsOption())
     .addOption(posterAtOption())
+    .addOption(trimOption())
+    .addOption(packagingOption())
     .addOption(loudnessOption())
     .addOption(captionsOption())
     .addOption(watermarkOption())
@@ -332,6 +335,20 @@ function loudnessOption() {
     "--loudness <lufs>",
     "normalise the audio to this integrated loudness, EBU R128 (-23 broadcast, -16 streaming)",
   ).argParser(lufs);
+}
+
+function trimOption() {
+  return new Option(
+    "--trim <start-end>",
+    "keep only this range of the source, in seconds or [h:]m:s, frame-exact: 5-12, 1:30-2:45, 10-",
+  ).argParser(trimRange);
+}
+
+function packagingOption() {
+  return new Option(
+    "--packaging <kind>",
+    "HLS segments: cmaf (fragmented MP4, shared with DASH; default) or ts (MPEG-TS for old players; H.264/HEVC)",
+  ).choices(["cmaf", "ts"]);
 }
 
 function posterAtOption() {

@@ -51,6 +51,16 @@ export const DEFAULT_PART_PAGE = 100;
 /** 500 URLs ≈ 750 KB at worst: far below Lambda's 6 MB, and few enough to sign in one request. */
 export const MAX_PART_PAGE = 500;
 
+/** A job's range of the source, in seconds from its first frame shown. */
+export const Trim = z
+  .object({
+    start: z.number().nonnegative("trim start must be 0 or more seconds").max(86_400).default(0),
+    end: z.number().positive("trim end must be after the start of the video").max(86_400).optional(),
+  })
+  .refine((t) => t.end === undefined || t.end > t.start, "trim end must be after trim start")
+  .meta({ id: "Trim" });
+export type Trim = z.infer<typeof Trim>;
+
 /** `POST /uploads`. */
 export const CreateUploadInput = z
   .object({
@@ -105,6 +115,16 @@ export const CreateUploadInput = z
       .min(-70, "loudness must be between -70 and -5 LUFS")
       .max(-5, "loudness must be between -70 and -5 LUFS")
       .optional(),
+    /**
+     * Keep only the frames shown from `start` up to (not including) `end`, in seconds from the first frame;
+     * the outputs, audio and captions start at the first kept frame. `end` absent: to the end.
+     */
+    trim: Trim.optional(),
+    /**
+     * How the HLS stream is cut: `cmaf` (fragmented MP4, shared with the DASH manifest; the default) or `ts`
+     * (MPEG-TS segments for older players and devices: H.264 and HEVC only, and no DASH manifest).
+     */
+    packaging: z.enum(["cmaf", "ts"]).optional(),
     /** Seconds into the video where the poster is taken; past the end, the last frame. Default: a tenth in, ≤ 3 s. */
     posterAt: z.number().nonnegative("posterAt must be 0 or more seconds").max(86_400).optional(),
   })
@@ -189,6 +209,12 @@ export const JobSummary = z
     size: z.number().nullable(),
     ladder: z.array(z.string()),
     formats: z.array(z.string()),
+    /** The range of the source the outputs hold; null for the whole source. */
+    trim: Trim.nullable(),
+    /** How the HLS stream is segmented. */
+    packaging: z.enum(["cmaf", "ts"]),
+    /** What the pipeline changed that the user should know (e.g. an HDR source tone-mapped to SDR). */
+    notes: z.array(z.string()),
     source: z
       .object({
         frames: z.number(),

@@ -51,8 +51,9 @@ const AUDIO_EXT: Record<AudioTrack, string> = { aac: "m4a", opus: "webm", mp3: "
 export const keys = {
   source: (jobId: string) => `jobs/${jobId}/source`,
   chunk: (jobId: string, index: number, format: ChunkFormat) => `jobs/${jobId}/chunks/${pieceName(index, format)}`,
-  /** The intermediate audio of one kind (AAC in MP4, Opus in WebM, MP3). */
-  audio: (jobId: string, track: AudioTrack = "aac") => `jobs/${jobId}/audio.${AUDIO_EXT[track]}`,
+  /** The intermediate audio of one kind (AAC in MP4, Opus in WebM, MP3) from the source's `stream`-th audio stream. */
+  audio: (jobId: string, track: AudioTrack = "aac", stream = 0) =>
+    `jobs/${jobId}/audio${stream ? `-${stream + 1}` : ""}.${AUDIO_EXT[track]}`,
   encodedPrefix: (jobId: string) => `jobs/${jobId}/encoded`,
   /** One encoded chunk of one variant (`720p`, `720p-vp9`): MPEG-TS, or NUT for codecs MPEG-TS does not carry. */
   encoded: (prefix: string, variant: string, index: number, container: "mpegts" | "nut" = "mpegts") =>

@@ -173,6 +173,7 @@ export async function encodeWork(
         format: chunk.window ? sourceFormat : chunk.format,
         maxPixels: deps.cfg.limits.maxPixels,
         ...(watermark ? { watermark: { ...watermark, format: watermark.image.format } } : {}),
+        ...(event.colour ? { colour: event.colour } : {}),
       },
       deps.ffmpeg.capabilities,
     );

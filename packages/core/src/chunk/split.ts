@@ -9,12 +9,15 @@ import {
   loudnormFilter,
   splitArgs,
   TS_CODECS,
+  type AudioOutputSpec,
+  type AudioRange,
   type AudioTrack,
 } from "../ffmpeg/args.ts";
 import { audioFormatsOf, audioTracksFor, parseFormats, videoFormatsOf, type Format } from "../media/formats.ts";
 import { extractCaptions } from "../output/captions.ts";
 import { InvalidInputError } from "../errors.ts";
-import { planSource, type PlannedChunk } from "../media/plan.ts";
+import { frameIndexer, planSource, type PlannedChunk, type PlannedWindow } from "../media/plan.ts";
+import { resolveTrim, storedTrim, trimChunks, TrimSpan, type TrimmedChunk } from "../media/trim.ts";
 import {
   BadSourceError,
   demuxerOf,
@@ -25,6 +28,7 @@ import {
   type SourceInfo,
 } from "../media/probe.ts";
 import { fitLadder, parseLadder } from "../media/ladder.ts";
+import { outputColour, TONE_MAP_NEEDS, TONE_MAPPED_NOTE } from "../media/colour.ts";
 import { getJob, failJob, isFinal, transition } from "../job/lifecycle.ts";
 import { announceIfWhole } from "./track.ts";
 import type { JobItem } from "../db/index.ts";
@@ -145,28 +149,48 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
           "choose video formats only, or upload a file with sound.",
       );
     const renditions = fitLadder(ladder, info.video.displayWidth, info.video.displayHeight);
-    // the day's encode work is charged before anything is split: frames × pixels of every rendition
-    const encodeWork = codecs.length * info.video.frames * renditions.reduce((sum, r) => sum + r.width * r.height, 0);
-    if (!(await chargeDailyWork(deps, job.owner, jobId, encodeWork)))
-      return failJob(deps, jobId, "chunking", dailyWorkUsedUp());
+    const colour = outputColour(info.video);
+    if (colour.toneMap) {
+      const missing = await deps.ffmpeg.missingFilters(TONE_MAP_NEEDS, "Tone-mapping this HDR source to SDR");
+      if (missing) return failJob(deps, jobId, "chunking", missing);
+    }
     // MP4/MOV and Matroska/WebM carry a seek index, so a window's seek lands on its keyframe
     const seekable = /mp4|mov|matroska|webm/.test(info.container);
     // the plan's parameters are stored at first chunking: a re-chunking (sweeper, redelivery)
     // must cut the same chunks, whatever the configuration says now (encoded rows are kept)
     const params = planParams(job, deps.cfg, seekable);
     const plan = planSource(packets, params.chunkSeconds, { slots: params.slots, seekable: params.seekable });
+    // a trim keeps the planned cuts (the same pieces, whatever the range) and narrows the chunks to it
+    const wanted = storedTrim(job.trim);
+    let span: TrimSpan | undefined;
+    try {
+      span = wanted ? resolveTrim(packets, info.video, wanted) : undefined;
+    } catch (err) {
+      if (err instanceof BadSourceError) return failJob(deps, jobId, "chunking", err.message);
+      throw err;
+    }
+    const chunks: PlanChunk[] = span
+      ? trimChunks<PlannedChunk | PlannedWindow>(plan.chunks, span, frameIndexer(packets))
+      : plan.chunks.map((c) => ({ ...c, piece: c.index }));
     log.info("planned chunks", {
       mode: plan.mode,
-      chunks: plan.chunks.length,
-      frames: info.video.frames,
+      chunks: chunks.length,
+      frames: span?.frames ?? info.video.frames,
+      ...(span ? { trim: { start: span.start, end: span.end } } : {}),
       renditions: renditions.map((r) => `${r.name}:${r.width}x${r.height}`),
       formats,
     });
+    // the day's encode work is charged before anything is split: frames × pixels of every rendition
+    const pixels = renditions.reduce((sum, r) => sum + r.width * r.height, 0);
+    const encodeWork = codecs.length * (span?.frames ?? info.video.frames) * pixels;
+    if (!(await chargeDailyWork(deps, job.owner, jobId, encodeWork)))
+      return failJob(deps, jobId, "chunking", dailyWorkUsedUp());
     // the job shows its source and ladder while its chunks are announced one by one
     await deps.jobs.recordChunking(jobId, {
       source: info satisfies SourceInfo,
       renditions,
-      plan: { ...params, chunks: plan.chunks.length },
+      plan: { ...params, chunks: chunks.length, ...(span ? { span } : {}) },
+      ...(colour.toneMap ? { notes: [TONE_MAPPED_NOTE] } : {}),
     });
 
     const work = deps.cfg.buckets.work;
@@ -176,22 +200,25 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
     const earliestPts = packets.reduce((lo, p) => Math.min(lo, p.pts), Infinity);
     // frames an edit list hides past the end are decoded from the source but never kept
     const hiddenTail = tailHiddenFrom(packets);
+    // a chunk's time (from the first kept frame) in the source's own timeline
+    const sourceTime = (t: number) => firstPts + (span?.start ?? 0) + t;
     const common = {
       renditions,
       rotation: info.video.rotation,
       gop: gopFor(info.video.fps),
       ...(job.watermark ? { watermark: Watermark.parse(job.watermark) } : {}),
+      colour,
       outputBucket: work,
       outputPrefix: keys.encodedPrefix(jobId),
     };
     // each video format is its own set of chunks over the same pieces: chunk i of format f is f × pieces + i
-    const count = plan.chunks.length * codecs.length;
+    const count = chunks.length * codecs.length;
     const announce = async (
-      c: PlannedChunk,
+      c: PlanChunk,
       chunk: Pick<EventDetail<"ChunkReady">["chunk"], "source" | "next" | "window" | "range">,
     ) => {
       for (const [f, codec] of codecs.entries()) {
-        const index = chunkIndex(f, c.index, plan.chunks.length);
+        const index = chunkIndex(f, c.index, chunks.length);
         const { startFrame, frames, startTime, duration } = c;
         // create, not put: a second delivery must not reset a chunk that is already encoding
         await deps.jobs.createChunk({
@@ -235,15 +262,18 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
     const tracks = audioTracksFor(formats);
     const audio =
       info.audio && tracks.length
-        ? storeAudio(
-            { ...deps, signal: stop.signal },
-            source,
-            dir,
+        ? storeAudio({ ...deps, signal: stop.signal }, source, dir, {
             jobId,
             tracks,
-            demuxerOf(info.container),
-            job.loudness,
-          )
+            // sources probed before audio tracks were recorded have their one track as `audio`
+            streams: info.audioTracks.length ? info.audioTracks : [{}],
+            inputFormat: demuxerOf(info.container),
+            loudness: job.loudness,
+            range: span && {
+              ...(span.start > 0 ? { seek: firstPts + span.start } : {}),
+              ...(span.cutsEnd ? { duration: span.end - span.start } : {}),
+            },
+          })
         : Promise.resolve();
     audio.catch(() => undefined); // awaited below, after the chunks are out
     try {
@@ -251,21 +281,20 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
         // encoders read the copy that was validated, never the upload its owner may still write to
         const whole = { bucket: work, key: keys.source(jobId) };
         await deps.store.upload(work, whole.key, source, "application/octet-stream");
-        for (const [i, c] of plan.chunks.entries()) {
-          const next = plan.chunks[i + 1];
+        for (const [i, c] of chunks.entries()) {
+          const next = chunks[i + 1];
           // without an index ffmpeg seeks by timestamp and may land just past the keyframe: aim a second early
-          const seek = Math.max(earliestPts, firstPts + c.seekTime - (seekable ? 0 : 1));
-          await announce(c, {
-            source: whole,
-            window: { seek, start: firstPts + c.startTime, end: next ? firstPts + next.startTime : hiddenTail },
-          });
+          const seek = Math.max(earliestPts, firstPts + (c as PlannedWindow).seekTime - (seekable ? 0 : 1));
+          const end = next ? sourceTime(next.startTime) : span?.cutsEnd ? firstPts + span.end : hiddenTail;
+          await announce(c, { source: whole, window: { seek, start: sourceTime(c.startTime), end } });
         }
       } else {
         const ref = (i: number) => ({ bucket: work, key: keys.chunk(jobId, i, format) });
         // only MPEG-TS pieces are read on into the next one, so that one must be stored first
         const readsNext = (i: number) => format === "mpegts" && i + 1 < plan.chunks.length;
-        // where each stored piece's frames start, in its own timeline
-        const starts: number[] = [];
+        const keptOf = new Map(chunks.map((k) => [k.piece, k]));
+        // where each stored piece's kept frames start and end, in its own timeline
+        const ranges: { start: number; end?: number }[] = [];
         await splitPieces(
           { ...deps, signal: stop.signal },
           source,
@@ -276,25 +305,31 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
           info.video.codec,
           packets,
           async (c, file, own) => {
-            starts[c.index] = own.start;
+            const kept = keptOf.get(c.index);
+            const previous = keptOf.get(c.index - 1);
+            // a piece outside the trim is stored only when the kept piece before reads on into it
+            if (!kept && !(previous && readsNext(previous.piece))) return;
             await deps.store.upload(
               work,
               ref(c.index).key,
               file,
               format === "mpegts" ? "video/mp2t" : "video/x-matroska",
             );
-            const previous = plan.chunks[c.index - 1];
-            if (previous && readsNext(previous.index))
-              await announce(previous, {
-                source: ref(previous.index),
-                next: ref(c.index),
-                range: { start: starts[previous.index]!, end: own.keyframe },
-              });
-            if (!readsNext(c.index))
-              await announce(c, {
-                source: ref(c.index),
-                range: { start: own.start, ...(own.end !== undefined ? { end: own.end } : {}) },
-              });
+            if (kept) {
+              // a trim's ends, moved into this piece's timeline (the split shifts every piece alike)
+              const cutHead = span && span.start > c.startTime;
+              const cutTail = span?.cutsEnd && span.end < c.startTime + c.duration;
+              const end = cutTail ? firstPts + span!.end + own.shift : own.end;
+              ranges[c.index] = {
+                start: cutHead ? firstPts + span!.start + own.shift : own.start,
+                ...(end !== undefined ? { end } : {}),
+              };
+            }
+            if (previous && readsNext(previous.piece)) {
+              const { start, end = own.keyframe } = ranges[previous.piece]!;
+              await announce(previous, { source: ref(previous.piece), next: ref(c.index), range: { start, end } });
+            }
+            if (kept && !readsNext(c.index)) await announce(kept, { source: ref(c.index), range: ranges[c.index]! });
           },
         );
       }
@@ -335,9 +370,20 @@ async function storeSourceCaptions(deps: Deps, source: string, dir: string, jobI
   }
 }
 
-/** Measure the source's loudness once (EBU R128) and return the filter that brings it to `target` LUFS. */
-async function loudnessFilter(deps: Deps, source: string, target: number, inputFormat?: string): Promise<string> {
-  const { stderr } = await deps.ffmpeg.exec("ffmpeg", loudnessMeasureArgs(source, target, inputFormat), {
+/**
+ * Measure the source's loudness once (EBU R128; a trimmed job's range only) and return the filter that
+ * brings it to `target` LUFS.
+ */
+async function loudnessFilter(
+  deps: Deps,
+  source: string,
+  target: number,
+  inputFormat?: string,
+  range?: AudioRange,
+  stream = 0,
+): Promise<string> {
+  const args = loudnessMeasureArgs(source, target, inputFormat, range, stream);
+  const { stderr } = await deps.ffmpeg.exec("ffmpeg", args, {
     timeoutMs: deps.cfg.ffmpegTimeoutMs,
     signal: deps.signal,
   });
@@ -356,32 +402,46 @@ const LoudnessMeasured = z.object({
   target_offset: z.string(),
 });
 
+/** A planned chunk as announced: a keyframe piece or a window, narrowed to the trim and numbered from 0. */
+type PlanChunk = TrimmedChunk<PlannedChunk | PlannedWindow>;
+
 /** Chunk `piece` of the job's `f`-th video format, out of `pieces` per format. */
 export const chunkIndex = (f: number, piece: number, pieces: number) => f * pieces + piece;
 
 const AUDIO_TYPES: Record<AudioTrack, string> = { aac: "audio/mp4", opus: "audio/webm", mp3: "audio/mpeg" };
 
-/** Decode the whole audio track once, encode every track the formats need, store each. */
-async function storeAudio(
-  deps: Deps,
-  source: string,
-  dir: string,
-  jobId: string,
-  tracks: readonly AudioTrack[],
-  inputFormat?: string,
-  loudness?: number,
-): Promise<void> {
-  const outputs = tracks.map((track) => ({ track, file: join(dir, basename(keys.audio(jobId, track))) }));
-  const filter = loudness === undefined ? undefined : await loudnessFilter(deps, source, loudness, inputFormat);
-  await deps.ffmpeg.run(audioArgs(source, outputs, inputFormat, filter), {
+/** What the audio of a job is made from and how. */
+interface AudioWork {
+  jobId: string;
+  /** The kinds the formats need (the source's other audio streams get only those the video files carry). */
+  tracks: readonly AudioTrack[];
+  /** The source's audio streams, in order, with their language tags. */
+  streams: readonly { language?: string }[];
+  inputFormat?: string;
+  loudness?: number;
+  range?: AudioRange;
+}
+
+/** Decode the source once, encode every audio stream to every kind the formats need, store each. */
+async function storeAudio(deps: Deps, source: string, dir: string, work: AudioWork): Promise<void> {
+  const { jobId, inputFormat, loudness, range } = work;
+  const outputs: (AudioOutputSpec & { key: string })[] = [];
+  for (const [stream, s] of work.streams.entries()) {
+    // each stream measured on its own: a commentary track is not as loud as the film's mix
+    const filter =
+      loudness === undefined ? undefined : await loudnessFilter(deps, source, loudness, inputFormat, range, stream);
+    // audio.mp3 and audio.m4a are the first stream's; the others ride in the MP4s, WebMs and streams
+    const kinds = stream === 0 ? work.tracks : work.tracks.filter((t) => t !== "mp3");
+    for (const track of kinds) {
+      const key = keys.audio(jobId, track, stream);
+      outputs.push({ track, stream, key, file: join(dir, basename(key)), filter, language: s.language });
+    }
+  }
+  await deps.ffmpeg.run(audioArgs(source, outputs, inputFormat, range), {
     timeoutMs: deps.cfg.ffmpegTimeoutMs,
     signal: deps.signal,
   });
-  await Promise.all(
-    outputs.map((o) =>
-      deps.store.upload(deps.cfg.buckets.work, keys.audio(jobId, o.track), o.file, AUDIO_TYPES[o.track]),
-    ),
-  );
+  await Promise.all(outputs.map((o) => deps.store.upload(deps.cfg.buckets.work, o.key, o.file, AUDIO_TYPES[o.track])));
 }
 
 /**
@@ -465,6 +525,8 @@ interface PieceTimes {
   start: number;
   /** The first frame the edit list hides past the source's last shown one, when this piece holds it. */
   end?: number;
+  /** This piece's timeline minus the source's: what the split added to every timestamp. */
+  shift: number;
 }
 
 /**
@@ -475,7 +537,8 @@ interface PieceTimes {
  */
 export function pieceTimes(own: readonly Packet[], source: readonly Packet[]): PieceTimes {
   const keyframe = own[0]!.pts;
-  if (!source.some((p) => p.discard)) return { keyframe, start: keyframe };
+  const shift = keyframe - (source[0]?.pts ?? keyframe);
+  if (!source.some((p) => p.discard)) return { keyframe, start: keyframe, shift };
   const shown = own.filter((_, i) => !source[i]?.discard).map((p) => p.pts);
   const last = shown.reduce((hi, t) => Math.max(hi, t), -Infinity);
   // leading pictures of an open GOP show before its keyframe but belong to the chunk before
@@ -486,7 +549,7 @@ export function pieceTimes(own: readonly Packet[], source: readonly Packet[]): P
       )
     : keyframe;
   const end = own.filter((p, i) => source[i]?.discard && p.pts > last).reduce((lo, p) => Math.min(lo, p.pts), Infinity);
-  return { keyframe, start, ...(Number.isFinite(end) ? { end } : {}) };
+  return { keyframe, start, ...(Number.isFinite(end) ? { end } : {}), shift };
 }
 
 /** The first frame an edit list hides past the last one shown (source timeline), if any. */
@@ -522,6 +585,8 @@ export const StoredPlan = z.object({
   slots: z.number().int().positive().optional(),
   seekable: z.boolean(),
   chunks: z.number().int().optional(),
+  /** The job's trim as resolved against the source's frames. */
+  span: TrimSpan.optional(),
 });
 
 /**

@@ -272,7 +272,7 @@ describe("splitArgs", () => {
 
 describe("assembleArgs", () => {
   it("maps the audio when given", () => {
-    const a = assembleArgs("concat:a.ts|b.ts", "/tmp/audio.m4a", "/tmp/out.mp4", 1 / 30, modern);
+    const a = assembleArgs("concat:a.ts|b.ts", [{ file: "/tmp/audio.m4a" }], "/tmp/out.mp4", 1 / 30, modern);
     expect(valuesOf(a, "-i")).toEqual(["concat:a.ts|b.ts", "/tmp/audio.m4a"]);
     expect(valuesOf(a, "-map")).toEqual(["0:v:0", "1:a:0"]);
     expect(a.indexOf("-f")).toBeLessThan(a.indexOf("-i"));
@@ -281,21 +281,32 @@ describe("assembleArgs", () => {
     expect(a.at(-1)).toBe("/tmp/out.mp4");
   });
 
+  it("maps every audio track in order with its language, the first the default", () => {
+    const audio = [
+      { file: "/a.m4a", language: "eng" },
+      { file: "/a-2.m4a", language: "fra" },
+    ];
+    const a = assembleArgs("concat:a.ts", audio, "/tmp/out.mp4", 1 / 30, modern);
+    expect(valuesOf(a, "-map")).toEqual(["0:v:0", "1:a:0", "2:a:0"]);
+    expect(valuesOf(a, "-metadata:s:a:1")).toEqual(["language=fra"]);
+    expect([...valuesOf(a, "-disposition:a:0"), ...valuesOf(a, "-disposition:a:1")]).toEqual(["default", "0"]);
+  });
+
   it("maps no audio when there is none", () => {
-    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 30, modern);
+    const a = assembleArgs("concat:a.ts", [], "/tmp/out.mp4", 1 / 30, modern);
     expect(valuesOf(a, "-i")).toEqual(["concat:a.ts"]);
     expect(valuesOf(a, "-map")).toEqual(["0:v:0"]);
     expect(a.join(" ")).not.toContain(":a:");
   });
 
   it("sets the last frame's duration in 90 kHz ticks when ffmpeg has setts", () => {
-    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 25, modern);
+    const a = assembleArgs("concat:a.ts", [], "/tmp/out.mp4", 1 / 25, modern);
     expect(valuesOf(a, "-bsf:v")).toEqual(["setts=pts=PTS:dts=DTS:duration=3600"]);
     expect(a).not.toContain("-use_editlist");
   });
 
   it("works around the legacy muxer: no setts, no edit list, and x264 without B-frames", () => {
-    const a = assembleArgs("concat:a.ts", null, "/tmp/out.mp4", 1 / 25, legacy);
+    const a = assembleArgs("concat:a.ts", [], "/tmp/out.mp4", 1 / 25, legacy);
     expect(a).not.toContain("-bsf:v");
     expect(valuesOf(a, "-use_editlist")).toEqual(["0"]);
     expect(valuesOf(x264Args(ladder[1]!, settings, legacy), "-bf")).toEqual(["0"]);
@@ -305,14 +316,16 @@ describe("assembleArgs", () => {
 });
 
 describe("other builders", () => {
-  it("decodes the first audio track once and encodes it to every track asked for, in stereo", () => {
+  it("decodes the source once and encodes each audio stream to every track asked for, in stereo", () => {
     const a = audioArgs("/in.mp4", [
       { track: "aac", file: "/tmp/audio.m4a" },
       { track: "opus", file: "/tmp/audio.webm" },
-      { track: "mp3", file: "/tmp/audio.mp3" },
+      { track: "mp3", file: "/tmp/audio.mp3", stream: 1, language: "fra", filter: "anull" },
     ]);
     expect(a.filter((x) => x === "-i")).toHaveLength(1);
-    expect(valuesOf(a, "-map")).toEqual(["0:a:0", "0:a:0", "0:a:0"]);
+    expect(valuesOf(a, "-map")).toEqual(["0:a:0", "0:a:0", "0:a:1"]);
+    expect(valuesOf(a, "-af")).toEqual(["anull"]);
+    expect(valuesOf(a, "-metadata:s:a:0")).toEqual(["language=fra"]);
     expect(valuesOf(a, "-c:a")).toEqual(["aac", "libopus", "libmp3lame"]);
     expect(valuesOf(a, "-f")).toEqual(["mp4", "webm", "mp3"]);
     expect(valuesOf(a, "-ac")).toEqual(["2", "2", "2"]);

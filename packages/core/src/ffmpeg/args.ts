@@ -1,4 +1,4 @@
-import type { Rendition, VideoFormat, Watermark } from "@videoforge/events";
+import type { Colour, Rendition, VideoFormat, Watermark } from "@videoforge/events";
 import type { FfmpegCapabilities } from "./locate.ts";
 
 /**
@@ -40,6 +40,26 @@ const OVERLAY_AT: Record<Watermark["position"], string> = {
   center: "x=(W-w)/2:y=(H-h)/2",
 };
 
+/** The filters that turn HDR pictures into BT.709 SDR: to linear light, to BT.709 primaries, the curve, back. */
+export const TONE_MAP_FILTERS = [
+  "zscale=t=linear:npl=100",
+  "format=gbrpf32le",
+  "zscale=p=bt709",
+  "tonemap=tonemap=hable:desat=0",
+  "zscale=t=bt709:m=bt709:r=tv",
+];
+
+/** Output options that tag a stream with `c` (they also apply to a stream copy, where the container carries them). */
+export function colourArgs(c: Colour | undefined): string[] {
+  if (!c) return [];
+  return [
+    ...(c.primaries ? ["-color_primaries", c.primaries] : []),
+    ...(c.transfer ? ["-color_trc", c.transfer] : []),
+    ...(c.matrix ? ["-colorspace", c.matrix] : []),
+    ...(c.range ? ["-color_range", c.range] : []),
+  ];
+}
+
 /**
  * One decode, split to every rung: `[0:v]select,...split=N[s0]..;[s0]scale=..[v0];..`. With a
  * watermark (input 1, a still image), it is scaled to its share of each rung's width, made as opaque
@@ -50,11 +70,13 @@ export function ladderFilter(
   rotation: number,
   range?: FrameRange,
   watermark?: Pick<Watermark, "position" | "opacity" | "width">,
+  toneMap = false,
 ): string {
   const n = renditions.length;
   const upTo = range?.end !== undefined ? `*lt(t,${(range.end - EPS).toFixed(6)})` : "";
   const select = range ? [`select='gte(t,${(range.start - EPS).toFixed(6)})${upTo}'`] : [];
-  const pre = [...select, ...rotateFilter(rotation), "format=yuv420p"];
+  // tone-mapped once at the source's size, before the split: every rung gets the same SDR picture
+  const pre = [...select, ...rotateFilter(rotation), ...(toneMap ? TONE_MAP_FILTERS : []), "format=yuv420p"];
   const splits = renditions.map((_, i) => `[s${i}]`).join("");
   const head = `[0:v:0]${[...pre, `split=${n}`].join(",")}${splits}`;
   if (!watermark) {
@@ -260,6 +282,8 @@ export function encodeChunkArgs(
     maxPixels?: number;
     /** The watermark's settings and its image as a local file. */
     watermark?: Pick<Watermark, "position" | "opacity" | "width"> & { file: string; format: "png" | "jpeg" };
+    /** The outputs' colour tags, and whether the pictures are tone-mapped from HDR to get there. */
+    colour?: Colour;
   },
   caps: FfmpegCapabilities,
 ): string[] {
@@ -268,6 +292,7 @@ export function encodeChunkArgs(
     opts.rotation,
     opts.range,
     opts.watermark,
+    opts.colour?.toneMap,
   );
   // the image was validated at upload: read it as the image it is, from a local file only
   const mark = opts.watermark ? inputArgs(opts.watermark.file, `${opts.watermark.format}_pipe`) : [];
@@ -292,6 +317,7 @@ export function encodeChunkArgs(
       "-frames:v",
       String(opts.frames),
       ...videoCodecArgs(opts.codec ?? "h264", o.rendition, s, caps, opts.threads),
+      ...colourArgs(opts.colour),
       ...passthroughTiming(caps),
       "-threads",
       String(opts.threads),
@@ -331,22 +357,56 @@ const AUDIO_ENCODE: Record<AudioTrack, string[]> = {
   mp3: ["-c:a", "libmp3lame", "-q:a", "2", "-f", "mp3"],
 };
 
+/** A trimmed job's audio: from `seek` (seconds, the source's own timeline), `duration` long (else to the end). */
+export interface AudioRange {
+  seek?: number;
+  duration?: number;
+}
+
+/** A range's input options (`seek`, in front of `-i`) and output options (`length`). */
+function audioRangeArgs(range: AudioRange = {}): { seek: string[]; length: string[] } {
+  return {
+    seek: range.seek !== undefined ? ["-seek_timestamp", "1", "-ss", range.seek.toFixed(6)] : [],
+    length: range.duration !== undefined ? ["-t", range.duration.toFixed(6)] : [],
+  };
+}
+
 /**
  * The whole audio track, decoded once and encoded to every track the job needs (stereo), through
  * `filter` when given (loudness normalisation: the same gain for the whole track, so no seams).
+ * A trim's start is an exact seek by the stream's own timestamps (ffmpeg drops the decoded samples
+ * before it), so the audio starts with the first kept frame.
  */
-export function audioArgs(
-  input: string,
-  outputs: readonly { track: AudioTrack; file: string }[],
-  format?: string,
-  filter?: string,
-) {
-  // loudnorm works at 192 kHz internally: resample back to the encoders' usual 48 kHz
-  const filtered = filter ? ["-af", filter, "-ar", "48000"] : [];
+export function audioArgs(input: string, outputs: readonly AudioOutputSpec[], format?: string, range: AudioRange = {}) {
+  const { seek, length } = audioRangeArgs(range);
   return [
+    ...seek,
     ...inputArgs(input, format),
-    ...outputs.flatMap((o) => ["-map", "0:a:0", "-vn", "-ac", "2", ...filtered, ...AUDIO_ENCODE[o.track], o.file]),
+    ...outputs.flatMap((o) => [
+      "-map",
+      `0:a:${o.stream ?? 0}`,
+      "-vn",
+      "-ac",
+      "2",
+      // loudnorm works at 192 kHz internally: resample back to the encoders' usual 48 kHz
+      ...(o.filter ? ["-af", o.filter, "-ar", "48000"] : []),
+      ...length,
+      ...(o.language ? [`-metadata:s:a:0`, `language=${o.language}`] : []),
+      ...AUDIO_ENCODE[o.track],
+      o.file,
+    ]),
   ];
+}
+
+/** One intermediate audio file: which source audio stream, encoded how, through which filter, tagged how. */
+export interface AudioOutputSpec {
+  track: AudioTrack;
+  file: string;
+  /** The source's audio stream (0: the first). */
+  stream?: number;
+  filter?: string;
+  /** The stream's language tag, carried into the file so the assembler's outputs keep it. */
+  language?: string;
 }
 
 /** EBU R128 loudness as ffmpeg's loudnorm measures it (its `print_format=json` fields). */
@@ -363,16 +423,24 @@ const TRUE_PEAK = -1.5;
 const LOUDNESS_RANGE = 11;
 
 /** Measure the whole audio track once (the first pass): loudnorm prints its measurement as JSON at info level. */
-export function loudnessMeasureArgs(input: string, target: number, format?: string): string[] {
+export function loudnessMeasureArgs(
+  input: string,
+  target: number,
+  format?: string,
+  range?: AudioRange,
+  stream = 0,
+): string[] {
   return [
     "-hide_banner",
     "-nostdin",
     "-loglevel",
     "info",
+    ...audioRangeArgs(range).seek,
     ...inputArgs(input, format),
     "-map",
-    "0:a:0",
+    `0:a:${stream}`,
     "-vn",
+    ...audioRangeArgs(range).length,
     "-af",
     `loudnorm=I=${target}:TP=${TRUE_PEAK}:LRA=${LOUDNESS_RANGE}:print_format=json`,
     "-f",
@@ -428,15 +496,14 @@ export const TS_CODECS = new Set(["h264", "hevc", "mpeg2video", "mpeg1video"]);
  */
 export function assembleArgs(
   concatInput: string,
-  audio: string | null,
+  audio: readonly AudioInput[],
   output: string,
   lastFrameSeconds: number,
   caps: Pick<FfmpegCapabilities, "legacyMuxer">,
   /** The sample entry to write (`hvc1`: HEVC with its parameter sets in the header, which Safari requires). */
   tag?: string,
+  colour?: Colour,
 ): string[] {
-  const audioIn = audio ? inputArgs(audio, "mov") : [];
-  const audioMap = audio ? ["-map", "1:a:0"] : [];
   const ticks = Math.max(1, Math.round(lastFrameSeconds * 90_000));
   // pts and dts spelled out: ffmpeg 5.1's setts otherwise loses the B-frame reordering
   const setts = caps.legacyMuxer ? [] : ["-bsf:v", `setts=pts=PTS:dts=DTS:duration=${ticks}`];
@@ -444,19 +511,43 @@ export function assembleArgs(
   const editList = caps.legacyMuxer ? ["-use_editlist", "0"] : [];
   return [
     ...inputArgs(concatInput, "mpegts"),
-    ...audioIn,
+    ...audioInputs(audio, "mov"),
     "-map",
     "0:v:0",
-    ...audioMap,
+    ...audioMaps(audio),
     "-c",
     "copy",
     ...setts,
     ...editList,
     ...(tag ? ["-tag:v", tag] : []),
+    ...colourArgs(colour),
     "-movflags",
     "+faststart",
     output,
   ];
+}
+
+/** An intermediate audio file to mux beside the video, with its stream's language. */
+export interface AudioInput {
+  file: string;
+  language?: string;
+}
+
+function audioInputs(audio: readonly AudioInput[], format: "mov" | "matroska"): string[] {
+  return audio.flatMap((a) => inputArgs(a.file, format));
+}
+
+/**
+ * Every audio input as the output's audio tracks, in the source's order, each with its language; the first is
+ * the default (MP4: the one enabled track of its group, so players do not mix them).
+ */
+function audioMaps(audio: readonly AudioInput[]): string[] {
+  return audio.flatMap((a, i) => [
+    "-map",
+    `${i + 1}:a:0`,
+    ...(a.language ? [`-metadata:s:a:${i}`, `language=${a.language}`] : []),
+    ...(audio.length > 1 ? [`-disposition:a:${i}`, i === 0 ? "default" : "0"] : []),
+  ]);
 }
 
 /**
@@ -466,11 +557,11 @@ export function assembleArgs(
  */
 export function joinPiecesArgs(
   list: string,
-  audio: string | null,
+  audio: readonly AudioInput[],
   output: string,
   container: "mp4" | "webm",
+  colour?: Colour,
 ): string[] {
-  const audioIn = audio ? inputArgs(audio, container === "webm" ? "matroska" : "mov") : [];
   return [
     "-protocol_whitelist",
     "file",
@@ -480,12 +571,14 @@ export function joinPiecesArgs(
     "0",
     "-i",
     list,
-    ...audioIn,
+    ...audioInputs(audio, container === "webm" ? "matroska" : "mov"),
     "-map",
     "0:v:0",
-    ...(audio ? ["-map", "1:a:0"] : []),
+    ...audioMaps(audio),
     "-c",
     "copy",
+    // NUT keeps no colour tags, and VP9's bitstream carries only the matrix: the container gets them here
+    ...colourArgs(colour),
     ...(container === "mp4" ? ["-movflags", "+faststart", "-f", "mp4"] : ["-f", "webm"]),
     output,
   ];

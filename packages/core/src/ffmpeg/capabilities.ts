@@ -68,6 +68,27 @@ export async function missingEncoders(
   );
 }
 
+/** Filter names the ffmpeg has (`ffmpeg -filters`: three flag characters, the name, its pads `V->V`). */
+export function availableFilters(bin: Pick<FfmpegBinaries, "ffmpeg">): Promise<Set<string> | undefined> {
+  return ffmpegTable(bin, "-filters", /^ [.A-Z]{3} (\S+)\s+\S*->/gm);
+}
+
+/** Why the ffmpeg in use cannot run these filters for `what`; undefined when it can or its list cannot be read. */
+export async function missingFilters(
+  needs: readonly string[],
+  what: string,
+  bin: Pick<FfmpegBinaries, "ffmpeg" | "origin">,
+): Promise<string | undefined> {
+  const filters = await availableFilters(bin);
+  const missing = filters ? needs.filter((n) => !filters.has(n)) : [];
+  if (!missing.length) return undefined;
+  const which = bin.origin === "npm" ? "the ffmpeg shipped in the npm package" : `the ffmpeg in use (${bin.ffmpeg})`;
+  return (
+    `${what} needs the ${missing.join(" and ")} filter${missing.length > 1 ? "s" : ""}, and ${which} lacks ` +
+    `${missing.length > 1 ? "them" : "it"}. Install a full ffmpeg (${INSTALL_FULL_FFMPEG}, or set FFMPEG_PATH to one).`
+  );
+}
+
 /**
  * Why the ffmpeg in use cannot decode `codec`, as a sentence naming the missing decoder, the
  * build and the command that installs a full ffmpeg; undefined when it can. The npm-shipped

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { Logger } from "../log.ts";
-import { decodableCodecs, missingDecoder, missingEncoders } from "./capabilities.ts";
+import { decodableCodecs, missingDecoder, missingEncoders, missingFilters } from "./capabilities.ts";
 import type { FfmpegBinaries, FfmpegCapabilities } from "./locate.ts";
 
 export interface FfmpegProgress {
@@ -314,5 +314,10 @@ export class Ffmpeg {
   /** Why these outputs cannot be made with this ffmpeg (see capabilities.ts); undefined when they can. */
   missingEncoders(needs: Parameters<typeof missingEncoders>[0]): Promise<string | undefined> {
     return missingEncoders(needs, this.binaries);
+  }
+
+  /** Why `what` cannot be done with this ffmpeg's filters (see capabilities.ts); undefined when it can. */
+  missingFilters(needs: readonly string[], what: string): Promise<string | undefined> {
+    return missingFilters(needs, what, this.binaries);
   }
 }

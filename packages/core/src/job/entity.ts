@@ -21,6 +21,12 @@ export const JobEntity = new Entity({
     watermark: { type: "any" },
     /** Target integrated loudness of the audio (LUFS), when the user asked for normalisation. */
     loudness: { type: "number" },
+    /** The range of the source to keep (contract Trim), when the user chose one. */
+    trim: { type: "any" },
+    /** HLS segments as fragmented MP4 (`cmaf`, also the DASH manifest's; absent means cmaf) or MPEG-TS (`ts`). */
+    packaging: { type: ["cmaf", "ts"] as const },
+    /** What the pipeline changed that the user should know, in words (e.g. HDR tone-mapped to SDR). */
+    notes: { type: "list", items: { type: "string" } },
     /** Where the poster is taken (seconds), when the user chose. */
     posterAt: { type: "number" },
     /** SourceInfo from the probe (parsed with zod where read). */

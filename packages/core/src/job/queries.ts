@@ -3,6 +3,7 @@ import type { AudioOutput, CaptionsOutput, FinalOutput } from "@videoforge/event
 import { SourceInfo } from "../media/probe.ts";
 import type { ChunkItem, JobItem, TimelineItem } from "../db/index.ts";
 import type { z } from "zod";
+import { storedTrim } from "../media/trim.ts";
 import { TimelineQuery, type JobSummary, type JobView, type TimelineRow } from "../contract.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { keys, type Deps } from "../deps.ts";
@@ -135,6 +136,9 @@ export function summarize(job: JobItem): JobSummary {
     size: job.sourceSize ?? null,
     ladder: job.ladder,
     formats: job.formats ?? DEFAULT_FORMATS,
+    trim: storedTrim(job.trim),
+    packaging: job.packaging ?? "cmaf",
+    notes: job.notes ?? [],
     source: source && {
       frames: source.video.frames,
       duration: source.duration,

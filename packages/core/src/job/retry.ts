@@ -48,6 +48,8 @@ export async function retryJob(deps: Deps, owner: string, jobId: string): Promis
     ladder: old.ladder,
     ...(old.formats ? { formats: old.formats } : {}),
     ...(old.posterAt !== undefined ? { posterAt: old.posterAt } : {}),
+    ...(old.trim ? { trim: old.trim } : {}),
+    ...(old.packaging ? { packaging: old.packaging } : {}),
     ...(old.loudness !== undefined ? { loudness: old.loudness } : {}),
     ...(old.watermark ? { watermark: old.watermark } : {}),
     retryOf: jobId,

@@ -17,6 +17,8 @@ export type NewJob = Pick<JobItem, "jobId" | "owner" | "status" | "sourceName" |
       | "posterAt"
       | "loudness"
       | "watermark"
+      | "trim"
+      | "packaging"
     >
   >;
 
@@ -60,7 +62,7 @@ export interface JobStore {
   /** Chunker: what the probe and planner found, while the job is CHUNKING; false once it moved on. */
   recordChunking(
     jobId: string,
-    set: Pick<JobItem, "source" | "renditions"> & Partial<Pick<JobItem, "plan">>,
+    set: Pick<JobItem, "source" | "renditions"> & Partial<Pick<JobItem, "plan" | "notes">>,
   ): Promise<boolean>;
   /** Tracker: add an encoded chunk index (idempotent set add); the job after the write. */
   addEncodedChunk(jobId: string, index: number): Promise<JobItem>;

@@ -42,6 +42,17 @@ export const videoFormatsOf = (formats: readonly string[]): VideoFormat[] =>
 export const audioFormatsOf = (formats: readonly string[]): AudioFormat[] =>
   AUDIO_FORMATS.filter((f) => formats.includes(f));
 
+/** MPEG-TS segments carry H.264 and HEVC; a TS-HLS job with VP9 or AV1 cannot be made. */
+export function checkPackaging(formats: readonly Format[], packaging: "cmaf" | "ts" | undefined): void {
+  if (packaging !== "ts") return;
+  const other = videoFormatsOf(formats).filter((f) => f !== "h264" && f !== "hevc");
+  if (other.length)
+    throw new InvalidInputError(
+      `MPEG-TS segments (packaging "ts") carry H.264 and HEVC only, not ${other.join(" or ")}: ` +
+        'choose packaging "cmaf" (the default, which also gives a DASH manifest) or drop those formats.',
+    );
+}
+
 /** The formats stored on a job or upload (validated when it was made); H.264 for rows from before formats. */
 export function storedFormats(list: readonly string[] | undefined): Format[] {
   const known = FORMATS.filter((f) => list?.includes(f));

@@ -154,7 +154,7 @@ export function makespan(costs: readonly number[], slots: number): number {
  * times sorted once, then a binary search per question (linear planning: one call per
  * window used to filter every packet, O(packets × windows), 8 minutes for 6 h at 60 fps).
  */
-function frameIndexer(packets: readonly Packet[]): (seconds: number) => number {
+export function frameIndexer(packets: readonly Packet[]): (seconds: number) => number {
   const times = Float64Array.from(shownPackets(packets), (p) => p.pts).sort();
   const start = times[0] ?? 0;
   return (seconds) => {

@@ -23,8 +23,31 @@ export const SourceInfo = z.object({
     lastFrameDuration: z.number(),
     /** First frame shown to the end of the last one, in seconds. */
     duration: z.number(),
+    /** The colour the stream declares (ffmpeg's names), each only when known; sources probed before have none. */
+    colour: z
+      .object({
+        primaries: z.string().optional(),
+        transfer: z.string().optional(),
+        matrix: z.string().optional(),
+        range: z.string().optional(),
+      })
+      .default({}),
   }),
   audio: z.object({ codec: z.string(), channels: z.number(), sampleRate: z.number() }).nullable(),
+  /**
+   * Every audio stream, in order (the first is `audio`), each with its language tag and title when the file
+   * names them; sources probed before audio tracks have none recorded (their one track is `audio`).
+   */
+  audioTracks: z
+    .array(
+      z.object({
+        codec: z.string(),
+        channels: z.number(),
+        language: z.string().optional(),
+        title: z.string().optional(),
+      }),
+    )
+    .default([]),
   /** Subtitle streams (text ones become WebVTT captions); sources probed before captions have none recorded. */
   subtitles: z
     .array(
@@ -55,6 +78,10 @@ const Stream = z.object({
   avg_frame_rate: z.string().optional(),
   r_frame_rate: z.string().optional(),
   pix_fmt: z.string().optional(),
+  color_primaries: z.string().optional(),
+  color_transfer: z.string().optional(),
+  color_space: z.string().optional(),
+  color_range: z.string().optional(),
   channels: z.number().optional(),
   sample_rate: z.string().optional(),
   duration: z.string().optional(),
@@ -238,12 +265,17 @@ export async function probeSource(
     height: video.height,
     ...(declaredDuration > 0 ? { duration: declaredDuration } : {}),
   });
-  const audio = probe.streams.find((s) => s.codec_type === "audio");
+  const audios = probe.streams.filter((s) => s.codec_type === "audio");
+  const audio = audios[0];
   // what ffprobe recognises the ffmpeg in use must decode (the npm fallback is older than its ffprobe)
   const undecodable =
     (await ff.missingDecoder("video", video.codec_name)) ??
     (audio ? await ff.missingDecoder("audio", audio.codec_name) : undefined);
   if (undecodable) throw new BadSourceError(undecodable);
+  for (const a of audios.slice(1)) {
+    const other = await ff.missingDecoder("audio", a.codec_name);
+    if (other) throw new BadSourceError(other);
+  }
   // a header can claim anything: the listing stops at what its running time can hold
   const caps = opts.caps;
   const seconds = caps
@@ -281,6 +313,7 @@ export async function probeSource(
         rotation,
         fps,
         pixFmt: video.pix_fmt ?? "unknown",
+        colour: declaredColour(video),
         frames: shown.length,
         lastFrameDuration,
         duration: span + lastFrameDuration,
@@ -292,9 +325,35 @@ export async function probeSource(
             sampleRate: Number(audio.sample_rate ?? 0),
           }
         : null,
+      audioTracks: audios.map((a) => ({
+        codec: a.codec_name ?? "unknown",
+        channels: a.channels ?? 0,
+        ...(languageTag(a.tags?.language) ? { language: languageTag(a.tags?.language) } : {}),
+        ...(a.tags?.title ? { title: a.tags.title.slice(0, 64) } : {}),
+      })),
       subtitles: subtitleStreams(probe.streams),
     },
   };
+}
+
+/** The colour properties a video stream declares; ffprobe's `unknown`, `unspecified` and oddities left out. */
+function declaredColour(s: z.infer<typeof Stream>): SourceInfo["video"]["colour"] {
+  const known = (v: string | undefined) =>
+    v && /^[a-z0-9-]{1,24}$/.test(v) && !/^(unknown|unspecified|reserved)/.test(v) ? v : undefined;
+  const out: SourceInfo["video"]["colour"] = {};
+  const set = (k: keyof typeof out, v: string | undefined) => {
+    if (known(v)) out[k] = v;
+  };
+  set("primaries", s.color_primaries);
+  set("transfer", s.color_transfer);
+  set("matrix", s.color_space);
+  set("range", s.color_range);
+  return out;
+}
+
+/** A stream's language tag as files carry it (`eng`, `fr`), or nothing when absent, undetermined or not a tag. */
+function languageTag(tag: string | undefined): string | undefined {
+  return tag && tag !== "und" && /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/.test(tag) ? tag : undefined;
 }
 
 function lastShown(packets: readonly Packet[]): Packet | undefined {

@@ -1,5 +1,5 @@
 import { basename, join } from "node:path";
-import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import {
   makeEvent,
   Rendition,
@@ -14,9 +14,18 @@ import {
 import { z } from "zod";
 import type { JobItem } from "../db/index.ts";
 import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
-import { assembleArgs, chunkContainerOf, joinPiecesArgs, posterArgs, type AudioTrack } from "../ffmpeg/args.ts";
+import {
+  assembleArgs,
+  chunkContainerOf,
+  joinPiecesArgs,
+  posterArgs,
+  type AudioInput,
+  type AudioTrack,
+} from "../ffmpeg/args.ts";
 import { packageCmaf } from "./cmaf.ts";
+import { packageTsHls } from "./ts-hls.ts";
 import { makeStoryboard } from "./storyboard.ts";
+import { parseCaptions, shiftCues, toWebVtt } from "./captions.ts";
 import {
   audioFormatsOf,
   audioTracksFor,
@@ -29,6 +38,8 @@ import {
 } from "../media/formats.ts";
 import { mediaDuration, measureOutput, SourceInfo } from "../media/probe.ts";
 import { outputFormatOf } from "../media/verify.ts";
+import { storedSpan, trimmedSource } from "../media/trim.ts";
+import { outputColour } from "../media/colour.ts";
 import { failJob, getJob, isFinal, transition } from "../job/lifecycle.ts";
 import { keys, withScratch, type Deps } from "../deps.ts";
 
@@ -56,19 +67,32 @@ export async function assembleJob(
     return log.info("not ready to assemble", { status: job.status });
   await transition(deps, jobId, ["ENCODING", "ASSEMBLING"], "ASSEMBLING");
   const formats = parseFormats(job.formats ?? DEFAULT_FORMATS);
+  const source = SourceInfo.parse(job.source);
+  // every kind of every audio stream the chunker stored (none for a silent source)
+  const streams: { language?: string; title?: string }[] = source.audioTracks.length
+    ? source.audioTracks
+    : source.audio
+      ? [{}]
+      : [];
+  const wanted = streams.flatMap((s, stream) =>
+    audioTracksFor(formats).map((track) => ({ track, stream, ...pick(s, ["language", "title"]) })),
+  );
   const stored = await Promise.all(
-    audioTracksFor(formats).map(async (t) =>
-      (await deps.store.head(deps.cfg.buckets.work, keys.audio(jobId, t))) ? t : null,
+    wanted.map(async (a) =>
+      (await deps.store.head(deps.cfg.buckets.work, keys.audio(jobId, a.track, a.stream))) ? a : null,
     ),
   );
   const plan: AssemblyPlan = {
     jobId,
     renditions: z.array(Rendition).parse(job.renditions),
-    source: SourceInfo.parse(job.source),
+    // a trimmed job's outputs are the kept range: its frames, its last frame's length
+    source: trimmedSource(source, storedSpan(job.plan)),
+    ...(storedSpan(job.plan) ? { trimStart: storedSpan(job.plan)!.start } : {}),
     chunkCount: job.chunkCount ?? event.chunkCount,
     formats,
-    audioTracks: stored.filter((t): t is AudioTrack => t !== null),
+    audio: stored.filter((a) => a !== null),
     ...(job.posterAt !== undefined ? { posterAt: job.posterAt } : {}),
+    packaging: job.packaging ?? "cmaf",
   };
   const result = await work(deps, plan).catch((err: unknown) => {
     // ffmpeg refusing these chunks will refuse them again: fail the job rather than retry
@@ -113,6 +137,14 @@ export type AssembleWork = (deps: Deps, plan: AssemblyPlan) => Promise<AssemblyR
 /** Real assembly in a scratch folder that is removed afterwards. */
 export const assembleMedia: AssembleWork = (deps, plan) => withScratch(deps.cfg, (dir) => assembleIn(deps, dir, plan));
 
+/** One intermediate audio file: a kind (AAC, Opus, MP3) of one of the source's audio streams, in its order. */
+export interface StoredAudio {
+  track: AudioTrack;
+  stream: number;
+  language?: string;
+  title?: string;
+}
+
 export interface AssemblyPlan {
   jobId: string;
   renditions: Rendition[];
@@ -120,10 +152,14 @@ export interface AssemblyPlan {
   /** Chunks over every video format: `pieces × video formats`. */
   chunkCount: number;
   formats: Format[];
-  /** The intermediate audio tracks that exist (none for a silent source). */
-  audioTracks: AudioTrack[];
+  /** The intermediate audio files that exist (none for a silent source): each kind of each source stream. */
+  audio: StoredAudio[];
   /** Where the user asked for the poster (seconds). */
   posterAt?: number;
+  /** HLS in CMAF segments with a DASH manifest over them, or in MPEG-TS segments (no DASH). */
+  packaging: "cmaf" | "ts";
+  /** A trimmed job's: seconds of the source cut before the first kept frame (captions move back by as much). */
+  trimStart?: number;
 }
 
 /** The assembly's work in one scratch folder: every video and audio output, HLS, master playlist, poster, stored. */
@@ -135,18 +171,21 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan): Promise<
   const pieces = plan.chunkCount / codecs.length;
   if (!Number.isInteger(pieces))
     throw new Error(`${plan.chunkCount} chunks do not divide into ${codecs.length} formats`);
-  const audio = new Map<AudioTrack, string>();
-  await Promise.all(
-    plan.audioTracks.map(async (t) => {
-      const file = join(dir, basename(keys.audio(jobId, t)));
-      await deps.store.download(work, keys.audio(jobId, t), file);
-      audio.set(t, file);
-    }),
-  );
+  const audio = await mapLimit(plan.audio, TRANSFERS_AT_ONCE, async (a) => {
+    const key = keys.audio(jobId, a.track, a.stream);
+    const file = join(dir, basename(key));
+    await deps.store.download(work, key, file);
+    return { ...a, file };
+  });
+  // a video file carries every stream in its container's kind, in the source's order
+  const audioIn = (track: AudioTrack): AudioInput[] =>
+    audio.filter((a) => a.track === track).map((a) => ({ file: a.file, ...pick(a, ["language"]) }));
   // pieces joined by the concat demuxer are placed by their planned durations (exact for VFR too)
   const durations = codecs.some((c) => chunkContainerOf(c) === "nut") ? await pieceDurations(deps, jobId, pieces) : [];
 
   const variants = codecs.flatMap((codec) => renditions.map((r) => ({ codec, r })));
+  // the containers are tagged too: NUT chunks carry no colour, and VP9 keeps only the matrix in its bitstream
+  const colour = outputColour(source.video);
   // rungs side by side: each step is a remux or a transfer, bound by I/O more than CPU
   const outputs = await mapLimit(variants, RUNGS_AT_ONCE, async ({ codec, r }): Promise<FinalOutput> => {
     const name = variantName(r.name, codec);
@@ -159,7 +198,7 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan): Promise<
       deps.store.download(work, keys.encoded(keys.encodedPrefix(jobId), name, i, container), file),
     );
     const file = join(dir, fileName);
-    const track = audio.get(containerOf(codec) === "webm" ? "opus" : "aac") ?? null;
+    const track = audioIn(containerOf(codec) === "webm" ? "opus" : "aac");
     if (container === "mpegts") {
       // MPEG-TS concatenates byte-wise; the chunks carry source timestamps so none are rewritten
       const args = assembleArgs(
@@ -169,12 +208,13 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan): Promise<
         source.video.lastFrameDuration,
         deps.ffmpeg.capabilities,
         codec === "hevc" ? "hvc1" : undefined,
+        colour,
       );
       await deps.ffmpeg.run(args, { timeoutMs: deps.cfg.ffmpegTimeoutMs });
     } else {
       const list = join(dir, `${name}.concat`);
       await writeFile(list, concatList(parts, durations));
-      await deps.ffmpeg.run(joinPiecesArgs(list, track, file, containerOf(codec)), {
+      await deps.ffmpeg.run(joinPiecesArgs(list, track, file, containerOf(codec), colour), {
         timeoutMs: deps.cfg.ffmpegTimeoutMs,
       });
     }
@@ -199,11 +239,29 @@ async function assembleIn(deps: Deps, dir: string, plan: AssemblyPlan): Promise<
   });
   // what is made from the finished files reads them only: streams, poster, storyboard side by side
   const [captions, audioOutputs] = await Promise.all([
-    fetchCaptions(deps, dir, jobId),
-    storeAudioOutputs(deps, jobId, plan.formats, audio),
+    fetchCaptions(
+      deps,
+      dir,
+      jobId,
+      plan.trimStart === undefined ? undefined : { start: plan.trimStart, duration: source.video.duration },
+    ),
+    storeAudioOutputs(
+      deps,
+      jobId,
+      plan.formats,
+      new Map(audio.filter((a) => a.stream === 0).map((a) => [a.track, a.file])),
+    ),
   ]);
   const [hls] = await Promise.all([
-    packageStreams(deps, dir, jobId, outputs, audio.get("aac"), captions),
+    packageStreams(
+      deps,
+      dir,
+      jobId,
+      plan.packaging,
+      outputs,
+      audio.filter((a) => a.track === "aac"),
+      captions,
+    ),
     storePoster(
       deps,
       dir,
@@ -226,14 +284,18 @@ async function storePoster(deps: Deps, dir: string, jobId: string, top: FinalOut
   await deps.store.upload(deps.cfg.buckets.outputs, keys.poster(jobId), poster, "image/jpeg");
 }
 
-/** The job's captions (attached, extracted from the source) from the work bucket, each stored as a sidecar output. */
-async function fetchCaptions(deps: Deps, dir: string, jobId: string) {
+/**
+ * The job's captions (attached, extracted from the source) from the work bucket, each stored as a sidecar output;
+ * a trimmed job's moved to the kept range (`range`, seconds of the source's timeline).
+ */
+async function fetchCaptions(deps: Deps, dir: string, jobId: string, range?: { start: number; duration: number }) {
   const stored = await deps.store.list(deps.cfg.buckets.work, keys.captionsDir(jobId));
   await mkdir(join(dir, "captions"), { recursive: true });
   return mapLimit(stored, TRANSFERS_AT_ONCE, async (o) => {
     const language = basename(o.key, ".vtt");
     const file = join(dir, "captions", `${language}.vtt`);
     await deps.store.download(deps.cfg.buckets.work, o.key, file);
+    if (range) await writeFile(file, toWebVtt(shiftCues(parseCaptions(await readFile(file, "utf8"), "vtt"), range)));
     const key = keys.captions(jobId, language);
     const { bytes } = await deps.store.upload(deps.cfg.buckets.outputs, key, file, "text/vtt");
     return { language, file, output: { language, key, bytes } };
@@ -278,6 +340,7 @@ const STREAM_TYPES: Record<string, string> = {
   mpd: "application/dash+xml",
   mp4: "video/mp4",
   m4s: "video/iso.segment",
+  ts: "video/mp2t",
   vtt: "text/vtt",
 };
 
@@ -290,8 +353,9 @@ async function packageStreams(
   deps: Deps,
   dir: string,
   jobId: string,
+  packaging: "cmaf" | "ts",
   outputs: readonly FinalOutput[],
-  aac: string | undefined,
+  aac: readonly (StoredAudio & { file: string })[],
   captions: readonly { language: string; file: string }[],
 ): Promise<string> {
   const root = join(dir, "streams");
@@ -303,12 +367,19 @@ async function packageStreams(
     codec: o.format,
     bitrate: o.bitrate,
   }));
-  const cmaf = await packageCmaf(deps.ffmpeg, root, variants, aac ? { file: aac } : undefined, {
-    timeoutMs: deps.cfg.ffmpegTimeoutMs,
-    subtitles: captions,
-  });
+  const tracks = aac.map((a) => ({
+    file: a.file,
+    ...pick(a, ["language"]),
+    ...(a.title ? { name: a.title } : {}),
+    default: a.stream === 0,
+  }));
+  const opts = { timeoutMs: deps.cfg.ffmpegTimeoutMs, subtitles: captions };
+  const packaged =
+    packaging === "ts"
+      ? await packageTsHls(deps.ffmpeg, root, variants, tracks, opts)
+      : await packageCmaf(deps.ffmpeg, root, variants, tracks, opts);
   const prefix = `jobs/${jobId}`;
-  await mapLimit(cmaf.files, TRANSFERS_AT_ONCE, (rel) =>
+  await mapLimit(packaged.files, TRANSFERS_AT_ONCE, (rel) =>
     deps.store.upload(
       deps.cfg.buckets.outputs,
       `${prefix}/${rel}`,
@@ -316,7 +387,7 @@ async function packageStreams(
       STREAM_TYPES[rel.slice(rel.lastIndexOf(".") + 1)] ?? "application/octet-stream",
     ),
   );
-  return `${prefix}/${cmaf.master}`;
+  return `${prefix}/${packaged.master}`;
 }
 
 /** Each piece's planned duration (its chunk row's, the same for every format: read from the first's). */
@@ -375,6 +446,13 @@ async function storeAudioOutputs(
 export function posterTime(duration: number, lastFrameDuration: number, chosen?: number): number {
   const wanted = chosen ?? Math.min(duration * 0.1, 3);
   return Math.max(0, Math.min(wanted, duration - lastFrameDuration - 1e-3));
+}
+
+/** The `names` of `o` that are set: optional fields passed on without writing `undefined` into them. */
+function pick<T extends object, K extends keyof T>(o: T, names: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const n of names) if (o[n] !== undefined) out[n] = o[n];
+  return out;
 }
 
 const RUNGS_AT_ONCE = 2;

@@ -30,6 +30,17 @@ export interface Cue {
 
 export type CaptionKind = "srt" | "vtt";
 
+/** Cues moved to a trimmed video's clock: `start` seconds earlier, cut to `duration`; cues outside are dropped. */
+export function shiftCues(cues: readonly Cue[], range: { start: number; duration: number }): Cue[] {
+  return cues
+    .map((c) => ({
+      ...c,
+      start: Math.max(0, c.start - range.start),
+      end: Math.min(range.duration, c.end - range.start),
+    }))
+    .filter((c) => c.end > c.start);
+}
+
 /** Largest caption file we read: a feature film's subtitles are ~100 KB. */
 export const MAX_CAPTION_BYTES = 5 * 1024 * 1024;
 /** Most cues in one file: a three-hour film has a few thousand. */

@@ -1,6 +1,6 @@
 /**
- * The parts of m3u8-parser and mpd-parser (no bundled types) that cmaf.int.test.ts reads: the
- * packaged manifests are checked with real players' parsers, not with our own.
+ * The parts of m3u8-parser and mpd-parser (no bundled types) that cmaf.int.test.ts and
+ * ts-hls.int.test.ts read: the packaged manifests are checked with real players' parsers, not with our own.
  */
 declare module "m3u8-parser" {
   export interface M3u8Segment {
@@ -18,10 +18,14 @@ declare module "m3u8-parser" {
       RESOLUTION?: { width: number; height: number };
       "FRAME-RATE"?: number;
       AUDIO?: string;
+      SUBTITLES?: string;
     };
   }
+  /** An EXT-X-MEDIA entry, keyed by its NAME in its group. */
   export interface M3u8Rendition {
+    /** Absent when the rendition's media is in the variant's own segments. */
     uri?: string;
+    language?: string;
     default?: boolean;
     autoselect?: boolean;
   }
@@ -32,7 +36,10 @@ declare module "m3u8-parser" {
     playlistType?: string;
     segments: M3u8Segment[];
     playlists?: M3u8Variant[];
-    mediaGroups?: { AUDIO: Record<string, Record<string, M3u8Rendition>> };
+    mediaGroups?: {
+      AUDIO: Record<string, Record<string, M3u8Rendition>>;
+      SUBTITLES: Record<string, Record<string, M3u8Rendition>>;
+    };
   }
   export class Parser {
     push(chunk: string): void;
@@ -61,11 +68,15 @@ declare module "mpd-parser" {
   export interface MpdManifest {
     duration: number;
     playlists: MpdPlaylist[];
-    mediaGroups: { AUDIO: Record<string, Record<string, { playlists: MpdPlaylist[] }>> };
+    /** Audio sets by group ("audio"), then by Label (else language, else "main"); Role main is the default. */
+    mediaGroups: {
+      AUDIO: Record<string, Record<string, { language: string; default: boolean; playlists: MpdPlaylist[] }>>;
+    };
   }
   /** An element of the xmldom tree mpd-parser builds. */
   export interface MpdElement {
     tagName: string;
+    textContent: string | null;
     getAttribute(name: string): string | null;
     getElementsByTagName(name: string): ArrayLike<MpdElement>;
   }

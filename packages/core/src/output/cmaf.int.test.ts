@@ -17,12 +17,14 @@ import {
   cmafSegmentArgs,
   containerOf,
   hevcCodecString,
+  labelAudio,
   orderVariants,
   packageCmaf,
   playlistSegments,
   segmentBandwidth,
   segmentTimeline,
   vp9CodecString,
+  type CmafAudioTrack,
   type CmafPresentation,
   type CmafResult,
   type CmafVariant,
@@ -101,24 +103,109 @@ const described: CmafPresentation = {
     videoTrack("360p", "h264", "avc1.64001e", 360),
     videoTrack("720p-av1", "av1", "av01.0.05M.08", 720),
   ],
-  audio: {
-    kind: "audio",
-    id: "audio",
-    codecs: "mp4a.40.2",
-    channels: 2,
-    sampleRate: 48000,
-    timescale: 48000,
-    presentationTimeOffset: 1024,
-    init: "hls/audio/init.mp4",
-    playlist: "hls/audio/index.m3u8",
-    segments: [
-      { path: "hls/audio/seg_00001.m4s", start: 0, duration: 289792, bytes: 96_000 },
-      { path: "hls/audio/seg_00002.m4s", start: 289792, duration: 47104, bytes: 16_000 },
-    ],
-    bandwidth: 128_000,
-    averageBandwidth: 127_000,
-  },
+  audio: [
+    {
+      kind: "audio",
+      id: "audio",
+      name: "Audio",
+      default: true,
+      codecs: "mp4a.40.2",
+      channels: 2,
+      sampleRate: 48000,
+      timescale: 48000,
+      presentationTimeOffset: 1024,
+      init: "hls/audio/init.mp4",
+      playlist: "hls/audio/index.m3u8",
+      segments: [
+        { path: "hls/audio/seg_00001.m4s", start: 0, duration: 289792, bytes: 96_000 },
+        { path: "hls/audio/seg_00002.m4s", start: 289792, duration: 47104, bytes: 16_000 },
+      ],
+      bandwidth: 128_000,
+      averageBandwidth: 127_000,
+    },
+  ],
 };
+
+/** Two languages: English (the single track above, with a language) and French, HE-AAC at a higher peak rate. */
+const english: CmafAudioTrack = { ...described.audio[0]!, language: "en", name: "English" };
+const french: CmafAudioTrack = {
+  ...english,
+  id: "audio-2",
+  language: "fr",
+  name: "Français",
+  default: false,
+  codecs: "mp4a.40.5",
+  channels: 1,
+  init: "hls/audio-2/init.mp4",
+  playlist: "hls/audio-2/index.m3u8",
+  segments: english.segments.map((s) => ({ ...s, path: s.path.replace("hls/audio/", "hls/audio-2/") })),
+  bandwidth: 160_000,
+  averageBandwidth: 150_000,
+};
+
+describe("audio tracks", () => {
+  it("labels each track: its folder, a name in its own language, exactly one default", () => {
+    expect(labelAudio([{}])).toEqual([{ id: "audio", name: "Audio", default: true }]);
+    const labels = labelAudio([
+      { language: "eng" },
+      { language: "fr", default: true },
+      { language: "und" },
+      { language: "English", name: ' Director\'s "cut"\n' },
+    ]);
+    expect(labels).toEqual([
+      { id: "audio", language: "en", name: "English", default: false },
+      { id: "audio-2", language: "fr", name: "Français", default: true },
+      { id: "audio-3", name: "Audio 3", default: false },
+      { id: "audio-4", name: "Director's 'cut'", default: false },
+    ]);
+    // names stay unique within the group, even by case
+    const names = labelAudio([{ language: "en" }, { language: "eng-GB", name: "English" }, { name: "english" }]);
+    expect(names.map((l) => l.name)).toEqual(["English", "English (2)", "english (3)"]);
+    expect(() => labelAudio([{ default: true }, {}, { default: true }])).toThrow(/2 audio tracks are marked default/);
+  });
+
+  it("puts every track in the master's audio group: the peak track in BANDWIDTH, every codec in CODECS", () => {
+    const text = cmafMasterPlaylist({ ...described, audio: [english, french] });
+    const master = m3u8(text);
+    expect(master.mediaGroups?.AUDIO.audio).toEqual({
+      English: { language: "en", default: true, autoselect: true, uri: "audio/index.m3u8" },
+      Français: { language: "fr", default: false, autoselect: true, uri: "audio-2/index.m3u8" },
+    });
+    expect(text).toContain('LANGUAGE="fr",NAME="Français",DEFAULT=NO,AUTOSELECT=YES,CHANNELS="1"');
+    expect(master.playlists?.[0]?.attributes).toMatchObject({
+      BANDWIDTH: 857_143 + 160_000,
+      "AVERAGE-BANDWIDTH": String(857_143 + 150_000),
+      CODECS: "avc1.64001f,mp4a.40.2,mp4a.40.5",
+      AUDIO: "audio",
+    });
+  });
+
+  it("gives each track its own DASH adaptation set with its language, Label and Role", () => {
+    const text = cmafDashManifest({ ...described, audio: [english, french] });
+    const sets = Array.from(stringToMpdXml(text).getElementsByTagName("AdaptationSet")).slice(2);
+    const rows = sets.map((s) => [
+      s.getAttribute("lang"),
+      s.getElementsByTagName("Label")[0]?.textContent,
+      s.getElementsByTagName("Role")[0]?.getAttribute("value"),
+      s.getElementsByTagName("Representation")[0]?.getAttribute("id"),
+    ]);
+    expect(rows).toEqual([
+      ["en", "English", "main", "audio"],
+      ["fr", "Français", "alternate", "audio-2"],
+    ]);
+    const groups = parseMpd(text).mediaGroups.AUDIO.audio ?? {};
+    expect(Object.entries(groups).map(([k, g]) => [k, g.language, g.default])).toEqual([
+      ["English", "en", true],
+      ["Français", "fr", false],
+    ]);
+    // a lone track without a language: no lang, Role main, as the single-track MPD always meant
+    expect(cmafDashManifest(described)).toContain(
+      '<AdaptationSet id="2" contentType="audio" mimeType="audio/mp4" startWithSAP="1">\n' +
+        "      <Label>Audio</Label>\n" +
+        '      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="main"/>',
+    );
+  });
+});
 
 describe("manifest builders", () => {
   it("times segments by composition time, contiguous, with the tail left out of the peak", () => {
@@ -188,8 +275,13 @@ describe("manifest builders", () => {
       AUDIO: "audio",
     });
     expect(master.mediaGroups?.AUDIO.audio?.Audio).toMatchObject({ uri: "audio/index.m3u8", default: true });
+    // one track without a language: the line written before there could be several
+    expect(cmafMasterPlaylist(described)).toContain(
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",' +
+        'URI="audio/index.m3u8"\n',
+    );
     // without audio: video codecs only, no group
-    const silent = cmafMasterPlaylist({ video: described.video });
+    const silent = cmafMasterPlaylist({ video: described.video, audio: [] });
     expect(silent).not.toMatch(/EXT-X-MEDIA|mp4a|AUDIO=/);
   });
 
@@ -312,21 +404,35 @@ async function probeStream(file: string): Promise<{ profile?: string; level?: nu
   return json.streams[0] ?? {};
 }
 
-async function listFiles(root: string): Promise<string[]> {
+async function listFiles(root: string, base = dir): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+  return entries.filter((e) => e.isFile()).map((e) => relative(base, join(e.parentPath, e.name)));
+}
+
+/** A tone as AAC in .m4a, its stream tagged with a language as a source's would be. */
+function tone(file: string, hz: number, rate: number, channels: number, language?: string) {
+  return ff.run(
+    [
+      ...["-f", "lavfi", "-i", `sine=frequency=${hz}:sample_rate=${rate}:duration=${SECONDS}`],
+      ...["-c:a", "aac", "-b:a", "64k", "-ac", String(channels)],
+      ...(language ? ["-metadata:s:a:0", `language=${language}`] : []),
+      join(dir, file),
+    ],
+    { timeoutMs: 30_000 },
+  );
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "videoforge-cmaf-"));
-  const audioArgs = ["-f", "lavfi", "-i", `sine=frequency=440:duration=${SECONDS}`, "-c:a", "aac", "-b:a", "64k"];
   const [encoded] = await Promise.all([
     Promise.all((["h264", "hevc", "vp9", "av1"] as const).map(encode)),
-    ff.run([...audioArgs, "-ac", "2", join(dir, "audio.m4a")], { timeoutMs: 30_000 }),
+    tone("audio.m4a", 440, 44100, 2),
+    tone("eng.m4a", 440, 44100, 2, "eng"),
+    tone("fra.m4a", 660, 48000, 1, "fra"),
   ]);
   // smallest first within a family: the packager puts the largest first
   variants = encoded.flatMap((pair) => [...pair].reverse());
-  result = await packageCmaf(ff, dir, variants, { file: join(dir, "audio.m4a") }, { timeoutMs: 60_000 });
+  result = await packageCmaf(ff, dir, variants, [{ file: join(dir, "audio.m4a") }], { timeoutMs: 60_000 });
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -459,5 +565,80 @@ describe("packageCmaf", () => {
     await expect(packageCmaf(ff, join(dir, "wrong"), [{ ...h264, id: "x", codec: "vp9" }])).rejects.toThrow(
       /declared vp9 but holds h264/,
     );
+  });
+
+  it("refuses a variant id the audio folders could take", async () => {
+    const h264 = variants.find((v) => v.codec === "h264")!;
+    await expect(packageCmaf(ff, join(dir, "wrong"), [{ ...h264, id: "audio-2" }])).rejects.toThrow(
+      /variant id "audio-2" is not a usable folder name/,
+    );
+  });
+});
+
+describe("packageCmaf with two audio languages", () => {
+  let multiDir: string;
+  let multi: CmafResult;
+
+  /** The language tag of a file's first audio stream, as the job's probe reads it from a source. */
+  async function languageOf(file: string): Promise<string | undefined> {
+    const json = (await ff.probeJson(["-select_streams", "a:0", "-show_entries", "stream_tags=language", file])) as {
+      streams: { tags?: { language?: string } }[];
+    };
+    return json.streams[0]?.tags?.language;
+  }
+
+  beforeAll(async () => {
+    multiDir = join(dir, "multi");
+    const files = [join(dir, "eng.m4a"), join(dir, "fra.m4a")];
+    const audio = await Promise.all(files.map(async (file) => ({ file, language: await languageOf(file) })));
+    const h264 = variants.filter((v) => v.codec === "h264");
+    multi = await packageCmaf(ff, multiDir, h264, audio, { timeoutMs: 60_000 });
+  });
+
+  it("writes the second track to hls/audio-2/ and lists every file it wrote", async () => {
+    const written = [
+      ...(await listFiles(join(multiDir, "hls"), multiDir)),
+      ...(await listFiles(join(multiDir, "dash"), multiDir)),
+    ];
+    expect(new Set(multi.files)).toEqual(new Set(written));
+    for (const f of multi.files) expect((await stat(join(multiDir, f))).size).toBeGreaterThan(0);
+    const audio = multi.representations.filter((r) => r.kind === "audio");
+    expect(audio.map((r) => [r.id, r.playlist, r.segments.length])).toEqual([
+      ["audio", "hls/audio/index.m3u8", 2],
+      ["audio-2", "hls/audio-2/index.m3u8", 2],
+    ]);
+  });
+
+  it("the master's audio group holds both languages, English the default, and every variant names it", async () => {
+    const master = m3u8(await readFile(join(multiDir, multi.master), "utf8"));
+    expect(master.mediaGroups?.AUDIO.audio).toEqual({
+      English: { language: "en", default: true, autoselect: true, uri: "audio/index.m3u8" },
+      Français: { language: "fr", default: false, autoselect: true, uri: "audio-2/index.m3u8" },
+    });
+    expect(master.playlists?.map((p) => [p.uri, p.attributes.AUDIO, p.attributes.CODECS?.split(",")[1]])).toEqual([
+      ["180p/index.m3u8", "audio", "mp4a.40.2"],
+      ["90p/index.m3u8", "audio", "mp4a.40.2"],
+    ]);
+    // each rendition is its own file: the French one plays the 48 kHz mono tone
+    const fr = await readThrough(join(multiDir, "hls/audio-2/index.m3u8"), "hls", "a");
+    const src = await readThrough(join(dir, "fra.m4a"), "mov", "a", false);
+    expect(fr.frames).toBe(src.packets);
+  });
+
+  it("the MPD has one audio set per language, English main and French alternate", async () => {
+    const mpdPath = join(multiDir, multi.mpd);
+    const text = await readFile(mpdPath, "utf8");
+    const mpd = parseMpd(text, { manifestUri: pathToFileURL(mpdPath).href });
+    const groups = Object.entries(mpd.mediaGroups.AUDIO.audio ?? {});
+    expect(groups.map(([label, g]) => [label, g.language, g.default, g.playlists.length])).toEqual([
+      ["English", "en", true, 1],
+      ["Français", "fr", false, 1],
+    ]);
+    const french = groups[1]![1].playlists[0]!;
+    expect(french.attributes.CODECS).toBe("mp4a.40.2");
+    expect(french.segments.map((s) => relative(multiDir, fileURLToPath(s.resolvedUri)))).toEqual(
+      multi.representations.find((r) => r.id === "audio-2")!.segments,
+    );
+    expect(text).toContain('audioSamplingRate="48000"');
   });
 });

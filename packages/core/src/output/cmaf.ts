@@ -4,6 +4,7 @@ import { z } from "zod";
 import { inputArgs } from "../ffmpeg/args.ts";
 import type { Ffmpeg, RunOptions } from "../ffmpeg/run.ts";
 import { outputFormatOf } from "../media/verify.ts";
+import { captionLanguage } from "./captions.ts";
 
 /**
  * CMAF packaging: each variant (and the audio) is cut by stream copy into fragmented-MP4
@@ -11,7 +12,8 @@ import { outputFormatOf } from "../media/verify.ts";
  *
  *   hls/master.m3u8
  *   hls/<id>/index.m3u8, init.mp4, seg_00001.m4s …   one folder per variant
- *   hls/audio/index.m3u8, init.mp4, seg_00001.m4s …  when there is audio
+ *   hls/audio/index.m3u8, init.mp4, seg_00001.m4s …  the first audio track, when there is audio
+ *   hls/audio-2/…, hls/audio-3/…                      each further audio track (another language)
  *   dash/manifest.mpd                                 points at ../hls/<id>/…
  *
  * ffmpeg cuts and writes the segments; the manifests are written here from the segments
@@ -37,12 +39,22 @@ export interface CmafVariant {
 export interface CmafAudio {
   /** Local .m4a with one AAC stream. */
   file: string;
+  /**
+   * The source stream's ISO 639 / BCP 47 tag (`eng`, `fr`, `pt-BR`); absent when unknown. Written
+   * as its shortest BCP 47 form (`eng` → `en`); `und` or anything that is not a tag counts as unknown.
+   */
+  language?: string;
+  /** A label for people, e.g. the stream's title; by default the language's own name or "Audio N". */
+  name?: string;
+  /** The track players start with; exactly one is, the first when none is marked. */
+  default?: boolean;
 }
 
 /** Target segment length; ffmpeg cuts at the first keyframe at or after each multiple. */
 export const CMAF_SEGMENT_SECONDS = 6;
 export const CMAF_MASTER = "hls/master.m3u8";
 export const CMAF_MPD = "dash/manifest.mpd";
+/** The first audio track's folder: stored jobs and the API's playlist routes know `hls/audio/`. */
 const AUDIO_ID = "audio";
 const INIT_NAME = "init.mp4";
 const PLAYLIST_NAME = "index.m3u8";
@@ -174,16 +186,28 @@ export interface InitInfo {
   sampleRate?: number;
 }
 
-/** Parse an init segment (ftyp + moov with one track). */
-export function parseInit(init: Buffer): InitInfo {
+/** A track's handler type (`vide`, `soun`), from its hdlr box: after version/flags and pre_defined. */
+function handlerOf(trak: Buffer): string {
+  const hdlr = boxAt(trak, "mdia/hdlr");
+  if (hdlr.length < 12) throw new Error("MP4 hdlr box is truncated");
+  return hdlr.toString("latin1", 8, 12);
+}
+
+/**
+ * Parse an init segment (ftyp + moov with one track), or the header boxes of a whole MP4 (see
+ * {@link readHeaderBoxes}) with `handler` naming which track: the first of that kind (`vide`, `soun`).
+ */
+export function parseInit(init: Buffer, handler?: "vide" | "soun"): InitInfo {
   const moov = boxAt(init, "moov");
   const mvhd = boxAt(moov, "mvhd");
   const movieTimescale = mvhd[0] === 1 ? mvhd.readUInt32BE(20) : mvhd.readUInt32BE(12);
-  const mdhd = boxAt(moov, "trak/mdia/mdhd");
+  const trak = handler ? childBoxes(moov, "trak").find((t) => handlerOf(t) === handler) : boxAt(moov, "trak");
+  if (!trak) throw new Error(`MP4 has no ${handler} track`);
+  const mdhd = boxAt(trak, "mdia/mdhd");
   const timescale = mdhd[0] === 1 ? mdhd.readUInt32BE(20) : mdhd.readUInt32BE(12);
-  const elst = childBox(childBox(boxAt(moov, "trak"), "edts") ?? Buffer.alloc(0), "elst");
+  const elst = childBox(childBox(trak, "edts") ?? Buffer.alloc(0), "elst");
   const trex = childBox(childBox(moov, "mvex") ?? Buffer.alloc(0), "trex");
-  const stsd = boxAt(moov, "trak/mdia/minf/stbl/stsd");
+  const stsd = boxAt(trak, "mdia/minf/stbl/stsd");
   // stsd: version/flags and entry_count, then the sample entries; the first is the one in use
   const entry = boxesIn(stsd.subarray(8)).next().value;
   if (!entry) throw new Error("MP4 init segment has no sample entry");
@@ -374,7 +398,7 @@ function* trunSamples(trun: Buffer, defaultDuration: number): Generator<{ durati
 }
 
 /** The top-level boxes of a file except mdat, read without loading the media data; and the file's size. */
-async function readHeaderBoxes(file: string): Promise<{ boxes: Buffer; size: number }> {
+export async function readHeaderBoxes(file: string): Promise<{ boxes: Buffer; size: number }> {
   const fh = await open(file, "r");
   try {
     const { size } = await fh.stat();
@@ -438,7 +462,7 @@ export interface CmafVideoTrack extends CmafTrackBase {
   frameRate?: { num: number; den: number };
 }
 
-export interface CmafAudioTrack extends CmafTrackBase {
+export interface CmafAudioTrack extends CmafTrackBase, AudioLabel {
   kind: "audio";
   channels: number;
   sampleRate: number;
@@ -456,19 +480,23 @@ export interface CmafSubtitles {
   playlist: string;
 }
 
-/** Video tracks in manifest order (see orderVariants), the audio, and the captions. */
+/** Video tracks in manifest order (see orderVariants), the audio tracks as given, and the captions. */
 export interface CmafPresentation {
   video: CmafVideoTrack[];
-  audio?: CmafAudioTrack;
+  /** None for a silent video; otherwise exactly one is the default. */
+  audio: CmafAudioTrack[];
   subtitles?: CmafSubtitles[];
 }
 
-/** A captions track's HLS media playlist: its one WebVTT file lasting the whole video. */
-export function subtitlesMediaPlaylist(duration: number): string {
+/**
+ * A captions track's HLS media playlist: its one WebVTT file lasting the whole video. Nothing in
+ * it needs more than version 3; CMAF's say 7 like its other playlists, MPEG-TS's 3 for old players.
+ */
+export function subtitlesMediaPlaylist(duration: number, version: 3 | 7 = 7): string {
   const whole = Math.max(1, Math.ceil(duration));
   return [
     "#EXTM3U",
-    "#EXT-X-VERSION:7",
+    `#EXT-X-VERSION:${version}`,
     `#EXT-X-TARGETDURATION:${whole}`,
     "#EXT-X-PLAYLIST-TYPE:VOD",
     `#EXTINF:${duration.toFixed(3)},`,
@@ -520,6 +548,70 @@ export function orderVariants<T extends Pick<CmafVariant, "codec" | "height" | "
 }
 
 // ---------------------------------------------------------------------------------------------
+// Audio tracks: folders, names, the default
+
+/** How an audio track is presented: its folder and what players show to choose it. */
+export interface AudioLabel {
+  /** `audio`, `audio-2`, …: the folder under `hls/` and the DASH representation id. */
+  id: string;
+  /** Shortest BCP 47 form (`en`, `pt-BR`); absent when unknown. */
+  language?: string;
+  /** HLS NAME and DASH Label: unique among the tracks. */
+  name: string;
+  default: boolean;
+}
+
+/** The folder of the audio track at `index` (from 0): `audio`, then `audio-2`, `audio-3` … */
+export function audioTrackId(index: number): string {
+  return index === 0 ? AUDIO_ID : `${AUDIO_ID}-${index + 1}`;
+}
+
+/** A stream title fit for a quoted HLS attribute and XML text: no quotes, controls or runs of space. */
+function cleanName(name: string | undefined): string | undefined {
+  const clean = name
+    ?.replace(/"/g, "'")
+    .replace(/[\p{Cc}\s]+/gu, " ")
+    .trim();
+  return clean ? [...clean].slice(0, 64).join("").trim() : undefined;
+}
+
+/** The language's name in itself (RFC 8216: NAME should be in the rendition's language), e.g. `Français`. */
+function languageName(tag: string): string | undefined {
+  try {
+    const name = new Intl.DisplayNames([tag], { type: "language", fallback: "none" }).of(tag);
+    if (!name) return undefined;
+    const [first = "", ...rest] = name;
+    return first.toLocaleUpperCase(tag) + rest.join("");
+  } catch {
+    // a well-formed tag ICU does not know: the caller falls back to "Audio N"
+    return undefined;
+  }
+}
+
+/**
+ * Folders, names and the default of the audio tracks, in the order given. A lone track without
+ * a name or language is plain "Audio", as before there could be several.
+ */
+export function labelAudio(tracks: readonly Pick<CmafAudio, "language" | "name" | "default">[]): AudioLabel[] {
+  const defaults = tracks.filter((t) => t.default).length;
+  if (defaults > 1) throw new Error(`${defaults} audio tracks are marked default: at most one may be`);
+  const marked = tracks.findIndex((t) => t.default);
+  const defaultAt = marked < 0 ? 0 : marked;
+  const used = new Set<string>();
+  return tracks.map((t, i) => {
+    const tag = captionLanguage(t.language);
+    const language = tag === "und" ? undefined : tag;
+    const base =
+      cleanName(t.name) ?? (language && languageName(language)) ?? (tracks.length === 1 ? "Audio" : `Audio ${i + 1}`);
+    // NAMEs must differ within a group; players list them, so differing by case alone is not enough
+    let name = base;
+    for (let n = 2; used.has(name.toLowerCase()); n++) name = `${base} (${n})`;
+    used.add(name.toLowerCase());
+    return { id: audioTrackId(i), ...(language ? { language } : {}), name, default: i === defaultAt };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Manifest text (pure)
 
 /** A path relative to the output folder, as seen from the folder of `from` (also a relative path). */
@@ -547,36 +639,67 @@ export function cmafMediaPlaylist(track: CmafTrackBase): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The HLS master: one audio group when there is audio, one variant per video track, in the order given. */
+/** One audio track's EXT-X-MEDIA in the group "audio"; no `uri` when its audio is muxed into the variants. */
+export function audioMediaTag(a: AudioLabel & { channels: number }, uri?: string): string {
+  const attrs = [
+    "TYPE=AUDIO",
+    'GROUP-ID="audio"',
+    ...(a.language ? [`LANGUAGE="${a.language}"`] : []),
+    `NAME="${a.name}"`,
+    `DEFAULT=${a.default ? "YES" : "NO"}`,
+    "AUTOSELECT=YES",
+    `CHANNELS="${a.channels}"`,
+    ...(uri ? [`URI="${uri}"`] : []),
+  ];
+  return `#EXT-X-MEDIA:${attrs.join(",")}`;
+}
+
+/** The captions' EXT-X-MEDIA lines in the group "subs" of a master at {@link CMAF_MASTER}. */
+export function subtitlesMediaTags(subs: readonly CmafSubtitles[]): string[] {
+  return subs.map(
+    (s, i) =>
+      `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="${s.language}",LANGUAGE="${s.language}",` +
+      `DEFAULT=NO,AUTOSELECT=${i === 0 ? "YES" : "NO"},URI="${uriFrom(CMAF_MASTER, s.playlist)}"`,
+  );
+}
+
+/**
+ * What an audio group adds to each variant: the bit rates of its most demanding track (a player
+ * plays one at a time; BANDWIDTH bounds every choice) and every codec in it (CODECS must name all).
+ */
+export function audioGroupNeeds(tracks: readonly Pick<CmafTrackBase, "bandwidth" | "averageBandwidth" | "codecs">[]) {
+  return {
+    bandwidth: Math.max(0, ...tracks.map((t) => t.bandwidth)),
+    averageBandwidth: Math.max(0, ...tracks.map((t) => t.averageBandwidth)),
+    codecs: [...new Set(tracks.map((t) => t.codecs))],
+  };
+}
+
+/** The HLS master: one audio group holding every audio track, one variant per video track, in the order given. */
 export function cmafMasterPlaylist(p: CmafPresentation): string {
   const lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"];
-  const a = p.audio;
-  if (a) {
-    const uri = uriFrom(CMAF_MASTER, a.playlist);
-    lines.push(
-      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,` +
-        `CHANNELS="${a.channels}",URI="${uri}"`,
-    );
-  }
+  for (const a of p.audio) lines.push(audioMediaTag(a, uriFrom(CMAF_MASTER, a.playlist)));
   const subs = p.subtitles ?? [];
-  for (const [i, s] of subs.entries())
-    lines.push(
-      `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="${s.language}",LANGUAGE="${s.language}",` +
-        `DEFAULT=NO,AUTOSELECT=${i === 0 ? "YES" : "NO"},URI="${uriFrom(CMAF_MASTER, s.playlist)}"`,
-    );
+  lines.push(...subtitlesMediaTags(subs));
+  const audio = audioGroupNeeds(p.audio);
   for (const v of p.video) {
     const attrs = [
-      `BANDWIDTH=${v.bandwidth + (a?.bandwidth ?? 0)}`,
-      `AVERAGE-BANDWIDTH=${v.averageBandwidth + (a?.averageBandwidth ?? 0)}`,
+      `BANDWIDTH=${v.bandwidth + audio.bandwidth}`,
+      `AVERAGE-BANDWIDTH=${v.averageBandwidth + audio.averageBandwidth}`,
       `RESOLUTION=${v.width}x${v.height}`,
-      ...(v.frameRate ? [`FRAME-RATE=${(v.frameRate.num / v.frameRate.den).toFixed(3)}`] : []),
-      `CODECS="${a ? `${v.codecs},${a.codecs}` : v.codecs}"`,
-      ...(a ? ['AUDIO="audio"'] : []),
+      ...(v.frameRate ? [`FRAME-RATE=${frameRateValue(v.frameRate)}`] : []),
+      `CODECS="${[v.codecs, ...audio.codecs].join(",")}"`,
+      ...(p.audio.length ? ['AUDIO="audio"'] : []),
       ...(subs.length ? ['SUBTITLES="subs"'] : []),
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(",")}`, uriFrom(CMAF_MASTER, v.playlist));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** HLS FRAME-RATE: frames per second to three decimals. */
+export function frameRateValue(rate: { num: number; den: number }): string {
+  return (rate.num / rate.den).toFixed(3);
 }
 
 const xmlEscape = (s: string) =>
@@ -672,14 +795,20 @@ function videoSetXml(id: number, tracks: readonly CmafVideoTrack[]): string[] {
   return [`    <AdaptationSet ${set}>`, ...reps, "    </AdaptationSet>"];
 }
 
+/** One audio track's set: its language, its name as Label, and Role main (the default) or alternate. */
 function audioSetXml(id: number, a: CmafAudioTrack): string[] {
+  const set = xmlAttrs({ id, contentType: "audio", lang: a.language, mimeType: "audio/mp4", startWithSAP: 1 });
+  const role = xmlAttrs({ schemeIdUri: "urn:mpeg:dash:role:2011", value: a.default ? "main" : "alternate" });
   const rep = xmlAttrs({ id: a.id, bandwidth: a.bandwidth, codecs: a.codecs, audioSamplingRate: a.sampleRate });
   const channels = xmlAttrs({
     schemeIdUri: "urn:mpeg:dash:23003:3:audio_channel_configuration:2011",
     value: a.channels,
   });
+  // the schema's order: Label (common to sets and representations) before Role
   return [
-    `    <AdaptationSet ${xmlAttrs({ id, contentType: "audio", mimeType: "audio/mp4", startWithSAP: 1 })}>`,
+    `    <AdaptationSet ${set}>`,
+    `      <Label>${xmlEscape(a.name)}</Label>`,
+    `      <Role ${role}/>`,
     `      <Representation ${rep}>`,
     `        <AudioChannelConfiguration ${channels}/>`,
     ...segmentListXml(a, "        "),
@@ -702,13 +831,13 @@ function textSetXml(id: number, s: CmafSubtitles): string[] {
 
 /**
  * A static MPD: one video AdaptationSet per codec family (a player picks one family it can
- * decode and switches within it), one audio AdaptationSet. The full profile: the live profile
- * requires SegmentTemplate and on-demand a single file per track, and neither fits a list of
- * separately signed segment URLs. minBufferTime is the longest segment, so @bandwidth (each
+ * decode and switches within it), one audio AdaptationSet per track. The full profile: the live
+ * profile requires SegmentTemplate and on-demand a single file per track, and neither fits a list
+ * of separately signed segment URLs. minBufferTime is the longest segment, so @bandwidth (each
  * track's peak segment rate) is enough for continuous playback.
  */
 export function cmafDashManifest(p: CmafPresentation): string {
-  const tracks: CmafTrack[] = [...p.video, ...(p.audio ? [p.audio] : [])];
+  const tracks: CmafTrack[] = [...p.video, ...p.audio];
   const longest = Math.max(...tracks.flatMap((t) => t.segments.map((s) => seconds(s.duration, t.timescale))));
   // the video's length: AAC's last frame runs on past the end with padding
   const duration = Math.max(...(p.video.length ? p.video : tracks).map(trackEnd));
@@ -719,7 +848,7 @@ export function cmafDashManifest(p: CmafPresentation): string {
       p.video.filter((v) => v.family === f),
     ),
   );
-  if (p.audio) sets.push(audioSetXml(families.length, p.audio));
+  for (const a of p.audio) sets.push(audioSetXml(sets.length, a));
   for (const s of p.subtitles ?? []) sets.push(textSetXml(sets.length, s));
   const mpd = xmlAttrs({
     xmlns: "urn:mpeg:dash:schema:mpd:2011",
@@ -795,12 +924,12 @@ export function cmafSegmentArgs(
 }
 
 /** The segment file names an ffmpeg-written media playlist lists, in order; anything else is refused. */
-export function playlistSegments(text: string): string[] {
+export function playlistSegments(text: string, name: RegExp = SEGMENT_NAME): string[] {
   const uris = text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith("#"));
-  for (const uri of uris) if (!SEGMENT_NAME.test(uri)) throw new Error(`unexpected segment URI "${uri}"`);
+  for (const uri of uris) if (!name.test(uri)) throw new Error(`unexpected segment URI "${uri}"`);
   if (!uris.length) throw new Error("the media playlist lists no segments");
   return uris;
 }
@@ -864,7 +993,7 @@ const VideoProbe = z.object({
 });
 
 /** ffprobe's codec name and average frame rate of the first video stream. */
-async function probeVideo(ff: Ffmpeg, file: string, opts: RunOptions) {
+export async function probeVideo(ff: Ffmpeg, file: string, opts: RunOptions) {
   const json = await ff.probeJson(
     [
       "-select_streams",
@@ -900,12 +1029,18 @@ async function packageVideo(ff: Ffmpeg, dir: string, v: CmafVariant, opts: RunOp
   return track;
 }
 
-async function packageAudio(ff: Ffmpeg, dir: string, audio: CmafAudio, opts: RunOptions) {
-  const t = await packageTrack(ff, dir, AUDIO_ID, audio.file, "audio", undefined, opts);
+/** AAC only: what every HLS and DASH player decodes, and what MPEG-TS carries as ADTS. */
+export function checkAac(codecs: string, id: string): void {
+  if (!codecs.startsWith("mp4a.40.")) throw new Error(`audio track ${id} is ${codecs}, not AAC`);
+}
+
+async function packageAudio(ff: Ffmpeg, dir: string, audio: CmafAudio, label: AudioLabel, opts: RunOptions) {
+  const t = await packageTrack(ff, dir, label.id, audio.file, "audio", undefined, opts);
   const { info, ...rest } = t;
-  if (!info.codecs.startsWith("mp4a.40.")) throw new Error(`the audio is ${info.codecs}, not AAC`);
+  checkAac(info.codecs, label.id);
   const track: CmafAudioTrack & { files: string[] } = {
     ...rest,
+    ...label,
     kind: "audio",
     channels: info.channels ?? 2,
     sampleRate: info.sampleRate ?? info.timescale,
@@ -913,11 +1048,15 @@ async function packageAudio(ff: Ffmpeg, dir: string, audio: CmafAudio, opts: Run
   return track;
 }
 
-function checkVariants(variants: readonly CmafVariant[]): void {
+/**
+ * Variant ids are folder names under `hls/`, unique, and never `audio…`: the audio tracks'
+ * folders (`audio`, `audio-2`, …) share that namespace.
+ */
+export function checkVariants(variants: readonly Pick<CmafVariant, "id">[]): void {
   if (!variants.length) throw new Error("no video variants to package");
   const seen = new Set<string>();
   for (const v of variants) {
-    if (!VARIANT_ID.test(v.id) || v.id === AUDIO_ID)
+    if (!VARIANT_ID.test(v.id) || /^audio/i.test(v.id))
       throw new Error(`variant id "${v.id}" is not a usable folder name`);
     if (seen.has(v.id)) throw new Error(`variant id "${v.id}" appears twice`);
     seen.add(v.id);
@@ -950,7 +1089,8 @@ export interface CmafResult {
 /** At most this many ffmpeg remuxes at once: each is a stream copy, bound by I/O more than CPU. */
 const TRACKS_AT_ONCE = 2;
 
-async function inLanes<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+/** `fn` over `items`, at most {@link TRACKS_AT_ONCE} at a time; results in the items' order. */
+export async function inLanes<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const lane = async () => {
@@ -963,33 +1103,57 @@ async function inLanes<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): 
   return out;
 }
 
+/** A captions file to publish beside the stream: a WebVTT file and its language tag. */
+export interface CmafCaptionsInput {
+  language: string;
+  file: string;
+}
+
+export interface PackageOptions extends RunOptions {
+  /** WebVTT captions, each its own rendition in the master's SUBTITLES group "subs". */
+  subtitles?: readonly CmafCaptionsInput[];
+}
+
 /**
- * Package every variant (and the audio) under `dir` as CMAF segments with an HLS master and
- * media playlists and a DASH manifest over the same files. Nothing is re-encoded. Files already
- * in `dir` are left alone; `files` lists exactly what this run wrote.
+ * Package every variant and audio track under `dir` as CMAF segments with an HLS master and
+ * media playlists and a DASH manifest over the same files. Nothing is re-encoded. The audio
+ * tracks (none for a silent video) are one HLS group and one DASH set each, in the order given;
+ * the first is written to `hls/audio/`, the others to `hls/audio-2/` …. Files already in `dir`
+ * are left alone; `files` lists exactly what this run wrote.
  */
 export async function packageCmaf(
   ff: Ffmpeg,
   dir: string,
   variants: readonly CmafVariant[],
-  audio?: CmafAudio,
-  opts: RunOptions & { subtitles?: readonly { language: string; file: string }[] } = {},
+  audio: readonly CmafAudio[] = [],
+  opts: PackageOptions = {},
 ): Promise<CmafResult> {
   checkVariants(variants);
+  const labels = labelAudio(audio);
   const { subtitles = [], ...run } = opts;
-  const video = await inLanes(orderVariants(variants), (v) => packageVideo(ff, dir, v, run));
-  const sound = audio ? await packageAudio(ff, dir, audio, run) : undefined;
+  type Job = { video: CmafVariant } | { audio: CmafAudio; label: AudioLabel };
+  type Packaged = (CmafVideoTrack | CmafAudioTrack) & { files: string[] };
+  const jobs: Job[] = [
+    ...orderVariants(variants).map((v) => ({ video: v })),
+    ...audio.map((a, i) => ({ audio: a, label: labels[i]! })),
+  ];
+  // one queue for both kinds: the audio remuxes need not wait for the last video one
+  const packaged = await inLanes<Job, Packaged>(jobs, (j) =>
+    "video" in j ? packageVideo(ff, dir, j.video, run) : packageAudio(ff, dir, j.audio, j.label, run),
+  );
+  const video = packaged.filter((t): t is CmafVideoTrack & { files: string[] } => t.kind === "video");
+  const sound = packaged.filter((t): t is CmafAudioTrack & { files: string[] } => t.kind === "audio");
   const duration = Math.max(...video.map(trackEnd));
   const subs = await Promise.all(subtitles.map((s) => packageSubtitles(dir, s, duration)));
   const presentation: CmafPresentation = {
     video: video.map(withoutFiles),
-    audio: sound && withoutFiles(sound),
+    audio: sound.map(withoutFiles),
     subtitles: subs,
   };
   await mkdir(join(dir, "dash"), { recursive: true });
   await writeFile(join(dir, CMAF_MASTER), cmafMasterPlaylist(presentation));
   await writeFile(join(dir, CMAF_MPD), cmafDashManifest(presentation));
-  const tracks = [...video, ...(sound ? [sound] : [])];
+  const tracks = [...video, ...sound];
   return {
     master: CMAF_MASTER,
     mpd: CMAF_MPD,
@@ -1006,18 +1170,38 @@ export async function packageCmaf(
   };
 }
 
-/** A captions file copied into its own HLS folder, with a one-segment media playlist. */
-async function packageSubtitles(
+/**
+ * A captions file copied into its own HLS folder, with a one-segment media playlist. For MPEG-TS
+ * segments, `mpegts` is the 90 kHz timestamp the video's time 0 has in them: the file gets it as
+ * its X-TIMESTAMP-MAP (RFC 8216 §3.5; without one, players put cue time 0 at timestamp 0) and the
+ * playlist is version 3, like the TS ones.
+ */
+export async function packageSubtitles(
   dir: string,
-  s: { language: string; file: string },
+  s: CmafCaptionsInput,
   duration: number,
+  mpegts?: number,
 ): Promise<CmafSubtitles> {
   if (!/^[A-Za-z0-9-]{1,20}$/.test(s.language)) throw new Error(`captions language "${s.language}" is not a tag`);
   const folder = `hls/captions-${s.language}`;
+  const vtt = join(dir, folder, "captions.vtt");
   await mkdir(join(dir, folder), { recursive: true });
-  await copyFile(s.file, join(dir, folder, "captions.vtt"));
-  await writeFile(join(dir, folder, "index.m3u8"), subtitlesMediaPlaylist(duration));
+  if (mpegts === undefined) await copyFile(s.file, vtt);
+  else await writeFile(vtt, withTimestampMap(await readFile(s.file, "utf8"), mpegts));
+  await writeFile(join(dir, folder, "index.m3u8"), subtitlesMediaPlaylist(duration, mpegts === undefined ? 7 : 3));
   return { language: s.language, vtt: `${folder}/captions.vtt`, playlist: `${folder}/index.m3u8` };
+}
+
+/** A WebVTT file with `X-TIMESTAMP-MAP` in its header (after the WEBVTT line), mapping cue time 0 to `mpegts`. */
+export function withTimestampMap(vtt: string, mpegts: number): string {
+  const lines = vtt.replace(/^\uFEFF/, "").split(/\r?\n/);
+  if (!lines[0]?.startsWith("WEBVTT")) throw new Error("captions file is not WebVTT");
+  const header = lines.findIndex((l) => l.trim() === "");
+  const end = header < 0 ? lines.length : header;
+  // a map already there would contradict ours
+  const kept = lines.slice(1, end).filter((l) => !l.startsWith("X-TIMESTAMP-MAP="));
+  const map = `X-TIMESTAMP-MAP=MPEGTS:${Math.round(mpegts)},LOCAL:00:00:00.000`;
+  return [lines[0], map, ...kept, ...lines.slice(end)].join("\n");
 }
 
 function withoutFiles<T extends { files: string[] }>(t: T): Omit<T, "files"> {

@@ -7,6 +7,7 @@ import {
 } from "@videoforge/events";
 import type { JobItem } from "../db/index.ts";
 import { SourceInfo } from "../media/probe.ts";
+import { storedSpan, trimmedSource } from "../media/trim.ts";
 import { decodeAudioCheck, decodeCheck, outputFormatOf } from "../media/verify.ts";
 
 /** How far an audio-only output's length may stray from the source's (encoder padding, frame sizes). */
@@ -35,7 +36,7 @@ export async function finishJob(
   if (job?.status === "COMPLETED") return void (await announceCompleted(deps, job));
   if (job?.status === "FAILED" && job.errorStage === "finishing") return announceFailed(deps, job);
   if (!job || job.status !== "ASSEMBLING") return deps.log.info("nothing to finish", { jobId, status: job?.status });
-  const problems = await verify(deps, event, SourceInfo.parse(job.source));
+  const problems = await verify(deps, event, trimmedSource(SourceInfo.parse(job.source), storedSpan(job.plan)));
   if (problems.length) return failJob(deps, jobId, "finishing", `Output verification failed: ${problems.join("; ")}.`);
   const done = await deps.jobs.transition(jobId, "COMPLETED", ["ASSEMBLING"], {
     set: {

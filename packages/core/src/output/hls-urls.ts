@@ -170,6 +170,8 @@ const escapeXml = (s: string) =>
 /** The job's DASH manifest with every init and media segment as a presigned URL that outlives the video. */
 export async function dashManifest(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, jobId: string) {
   const job = await completedJob(deps, owner, jobId);
+  if (job.packaging === "ts")
+    throw new NotFoundError(`Job ${jobId} is streamed as MPEG-TS HLS (packaging "ts"), which has no DASH manifest.`);
   const text = await readStoredText(deps, keys.dash(jobId));
   const expires = playbackUrlSeconds(deps.cfg, job.source?.duration ?? 0);
   return rewriteMpdUrls(text, (path) =>

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { makeEvent, toMegabytes, type Watermark } from "@videoforge/events";
 import { CompleteUploadInput, CreateUploadInput, MAX_PARTS } from "../contract.ts";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
-import { DEFAULT_FORMATS, parseFormats, storedFormats } from "../media/formats.ts";
+import { checkPackaging, DEFAULT_FORMATS, parseFormats, storedFormats } from "../media/formats.ts";
 import { captionLanguage, parseCaptions, toWebVtt } from "../output/captions.ts";
 import type { UploadItem } from "../db/index.ts";
 import { keys, withScratch, type Deps } from "../deps.ts";
@@ -28,6 +28,9 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const input = CreateUploadInput.parse(raw);
   const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
   const formats = parseFormats(input.formats ?? DEFAULT_FORMATS);
+  checkPackaging(formats, input.packaging);
+  // the whole source's range is stored as no trim at all
+  const trim = input.trim && (input.trim.start > 0 || input.trim.end !== undefined) ? input.trim : undefined;
   const captions = attachedCaptions(input.captions ?? []);
   const mark = input.watermark && { ...input.watermark, checked: checkWatermarkImage(input.watermark.image) };
   const { maxUploadBytes } = deps.cfg.limits;
@@ -71,6 +74,8 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
       ladder,
       formats,
       ...(input.posterAt !== undefined ? { posterAt: input.posterAt } : {}),
+      ...(trim ? { trim } : {}),
+      ...(input.packaging ? { packaging: input.packaging } : {}),
       ...(input.loudness !== undefined ? { loudness: input.loudness } : {}),
       ...(watermark ? { watermark } : {}),
       createdAt,
