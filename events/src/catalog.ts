@@ -189,29 +189,35 @@ export const catalog = {
   /** The last chunk of the set was recorded as encoded. */
   ChunksEncoded: z.object({
     ...base,
-    chunkCount: z.number().int().positive(),
+    /** 0 for an audio-only job: its audio was made while chunking, and there is no video to encode. */
+    chunkCount: z.number().int().nonnegative(),
     /** Source size in whole megabytes (rounded up), for routing rules. */
     sourceMegabytes: z.number().int().nonnegative(),
   }),
   /** Renditions, HLS ladder and poster are in the outputs bucket. */
-  VideoAssembled: z.object({
-    ...base,
-    bucket: z.string(),
-    outputs: z.array(finalOutput).min(1),
-    audio: z.array(audioOutput).default([]),
-    captions: z.array(captionsOutput).default([]),
-    hls: z.string(),
-    poster: z.string(),
-  }),
+  VideoAssembled: z
+    .object({
+      ...base,
+      bucket: z.string(),
+      outputs: z.array(finalOutput),
+      audio: z.array(audioOutput).default([]),
+      captions: z.array(captionsOutput).default([]),
+      /** Null for an audio-only job (no video format chosen), as is the poster. */
+      hls: z.string().nullable(),
+      poster: z.string().nullable(),
+    })
+    .refine((d) => d.outputs.length + d.audio.length > 0, "an assembly has at least one output"),
   /** The job is done and its outputs verified. */
-  JobCompleted: z.object({
-    ...base,
-    outputs: z.array(finalOutput).min(1),
-    audio: z.array(audioOutput).default([]),
-    captions: z.array(captionsOutput).default([]),
-    hls: z.string(),
-    poster: z.string(),
-  }),
+  JobCompleted: z
+    .object({
+      ...base,
+      outputs: z.array(finalOutput),
+      audio: z.array(audioOutput).default([]),
+      captions: z.array(captionsOutput).default([]),
+      hls: z.string().nullable(),
+      poster: z.string().nullable(),
+    })
+    .refine((d) => d.outputs.length + d.audio.length > 0, "a completed job has at least one output"),
   /** The job cannot finish; `reason` is meant for a person. */
   JobFailed: z.object({
     ...base,

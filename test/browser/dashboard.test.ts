@@ -12,9 +12,10 @@ import { launchChromium } from "./chromium.ts";
 
 /**
  * The dashboard in real headless Chromium against a real local cloud: upload through the
- * page, the live list, the job's timeline and Gantt chart, HLS playback through the API,
- * a download compared byte for byte with storage, a resumed upload after a reload, a
- * non-video file's readable failure, and retry.
+ * page with its options (trim, captions, packaging), the live list, the job's timeline and
+ * Gantt chart, HLS and DASH playback through the API in three codecs with captions, a download
+ * compared byte for byte with storage, a resumed upload after a reload, a non-video file's
+ * readable failure, and retry.
  */
 const env = useTestCloud({ chunkSeconds: 1 });
 const SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
@@ -22,6 +23,10 @@ const MiB = 1024 * 1024;
 
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let clip: string;
+/** A captions file for the clip, and one the API refuses (its second line is no timing line). */
+let captionsFile: string;
+let brokenCaptions: string;
+const CUE = "Hello from the street";
 
 interface ApiJob {
   jobId: string;
@@ -52,6 +57,18 @@ type Video = {
   play(): Promise<void>;
   pause(): void;
 };
+type Cues = ArrayLike<{ text: string }> | null;
+type TextTracks = { textTracks: ArrayLike<{ language: string; mode: string; cues: Cues; activeCues: Cues }> };
+/** The texts of the cues of the captions tracks shown now (in the browser: only what it can clone). */
+const shownCues = (v: TextTracks) =>
+  Array.from(v.textTracks)
+    .filter((t) => t.mode === "showing")
+    .map((t) => ({ language: t.language, cues: Array.from(t.cues ?? []).map((c) => c.text) }));
+/** The texts on screen now: the active cues of the tracks shown. */
+const activeCues = (v: TextTracks) =>
+  Array.from(v.textTracks)
+    .filter((t) => t.mode === "showing")
+    .flatMap((t) => Array.from(t.activeCues ?? []).map((c) => c.text));
 type PageGlobals = {
   localStorage: { getItem(k: string): string | null; [k: string]: unknown };
   marker?: number;
@@ -83,6 +100,8 @@ beforeAll(async () => {
     ]),
     launchChromium(),
     mkdir(SHOTS, { recursive: true }),
+    writeFile((captionsFile = join(env.dir, "street clip.srt")), `1\n00:00:00,000 --> 00:00:02,500\n${CUE}\n`),
+    writeFile((brokenCaptions = join(env.dir, "broken.en.srt")), "1\nsoon\nHello\n"),
   ]);
   browser = launched;
 });
@@ -119,9 +138,56 @@ describe("the dashboard", () => {
     // act: a small ladder, the file, start
     for (const rung of ["1080p", "720p", "480p"]) await page.getByLabel(rung, { exact: true }).uncheck();
     await page.getByLabel("240p", { exact: true }).check();
-    // and a second format: VP9 beside H.264, each its own chunks, both in the HLS master
-    await page.getByLabel("vp9", { exact: true }).check();
+    // and more formats: VP9 and AV1 beside H.264, each its own chunks, all in the HLS master
+    const vp9 = page.getByLabel("vp9", { exact: true });
+    const av1 = page.getByLabel("av1", { exact: true });
+    await vp9.check();
+    await av1.check();
     await page.getByTestId("file-input").setInputFiles(clip);
+
+    // the options: MPEG-TS packaging takes VP9 and AV1 away (and says why), CMAF gives them back
+    await page.locator("summary", { hasText: "Options" }).click();
+    const packaging = page.getByLabel("Packaging", { exact: true });
+    await packaging.selectOption("ts");
+    expect([await vp9.isChecked(), await vp9.isDisabled(), await av1.isChecked(), await av1.isDisabled()]).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
+    expect(await page.getByTestId("packaging-note").textContent()).toMatch(/H\.264 and HEVC only.*no DASH/);
+    await packaging.selectOption("cmaf");
+    await vp9.check();
+    await av1.check();
+
+    // a trim the form reads (m:ss) and refuses beside the field when it cannot
+    const trimStart = page.getByLabel("Trim start", { exact: true });
+    await trimStart.fill("1:75");
+    expect(await page.locator("#opt-trim-start-problem").textContent()).toMatch(
+      /seconds after minutes must be below 60/,
+    );
+    await trimStart.fill("0");
+    await page.getByLabel("Trim end", { exact: true }).fill("0:02.9");
+    expect(await page.locator(".field-error").count()).toBe(0);
+
+    // captions the API refuses: its 400 message reaches the page, and no job is made
+    await page.getByLabel("Captions files", { exact: true }).setInputFiles(brokenCaptions);
+    expect(await page.getByLabel("Language of broken.en.srt", { exact: true }).inputValue()).toBe("en");
+    const jobsBefore = (await get<{ jobs: unknown[] }>("/jobs")).jobs.length;
+    await page.getByRole("button", { name: "Start upload" }).click();
+    const uploadAlert = page.locator("section.upload [role=alert]");
+    await poll(() => uploadAlert.textContent()).toMatch(/^Upload failed: captions\[0\] .*line 2\b/);
+    expect((await get<{ jobs: unknown[] }>("/jobs")).jobs.length).toBe(jobsBefore);
+
+    // the good file instead; its name names no language, so the form asks for a valid tag
+    await page.getByRole("button", { name: "Remove broken.en.srt" }).click();
+    await page.getByLabel("Captions files", { exact: true }).setInputFiles(captionsFile);
+    const language = page.getByLabel("Language of street clip.srt", { exact: true });
+    await language.fill("english");
+    expect(await page.locator("#opt-captions-0-problem").textContent()).toMatch(/must be a tag such as en/);
+    await language.fill("en");
+    expect(await page.locator("#opt-captions-0-problem").count()).toBe(0);
+
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42)); // a reload would drop it
     await page.getByRole("button", { name: "Start upload" }).click();
 
@@ -144,13 +210,33 @@ describe("the dashboard", () => {
     await page.close();
   });
 
-  it("shows every event on the timeline and one Gantt bar per chunk, grouped by worker", async () => {
+  it("shows the job's options, every event on the timeline and one Gantt bar per chunk by worker", async () => {
     await env.cloud.waitForEnd(jobId);
     const view = await get<ApiView>(`/jobs/${jobId}`);
     expect(view.job.chunkCount).toBeGreaterThanOrEqual(3);
+    // the choices made in the form, stored as the contract names them
+    expect(view.job).toMatchObject({
+      formats: ["h264", "vp9", "av1"],
+      trim: { start: 0, end: 2.9 },
+      packaging: "cmaf",
+      captions: [{ language: "en" }],
+    });
     const page = await openDashboard();
+    // nothing in the pipeline writes a note for this SDR clip yet: one is added to the job's answer to show it
+    await page.route(new RegExp(`/jobs/${jobId}(\\?|$)`), async (route) => {
+      const res = await route.fetch();
+      if (res.status() !== 200) return route.fulfill({ response: res });
+      const body = (await res.json()) as { job: { notes: string[] } };
+      await route.fulfill({
+        response: res,
+        json: { ...body, job: { ...body.job, notes: ["HDR tone-mapped to SDR"] } },
+      });
+    });
     await page.getByTestId("job-row").first().locator("td.name a").click();
     expect(new URL(page.url()).pathname).toBe(`/job/${jobId}`);
+    await poll(() => page.getByTestId("trim").textContent()).toBe("0:00 – 0:02.9");
+    expect(await page.getByTestId("packaging").textContent()).toBe("CMAF (HLS and DASH)");
+    expect(await page.getByRole("note").locator("li").allTextContents()).toEqual(["HDR tone-mapped to SDR"]);
 
     // assert: timeline = the API's events, in order, with every expected type
     const timeline = page.getByTestId("timeline").locator("li");
@@ -196,8 +282,8 @@ describe("the dashboard", () => {
       if (/\/hls\/[^/]+\/(init\.mp4|seg_\d+\.m4s)$/.test(path)) fetched.push(path.slice(path.indexOf("/hls/") + 1));
     });
 
-    // the master playlist listed both rungs in both formats (Auto + 360p and 240p, H.264 and VP9)
-    await poll(() => quality.locator("option").count(), { timeout: 15_000 }).toBe(5);
+    // the master playlist listed both rungs in all three formats (Auto + 360p and 240p, H.264, VP9 and AV1)
+    await poll(() => quality.locator("option").count(), { timeout: 15_000 }).toBe(7);
     await video.evaluate((v: Video) => {
       v.muted = true;
       return v.play();
@@ -229,7 +315,27 @@ describe("the dashboard", () => {
     await poll(() => video.evaluate((v: Video) => v.videoHeight), { timeout: 15_000 }).toBe(360);
     const t2 = await video.evaluate((v: Video) => v.currentTime);
     await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t2);
+
+    // act: the 240p rung in AV1 (Chromium's dav1d): frames advance at AV1's height
+    const av1 = await quality.locator("option", { hasText: "240p AV1" }).getAttribute("value");
+    await quality.selectOption(av1!);
+    await video.evaluate((v: Video) => {
+      v.currentTime = 0;
+      return v.play();
+    });
+    await poll(() => page.getByTestId("playing-level").textContent(), { timeout: 15_000 }).toMatch(/^playing 240p AV1/);
+    await poll(() => video.evaluate((v: Video) => v.videoHeight), { timeout: 15_000 }).toBe(240);
+    const t4 = await video.evaluate((v: Video) => v.currentTime);
+    await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t4);
     await video.evaluate((v: Video) => v.pause());
+
+    // act: turn the uploaded captions on: the browser loads the presigned WebVTT file beside the stream
+    const captions = page.getByTestId("captions");
+    expect(await captions.locator("option").allTextContents()).toEqual(["Off", "en"]);
+    await captions.selectOption({ label: "en" });
+    await poll(() => video.evaluate(shownCues)).toEqual([{ language: "en", cues: [CUE] }]);
+    await video.evaluate((v: Video) => (v.currentTime = 1));
+    await poll(() => video.evaluate(activeCues)).toEqual([CUE]);
 
     // the storyboard: hovering the seek bar halfway shows the tile of that time, cut from a presigned sheet
     const seek = page.getByTestId("seek");
@@ -264,8 +370,12 @@ describe("the dashboard", () => {
     const t3 = await video.evaluate((v: Video) => v.currentTime);
     await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 10_000 }).toBeGreaterThan(t3);
     await video.evaluate((v: Video) => v.pause());
+    // the captions stay on across the switch of engine: the same track, not one of dash.js's own
+    expect(await captions.inputValue()).toBe("en");
+    expect(await video.evaluate(shownCues)).toEqual([{ language: "en", cues: [CUE] }]);
+    expect(await video.evaluate((v: TextTracks) => v.textTracks.length)).toBe(1);
     const viaDash = new Set(fetched);
-    expect([...viaDash].some((p) => /^hls\/240p(-vp9)?\/seg_00001\.m4s$/.test(p))).toBe(true);
+    expect([...viaDash].some((p) => /^hls\/240p(-vp9|-av1)?\/seg_00001\.m4s$/.test(p))).toBe(true);
     // every file DASH fetched is one of the job's HLS segment files, and some were fetched by both players
     const listed = await env.cloud.cloud.deps.store.list(
       env.cloud.cloud.deps.cfg.buckets.outputs,
@@ -402,7 +512,14 @@ describe("the dashboard", () => {
     expect(master.status).toBe(200);
     expect(master.headers.get("content-type")).toMatch(/mpegurl/);
     const variants = (await master.text()).split("\n").filter((l) => l && !l.startsWith("#"));
-    expect(variants).toEqual(["360p/index.m3u8", "240p/index.m3u8", "360p-vp9/index.m3u8", "240p-vp9/index.m3u8"]);
+    expect(variants).toEqual([
+      "360p/index.m3u8",
+      "240p/index.m3u8",
+      "360p-vp9/index.m3u8",
+      "240p-vp9/index.m3u8",
+      "360p-av1/index.m3u8",
+      "240p-av1/index.m3u8",
+    ]);
     const media = await (await fetch(`${api}/jobs/${jobId}/hls/240p/index.m3u8`, { headers: auth })).text();
     const segments = media.split("\n").filter((l) => l && !l.startsWith("#"));
     expect(segments.length).toBeGreaterThan(0);

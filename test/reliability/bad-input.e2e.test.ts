@@ -236,7 +236,7 @@ describe("bad sources end FAILED with a reason a person can act on", () => {
     tally("badInput", "still image (JPEG)");
   });
 
-  it("audio only", async () => {
+  it("audio only: refused for video formats, saying what works; made when only audio formats are chosen", async () => {
     const m4a = await generate("song.m4a", [
       "-f",
       "lavfi",
@@ -245,8 +245,34 @@ describe("bad sources end FAILED with a reason a person can act on", () => {
       "-c:a",
       "aac",
     ]);
-    expect(await failedJob(m4a)).toBe("The file has audio but no video stream; upload a file with a video track.");
+    expect(await failedJob(m4a)).toBe(
+      "The file has audio but no video stream; upload a file with a video track, " +
+        "or choose only audio formats (m4a, mp3) for its sound.",
+    );
     tally("badInput", "audio only");
+
+    // the same file, audio formats only: an audio-only job, no chunks, no stream, no poster
+    const { cloud } = env;
+    const { jobId } = await cloud.client.upload(m4a, undefined, { formats: ["mp3"], loudness: -16 });
+    const view = await cloud.waitForEnd(jobId, 60_000);
+    expect(view.job.error).toBeNull();
+    expect(view.job).toMatchObject({ status: "COMPLETED", chunkCount: 0, outputs: [], hls: null, poster: null });
+    expect(view.job.source?.duration).toBeCloseTo(2, 1);
+    const links = await cloud.client.outputs(jobId);
+    expect(links.audio.map((a) => [a.format, a.key.split("/").at(-1)])).toEqual([["mp3", "audio.mp3"]]);
+    expect(Math.abs(links.audio[0]!.duration - 2)).toBeLessThanOrEqual(0.15);
+    const mp3 = await fetch(links.audio[0]!.url);
+    expect(mp3.status).toBe(200);
+    // an MP3 frame header (or an ID3 tag) first: the bytes are what the name says
+    expect(
+      Buffer.from(await mp3.arrayBuffer())
+        .subarray(0, 3)
+        .toString("latin1"),
+    ).toMatch(/^(ID3|\xff[\xe0-\xff])/);
+    expect(view.timeline.map((t) => t.type)).toEqual(
+      expect.arrayContaining(["VideoUploaded", "ChunksEncoded", "VideoAssembled", "JobCompleted"]),
+    );
+    expect(view.timeline.map((t) => t.type)).not.toContain("ChunkReady");
   });
 
   it("a declared 16384x16384 picture, refused from the header", async () => {

@@ -1,8 +1,9 @@
 import { createSignal, For, onCleanup, Show } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
-import { api, client, FINAL_STATUSES, idParam, poll, type ChunkRow, type JobView } from "../api.ts";
+import { api, client, FINAL_STATUSES, idParam, poll, type ChunkRow, type JobSummary, type JobView } from "../api.ts";
 import { age, bytes, clock, seconds } from "../format.ts";
 import { jobPath, navigate, onNavClick } from "../router.ts";
+import { formatTime } from "../timecode.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Gantt } from "./Gantt.tsx";
 import { Timeline } from "./Timeline.tsx";
@@ -100,6 +101,16 @@ export function JobDetail(props: { jobId: string }) {
                   <dd data-testid="formats">{j().formats.join(", ")}</dd>
                 </div>
                 <div>
+                  <dt>Trim</dt>
+                  <dd data-testid="trim">{trimText(j().trim)}</dd>
+                </div>
+                <div>
+                  <dt>Packaging</dt>
+                  <dd data-testid="packaging">
+                    {j().packaging === "ts" ? "MPEG-TS (HLS only)" : "CMAF (HLS and DASH)"}
+                  </dd>
+                </div>
+                <div>
                   <dt>Chunks</dt>
                   <dd data-testid="chunk-count">
                     {j().chunkCount === null ? "—" : `${j().chunksEncoded} of ${j().chunkCount} encoded`}
@@ -138,6 +149,14 @@ export function JobDetail(props: { jobId: string }) {
                   </button>
                 </Show>
               </div>
+              <Show when={j().notes.length}>
+                <div class="notice" role="note" aria-labelledby="notes-title" data-testid="notes">
+                  <strong id="notes-title">What the pipeline changed</strong>
+                  <ul>
+                    <For each={j().notes}>{(note) => <li>{note}</li>}</For>
+                  </ul>
+                </div>
+              </Show>
               <Show when={j().error}>
                 {(e) => (
                   <div class="failure" role="alert" data-testid="failure">
@@ -205,6 +224,13 @@ export function JobDetail(props: { jobId: string }) {
       </Show>
     </>
   );
+}
+
+/** The stored range, as it was asked for (the outputs follow it once the pipeline honours it). */
+function trimText(trim: JobSummary["trim"]): string {
+  if (!trim) return "whole video";
+  const from = formatTime(trim.start);
+  return trim.end === undefined ? `from ${from} to the end` : `${from} – ${formatTime(trim.end)}`;
 }
 
 function Stage(props: { name: string; value: number | null }) {

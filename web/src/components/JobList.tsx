@@ -75,7 +75,7 @@ export function JobList() {
                           {job.source ? clock(job.source.duration) : "—"}
                         </td>
                         <td data-label="Resolution" class="r num">
-                          {job.source ? `${job.source.width}×${job.source.height}` : "—"}
+                          {!job.source ? "—" : job.source.width ? `${job.source.width}×${job.source.height}` : "audio"}
                         </td>
                         <td data-label="Progress">
                           <div class="mini-progress">

@@ -1,16 +1,33 @@
-import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
+import { createEffect, createSignal, For, onCleanup, onMount, Show } from "solid-js";
 import { api } from "../api.ts";
 import { startDash, startHls, type Engine, type Variant } from "../player/engines.ts";
 import { parseStoryboard, tileAt, type StoryboardTile } from "../storyboard.ts";
 
 type Protocol = "hls" | "dash";
 
+/** A captions track to offer: its language and the presigned URL of its WebVTT file. */
+export interface CaptionsLink {
+  language: string;
+  url: string;
+}
+
 /**
  * The job's stream in a <video> through Media Source Extensions: the HLS master (hls.js) or the
  * DASH manifest (dash.js), both over the same CMAF segments. Manifests come from the API and
- * carry the bearer token; segments are presigned storage URLs and must not.
+ * carry the bearer token; segments are presigned storage URLs and must not. A job packaged as
+ * MPEG-TS has no DASH manifest.
+ *
+ * Captions are <track> elements on the video with the WebVTT files' presigned URLs, whichever
+ * engine plays (the engines leave the manifests' own captions alone): the browser loads and
+ * renders them, a language chosen stays on across a switch of engine, and its own captions
+ * menu and ours show the same tracks. Storage is another origin, hence `crossorigin`.
  */
-export function Player(props: { jobId: string; poster: string | null }) {
+export function Player(props: {
+  jobId: string;
+  poster: string | null;
+  packaging: "cmaf" | "ts";
+  captions: CaptionsLink[];
+}) {
   let video!: HTMLVideoElement;
   let engine: Engine | null = null;
   let disposed = false;
@@ -24,6 +41,19 @@ export function Player(props: { jobId: string; poster: string | null }) {
   const [duration, setDuration] = createSignal(0);
   const [position, setPosition] = createSignal(0);
   const [hover, setHover] = createSignal<{ at: number; left: number } | null>(null);
+  const [caption, setCaption] = createSignal<string | null>(null);
+  // keyed by language, so renewed URLs change a track's src instead of making a new (unchosen) track
+  const languages = () => props.captions.map((c) => c.language);
+  const captionUrl = (language: string) => props.captions.find((c) => c.language === language)?.url;
+
+  createEffect(() => {
+    const chosen = caption();
+    languages(); // and again when tracks come or go
+    for (const track of Array.from(video.textTracks)) track.mode = track.language === chosen ? "showing" : "disabled";
+  });
+  // the browser's own captions menu changes the modes directly: the select follows it
+  const followNative = () =>
+    setCaption(Array.from(video.textTracks).find((t) => t.mode === "showing")?.language ?? null);
 
   onMount(() => {
     // seek previews are an extra: a job without a storyboard (or a failed fetch) just has none
@@ -59,9 +89,13 @@ export function Player(props: { jobId: string; poster: string | null }) {
     engine = started;
   }
 
-  onMount(() => void play(protocol()));
+  onMount(() => {
+    video.textTracks.addEventListener("change", followNative);
+    void play(protocol());
+  });
   onCleanup(() => {
     disposed = true;
+    video.textTracks.removeEventListener("change", followNative);
     engine?.destroy();
   });
 
@@ -84,11 +118,16 @@ export function Player(props: { jobId: string; poster: string | null }) {
           controls
           playsinline
           preload="metadata"
+          crossorigin="anonymous"
           poster={props.poster ?? undefined}
           data-testid="player"
           onLoadedMetadata={() => setDuration(video.duration)}
           onTimeUpdate={() => setPosition(video.currentTime)}
-        />
+        >
+          <For each={languages()}>
+            {(language) => <track kind="subtitles" srclang={language} label={language} src={captionUrl(language)} />}
+          </For>
+        </video>
       </div>
       <Show when={tiles().length > 0 && duration() > 0}>
         <div class="seek-wrap">
@@ -130,7 +169,9 @@ export function Player(props: { jobId: string; poster: string | null }) {
           Stream{" "}
           <select data-testid="protocol" value={protocol()} onChange={(e) => choose(e.currentTarget.value as Protocol)}>
             <option value="hls">HLS</option>
-            <option value="dash">DASH</option>
+            <Show when={props.packaging !== "ts"}>
+              <option value="dash">DASH</option>
+            </Show>
           </select>
         </label>
         <label>
@@ -146,6 +187,19 @@ export function Player(props: { jobId: string; poster: string | null }) {
             </For>
           </select>
         </label>
+        <Show when={languages().length}>
+          <label>
+            Captions{" "}
+            <select
+              data-testid="captions"
+              value={caption() ?? ""}
+              onChange={(e) => setCaption(e.currentTarget.value || null)}
+            >
+              <option value="">Off</option>
+              <For each={languages()}>{(l) => <option value={l}>{l}</option>}</For>
+            </select>
+          </label>
+        </Show>
         <span class="muted small num" data-testid="playing-level">
           {playing() ? `playing ${playing()}` : "\u00a0"}
         </span>

@@ -23,7 +23,15 @@ export function Result(props: { job: JobSummary }) {
     <section class="panel" aria-labelledby="result-title">
       <h2 id="result-title">Result</h2>
       <div class="result">
-        <Player jobId={props.job.jobId} poster={links()?.poster ?? null} />
+        {/* an audio-only job has no stream to play: its files are in the table */}
+        <Show when={props.job.hls}>
+          <Player
+            jobId={props.job.jobId}
+            poster={links()?.poster ?? null}
+            packaging={props.job.packaging}
+            captions={links()?.captions ?? []}
+          />
+        </Show>
         <div class="table-wrap">
           <table class="small-table" data-testid="renditions">
             <caption>

@@ -1,6 +1,6 @@
 import { createSignal, For, Show } from "solid-js";
 import { DEFAULT_LADDER, RUNG_NAMES, type RungName } from "@videoforge/core/ladder";
-import { DEFAULT_FORMATS, FORMATS, isVideoFormat, type Format } from "@videoforge/core/formats";
+import { DEFAULT_FORMATS, FORMATS, type Format } from "@videoforge/core/formats";
 
 /** What each format makes, for the checkbox's title. */
 const FORMAT_TITLES: Record<Format, string> = {
@@ -14,8 +14,10 @@ const FORMAT_TITLES: Record<Format, string> = {
 import { bytes, percent } from "../format.ts";
 import { jobPath, onNavClick } from "../router.ts";
 import { CancelledError, MultipartUpload, savedProgress, type UploadState } from "../upload/multipart.ts";
+import { allowedWithPackaging, bodyBytes, MAX_BODY_BYTES, type Packaging } from "../upload/options.ts";
+import { createUploadOptions, UploadOptions } from "./UploadOptions.tsx";
 
-/** Pick or drop a video, choose the ladder, and send it straight to storage in parts. */
+/** Pick or drop a video, choose the ladder, formats and options, and send it straight to storage in parts. */
 export function UploadPanel() {
   const [file, setFile] = createSignal<File | null>(null);
   const [ladder, setLadder] = createSignal<RungName[]>(DEFAULT_LADDER);
@@ -26,6 +28,7 @@ export function UploadPanel() {
   const [jobId, setJobId] = createSignal<string | null>(null);
   const [dragging, setDragging] = createSignal(false);
   const [speed, setSpeed] = createSignal<number | null>(null);
+  const options = createUploadOptions();
   let upload: MultipartUpload | null = null;
   let samples: { t: number; sent: number }[] = [];
 
@@ -53,32 +56,43 @@ export function UploadPanel() {
     setFormats((l) => FORMATS.filter((f) => (f === format ? on : l.includes(f))));
   }
 
+  // MPEG-TS carries H.264 and HEVC only: the others are unchecked (and their boxes disabled) with TS
+  function changePackaging(p: Packaging) {
+    setFormats((l) => l.filter((f) => allowedWithPackaging(f, p)));
+  }
+  const blockedFormats = () => FORMATS.filter((f) => !allowedWithPackaging(f, options.packaging()));
+
   async function start() {
     const f = file();
     if (!f || busy()) return;
     if (ladder().length === 0) return setError("Choose at least one rendition.");
-    if (!formats().some(isVideoFormat)) return setError("Choose at least one video format (h264, hevc, vp9, av1).");
+    // audio formats alone make an audio-only job; what does not go with it, the API says
+    if (formats().length === 0) return setError("Choose at least one format.");
+    const chosen = options.choices();
+    if (!chosen.ok) return setError(chosen.message);
+    const choices = { ladder: ladder(), formats: formats(), ...chosen.value };
+    const size = bodyBytes({ name: f.name, size: f.size, contentType: f.type, ...choices });
+    if (size > MAX_BODY_BYTES)
+      return setError(
+        `The captions and the watermark come to ${bytes(size)}; one upload can carry ${bytes(MAX_BODY_BYTES)}.`,
+      );
     setError(null);
     samples = [];
-    upload = new MultipartUpload(
-      f,
-      ladder(),
-      {
-        onProgress: (s) => {
-          setSent(s);
-          const now = performance.now();
-          samples.push({ t: now, sent: s });
-          while (samples.length > 2 && now - samples[0]!.t > 3000) samples.shift();
-          const first = samples[0]!;
-          setSpeed(now - first.t > 500 ? ((s - first.sent) * 1000) / (now - first.t) : null);
-        },
-        onState: (s, detail) => {
-          setState(s);
-          if (s === "error") setError(`Upload failed: ${detail ?? "unknown error"}`);
-        },
+    upload = new MultipartUpload(f, choices, {
+      onProgress: (s) => {
+        setSent(s);
+        const now = performance.now();
+        samples.push({ t: now, sent: s });
+        while (samples.length > 2 && now - samples[0]!.t > 3000) samples.shift();
+        const first = samples[0]!;
+        setSpeed(now - first.t > 500 ? ((s - first.sent) * 1000) / (now - first.t) : null);
       },
-      formats(),
-    );
+      onState: (s, detail) => {
+        setState(s);
+        // the API's own words, e.g. a 400's message about a captions file's line
+        if (s === "error") setError(`Upload failed: ${detail ?? "unknown error"}`);
+      },
+    });
     try {
       setJobId(await upload.run());
     } catch (err) {
@@ -149,9 +163,17 @@ export function UploadPanel() {
         items={FORMATS}
         chosen={formats()}
         titles={FORMAT_TITLES}
+        blocked={blockedFormats()}
         disabled={busy()}
         onToggle={toggleFormat}
       />
+      <Show when={blockedFormats().length}>
+        <p class="muted small" data-testid="packaging-note">
+          MPEG-TS segments carry H.264 and HEVC only, so {blockedFormats().join(" and ")} are off; a TS job has an HLS
+          stream and no DASH manifest.
+        </p>
+      </Show>
+      <UploadOptions state={options} disabled={busy()} onPackaging={changePackaging} />
 
       <div class="row actions">
         <Show when={!busy()}>
@@ -224,6 +246,8 @@ function Chips<T extends string>(props: {
   items: readonly T[];
   chosen: readonly T[];
   titles?: Record<T, string>;
+  /** Items that cannot be chosen now (shown, unchecked and disabled). */
+  blocked?: readonly T[];
   disabled: boolean;
   onToggle: (item: T, on: boolean) => void;
 }) {
@@ -238,6 +262,7 @@ function Chips<T extends string>(props: {
               name={props.name}
               value={item}
               checked={props.chosen.includes(item)}
+              disabled={props.blocked?.includes(item)}
               onChange={(e) => props.onToggle(item, e.currentTarget.checked)}
             />
             {item}

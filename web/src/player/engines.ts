@@ -38,6 +38,8 @@ export async function startHls(video: HTMLVideoElement, jobId: string, on: Engin
     return null;
   }
   const hls = new Hls({
+    // captions are the page's own <track> elements (Player.tsx), the same for both engines
+    enableWebVTT: false,
     xhrSetup: (xhr, url) => {
       if (needsToken(url)) for (const [k, v] of Object.entries(authHeader())) xhr.setRequestHeader(k, v);
     },
@@ -66,7 +68,10 @@ export async function startHls(video: HTMLVideoElement, jobId: string, on: Engin
 
 /**
  * The DASH manifest through dash.js. It picks one video adaptation set (one codec family) the
- * browser decodes; the variants are that set's representations.
+ * browser decodes; the variants are that set's representations. Its text sets are left out:
+ * captions are the page's own <track> elements, as with hls.js (dash.js adds the cues of a
+ * single WebVTT file only to a track already chosen when the file arrives, so a track turned
+ * on later stays empty).
  */
 export async function startDash(video: HTMLVideoElement, jobId: string, on: EngineEvents): Promise<Engine | null> {
   const { MediaPlayer } = await import("dashjs");
@@ -82,6 +87,9 @@ export async function startDash(video: HTMLVideoElement, jobId: string, on: Engi
       codec: codecFamily(r.codecs),
       bitrate: r.bandwidth,
     }));
+  player.registerCustomCapabilitiesFilter((r) => !(r.mimeType ?? "").startsWith("text/"));
+  // should a text set get through anyway, it stays off rather than doubling the page's captions
+  player.updateSettings({ streaming: { text: { defaultEnabled: false } } });
   player.on("streamInitialized", () => on.variants(variants()));
   player.on("qualityChangeRendered", (e) => {
     if ((e as { mediaType?: string }).mediaType !== "video") return;

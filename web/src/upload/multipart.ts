@@ -1,6 +1,6 @@
-import type { PartPage, RungName } from "@videoforge/core/contract";
-import type { Format } from "@videoforge/core/formats";
+import type { PartPage } from "@videoforge/core/contract";
 import { ApiError, client, idParam, ok } from "../api.ts";
+import type { UploadChoices } from "./options.ts";
 
 /**
  * A resumable multipart upload straight to storage through the API's presigned part URLs.
@@ -75,10 +75,9 @@ export class MultipartUpload {
 
   constructor(
     readonly file: File,
-    readonly ladder: RungName[],
+    /** Ladder, formats and the other per-job choices, sent as they are with `POST /uploads`. */
+    readonly choices: UploadChoices,
     readonly events: UploadEvents,
-    /** Output formats; the API's default (h264) when absent. */
-    readonly formats?: Format[],
   ) {}
 
   get jobId(): string | null {
@@ -175,8 +174,7 @@ export class MultipartUpload {
       name: this.file.name,
       size: this.file.size,
       contentType: this.file.type || "application/octet-stream",
-      ladder: this.ladder,
-      ...(this.formats ? { formats: this.formats } : {}),
+      ...this.choices,
     };
     const created = await ok(client.uploads.$post({ json }));
     this.#saved = {

@@ -157,8 +157,9 @@ export function electroJobStore(
             outputs: result.outputs,
             audioOutputs: result.audioOutputs,
             captions: result.captions,
-            hls: result.hls,
-            poster: result.poster,
+            // an audio-only job has neither
+            ...(result.hls ? { hls: result.hls } : {}),
+            ...(result.poster ? { poster: result.poster } : {}),
           })
           .where((a, op) => op.notExists(a.assembledAt))
           .go({ response: "all_new" }) as Promise<{ data: JobItem }>,

@@ -125,7 +125,12 @@ export function memoryJobStore(opts: { deadlines?: StageDeadlines; clock?: () =>
       await tick();
       const j = jobs.get(jobId);
       if (!j) throw new Error(`job ${jobId} disappeared while assembling`);
-      if (j.assembledAt === undefined) Object.assign(j, copy(result), { assembledAt: clock(), updatedAt: clock() });
+      const { hls, poster, ...rest } = copy(result);
+      if (j.assembledAt === undefined)
+        Object.assign(j, rest, hls ? { hls } : {}, poster ? { poster } : {}, {
+          assembledAt: clock(),
+          updatedAt: clock(),
+        });
       write(j);
       return copy(j);
     },

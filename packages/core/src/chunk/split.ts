@@ -13,7 +13,14 @@ import {
   type AudioRange,
   type AudioTrack,
 } from "../ffmpeg/args.ts";
-import { audioFormatsOf, audioTracksFor, parseFormats, videoFormatsOf, type Format } from "../media/formats.ts";
+import {
+  audioFormatsOf,
+  audioTracksFor,
+  isAudioOnly,
+  parseFormats,
+  videoFormatsOf,
+  type Format,
+} from "../media/formats.ts";
 import { extractCaptions } from "../output/captions.ts";
 import { InvalidInputError } from "../errors.ts";
 import { frameIndexer, planSource, type PlannedChunk, type PlannedWindow } from "../media/plan.ts";
@@ -21,7 +28,9 @@ import { resolveTrim, storedTrim, trimChunks, TrimSpan, type TrimmedChunk } from
 import {
   BadSourceError,
   demuxerOf,
+  probeAudioSource,
   probeSource,
+  type AudioSourceInfo,
   shownPackets,
   videoPackets,
   type Packet,
@@ -90,7 +99,8 @@ export async function chunkSource(
   const missing = await deps.ffmpeg.missingEncoders([...videoFormatsOf(formats), ...audioTracksFor(formats)]);
   if (missing) return failJob(deps, jobId, "chunking", missing);
 
-  const chunkCount = await work(deps, event, job, ladder, formats);
+  // an audio-only job has no chunks: its audio is made here, and the set of no chunks is whole
+  const chunkCount = await (isAudioOnly(formats) ? chunkAudioOnly : work)(deps, event, job, ladder, formats);
   if (typeof chunkCount === "number") await endChunking(deps, jobId, chunkCount);
 }
 
@@ -349,6 +359,39 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
     return count;
   });
 };
+
+/** An audio-only job's chunking: probe the sound, encode it to the formats' kinds, store them; no chunks. */
+const chunkAudioOnly: ChunkWork = (deps, event, job, _ladder, formats) =>
+  withScratch(deps.cfg, async (dir) => {
+    const { jobId } = event;
+    const source = join(dir, "source");
+    await deps.store.download(event.source.bucket, event.source.key, source);
+    let info: AudioSourceInfo;
+    try {
+      info = await probeAudioSource(deps.ffmpeg, source, { caps: deps.cfg.limits });
+      // no picture: only the running time and the size are limited
+      checkLimits({ width: 0, height: 0, duration: info.duration, size: info.size }, deps.cfg.limits);
+    } catch (err) {
+      if (err instanceof BadSourceError) return failJob(deps, jobId, "chunking", err.message);
+      throw err;
+    }
+    await deps.jobs.recordChunking(jobId, { source: info, renditions: [] });
+    try {
+      await storeAudio(deps, source, dir, {
+        jobId,
+        tracks: audioTracksFor(formats),
+        // audio.m4a and audio.mp3 are the first stream's
+        streams: info.audioTracks.slice(0, 1),
+        inputFormat: demuxerOf(info.container),
+        loudness: job.loudness,
+      });
+    } catch (err) {
+      if (err instanceof FfmpegError)
+        return failJob(deps, jobId, "chunking", `Encoding the audio failed: ${firstLine(err)}`);
+      throw err;
+    }
+    return 0;
+  });
 
 /**
  * The source's text subtitle streams as WebVTT captions in the work bucket, one per language; a language

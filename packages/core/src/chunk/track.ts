@@ -31,8 +31,9 @@ export async function trackChunk(deps: Deps, event: EventDetail<"ChunkEncoded">)
  * announced every chunk, so a partial set can never look whole.
  */
 export async function announceIfWhole(deps: Pick<Deps, "events">, job: JobItem): Promise<boolean> {
-  const { chunkCount = 0, sourceSize = 0 } = job;
-  const whole = chunkCount > 0 && (job.encodedChunks?.length ?? 0) >= chunkCount;
+  const { chunkCount, sourceSize = 0 } = job;
+  // the count is written once every chunk is announced (0: an audio-only job, whole as soon as it is chunked)
+  const whole = chunkCount !== undefined && (job.encodedChunks?.length ?? 0) >= chunkCount;
   if (!whole || job.status !== "ENCODING") return false;
   await deps.events.publish(
     makeEvent("ChunksEncoded", { jobId: job.jobId, chunkCount, sourceMegabytes: toMegabytes(sourceSize) }),

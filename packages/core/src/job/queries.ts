@@ -1,6 +1,6 @@
 import { DEFAULT_FORMATS } from "../media/formats.ts";
 import type { AudioOutput, CaptionsOutput, FinalOutput } from "@videoforge/events";
-import { SourceInfo } from "../media/probe.ts";
+import { AudioSourceInfo, SourceInfo } from "../media/probe.ts";
 import type { ChunkItem, JobItem, TimelineItem } from "../db/index.ts";
 import type { z } from "zod";
 import { storedTrim } from "../media/trim.ts";
@@ -127,6 +127,8 @@ async function timelineRows(
 export function summarize(job: JobItem): JobSummary {
   const parsed = SourceInfo.safeParse(job.source);
   const source = parsed.success ? parsed.data : null;
+  // an audio-only job's source: its length and sound, no picture
+  const sound = source ? null : AudioSourceInfo.safeParse(job.source).data;
   const chunksEncoded = job.encodedChunks?.length ?? 0;
   const progress = job.chunkCount ? chunksEncoded / job.chunkCount : 0;
   return {
@@ -139,14 +141,18 @@ export function summarize(job: JobItem): JobSummary {
     trim: storedTrim(job.trim),
     packaging: job.packaging ?? "cmaf",
     notes: job.notes ?? [],
-    source: source && {
-      frames: source.video.frames,
-      duration: source.duration,
-      width: source.video.displayWidth,
-      height: source.video.displayHeight,
-      fps: source.video.fps,
-      audio: source.audio !== null,
-    },
+    source: source
+      ? {
+          frames: source.video.frames,
+          duration: source.duration,
+          width: source.video.displayWidth,
+          height: source.video.displayHeight,
+          fps: source.video.fps,
+          audio: source.audio !== null,
+        }
+      : sound
+        ? { frames: 0, duration: sound.duration, width: 0, height: 0, fps: 0, audio: true }
+        : null,
     chunkCount: job.chunkCount ?? null,
     chunksEncoded,
     progress,
@@ -202,7 +208,7 @@ export async function outputUrls(
     dash: (await deps.store.head(bucket, keys.dash(jobId)))
       ? await deps.store.presignGet(bucket, keys.dash(jobId), expiresSeconds)
       : null,
-    poster: await deps.store.presignGet(bucket, keys.poster(jobId), expiresSeconds),
+    poster: job.poster ? await deps.store.presignGet(bucket, keys.poster(jobId), expiresSeconds) : null,
     /** Seconds the URLs stay valid: clients renew them before that. */
     expiresIn: expiresSeconds,
   };

@@ -37,8 +37,9 @@ export interface AssemblyRecord {
   outputs: unknown[];
   audioOutputs: unknown[];
   captions: unknown[];
-  hls: string;
-  poster: string;
+  /** Null for an audio-only job: no stream, no picture. */
+  hls: string | null;
+  poster: string | null;
 }
 
 /**

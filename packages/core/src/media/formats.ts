@@ -17,8 +17,8 @@ export const isAudioFormat = (f: string): f is AudioFormat => (AUDIO_FORMATS as 
 
 /**
  * Parse "h264,vp9,m4a" (or a list): known names only, each once, in the canonical order (H.264
- * first, so its chunks are scheduled first), at least one video format (the pipeline is built
- * around a picture: chunks, HLS, the poster). Throws with the reason a person can act on.
+ * first, so its chunks are scheduled first). Audio formats alone make an audio-only job (no chunks,
+ * no streams, no poster). Throws with the reason a person can act on.
  */
 export function parseFormats(input: string | readonly string[]): Format[] {
   const names = (typeof input === "string" ? input.split(",") : [...input]).map((s) => s.trim()).filter(Boolean);
@@ -28,19 +28,42 @@ export function parseFormats(input: string | readonly string[]): Format[] {
     throw new InvalidInputError(
       `Unknown format ${unknown.map((u) => `"${u}"`).join(", ")}; choose from ${FORMATS.join(", ")}.`,
     );
-  const chosen = FORMATS.filter((f) => names.includes(f));
-  if (!chosen.some(isVideoFormat))
-    throw new InvalidInputError(
-      `Choose at least one video format (${VIDEO_FORMATS.join(", ")}) beside ${chosen.join(", ")}: ` +
-        "audio-only jobs are not supported yet.",
-    );
-  return chosen;
+  return FORMATS.filter((f) => names.includes(f));
 }
 
 export const videoFormatsOf = (formats: readonly string[]): VideoFormat[] =>
   VIDEO_FORMATS.filter((f) => formats.includes(f));
 export const audioFormatsOf = (formats: readonly string[]): AudioFormat[] =>
   AUDIO_FORMATS.filter((f) => formats.includes(f));
+
+/** An audio-only job: no video format chosen. */
+export const isAudioOnly = (formats: readonly string[]) => videoFormatsOf(formats).length === 0;
+
+/** The choices that shape a picture, refused for an audio-only job (they would be ignored silently otherwise). */
+export function checkAudioOnly(
+  formats: readonly Format[],
+  choices: {
+    trim?: unknown;
+    watermark?: unknown;
+    captions?: readonly unknown[];
+    posterAt?: number;
+    packaging?: string;
+  },
+): void {
+  if (!isAudioOnly(formats)) return;
+  const picture = [
+    choices.trim && "trim",
+    choices.watermark && "watermark",
+    choices.captions?.length && "captions",
+    choices.posterAt !== undefined && "posterAt",
+    choices.packaging && "packaging",
+  ].filter(Boolean);
+  if (picture.length)
+    throw new InvalidInputError(
+      `${picture.join(", ")} ${picture.length > 1 ? "need" : "needs"} a video format, and this job makes audio only ` +
+        `(${formats.join(", ")}): add a video format (${VIDEO_FORMATS.join(", ")}) or leave ${picture.join(", ")} out.`,
+    );
+}
 
 /** MPEG-TS segments carry H.264 and HEVC; a TS-HLS job with VP9 or AV1 cannot be made. */
 export function checkPackaging(formats: readonly Format[], packaging: "cmaf" | "ts" | undefined): void {

@@ -225,12 +225,8 @@ const TOO_MANY_PACKETS =
 /** Thrown by the packet listing when a cap is passed; ffmpeg is killed at once. */
 class TooManyPackets extends Error {}
 
-/** Probe a local source: container, streams, every video packet (for planning) and the frame count. */
-export async function probeSource(
-  ff: Ffmpeg,
-  file: string,
-  opts: ProbeOptions = {},
-): Promise<{ info: SourceInfo; packets: Packet[] }> {
+/** The container and streams of a local file, read only through the whitelisted demuxers, at most the stream cap. */
+async function probeHeader(ff: Ffmpeg, file: string, opts: ProbeOptions) {
   const size = (await stat(file)).size;
   if (size === 0) throw new BadSourceError("The file is empty (0 bytes). Upload the video again.");
   let raw: unknown;
@@ -250,10 +246,63 @@ export async function probeSource(
         "Keep the video and the audio you need, and upload it again.",
     );
   }
+  return { size, probe };
+}
+
+/** What an audio-only job knows of its source: the container, its length and its audio streams. */
+export const AudioSourceInfo = SourceInfo.pick({
+  container: true,
+  size: true,
+  duration: true,
+  audioTracks: true,
+}).extend({ audio: SourceInfo.shape.audio.unwrap() });
+export type AudioSourceInfo = z.infer<typeof AudioSourceInfo>;
+
+/**
+ * Probe a local source for an audio-only job (only audio formats chosen): any picture is ignored, the first
+ * audio stream is what the outputs are made from; every audio stream must be one this ffmpeg decodes.
+ */
+export async function probeAudioSource(ff: Ffmpeg, file: string, opts: ProbeOptions = {}): Promise<AudioSourceInfo> {
+  const { size, probe } = await probeHeader(ff, file, opts);
+  const audios = probe.streams.filter((s) => s.codec_type === "audio");
+  if (!audios.length) throw new BadSourceError(NO_AUDIO);
+  if (!demuxerOf(probe.format?.format_name ?? "")) throw new BadSourceError(NOT_VIDEO);
+  for (const a of audios) {
+    const missing = await ff.missingDecoder("audio", a.codec_name);
+    if (missing) throw new BadSourceError(missing);
+  }
+  const duration = Number(probe.format?.duration ?? audios[0]!.duration ?? 0);
+  if (!(duration > 0)) throw new BadSourceError("The audio has no running time; the file is damaged or empty.");
+  const first = audios[0]!;
+  return {
+    container: probe.format?.format_name ?? "unknown",
+    size,
+    duration,
+    audio: {
+      codec: first.codec_name ?? "unknown",
+      channels: first.channels ?? 0,
+      sampleRate: Number(first.sample_rate ?? 0),
+    },
+    audioTracks: audioTracksOf(audios),
+  };
+}
+
+/** What an audio-only job refuses a source without sound with. */
+export const NO_AUDIO =
+  "The file has no audio track, so no audio-only output (m4a, mp3) can be made from it; upload a file with sound.";
+
+/** Probe a local source: container, streams, every video packet (for planning) and the frame count. */
+export async function probeSource(
+  ff: Ffmpeg,
+  file: string,
+  opts: ProbeOptions = {},
+): Promise<{ info: SourceInfo; packets: Packet[] }> {
+  const { size, probe } = await probeHeader(ff, file, opts);
   const video = probe.streams.find((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
   if (!video || !video.width || !video.height) {
     const what = probe.streams.some((s) => s.codec_type === "audio") ? "audio but no video stream" : "no video stream";
-    throw new BadSourceError(`The file has ${what}; upload a file with a video track.`);
+    const instead = what.startsWith("audio") ? ", or choose only audio formats (m4a, mp3) for its sound" : "";
+    throw new BadSourceError(`The file has ${what}; upload a file with a video track${instead}.`);
   }
   const still = stillImage(probe.format?.format_name, video);
   if (still) throw stillImageError(still);
@@ -325,12 +374,7 @@ export async function probeSource(
             sampleRate: Number(audio.sample_rate ?? 0),
           }
         : null,
-      audioTracks: audios.map((a) => ({
-        codec: a.codec_name ?? "unknown",
-        channels: a.channels ?? 0,
-        ...(languageTag(a.tags?.language) ? { language: languageTag(a.tags?.language) } : {}),
-        ...(a.tags?.title ? { title: a.tags.title.slice(0, 64) } : {}),
-      })),
+      audioTracks: audioTracksOf(audios),
       subtitles: subtitleStreams(probe.streams),
     },
   };
@@ -349,6 +393,16 @@ function declaredColour(s: z.infer<typeof Stream>): SourceInfo["video"]["colour"
   set("matrix", s.color_space);
   set("range", s.color_range);
   return out;
+}
+
+/** Every audio stream with its language and title, as the job records them. */
+function audioTracksOf(audios: readonly z.infer<typeof Stream>[]): SourceInfo["audioTracks"] {
+  return audios.map((a) => ({
+    codec: a.codec_name ?? "unknown",
+    channels: a.channels ?? 0,
+    ...(languageTag(a.tags?.language) ? { language: languageTag(a.tags?.language) } : {}),
+    ...(a.tags?.title ? { title: a.tags.title.slice(0, 64) } : {}),
+  }));
 }
 
 /** A stream's language tag as files carry it (`eng`, `fr`), or nothing when absent, undetermined or not a tag. */

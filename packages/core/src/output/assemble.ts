@@ -31,6 +31,7 @@ import {
   audioTracksFor,
   containerOf,
   DEFAULT_FORMATS,
+  isAudioOnly,
   outputFileName,
   parseFormats,
   variantName,
@@ -67,6 +68,23 @@ export async function assembleJob(
     return log.info("not ready to assemble", { status: job.status });
   await transition(deps, jobId, ["ENCODING", "ASSEMBLING"], "ASSEMBLING");
   const formats = parseFormats(job.formats ?? DEFAULT_FORMATS);
+  const made = isAudioOnly(formats)
+    ? assembleAudioOnly(deps, jobId, formats)
+    : assemblyPlan(deps, job, formats, event.chunkCount).then((plan) => work(deps, plan));
+  const result = await made.catch((err: unknown) => {
+    // ffmpeg refusing these chunks will refuse them again: fail the job rather than retry
+    if (err instanceof FfmpegError)
+      return failJob(deps, jobId, "assembly", `Joining the encoded chunks failed: ${firstLine(err)}`).then(() => null);
+    throw err;
+  });
+  if (!result) return;
+  const after = await deps.jobs.recordAssembly(jobId, result);
+  await announceAssembled(deps, after);
+}
+
+/** What a job's assembly works from: its rungs, its source (as trimmed), its chunks and the audio stored for it. */
+async function assemblyPlan(deps: Deps, job: JobItem, formats: Format[], chunkCount: number): Promise<AssemblyPlan> {
+  const { jobId } = job;
   const source = SourceInfo.parse(job.source);
   // every kind of every audio stream the chunker stored (none for a silent source)
   const streams: { language?: string; title?: string }[] = source.audioTracks.length
@@ -82,32 +100,38 @@ export async function assembleJob(
       (await deps.store.head(deps.cfg.buckets.work, keys.audio(jobId, a.track, a.stream))) ? a : null,
     ),
   );
-  const plan: AssemblyPlan = {
+  const span = storedSpan(job.plan);
+  return {
     jobId,
     renditions: z.array(Rendition).parse(job.renditions),
     // a trimmed job's outputs are the kept range: its frames, its last frame's length
-    source: trimmedSource(source, storedSpan(job.plan)),
-    ...(storedSpan(job.plan) ? { trimStart: storedSpan(job.plan)!.start } : {}),
-    chunkCount: job.chunkCount ?? event.chunkCount,
+    source: trimmedSource(source, span),
+    ...(span ? { trimStart: span.start } : {}),
+    chunkCount: job.chunkCount ?? chunkCount,
     formats,
     audio: stored.filter((a) => a !== null),
     ...(job.posterAt !== undefined ? { posterAt: job.posterAt } : {}),
     packaging: job.packaging ?? "cmaf",
   };
-  const result = await work(deps, plan).catch((err: unknown) => {
-    // ffmpeg refusing these chunks will refuse them again: fail the job rather than retry
-    if (err instanceof FfmpegError)
-      return failJob(deps, jobId, "assembly", `Joining the encoded chunks failed: ${firstLine(err)}`).then(() => null);
-    throw err;
+}
+
+/** An audio-only job's assembly: the audio the chunker made, stored as `audio.m4a` / `audio.mp3`. */
+function assembleAudioOnly(deps: Deps, jobId: string, formats: readonly Format[]): Promise<AssemblyResult> {
+  return withScratch(deps.cfg, async (dir) => {
+    const files = new Map<AudioTrack, string>();
+    for (const track of audioTracksFor(formats)) {
+      const file = join(dir, basename(keys.audio(jobId, track)));
+      await deps.store.download(deps.cfg.buckets.work, keys.audio(jobId, track), file);
+      files.set(track, file);
+    }
+    const audioOutputs = await storeAudioOutputs(deps, jobId, formats, files);
+    return { outputs: [], audioOutputs, captions: [], hls: null, poster: null };
   });
-  if (!result) return;
-  const after = await deps.jobs.recordAssembly(jobId, result);
-  await announceAssembled(deps, after);
 }
 
 /** VideoAssembled from the stored record, while the job is ASSEMBLING (the finisher has not ended it). */
 export async function announceAssembled(deps: Pick<Deps, "events" | "cfg">, job: JobItem): Promise<boolean> {
-  if (job.status !== "ASSEMBLING" || job.assembledAt === undefined || !job.hls || !job.poster) return false;
+  if (job.status !== "ASSEMBLING" || job.assembledAt === undefined) return false;
   // the record was written from a validated result; makeEvent validates it again on publish
   const outputs = job.outputs as FinalOutput[];
   await deps.events.publish(
@@ -117,8 +141,8 @@ export async function announceAssembled(deps: Pick<Deps, "events" | "cfg">, job:
       outputs,
       audio: (job.audioOutputs as AudioOutput[] | undefined) ?? [],
       captions: (job.captions as CaptionsOutput[] | undefined) ?? [],
-      hls: job.hls,
-      poster: job.poster,
+      hls: job.hls ?? null,
+      poster: job.poster ?? null,
     }),
   );
   return true;
@@ -128,8 +152,9 @@ export type AssemblyResult = {
   outputs: FinalOutput[];
   audioOutputs: AudioOutput[];
   captions: CaptionsOutput[];
-  hls: string;
-  poster: string;
+  /** Null for an audio-only job, as is the poster. */
+  hls: string | null;
+  poster: string | null;
 };
 /** The media part of assembly: every output made and stored. */
 export type AssembleWork = (deps: Deps, plan: AssemblyPlan) => Promise<AssemblyResult>;

@@ -6,7 +6,7 @@ import {
   type FinalOutput,
 } from "@videoforge/events";
 import type { JobItem } from "../db/index.ts";
-import { SourceInfo } from "../media/probe.ts";
+import { AudioSourceInfo, SourceInfo } from "../media/probe.ts";
 import { storedSpan, trimmedSource } from "../media/trim.ts";
 import { decodeAudioCheck, decodeCheck, outputFormatOf } from "../media/verify.ts";
 
@@ -17,7 +17,21 @@ import { announceFailed, failJob, getJob } from "../job/lifecycle.ts";
 import type { Deps } from "../deps.ts";
 
 /** The media part of finishing: what is wrong with the outputs (empty when every one is right). */
-export type VerifyWork = (deps: Deps, event: EventDetail<"VideoAssembled">, source: SourceInfo) => Promise<string[]>;
+export type VerifyWork = (deps: Deps, event: EventDetail<"VideoAssembled">, source: Expected) => Promise<string[]>;
+
+/** What the outputs must match: the source's length and, unless the job is audio-only, its picture. */
+export interface Expected {
+  duration: number;
+  video: SourceInfo["video"] | null;
+}
+
+/** The job's source as its outputs must match it: trimmed to the job's range; no picture for an audio-only job. */
+function expectedOf(job: JobItem): Expected {
+  const full = SourceInfo.safeParse(job.source);
+  if (!full.success) return { duration: AudioSourceInfo.parse(job.source).duration, video: null };
+  const kept = trimmedSource(full.data, storedSpan(job.plan));
+  return { duration: kept.duration, video: kept.video };
+}
 
 /**
  * VideoAssembled → check every output against the source before calling the job done:
@@ -36,15 +50,15 @@ export async function finishJob(
   if (job?.status === "COMPLETED") return void (await announceCompleted(deps, job));
   if (job?.status === "FAILED" && job.errorStage === "finishing") return announceFailed(deps, job);
   if (!job || job.status !== "ASSEMBLING") return deps.log.info("nothing to finish", { jobId, status: job?.status });
-  const problems = await verify(deps, event, trimmedSource(SourceInfo.parse(job.source), storedSpan(job.plan)));
+  const problems = await verify(deps, event, expectedOf(job));
   if (problems.length) return failJob(deps, jobId, "finishing", `Output verification failed: ${problems.join("; ")}.`);
   const done = await deps.jobs.transition(jobId, "COMPLETED", ["ASSEMBLING"], {
     set: {
       outputs: event.outputs,
       audioOutputs: event.audio,
       captions: event.captions,
-      hls: event.hls,
-      poster: event.poster,
+      ...(event.hls ? { hls: event.hls } : {}),
+      ...(event.poster ? { poster: event.poster } : {}),
     },
   });
   if (done) putMetric("JobsCompleted", 1, { jobId });
@@ -54,15 +68,15 @@ export async function finishJob(
 
 /** JobCompleted from the stored job, whenever it is COMPLETED. */
 export async function announceCompleted(deps: Pick<Deps, "events">, job: JobItem): Promise<boolean> {
-  if (job.status !== "COMPLETED" || !job.hls || !job.poster) return false;
+  if (job.status !== "COMPLETED") return false;
   await deps.events.publish(
     makeEvent("JobCompleted", {
       jobId: job.jobId,
       outputs: job.outputs as FinalOutput[],
       audio: (job.audioOutputs as AudioOutput[] | undefined) ?? [],
       captions: (job.captions as CaptionsOutput[] | undefined) ?? [],
-      hls: job.hls,
-      poster: job.poster,
+      hls: job.hls ?? null,
+      poster: job.poster ?? null,
     }),
   );
   return true;
@@ -70,15 +84,16 @@ export async function announceCompleted(deps: Pick<Deps, "events">, job: JobItem
 
 /** Every output decoded in full, straight from storage: what a viewer would get. */
 export const verifyOutputs: VerifyWork = async (deps, event, source) => {
-  // "within one frame": the longest a frame of this source is shown, with float slack
-  const frameTime = Math.max(source.video.lastFrameDuration, 1 / (source.video.fps || 25)) + 1e-3;
   const problems: string[] = [];
+  const { video } = source;
+  if (!video && event.outputs.length) return ["video outputs were made for an audio-only job"];
+  // "within one frame": the longest a frame of this source is shown, with float slack
+  const frameTime = video ? Math.max(video.lastFrameDuration, 1 / (video.fps || 25)) + 1e-3 : 0;
   await Promise.all([
     ...event.outputs.map(async (o) => {
-      if (Math.abs(o.duration - source.video.duration) > frameTime)
-        problems.push(
-          `${o.rendition} lasts ${o.duration.toFixed(3)} s, the source ${source.video.duration.toFixed(3)} s`,
-        );
+      if (!video) return;
+      if (Math.abs(o.duration - video.duration) > frameTime)
+        problems.push(`${o.rendition} lasts ${o.duration.toFixed(3)} s, the source ${video.duration.toFixed(3)} s`);
       const stored = await deps.store.head(event.bucket, o.key);
       if (!stored || stored.size !== o.bytes)
         return void problems.push(
@@ -92,8 +107,8 @@ export const verifyOutputs: VerifyWork = async (deps, event, source) => {
         outputFormatOf(o.key),
       );
       if (!decoded.ok) problems.push(`${o.rendition} cannot be decoded (${decoded.reason})`);
-      else if (decoded.frames !== source.video.frames)
-        problems.push(`${o.rendition} decodes to ${decoded.frames} frames, the source has ${source.video.frames}`);
+      else if (decoded.frames !== video.frames)
+        problems.push(`${o.rendition} decodes to ${decoded.frames} frames, the source has ${video.frames}`);
     }),
     ...event.audio.map(async (a) => {
       const stored = await deps.store.head(event.bucket, a.key);

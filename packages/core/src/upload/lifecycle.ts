@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { makeEvent, toMegabytes, type Watermark } from "@videoforge/events";
 import { CompleteUploadInput, CreateUploadInput, MAX_PARTS } from "../contract.ts";
 import { parseLadder, DEFAULT_LADDER } from "../media/ladder.ts";
-import { checkPackaging, DEFAULT_FORMATS, parseFormats, storedFormats } from "../media/formats.ts";
+import { checkAudioOnly, checkPackaging, DEFAULT_FORMATS, parseFormats, storedFormats } from "../media/formats.ts";
 import { captionLanguage, parseCaptions, toWebVtt } from "../output/captions.ts";
 import type { UploadItem } from "../db/index.ts";
 import { keys, withScratch, type Deps } from "../deps.ts";
@@ -29,6 +29,7 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
   const formats = parseFormats(input.formats ?? DEFAULT_FORMATS);
   checkPackaging(formats, input.packaging);
+  checkAudioOnly(formats, input);
   // the whole source's range is stored as no trim at all
   const trim = input.trim && (input.trim.start > 0 || input.trim.end !== undefined) ? input.trim : undefined;
   const captions = attachedCaptions(input.captions ?? []);

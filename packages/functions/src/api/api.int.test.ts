@@ -227,9 +227,14 @@ describe("POST /uploads", () => {
       message: /"h266".*h264, hevc, vp9, av1, m4a, mp3/,
     },
     {
-      case: "audio formats alone",
-      body: { name: "a.mp4", size: 100, formats: ["m4a", "mp3"] },
-      message: /at least one video format/,
+      case: "a picture option on an audio-only job",
+      body: { name: "a.mp4", size: 100, formats: ["m4a", "mp3"], trim: { start: 1 }, posterAt: 2 },
+      message: /trim, posterAt need a video format, and this job makes audio only \(m4a, mp3\)/,
+    },
+    {
+      case: "MPEG-TS packaging with VP9",
+      body: { name: "a.mp4", size: 100, formats: ["h264", "vp9"], packaging: "ts" },
+      message: /carry H\.264 and HEVC only, not vp9/,
     },
     { case: "empty formats", body: { name: "a.mp4", size: 100, formats: [] }, message: /formats/ },
     { case: "negative posterAt", body: { name: "a.mp4", size: 100, posterAt: -1 }, message: /posterAt/ },
