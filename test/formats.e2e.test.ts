@@ -459,6 +459,13 @@ describe("trim and audio tracks: frame-exact across chunks, every language carri
     const view = await cloud.waitForEnd(jobId);
     expect(view.job.error).toBeNull();
     expect(view.job.trim).toEqual({ start: 1.1, end: 2.9 });
+    // what the outputs are checked against, on the job page too
+    expect(view.job.kept).toEqual({
+      start: expect.closeTo(1.1, 6),
+      end: expect.closeTo(2.9, 6),
+      frames: 54,
+      duration: expect.closeTo(1.8, 6),
+    });
     // frames 33 (1.1 s) to 86: 54 frames, in two chunks per format
     const chunks = view.chunks ?? [];
     for (const codec of ["h264", "vp9"]) {

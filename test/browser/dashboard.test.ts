@@ -235,6 +235,10 @@ describe("the dashboard", () => {
     await page.getByTestId("job-row").first().locator("td.name a").click();
     expect(new URL(page.url()).pathname).toBe(`/job/${jobId}`);
     await poll(() => page.getByTestId("trim").textContent()).toBe("0:00 – 0:02.9");
+    // every rendition is checked against the kept range (73 of the clip's 75 frames), not the whole source
+    const frameCells = page.locator('[data-testid="renditions"] tr[data-rendition] td:nth-child(4)');
+    // (the captions file's row has no frames)
+    await poll(async () => (await frameCells.allTextContents()).filter(Boolean)).toEqual(Array(6).fill("73 ✓"));
     expect(await page.getByTestId("packaging").textContent()).toBe("CMAF (HLS and DASH)");
     expect(await page.getByRole("note").locator("li").allTextContents()).toEqual(["HDR tone-mapped to SDR"]);
 
@@ -336,6 +340,7 @@ describe("the dashboard", () => {
     await poll(() => video.evaluate(shownCues)).toEqual([{ language: "en", cues: [CUE] }]);
     await video.evaluate((v: Video) => (v.currentTime = 1));
     await poll(() => video.evaluate(activeCues)).toEqual([CUE]);
+    await page.screenshot({ path: join(SHOTS, "captions.png") });
 
     // the storyboard: hovering the seek bar halfway shows the tile of that time, cut from a presigned sheet
     const seek = page.getByTestId("seek");

@@ -209,8 +209,10 @@ export const JobSummary = z
     size: z.number().nullable(),
     ladder: z.array(z.string()),
     formats: z.array(z.string()),
-    /** The range of the source the outputs hold; null for the whole source. */
+    /** The range of the source the outputs hold, as asked; null for the whole source. */
     trim: Trim.nullable(),
+    /** The trim resolved against the source's frames once chunked (seconds from its first frame): what outputs hold. */
+    kept: z.object({ start: z.number(), end: z.number(), frames: z.number().int(), duration: z.number() }).nullable(),
     /** How the HLS stream is segmented. */
     packaging: z.enum(["cmaf", "ts"]),
     /** What the pipeline changed that the user should know (e.g. an HDR source tone-mapped to SDR). */

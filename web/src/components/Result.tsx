@@ -17,7 +17,8 @@ export function Result(props: { job: JobSummary }) {
     if (seconds) renew = setTimeout(() => void refetch(), Math.max(5, seconds * 0.8) * 1000);
   });
   onCleanup(() => clearTimeout(renew));
-  const source = () => props.job.source;
+  // what every rendition must hold: the source's frames, or a trim's kept range
+  const source = () => props.job.kept ?? props.job.source;
 
   return (
     <section class="panel" aria-labelledby="result-title">
@@ -35,7 +36,7 @@ export function Result(props: { job: JobSummary }) {
         <div class="table-wrap">
           <table class="small-table" data-testid="renditions">
             <caption>
-              Renditions, checked against the source
+              Renditions, checked against the {props.job.kept ? "trimmed " : ""}source
               {source() ? ` (${source()!.frames} frames, ${source()!.duration.toFixed(3)} s)` : ""}
             </caption>
             <thead>

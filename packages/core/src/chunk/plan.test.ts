@@ -102,10 +102,16 @@ describe("piece times under an edit list", () => {
     expect(t.keyframe).toBeCloseTo(0.88, 9);
     expect(t.start).toBeCloseTo(1.4, 9);
     expect(t.end).toBeCloseTo(1.52, 9);
+    // what the split added to every timestamp: a trim's ends move into the piece's timeline by it
+    expect(t.shift).toBeCloseTo(1.4, 9);
   });
 
   it("is the keyframe, open-ended, when nothing is hidden", () => {
     const plain = source.map(({ pts, keyframe }) => ({ pts, keyframe }));
-    expect(pieceTimes(own, plain)).toEqual({ keyframe: own[0]!.pts, start: own[0]!.pts });
+    expect(pieceTimes(own, plain)).toEqual({
+      keyframe: own[0]!.pts,
+      start: own[0]!.pts,
+      shift: expect.closeTo(1.4, 9),
+    });
   });
 });

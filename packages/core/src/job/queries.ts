@@ -3,7 +3,7 @@ import type { AudioOutput, CaptionsOutput, FinalOutput } from "@videoforge/event
 import { AudioSourceInfo, SourceInfo } from "../media/probe.ts";
 import type { ChunkItem, JobItem, TimelineItem } from "../db/index.ts";
 import type { z } from "zod";
-import { storedTrim } from "../media/trim.ts";
+import { storedSpan, storedTrim } from "../media/trim.ts";
 import { TimelineQuery, type JobSummary, type JobView, type TimelineRow } from "../contract.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { keys, type Deps } from "../deps.ts";
@@ -124,6 +124,12 @@ async function timelineRows(
   }
 }
 
+/** A trimmed job's kept range once its chunking resolved it, or null. */
+function keptOf(job: JobItem): JobSummary["kept"] {
+  const span = storedSpan(job.plan);
+  return span ? { start: span.start, end: span.end, frames: span.frames, duration: span.end - span.start } : null;
+}
+
 export function summarize(job: JobItem): JobSummary {
   const parsed = SourceInfo.safeParse(job.source);
   const source = parsed.success ? parsed.data : null;
@@ -139,6 +145,7 @@ export function summarize(job: JobItem): JobSummary {
     ladder: job.ladder,
     formats: job.formats ?? DEFAULT_FORMATS,
     trim: storedTrim(job.trim),
+    kept: keptOf(job),
     packaging: job.packaging ?? "cmaf",
     notes: job.notes ?? [],
     source: source
