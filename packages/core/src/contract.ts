@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AUDIO_FORMATS, audioOutput, captionsOutput, finalOutput, VIDEO_FORMATS } from "@videoforge/events/catalog";
-import { ID_PATTERN } from "@videoforge/events/ids";
+import { ID_PATTERN, LANGUAGE_TAG } from "@videoforge/events/ids";
 import { CHUNK_STATUSES, FINAL_STATUSES, JOB_STATUSES, UPLOAD_STATUSES } from "./job/status.ts";
 import { DEFAULT_LADDER, RUNG_NAMES } from "./media/ladder.ts";
 
@@ -91,7 +91,7 @@ export const CreateUploadInput = z
         z.object({
           language: z
             .string()
-            .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/, "language must be a tag such as en, pt-BR or eng"),
+            .regex(LANGUAGE_TAG, "language must be a tag such as en, pt-BR or eng"),
           format: z.enum(["srt", "vtt"]),
           /** The file's text (the request body is at most 1 MiB). */
           text: z.string().min(1, "a captions file must not be empty"),

@@ -1,5 +1,6 @@
 import type { CreateUploadInput } from "@videoforge/core/contract";
 import type { Format } from "@videoforge/core/formats";
+import { LANGUAGE_TAG } from "@videoforge/events/ids";
 import { parseTime, type Checked } from "../timecode.ts";
 
 export { parseTime, type Checked };
@@ -26,8 +27,8 @@ export const WATERMARK_POSITIONS: readonly WatermarkPosition[] = [
   "center",
 ];
 
-/** The contract's captions language pattern, repeated here because zod stays out of the page's bundle. */
-export const LANGUAGE_TAG = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/;
+// the contract's captions language pattern, from the module that imports nothing (zod stays out of the bundle)
+export { LANGUAGE_TAG };
 export const MAX_CAPTIONS = 8;
 export const MAX_WATERMARK_BYTES = 256 * 1024;
 /** The API reads at most 1 MiB of request body, and captions and the watermark travel inside it. */

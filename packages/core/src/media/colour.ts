@@ -10,8 +10,9 @@ export const TONE_MAPPED_NOTE =
   "BT.709 (Hable curve): highlights and saturated colours look different from the HDR original.";
 
 /**
- * The colour the outputs carry: the source's own tags (every output is made in its colour space, so the tags
- * stay true), or BT.709 SDR when the source is HDR and is tone-mapped, since every output is 8-bit SDR.
+ * The colour the outputs carry: the source's primaries, transfer and matrix (every output is made in its colour
+ * space, so the tags stay true), or BT.709 SDR when the source is HDR and is tone-mapped, since every output is
+ * 8-bit SDR.
  */
 export function outputColour(source: Pick<SourceInfo["video"], "colour">): Colour {
   const c = source.colour;
@@ -21,7 +22,8 @@ export function outputColour(source: Pick<SourceInfo["video"], "colour">): Colou
     ...(c.primaries ? { primaries: c.primaries } : {}),
     ...(c.transfer ? { transfer: c.transfer } : {}),
     ...(c.matrix ? { matrix: c.matrix } : {}),
-    ...(c.range === "tv" || c.range === "pc" ? { range: c.range } : {}),
+    // not the range: a full-range source (yuvj420p) is made limited-range on its way to yuv420p, so the
+    // encoder takes the range the frames have
   };
 }
 

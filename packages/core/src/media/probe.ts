@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { z } from "zod";
+import { LANGUAGE_TAG } from "@videoforge/events/ids";
 import { subtitleStreams } from "../output/captions.ts";
 import { FfmpegError, type Ffmpeg } from "../ffmpeg/run.ts";
 
@@ -407,7 +408,7 @@ function audioTracksOf(audios: readonly z.infer<typeof Stream>[]): SourceInfo["a
 
 /** A stream's language tag as files carry it (`eng`, `fr`), or nothing when absent, undetermined or not a tag. */
 function languageTag(tag: string | undefined): string | undefined {
-  return tag && tag !== "und" && /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/.test(tag) ? tag : undefined;
+  return tag && tag !== "und" && LANGUAGE_TAG.test(tag) ? tag : undefined;
 }
 
 function lastShown(packets: readonly Packet[]): Packet | undefined {
