@@ -16,7 +16,7 @@ import { cluster, worker } from "./encoder.ts";
 export const api = new sst.aws.ApiGatewayV2("Api", {
   cors: {
     allowOrigins: $resolve([dashboardUrl]).apply(([url]) => (isDevStage ? [url, LOCAL_DASHBOARD_URL] : [url])),
-    allowMethods: ["GET", "POST", "DELETE"],
+    allowMethods: ["GET", "POST", "PATCH", "DELETE"],
     allowHeaders: ["authorization", "content-type", "if-none-match"],
     exposeHeaders: ["etag"],
     maxAge: "1 hour",

@@ -174,6 +174,9 @@ describe("without a valid token only /health answers", () => {
     ["cancel a completed job", "DELETE", () => `/jobs/${state.completed}`],
     ["cancel an uploading job", "DELETE", () => `/jobs/${state.open.jobId}`],
     ["retry a job", "POST", () => `/jobs/${state.completed}/retry`],
+    ["list videos", "GET", () => "/videos"],
+    ["read a video", "GET", () => `/videos/${state.completed}`],
+    ["edit a video", "PATCH", () => `/videos/${state.completed}`, { title: "mine now" }],
     ["list dead letters", "GET", () => "/admin/dead-letters"],
     ["redrive a dead letter", "POST", () => "/admin/dead-letters/anything/redrive"],
   ];
@@ -274,6 +277,15 @@ describe("another user's ids answer exactly like unknown ids", () => {
       null,
     ],
     ["POST /jobs/:id/retry", "POST", (id) => `/jobs/${id}/retry`, undefined, () => state.completed, null],
+    [
+      "GET /videos/:id",
+      "GET",
+      (id) => `/videos/${id}`,
+      undefined,
+      () => state.completed,
+      () => `/videos/${state.completed}`,
+    ],
+    ["PATCH /videos/:id", "PATCH", (id) => `/videos/${id}`, { title: "mine now" }, () => state.completed, null],
     ["POST /uploads/:id/complete", "POST", (id) => `/uploads/${id}/complete`, body, () => state.open.uploadId, null],
     [
       "GET /uploads/:id",

@@ -89,9 +89,7 @@ export const CreateUploadInput = z
     captions: z
       .array(
         z.object({
-          language: z
-            .string()
-            .regex(LANGUAGE_TAG, "language must be a tag such as en, pt-BR or eng"),
+          language: z.string().regex(LANGUAGE_TAG, "language must be a tag such as en, pt-BR or eng"),
           format: z.enum(["srt", "vtt"]),
           /** The file's text (the request body is at most 1 MiB). */
           text: z.string().min(1, "a captions file must not be empty"),
@@ -339,6 +337,59 @@ export type OutputLinks = z.infer<typeof OutputLinks>;
 
 /** `DELETE /jobs/{id}`. */
 export const Cancelled = z.object({ jobId: Id, status: z.literal("CANCELLED") });
+
+// ---- videos ----
+
+/** A completed job as its owner's library shows it; its id is the job's. */
+export const Video = z
+  .object({
+    videoId: Id,
+    /** The file name until the owner edits it. */
+    title: z.string(),
+    description: z.string(),
+    createdAt: z.number(),
+    /** Seconds the outputs last (a trim's kept range). */
+    duration: z.number(),
+    /** The top rendition's size; 0 × 0 for an audio-only job. */
+    width: z.number().int(),
+    height: z.number().int(),
+    renditions: z.array(z.string()),
+    formats: z.array(z.string()),
+    /** Bytes of every output file: renditions, audio-only files, captions. */
+    bytes: z.number().int(),
+    /** A presigned URL of the poster, or null for an audio-only job. */
+    poster: z.string().nullable(),
+  })
+  .meta({ id: "Video" });
+export type Video = z.infer<typeof Video>;
+
+/** `GET /videos?q=`: the owner's videos, newest first, and the storage they take. */
+export const VideoList = z
+  .object({
+    videos: z.array(Video),
+    /** Bytes of every output of every video the owner has (not only those `q` matched). */
+    storageBytes: z.number().int(),
+  })
+  .meta({ id: "VideoList" });
+
+/** `?q=`: videos whose title contains this, ignoring case. */
+export const VideoQuery = z.object({ q: z.string().max(200).optional() });
+
+/** `PATCH /videos/{id}`: a new title, description, or both. */
+export const VideoEdit = z
+  .object({
+    title: z
+      .string()
+      .trim()
+      .min(1, "title must not be empty")
+      .max(200, "title must be at most 200 characters")
+      .refine((t) => !/[\u0000-\u001f\u007f]/.test(t), "title must not contain control characters")
+      .optional(),
+    description: z.string().max(5000, "description must be at most 5000 characters").optional(),
+  })
+  .refine((e) => e.title !== undefined || e.description !== undefined, "give a title, a description, or both")
+  .meta({ id: "VideoEdit" });
+export type VideoEdit = z.input<typeof VideoEdit>;
 
 // ---- service ----
 

@@ -50,3 +50,4 @@ export * from "./adapters/s3-store.ts";
 export * from "./adapters/eventbridge-publisher.ts";
 export * from "./compose.ts";
 export * from "./output/captions.ts";
+export * from "./video/library.ts";

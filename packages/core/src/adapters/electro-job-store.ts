@@ -116,6 +116,16 @@ export function electroJobStore(
       return after;
     },
 
+    async editVideo(jobId, set) {
+      return orNull(
+        job
+          .patch({ jobId })
+          .set(set)
+          .where((a, op) => op.eq(a.status, "COMPLETED"))
+          .go({ response: "all_new" }) as Promise<{ data: JobItem }>,
+      );
+    },
+
     async recordChunking(jobId, set) {
       return applied(
         job

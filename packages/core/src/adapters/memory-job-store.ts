@@ -100,6 +100,14 @@ export function memoryJobStore(opts: { deadlines?: StageDeadlines; clock?: () =>
         slots.set(j.owner, (slots.get(j.owner) ?? new Map()).set(jobId, now));
       return copy(j);
     },
+    async editVideo(jobId, set) {
+      await tick();
+      const j = jobs.get(jobId);
+      if (!j || j.status !== "COMPLETED") return null;
+      Object.assign(j, copy(set), { updatedAt: clock() });
+      write(j);
+      return copy(j);
+    },
     async recordChunking(jobId, set) {
       await tick();
       const j = jobs.get(jobId);

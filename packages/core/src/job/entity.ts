@@ -27,6 +27,9 @@ export const JobEntity = new Entity({
     packaging: { type: ["cmaf", "ts"] as const },
     /** What the pipeline changed that the user should know, in words (e.g. HDR tone-mapped to SDR). */
     notes: { type: "list", items: { type: "string" } },
+    /** The video's title and description as its owner edited them (the title is the file name until then). */
+    title: { type: "string" },
+    description: { type: "string" },
     /** Where the poster is taken (seconds), when the user chose. */
     posterAt: { type: "number" },
     /** SourceInfo from the probe (parsed with zod where read). */

@@ -60,6 +60,8 @@ export interface JobStore {
    * machine allows into `to`). Returns the job as written, or null when it was elsewhere.
    */
   transition(jobId: string, to: JobStatus, from?: readonly JobStatus[], change?: JobChange): Promise<JobItem | null>;
+  /** Library: a completed job's title and description, as its owner edits them; the job after (null: not COMPLETED). */
+  editVideo(jobId: string, set: Partial<Pick<JobItem, "title" | "description">>): Promise<JobItem | null>;
   /** Chunker: what the probe and planner found, while the job is CHUNKING; false once it moved on. */
   recordChunking(
     jobId: string,

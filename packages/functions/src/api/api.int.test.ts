@@ -368,6 +368,31 @@ describe("upload, process and download", () => {
       expect(bytes.subarray(4, 8).toString("latin1")).toBe("ftyp");
     }
     expect(outputs.body.poster).toMatch(/^http/);
+
+    // the completed job is a video in its owner's library: titled by its file name until edited
+    type Video = { videoId: string; title: string; description: string; bytes: number; poster: string | null };
+    const library = await api<{ videos: Video[]; storageBytes: number }>("GET", "/videos");
+    expect(library.status, library.text).toBe(200);
+    const video = library.body.videos.find((v) => v.videoId === created.jobId)!;
+    expect(video).toMatchObject({ title: "tiny clip.mp4", description: "", renditions: ["240p"], formats: ["h264"] });
+    expect(video.bytes).toBe(outputs.body.outputs[0]!.bytes);
+    expect(library.body.storageBytes).toBeGreaterThanOrEqual(video.bytes);
+    expect((await fetch(video.poster!)).headers.get("content-type")).toBe("image/jpeg");
+    // the title and the description stick; the search finds it by the new title, not the old
+    const edited = await api<Video>("PATCH", `/videos/${created.jobId}`, { title: "  Beach day ", description: "🌊" });
+    expect(edited.status, edited.text).toBe(200);
+    expect(edited.body).toMatchObject({ title: "Beach day", description: "🌊" });
+    expect((await api<Video>("GET", `/videos/${created.jobId}`)).body.title).toBe("Beach day");
+    const titles = async (q: string) =>
+      (await api<{ videos: Video[] }>("GET", `/videos?q=${encodeURIComponent(q)}`)).body.videos.map((v) => v.title);
+    expect(await titles("BEACH")).toEqual(["Beach day"]);
+    expect(await titles("tiny clip")).toEqual([]);
+    expectError(await api("PATCH", `/videos/${created.jobId}`, { title: " " }), 400, "invalid_request", /title/);
+    expectError(await api("PATCH", `/videos/${created.jobId}`, {}), 400, "invalid_request", /title, a description/);
+    // a job that has not completed is no video
+    const pending = await createUpload({ name: "pending.mp4", size: 10 });
+    expectError(await api("GET", `/videos/${pending.jobId}`), 404, "not_found", /has not completed/);
+    expectError(await api("PATCH", `/videos/${pending.jobId}`, { title: "x" }), 404, "not_found");
   });
 
   it("GET /jobs/:id/outputs of an unfinished job has no outputs yet", async () => {

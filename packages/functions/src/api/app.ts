@@ -15,6 +15,9 @@ import {
   jobPage,
   jobTimeline,
   listJobs,
+  listVideos,
+  getVideo,
+  editVideo,
   NotFoundError,
   outputUrls,
   ownedJob,
@@ -71,6 +74,8 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
   app.use("/uploads", async (c, next) => authorize(c, next));
   app.use("/jobs/*", async (c, next) => authorize(c, next));
   app.use("/jobs", async (c, next) => authorize(c, next));
+  app.use("/videos/*", async (c, next) => authorize(c, next));
+  app.use("/videos", async (c, next) => authorize(c, next));
   const now = opts.now ?? Date.now;
   async function authorize(c: Context<Env>, next: Next) {
     // "/jobs" and "/jobs/*" both match /jobs: identify and count a request once
@@ -153,6 +158,12 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     })
     .openapi(routes.outputLinks, async (c) => {
       return c.json(await outputUrls(deps, c.get("owner"), c.req.valid("param").id), 200);
+    })
+    .openapi(routes.listVideos, async (c) => c.json(await listVideos(deps, c.get("owner"), c.req.valid("query")), 200))
+    .openapi(routes.getVideo, async (c) => c.json(await getVideo(deps, c.get("owner"), c.req.valid("param").id), 200))
+    .openapi(routes.editVideo, async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json(await editVideo(deps, c.get("owner"), id, c.req.valid("json")), 200);
     })
     .openapi(routes.cancelJob, async (c) => {
       const { id } = c.req.valid("param");

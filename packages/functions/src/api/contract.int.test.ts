@@ -22,6 +22,7 @@ afterAll(async () => {
 
 type Json = Record<string, unknown>;
 interface Operation {
+  security?: unknown[];
   parameters?: { name: string; in: string; required?: boolean; schema?: Json }[];
   requestBody?: { required?: boolean; content: Record<string, { schema: Json }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: Json }> }>;
@@ -75,6 +76,25 @@ describe("GET /openapi.json", () => {
         expect(declared.sort(), `${method} ${path}`).toEqual([...templated].sort());
       }
     }
+  });
+
+  it("every route it says needs the token answers 401 without one, and every other route exists", async () => {
+    const doc = await openapi();
+    let guarded = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      // a well-shaped id for every {param}: the token is checked before anything is looked up
+      const url = cloud.api.url + path.replace(/\{\w+\}/g, "abcdef123456");
+      for (const [method, op] of Object.entries(operations)) {
+        const body = ["post", "patch", "put"].includes(method) ? "{}" : undefined;
+        const headers = body ? { "content-type": "application/json" } : undefined;
+        const res = await fetch(url, { method: method.toUpperCase(), headers, body });
+        if (op.security?.length) {
+          guarded++;
+          expect(res.status, `${method} ${path} without a token`).toBe(401);
+        } else expect(res.status, `${method} ${path} is documented, so it exists`).not.toBe(404);
+      }
+    }
+    expect(guarded).toBeGreaterThanOrEqual(15);
   });
 
   it("describes uploads and jobs with the domain's schemas", async () => {

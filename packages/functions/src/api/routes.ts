@@ -20,6 +20,10 @@ import {
   UploadCreated,
   UploadParts,
   UploadState,
+  Video,
+  VideoEdit,
+  VideoList,
+  VideoQuery,
 } from "@videoforge/core/contract";
 
 /**
@@ -227,4 +231,34 @@ export const cancelJob = createRoute({
     404: missing,
     409: failure("conflict: the job has already ended"),
   },
+});
+
+const noVideo = failure("not_found: no such video for this user (a job that has not completed is not one yet)");
+
+export const listVideos = createRoute({
+  method: "get",
+  path: "/videos",
+  summary: "The caller's library: completed jobs as videos, newest first, and the storage they take",
+  security,
+  request: { query: VideoQuery },
+  responses: { 200: json(VideoList, "The videos"), ...guarded, 400: invalid },
+});
+
+export const getVideo = createRoute({
+  method: "get",
+  path: "/videos/{id}",
+  summary: "One video: title, description, poster, duration, renditions, formats, size",
+  security,
+  request: { params: IdParam },
+  responses: { 200: json(Video, "The video"), ...guarded, 404: noVideo },
+});
+
+export const editVideo = createRoute({
+  method: "patch",
+  path: "/videos/{id}",
+  summary: "Change a video's title or description",
+  security,
+  middleware: [readJson] as const,
+  request: { params: IdParam, body: body(VideoEdit) },
+  responses: { 200: json(Video, "The video as edited"), ...guarded, 400: invalid, 404: noVideo, 415: notJson },
 });

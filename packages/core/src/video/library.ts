@@ -1,0 +1,88 @@
+import type { AudioOutput, CaptionsOutput, FinalOutput } from "@videoforge/events";
+import { Video, VideoEdit, VideoQuery } from "../contract.ts";
+import type { JobItem } from "../db/index.ts";
+import { NotFoundError } from "../errors.ts";
+import { DEFAULT_FORMATS } from "../media/formats.ts";
+import { keys, type Deps } from "../deps.ts";
+import { ownedJob, summarize } from "../job/queries.ts";
+
+/**
+ * Videos as their owner sees them: a completed job is a video (its id is the job's), with a title (the
+ * file name until edited), a description, its poster and what it is made of. Jobs that have not
+ * completed are not videos; another user's video answers like one that does not exist.
+ */
+
+/** Jobs read per library listing: the newest this many (a page of a few hundred posters at most). */
+const LIBRARY_LIMIT = 500;
+
+/** Every output byte of a completed job: renditions, audio-only files, captions. */
+function outputBytes(job: JobItem): number {
+  const files = [
+    ...((job.outputs as FinalOutput[] | undefined) ?? []),
+    ...((job.audioOutputs as AudioOutput[] | undefined) ?? []),
+    ...((job.captions as CaptionsOutput[] | undefined) ?? []),
+  ];
+  return files.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
+}
+
+async function toVideo(deps: Pick<Deps, "store" | "cfg">, job: JobItem): Promise<Video> {
+  const s = summarize(job);
+  const top = s.outputs[0];
+  return {
+    videoId: job.jobId,
+    title: job.title ?? job.sourceName,
+    description: job.description ?? "",
+    createdAt: job.createdAt,
+    duration: s.kept?.duration ?? s.outputs[0]?.duration ?? s.audio[0]?.duration ?? s.source?.duration ?? 0,
+    width: top?.width ?? 0,
+    height: top?.height ?? 0,
+    renditions: [...new Set(s.outputs.map((o) => o.rendition.replace(/-(hevc|vp9|av1)$/, "")))],
+    formats: job.formats ?? DEFAULT_FORMATS,
+    bytes: outputBytes(job),
+    poster: job.poster
+      ? await deps.store.presignGet(deps.cfg.buckets.outputs, keys.poster(job.jobId), deps.cfg.urlSeconds.download)
+      : null,
+  };
+}
+
+/** `GET /videos?q=`: the owner's completed jobs, newest first, those whose title holds `q`; and their storage. */
+export async function listVideos(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, raw: unknown) {
+  const { q } = VideoQuery.parse(raw);
+  const res = await deps.db.entities.job.query.byOwner({ owner }).go({ order: "desc", limit: LIBRARY_LIMIT });
+  const done = res.data.filter((j) => j.status === "COMPLETED");
+  const needle = q?.trim().toLocaleLowerCase();
+  const shown = needle ? done.filter((j) => (j.title ?? j.sourceName).toLocaleLowerCase().includes(needle)) : done;
+  return {
+    videos: await Promise.all(shown.map((j) => toVideo(deps, j))),
+    storageBytes: done.reduce((sum, j) => sum + outputBytes(j), 0),
+  };
+}
+
+/** The owner's completed job, or a 404 saying it is not (yet) a video. */
+async function ownedVideo(deps: Pick<Deps, "db" | "jobs">, owner: string, videoId: string): Promise<JobItem> {
+  const job = await ownedJob(deps, owner, videoId);
+  if (job.status !== "COMPLETED") throw new NotFoundError(`No video ${videoId}: its job has not completed.`);
+  return job;
+}
+
+/** `GET /videos/{id}`. */
+export async function getVideo(deps: Pick<Deps, "db" | "jobs" | "store" | "cfg">, owner: string, videoId: string) {
+  return toVideo(deps, await ownedVideo(deps, owner, videoId));
+}
+
+/** `PATCH /videos/{id}`: `raw` is an untrusted body, parsed here. */
+export async function editVideo(
+  deps: Pick<Deps, "db" | "jobs" | "store" | "cfg">,
+  owner: string,
+  videoId: string,
+  raw: unknown,
+): Promise<Video> {
+  const edit = VideoEdit.parse(raw);
+  await ownedVideo(deps, owner, videoId);
+  const after = await deps.jobs.editVideo(videoId, {
+    ...(edit.title !== undefined ? { title: edit.title } : {}),
+    ...(edit.description !== undefined ? { description: edit.description } : {}),
+  });
+  if (!after) throw new NotFoundError(`No video ${videoId}: its job has not completed.`);
+  return toVideo(deps, after);
+}
