@@ -226,6 +226,17 @@ export const catalog = {
   }),
   /** A person cancelled the job. */
   JobCancelled: z.object({ ...base, by: z.string() }),
+  /** Its owner asked to delete a video (any job that has ended): its files and rows go, then VideoDeleted. */
+  VideoDeleteRequested: z.object({ ...base, owner: z.string().min(1) }),
+  /** A video's outputs, intermediates, source (unless another job still uses it) and rows are gone. */
+  VideoDeleted: z.object({
+    ...base,
+    owner: z.string().min(1),
+    /** Bytes removed from storage. */
+    bytes: z.number().int().nonnegative(),
+    /** Whether the source went too (false while another job, e.g. a retry, still uses it). */
+    sourceRemoved: z.boolean(),
+  }),
 } as const;
 
 export type Catalog = typeof catalog;

@@ -89,6 +89,19 @@ export const handlerSpecs = {
     calls: { outputs: ["head", "presignGet"], table: ["get", "patch"], bus: ["publish"] },
     stage: "finishing",
   },
+  deleter: {
+    lambda: { kind: "zip", memoryMB: 512, timeoutSeconds: 300 },
+    // every object under the job's prefix in outputs and work, the source unless shared, the job's rows
+    calls: {
+      uploads: ["head", "remove"],
+      work: ["list", "remove"],
+      outputs: ["list", "remove"],
+      table: ["get", "query", "delete", "batchWrite"],
+      bus: ["publish"],
+    },
+    // a lost deletion leaves files behind, not a wrong video: a repeated DELETE starts it again
+    stage: null,
+  },
   recorder: {
     lambda: { kind: "zip", memoryMB: 256, timeoutSeconds: 60 },
     calls: { table: ["put"] },

@@ -41,6 +41,12 @@ const standardRetry: RetryPolicy = { maximumRetryAttempts: 3, maximumEventAgeSec
 const types = (...names: EventName[]) => ({ source: [SOURCE], "detail-type": names });
 const sub = (s: Omit<Subscription, "deadLetter">): Subscription => ({ ...s, deadLetter: `${s.name}-dlq` });
 
+/** The events of a video's deletion: the timeline does not record them (its rows are among those deleted). */
+export const DELETION_EVENTS: readonly EventName[] = ["VideoDeleteRequested", "VideoDeleted"];
+
+/** Announcements for listeners outside the pipeline (an integration's rule on the bus); no step consumes them. */
+export const OUTWARD_EVENTS: readonly EventName[] = ["VideoDeleted"];
+
 export const topology: readonly Subscription[] = [
   sub({
     name: "chunk-small-source",
@@ -128,8 +134,20 @@ export const topology: readonly Subscription[] = [
       "JobFailed",
       "JobCancelled",
     ],
-    // every videoforge event that names a job
-    pattern: { source: [SOURCE], detail: { jobId: [{ exists: true }] } },
+    // every videoforge event that names a job, but a deletion's: those rows are the ones going away
+    pattern: {
+      source: [SOURCE],
+      "detail-type": [{ "anything-but": [...DELETION_EVENTS] }],
+      detail: { jobId: [{ exists: true }] },
+    },
     retry: { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 },
+  }),
+  sub({
+    name: "delete-video",
+    handler: "deleter",
+    runtime: "lambda",
+    events: ["VideoDeleteRequested"],
+    pattern: types("VideoDeleteRequested"),
+    retry: standardRetry,
   }),
 ];

@@ -123,6 +123,8 @@ export const samples: { [N in EventName]: Payload<N>[] } = {
   JobCompleted: [{ jobId, outputs: [output], hls: `hls/${jobId}/master.m3u8`, poster: `hls/${jobId}/poster.jpg` }],
   JobFailed: [{ jobId, stage: "encoding", reason: "Chunk 3 failed three times." }],
   JobCancelled: [{ jobId, by: "user-1" }],
+  VideoDeleteRequested: [{ jobId, owner: "user-1" }],
+  VideoDeleted: [{ jobId, owner: "user-1", bytes: 123_456, sourceRemoved: true }],
 };
 
 /** An event exactly as EventBridge hands it to a target (every field Powertools' schema requires). */

@@ -139,6 +139,20 @@ describe("every handler from its built artifact", () => {
     console.log(
       `parity: job ${jobId} COMPLETED, ${view.chunks.length} chunks; isolation ${JSON.stringify(runner.isolation)}`,
     );
+
+    // act: delete the video; the deleter's bundle removes every file and row, then announces it
+    const res = await fetch(new URL(`/videos/${jobId}`, cloud.api.url), {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${cloud.token}` },
+    });
+    expect(res.status, await res.text()).toBe(202);
+    await cloud.cloud.bus.idle();
+    const { deps, cfg } = cloud.cloud;
+    expect(await deps.jobs.getJob(jobId)).toBeNull();
+    for (const bucket of [cfg.buckets.outputs, cfg.buckets.work])
+      expect(await deps.store.list(bucket, `jobs/${jobId}/`)).toEqual([]);
+    const deleted = logged((l) => l.msg === "video deleted" && l.jobId === jobId);
+    expect(deleted).toEqual([expect.objectContaining({ sourceRemoved: true, bytes: expect.any(Number) })]);
   });
 
   it("the API function's bundle answers /health naming the worker image's ffmpeg", async () => {
@@ -246,6 +260,7 @@ describe("the runtime's limits are enforced", () => {
       "chunk-failures",
       "chunker",
       "dead-letters",
+      "deleter",
       "finisher",
       "launch-task",
       "recorder",

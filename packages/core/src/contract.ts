@@ -375,6 +375,9 @@ export const VideoList = z
 /** `?q=`: videos whose title contains this, ignoring case. */
 export const VideoQuery = z.object({ q: z.string().max(200).optional() });
 
+/** `DELETE /videos/{id}`: accepted; VideoDeleted follows once everything is gone. */
+export const VideoDeleting = z.object({ videoId: Id, status: z.literal("DELETING") }).meta({ id: "VideoDeleting" });
+
 /** `PATCH /videos/{id}`: a new title, description, or both. */
 export const VideoEdit = z
   .object({

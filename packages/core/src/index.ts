@@ -51,3 +51,4 @@ export * from "./adapters/eventbridge-publisher.ts";
 export * from "./compose.ts";
 export * from "./output/captions.ts";
 export * from "./video/library.ts";
+export * from "./video/delete.ts";

@@ -27,6 +27,8 @@ export const JobEntity = new Entity({
     packaging: { type: ["cmaf", "ts"] as const },
     /** What the pipeline changed that the user should know, in words (e.g. HDR tone-mapped to SDR). */
     notes: { type: "list", items: { type: "string" } },
+    /** When its owner asked to delete it: it has left the library, and the deleter is removing it. */
+    deletingAt: { type: "number" },
     /** The video's title and description as its owner edited them (the title is the file name until then). */
     title: { type: "string" },
     description: { type: "string" },

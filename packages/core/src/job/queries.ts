@@ -12,7 +12,8 @@ import { getJob } from "./lifecycle.ts";
 /** Jobs list, newest first (dashboard list, `videoforge jobs`). */
 export async function listJobs(deps: Pick<Deps, "db">, owner: string, limit = 100) {
   const res = await deps.db.entities.job.query.byOwner({ owner }).go({ order: "desc", limit });
-  return res.data.map(summarize);
+  // a job being deleted has left the list (its rows follow it)
+  return res.data.filter((j) => j.deletingAt === undefined).map(summarize);
 }
 
 /**

@@ -49,7 +49,7 @@ async function toVideo(deps: Pick<Deps, "store" | "cfg">, job: JobItem): Promise
 export async function listVideos(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, raw: unknown) {
   const { q } = VideoQuery.parse(raw);
   const res = await deps.db.entities.job.query.byOwner({ owner }).go({ order: "desc", limit: LIBRARY_LIMIT });
-  const done = res.data.filter((j) => j.status === "COMPLETED");
+  const done = res.data.filter((j) => j.status === "COMPLETED" && j.deletingAt === undefined);
   const needle = q?.trim().toLocaleLowerCase();
   const shown = needle ? done.filter((j) => (j.title ?? j.sourceName).toLocaleLowerCase().includes(needle)) : done;
   return {
@@ -62,6 +62,7 @@ export async function listVideos(deps: Pick<Deps, "db" | "store" | "cfg">, owner
 async function ownedVideo(deps: Pick<Deps, "db" | "jobs">, owner: string, videoId: string): Promise<JobItem> {
   const job = await ownedJob(deps, owner, videoId);
   if (job.status !== "COMPLETED") throw new NotFoundError(`No video ${videoId}: its job has not completed.`);
+  if (job.deletingAt !== undefined) throw new NotFoundError(`No video ${videoId}: it is being deleted.`);
   return job;
 }
 

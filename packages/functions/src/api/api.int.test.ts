@@ -393,6 +393,51 @@ describe("upload, process and download", () => {
     const pending = await createUpload({ name: "pending.mp4", size: 10 });
     expectError(await api("GET", `/videos/${pending.jobId}`), 404, "not_found", /has not completed/);
     expectError(await api("PATCH", `/videos/${pending.jobId}`, { title: "x" }), 404, "not_found");
+
+    // delete: a running job is refused; an ended one leaves the library at once, then every file and row goes
+    expectError(await api("DELETE", `/videos/${pending.jobId}`), 409, "conflict", /cancel it before deleting/);
+    const { deps, cfg } = cloud.cloud;
+    const job = (await deps.jobs.getJob(created.jobId))!;
+    // a retry of it would read the same stored source: while one exists, the source stays
+    const retry = `${created.jobId}-r1`;
+    await deps.jobs.createJob({
+      jobId: retry,
+      owner: job.owner,
+      status: "FAILED",
+      sourceName: job.sourceName,
+      sourceBucket: job.sourceBucket!,
+      sourceKey: job.sourceKey!,
+      ladder: job.ladder,
+      createdAt: Date.now(),
+    });
+    const files = async (id: string) =>
+      [
+        ...(await deps.store.list(cfg.buckets.outputs, `jobs/${id}/`)),
+        ...(await deps.store.list(cfg.buckets.work, `jobs/${id}/`)),
+      ].length;
+    expect(await files(created.jobId)).toBeGreaterThan(0);
+    const deleting = await api("DELETE", `/videos/${created.jobId}`);
+    expect(deleting.status, deleting.text).toBe(202);
+    expect(deleting.body).toEqual({ videoId: created.jobId, status: "DELETING" });
+    await cloud.cloud.bus.idle();
+    expect(await files(created.jobId)).toBe(0);
+    expect(await deps.jobs.getJob(created.jobId)).toBeNull();
+    expect((await deps.db.collections.jobView({ jobId: created.jobId }).go()).data).toEqual({
+      job: [],
+      chunk: [],
+      timeline: [],
+    });
+    expectError(await api("GET", `/jobs/${created.jobId}`), 404, "not_found");
+    expectError(await api("DELETE", `/videos/${created.jobId}`), 404, "not_found");
+    expect((await api<{ jobs: { jobId: string }[] }>("GET", "/jobs")).body.jobs.map((j) => j.jobId)).not.toContain(
+      created.jobId,
+    );
+    expect(await deps.store.head(job.sourceBucket!, job.sourceKey!)).not.toBeNull();
+    // the last job naming the source takes it with it
+    expect((await api("DELETE", `/videos/${retry}`)).status).toBe(202);
+    await cloud.cloud.bus.idle();
+    expect(await deps.store.head(job.sourceBucket!, job.sourceKey!)).toBeNull();
+    expect(await deps.jobs.getJob(retry)).toBeNull();
   });
 
   it("GET /jobs/:id/outputs of an unfinished job has no outputs yet", async () => {

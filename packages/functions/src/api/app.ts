@@ -17,6 +17,7 @@ import {
   listJobs,
   listVideos,
   getVideo,
+  requestDelete,
   editVideo,
   NotFoundError,
   outputUrls,
@@ -165,6 +166,9 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
       const { id } = c.req.valid("param");
       return c.json(await editVideo(deps, c.get("owner"), id, c.req.valid("json")), 200);
     })
+    .openapi(routes.deleteVideo, async (c) =>
+      c.json(await requestDelete(deps, c.get("owner"), c.req.valid("param").id), 202),
+    )
     .openapi(routes.cancelJob, async (c) => {
       const { id } = c.req.valid("param");
       await ownedJob(deps, c.get("owner"), id);

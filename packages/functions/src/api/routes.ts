@@ -21,6 +21,7 @@ import {
   UploadParts,
   UploadState,
   Video,
+  VideoDeleting,
   VideoEdit,
   VideoList,
   VideoQuery,
@@ -261,4 +262,18 @@ export const editVideo = createRoute({
   middleware: [readJson] as const,
   request: { params: IdParam, body: body(VideoEdit) },
   responses: { 200: json(Video, "The video as edited"), ...guarded, 400: invalid, 404: noVideo, 415: notJson },
+});
+
+export const deleteVideo = createRoute({
+  method: "delete",
+  path: "/videos/{id}",
+  summary: "Delete a video (any ended job): outputs, intermediates, source unless shared, rows; then VideoDeleted",
+  security,
+  request: { params: IdParam },
+  responses: {
+    202: json(VideoDeleting, "The deletion is under way; the video has left the library"),
+    ...guarded,
+    404: noVideo,
+    409: failure("conflict: the job is still running (cancel it first)"),
+  },
 });

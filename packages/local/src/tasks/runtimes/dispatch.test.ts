@@ -18,6 +18,7 @@ describe("which process runs a handler", () => {
       tracker: "zip",
       chunkFailures: "zip",
       recorder: "zip",
+      deleter: "zip",
     });
   });
 
@@ -25,6 +26,6 @@ describe("which process runs a handler", () => {
     const handlers = [...new Set(topology.map((s) => s.handler))].sort();
     const outOfProcess = handlers.filter((h) => MEDIA_HANDLERS.has(h));
     expect(outOfProcess).toEqual(["assembler", "chunker", "encoder", "finisher"]);
-    expect(handlers.filter((h) => !MEDIA_HANDLERS.has(h))).toEqual(["chunkFailures", "recorder", "tracker"]);
+    expect(handlers.filter((h) => !MEDIA_HANDLERS.has(h))).toEqual(["chunkFailures", "deleter", "recorder", "tracker"]);
   });
 });
