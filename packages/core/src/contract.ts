@@ -375,6 +375,33 @@ export const VideoList = z
 /** `?q=`: videos whose title contains this, ignoring case. */
 export const VideoQuery = z.object({ q: z.string().max(200).optional() });
 
+/** `POST /videos/{id}/shares`: how long the link works (7 days unless said). */
+export const ShareInput = z
+  .object({ expiresInDays: z.number().positive().max(365, "a share link lasts at most 365 days").default(7) })
+  .meta({ id: "ShareInput" });
+/** A share link's token: `<shareId>.<secret>`, as its URL carries it. */
+export const ShareToken = z.string().regex(/^[A-Za-z0-9_-]{6,64}\.[A-Za-z0-9_-]{43}$/, "not a share link token");
+/** One share link as its owner sees it; the token only in the answer that created it. */
+export const Share = z
+  .object({
+    shareId: Id,
+    videoId: Id,
+    createdAt: z.number(),
+    expiresAt: z.number(),
+    revokedAt: z.number().nullable(),
+    /** Only when created: the secret is not stored, so it cannot be shown again. */
+    token: ShareToken.optional(),
+    /** The dashboard's page for it, `/s/<token>`, when created. */
+    path: z.string().optional(),
+  })
+  .meta({ id: "Share" });
+export type Share = z.infer<typeof Share>;
+export const ShareList = z.object({ shares: z.array(Share) }).meta({ id: "ShareList" });
+/** `GET /shared/{token}`: the shared video and where its stream is, for someone without an account. */
+export const SharedVideo = z
+  .object({ video: Video, hls: z.string().nullable(), expiresAt: z.number() })
+  .meta({ id: "SharedVideo" });
+
 /** `DELETE /videos/{id}`: accepted; VideoDeleted follows once everything is gone. */
 export const VideoDeleting = z.object({ videoId: Id, status: z.literal("DELETING") }).meta({ id: "VideoDeleting" });
 

@@ -52,3 +52,4 @@ export * from "./compose.ts";
 export * from "./output/captions.ts";
 export * from "./video/library.ts";
 export * from "./video/delete.ts";
+export * from "./video/share.ts";

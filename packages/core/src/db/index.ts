@@ -6,6 +6,7 @@ import { TimelineEventEntity } from "../timeline/entity.ts";
 import { UploadEntity } from "../upload/entity.ts";
 import { QuotaEntity } from "./quota.ts";
 import { CounterEntity } from "./counter.ts";
+import { ShareEntity } from "../video/share-entity.ts";
 
 export { JOB_STATUSES, FINAL_STATUSES, type JobStatus } from "../job/entity.ts";
 export { ensureTable, TABLE_KEYS, TABLE_TTL } from "./table.ts";
@@ -22,6 +23,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       upload: new Entity(UploadEntity.schema),
       quota: new Entity(QuotaEntity.schema),
       counter: new Entity(CounterEntity.schema),
+      share: new Entity(ShareEntity.schema),
     },
     { client, table },
   );
@@ -33,6 +35,7 @@ export type ChunkItem = EntityItem<typeof ChunkEntity>;
 export type TimelineItem = EntityItem<typeof TimelineEventEntity>;
 export type UploadItem = EntityItem<typeof UploadEntity>;
 export type CounterItem = EntityItem<typeof CounterEntity>;
+export type ShareItem = EntityItem<typeof ShareEntity>;
 
 /** True when DynamoDB refused a write because its condition did not hold (someone else got there first). */
 export function isConditionFailure(err: unknown): boolean {

@@ -3,6 +3,7 @@ import { ConflictError } from "../errors.ts";
 import { FINAL_STATUSES } from "../job/status.ts";
 import { ownedJob } from "../job/queries.ts";
 import type { Deps } from "../deps.ts";
+import { deleteShares } from "./share.ts";
 
 /**
  * Deleting a video, asynchronously: the API marks the job (it leaves the library at once) and asks;
@@ -64,6 +65,7 @@ export async function deleteVideo(deps: Deps, event: EventDetail<"VideoDeleteReq
       .delete(view.data.timeline.map((t) => ({ jobId, at: t.at, eventId: t.eventId })))
       .go();
   if (job?.uploadId) await deps.db.entities.upload.delete({ uploadId: job.uploadId }).go();
+  await deleteShares(deps, jobId);
   if (job) await deps.db.entities.job.delete({ jobId }).go();
   log.info("video deleted", { bytes, sourceRemoved });
   await deps.events.publish(makeEvent("VideoDeleted", { jobId, owner, bytes, sourceRemoved }));

@@ -25,7 +25,7 @@ function outputBytes(job: JobItem): number {
   return files.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
 }
 
-async function toVideo(deps: Pick<Deps, "store" | "cfg">, job: JobItem): Promise<Video> {
+export async function toVideo(deps: Pick<Deps, "store" | "cfg">, job: JobItem): Promise<Video> {
   const s = summarize(job);
   const top = s.outputs[0];
   return {
@@ -59,7 +59,7 @@ export async function listVideos(deps: Pick<Deps, "db" | "store" | "cfg">, owner
 }
 
 /** The owner's completed job, or a 404 saying it is not (yet) a video. */
-async function ownedVideo(deps: Pick<Deps, "db" | "jobs">, owner: string, videoId: string): Promise<JobItem> {
+export async function ownedVideo(deps: Pick<Deps, "db" | "jobs">, owner: string, videoId: string): Promise<JobItem> {
   const job = await ownedJob(deps, owner, videoId);
   if (job.status !== "COMPLETED") throw new NotFoundError(`No video ${videoId}: its job has not completed.`);
   if (job.deletingAt !== undefined) throw new NotFoundError(`No video ${videoId}: it is being deleted.`);

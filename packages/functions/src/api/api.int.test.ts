@@ -394,6 +394,40 @@ describe("upload, process and download", () => {
     expectError(await api("GET", `/videos/${pending.jobId}`), 404, "not_found", /has not completed/);
     expectError(await api("PATCH", `/videos/${pending.jobId}`, { title: "x" }), 404, "not_found");
 
+    // share links: anyone with the link watches this video, without a token, until it is revoked or expires
+    type Share = { shareId: string; token: string; path: string; expiresAt: number; revokedAt: number | null };
+    const share = (await api<Share>("POST", `/videos/${created.jobId}/shares`, {})).body;
+    expect(share.path).toBe(`/s/${share.token}`);
+    expect(share.expiresAt - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    const anonymous = (path: string) => fetch(cloud.api.url + path);
+    const shared = await anonymous(`/shared/${share.token}`);
+    expect(shared.status).toBe(200);
+    expect(await shared.json()).toMatchObject({
+      video: { videoId: created.jobId, title: "Beach day" },
+      hls: `/shared/${share.token}/hls/master.m3u8`,
+    });
+    const master = await (await anonymous(`/shared/${share.token}/hls/master.m3u8`)).text();
+    const variant = master.split("\n").find((l) => l.endsWith(".m3u8") && !l.startsWith("#"))!;
+    const media = await anonymous(`/shared/${share.token}/hls/${variant}`);
+    expect(media.status).toBe(200);
+    expect(await media.text()).toMatch(/^#EXTM3U[\s\S]*X-Amz-Signature/);
+    // a wrong secret for a real link is no link; the link opens nothing but its video
+    const forged = `${share.shareId}.${"A".repeat(43)}`;
+    expect((await anonymous(`/shared/${forged}`)).status).toBe(404);
+    expect((await anonymous(`/jobs/${pending.jobId}?share=${share.token}`)).status).toBe(401);
+    // the owner lists it; revoked, it stops at once and says so
+    const listed = (await api<{ shares: Share[] }>("GET", `/videos/${created.jobId}/shares`)).body.shares;
+    expect(listed.map((s) => [s.shareId, s.revokedAt, "token" in s])).toEqual([[share.shareId, null, false]]);
+    expect((await api("DELETE", `/videos/${created.jobId}/shares/${share.shareId}`)).status).toBe(200);
+    const revoked = await anonymous(`/shared/${share.token}/hls/master.m3u8`);
+    expect(revoked.status).toBe(404);
+    expect(((await revoked.json()) as { error: { message: string } }).error.message).toMatch(/was revoked/);
+    // one that has expired says when
+    const brief = (await api<Share>("POST", `/videos/${created.jobId}/shares`, { expiresInDays: 0.00001 })).body;
+    await new Promise((r) => setTimeout(r, 1000));
+    const expired = await anonymous(`/shared/${brief.token}`);
+    expect(((await expired.json()) as { error: { message: string } }).error.message).toMatch(/expired on \d{4}-/);
+
     // delete: a running job is refused; an ended one leaves the library at once, then every file and row goes
     expectError(await api("DELETE", `/videos/${pending.jobId}`), 409, "conflict", /cancel it before deleting/);
     const { deps, cfg } = cloud.cloud;
@@ -422,6 +456,8 @@ describe("upload, process and download", () => {
     await cloud.cloud.bus.idle();
     expect(await files(created.jobId)).toBe(0);
     expect(await deps.jobs.getJob(created.jobId)).toBeNull();
+    // its share links went with it
+    expect((await deps.db.entities.share.get({ shareId: share.shareId }).go()).data).toBeNull();
     expect((await deps.db.collections.jobView({ jobId: created.jobId }).go()).data).toEqual({
       job: [],
       chunk: [],

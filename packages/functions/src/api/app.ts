@@ -18,6 +18,11 @@ import {
   listVideos,
   getVideo,
   requestDelete,
+  createShare,
+  listShares,
+  revokeShare,
+  resolveShare,
+  sharedVideo,
   editVideo,
   NotFoundError,
   outputUrls,
@@ -169,6 +174,29 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     .openapi(routes.deleteVideo, async (c) =>
       c.json(await requestDelete(deps, c.get("owner"), c.req.valid("param").id), 202),
     )
+    .openapi(routes.createShare, async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json(await createShare(deps, c.get("owner"), id, c.req.valid("json")), 201);
+    })
+    .openapi(routes.listShares, async (c) =>
+      c.json(await listShares(deps, c.get("owner"), c.req.valid("param").id), 200),
+    )
+    .openapi(routes.revokeShare, async (c) => {
+      const { id, shareId } = c.req.valid("param");
+      return c.json(await revokeShare(deps, c.get("owner"), id, shareId), 200);
+    })
+    // shared links: no token, the link is the credential; the playlists are the owner's, resolved through it
+    .openapi(routes.sharedVideo, async (c) => c.json(await sharedVideo(deps, c.req.valid("param").token), 200))
+    .openapi(routes.sharedMasterPlaylist, async (c) => {
+      const { owner, videoId } = await resolveShare(deps, c.req.valid("param").token);
+      const mediaUrl = (rendition: string, file: string) => `${rendition}/${file}`;
+      return c.body(await hlsMasterPlaylist(deps, owner, videoId, mediaUrl), 200, m3u8);
+    })
+    .openapi(routes.sharedMediaPlaylist, async (c) => {
+      const { token, rendition, file } = c.req.valid("param");
+      const { owner, videoId } = await resolveShare(deps, token);
+      return c.body(await hlsMediaPlaylist(deps, owner, videoId, rendition, file), 200, m3u8);
+    })
     .openapi(routes.cancelJob, async (c) => {
       const { id } = c.req.valid("param");
       await ownedJob(deps, c.get("owner"), id);

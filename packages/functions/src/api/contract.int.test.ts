@@ -91,7 +91,11 @@ describe("GET /openapi.json", () => {
         if (op.security?.length) {
           guarded++;
           expect(res.status, `${method} ${path} without a token`).toBe(401);
-        } else expect(res.status, `${method} ${path} is documented, so it exists`).not.toBe(404);
+        } else {
+          // a public route may well answer 404 for a made-up id, but never the router's "No route"
+          const text = await res.text();
+          expect(text, `${method} ${path} is documented, so it exists`).not.toMatch(/No route/);
+        }
       }
     }
     expect(guarded).toBeGreaterThanOrEqual(15);

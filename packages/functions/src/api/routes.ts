@@ -22,6 +22,11 @@ import {
   UploadState,
   Video,
   VideoDeleting,
+  Share,
+  ShareInput,
+  ShareList,
+  SharedVideo,
+  ShareToken,
   VideoEdit,
   VideoList,
   VideoQuery,
@@ -276,4 +281,59 @@ export const deleteVideo = createRoute({
     404: noVideo,
     409: failure("conflict: the job is still running (cancel it first)"),
   },
+});
+
+export const createShare = createRoute({
+  method: "post",
+  path: "/videos/{id}/shares",
+  summary: "A link that lets anyone who has it watch this video until it expires (7 days by default) or is revoked",
+  security,
+  middleware: [readJson] as const,
+  request: { params: IdParam, body: body(ShareInput) },
+  responses: { 201: json(Share, "The link, with its token (shown once)"), ...guarded, 400: invalid, 404: noVideo },
+});
+
+export const listShares = createRoute({
+  method: "get",
+  path: "/videos/{id}/shares",
+  summary: "The video's share links, newest first",
+  security,
+  request: { params: IdParam },
+  responses: { 200: json(ShareList, "The links (without tokens)"), ...guarded, 404: noVideo },
+});
+
+export const revokeShare = createRoute({
+  method: "delete",
+  path: "/videos/{id}/shares/{shareId}",
+  summary: "Revoke a share link: it stops working at once",
+  security,
+  request: { params: z.object({ id: Id, shareId: Id }) },
+  responses: { 200: json(Share, "The link, revoked"), ...guarded, 404: noVideo },
+});
+
+const TokenParam = z.object({ token: ShareToken });
+const noShare = failure("not_found: the link does not exist, was revoked, expired, or its video is gone (says which)");
+
+export const sharedVideo = createRoute({
+  method: "get",
+  path: "/shared/{token}",
+  summary: "A shared video, for someone without an account: its details and where its stream is",
+  request: { params: TokenParam },
+  responses: { 200: json(SharedVideo, "The shared video"), 400: invalid, 404: noShare },
+});
+
+export const sharedMasterPlaylist = createRoute({
+  method: "get",
+  path: "/shared/{token}/hls/master.m3u8",
+  summary: "A shared video's master playlist",
+  request: { params: TokenParam },
+  responses: { 200: playlist, 400: invalid, 404: noShare },
+});
+
+export const sharedMediaPlaylist = createRoute({
+  method: "get",
+  path: "/shared/{token}/hls/{rendition}/{file}",
+  summary: "A shared video's media playlist with presigned segment URLs (they live for the video's length)",
+  request: { params: z.object({ token: ShareToken, rendition: z.string(), file: z.string() }) },
+  responses: { 200: playlist, 400: invalid, 404: noShare },
 });
