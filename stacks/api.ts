@@ -45,3 +45,5 @@ export const apiFunction = bundledFunction("ApiHandler", "api", {
 api.route("$default", apiFunction.arn, { auth: { jwt: { authorizer: cognito.id } } });
 // load balancers and uptime checks call this without a token; it reveals nothing
 api.route("GET /health", apiFunction.arn);
+// share links: the link is the credential (the app checks its token); whoever holds one has no Cognito account
+api.route("GET /shared/{proxy+}", apiFunction.arn);

@@ -165,7 +165,7 @@ describe.each([
     }
   });
 
-  it("creates exactly one API function, routed for every path and for the token-less health check", () => {
+  it("creates exactly one API function, routed for every path, the token-less health check and share links", () => {
     const g = graph();
     const fns = g.of("aws:lambda/function:Function").filter((f) => g.artifactOf(f) === "api");
     expect(fns).toHaveLength(1);
@@ -177,8 +177,14 @@ describe.each([
       expect.arrayContaining([
         ["$default", "JWT"],
         ["GET /health", "NONE"],
+        ["GET /shared/{proxy+}", "NONE"],
       ]),
     );
+    // nothing else goes around the authorizer
+    expect(routes.filter(([, auth]) => auth !== "JWT").map(([key]) => key).sort()).toEqual([
+      "GET /health",
+      "GET /shared/{proxy+}",
+    ]);
   });
 
   it("lets only the dashboard call the API cross-origin, exposing ETag and allowing If-None-Match", () => {

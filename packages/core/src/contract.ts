@@ -369,6 +369,8 @@ export const VideoList = z
     videos: z.array(Video),
     /** Bytes of every output of every video the owner has (not only those `q` matched). */
     storageBytes: z.number().int(),
+    /** Seconds the poster URLs stay valid: clients list again before that. */
+    expiresIn: z.number(),
   })
   .meta({ id: "VideoList" });
 

@@ -55,6 +55,7 @@ export async function listVideos(deps: Pick<Deps, "db" | "store" | "cfg">, owner
   return {
     videos: await Promise.all(shown.map((j) => toVideo(deps, j))),
     storageBytes: done.reduce((sum, j) => sum + outputBytes(j), 0),
+    expiresIn: deps.cfg.urlSeconds.download,
   };
 }
 
