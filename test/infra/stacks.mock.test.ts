@@ -181,10 +181,12 @@ describe.each([
       ]),
     );
     // nothing else goes around the authorizer
-    expect(routes.filter(([, auth]) => auth !== "JWT").map(([key]) => key).sort()).toEqual([
-      "GET /health",
-      "GET /shared/{proxy+}",
-    ]);
+    expect(
+      routes
+        .filter(([, auth]) => auth !== "JWT")
+        .map(([key]) => key)
+        .sort(),
+    ).toEqual(["GET /health", "GET /shared/{proxy+}"]);
   });
 
   it("lets only the dashboard call the API cross-origin, exposing ETag and allowing If-None-Match", () => {
