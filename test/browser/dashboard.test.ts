@@ -14,8 +14,9 @@ import { launchChromium } from "./chromium.ts";
  * The dashboard in real headless Chromium against a real local cloud: upload through the
  * page with its options (trim, captions, packaging), the live list, the job's timeline and
  * Gantt chart, HLS and DASH playback through the API in three codecs with captions, a download
- * compared byte for byte with storage, a resumed upload after a reload, a non-video file's
- * readable failure, and retry.
+ * compared byte for byte with storage, the finished job as a video in the library (search, its
+ * watch page, an edited title, a share link watched in a fresh browser until revoked), a resumed
+ * upload after a reload, a non-video file's readable failure, and retry.
  */
 const env = useTestCloud({ chunkSeconds: 1 });
 const SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
@@ -69,6 +70,7 @@ const activeCues = (v: TextTracks) =>
   Array.from(v.textTracks)
     .filter((t) => t.mode === "showing")
     .flatMap((t) => Array.from(t.activeCues ?? []).map((c) => c.text));
+type Img = { complete: boolean; naturalWidth: number };
 type PageGlobals = {
   localStorage: { getItem(k: string): string | null; [k: string]: unknown };
   marker?: number;
@@ -210,6 +212,144 @@ describe("the dashboard", () => {
     await page.close();
   });
 
+  it("lists the finished job in the library, finds it by title, and edits it on its watch page", async () => {
+    await env.cloud.waitForEnd(jobId);
+    const page = await openDashboard();
+    // the library through the header, beside the jobs
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Library" }).click();
+    expect(new URL(page.url()).pathname).toBe("/library");
+
+    // assert: the newest video first, with its file name as title and a poster that loaded
+    const card = page.getByTestId("video-card").first();
+    await poll(() => card.getAttribute("data-video-id")).toBe(jobId);
+    expect(await card.locator(".video-title").textContent()).toBe("street clip.mp4");
+    expect(await card.getByTestId("video-duration").textContent()).toBe("0:03");
+    const poster = card.getByTestId("poster");
+    await poll(() => poster.evaluate((img: Img) => (img.complete ? img.naturalWidth : 0))).toBeGreaterThan(0);
+    const { storageBytes } = await get<{ storageBytes: number }>("/videos");
+    expect(storageBytes).toBeGreaterThan(0);
+    expect(await page.getByTestId("storage").textContent()).toMatch(/^Storage in use: \d+(\.\d)? (B|KiB|MiB)$/);
+    await page.screenshot({ path: join(SHOTS, "library.png") });
+
+    // act: search (debounced, one request with ?q=): a word of the title in other case keeps it, nonsense does not
+    const search = page.getByLabel("Search titles", { exact: true });
+    const answered = (q: string) =>
+      page.waitForResponse((r) => {
+        const url = new URL(r.url());
+        return url.pathname === "/videos" && url.searchParams.get("q") === q && r.ok();
+      });
+    let searched = answered("CLIP");
+    await search.fill("CLIP");
+    await searched;
+    await poll(() => page.locator(`[data-testid="video-card"][data-video-id="${jobId}"]`).count()).toBe(1);
+    searched = answered("zqxv nothing");
+    await search.fill("zqxv nothing");
+    await searched;
+    await poll(() => page.getByTestId("library-empty").textContent()).toMatch(/No video has .zqxv nothing. in its/);
+    expect(await page.getByTestId("video-card").count()).toBe(0);
+    searched = answered("clip");
+    await search.fill("clip");
+    await searched;
+
+    // act: its watch page, from the card
+    await poll(() => page.getByTestId("video-card").count()).toBe(1);
+    await page.getByTestId("video-card").first().getByRole("link").click();
+    expect(new URL(page.url()).pathname).toBe(`/watch/${jobId}`);
+    const title = page.getByTestId("watch-title");
+    expect(await title.textContent()).toBe("street clip.mp4");
+    // the player with its quality choice (Auto + two rungs in three formats) and a link to each file
+    await poll(() => page.getByTestId("quality").locator("option").count(), { timeout: 15_000 }).toBe(7);
+    const { job } = await get<ApiView>(`/jobs/${jobId}`);
+    const files = job.outputs.map((o) => o.key.slice(o.key.lastIndexOf("/") + 1));
+    expect(files).toHaveLength(6);
+    await poll(() => page.getByTestId("downloads").getByRole("link").allTextContents()).toEqual([...files, "en.vtt"]);
+
+    // act: a new title and a description, saved, then the page reloaded
+    await page.getByRole("button", { name: "Edit", exact: true }).click();
+    await page.getByLabel("Title", { exact: true }).fill("  Street at noon ");
+    await page.getByLabel("Description", { exact: true }).fill("Test pattern, with a beep.");
+    await page.getByRole("button", { name: "Save" }).click();
+    await poll(() => title.textContent()).toBe("Street at noon");
+    await page.reload();
+    await poll(() => title.textContent()).toBe("Street at noon");
+    expect(await page.getByTestId("watch-description").textContent()).toBe("Test pattern, with a beep.");
+    expect(await get<{ title: string; description: string }>(`/videos/${jobId}`)).toMatchObject({
+      title: "Street at noon",
+      description: "Test pattern, with a beep.",
+    });
+    await poll(() => page.getByTestId("quality").locator("option").count(), { timeout: 15_000 }).toBe(7);
+    await page.screenshot({ path: join(SHOTS, "watch.png") });
+
+    // act: an empty title: the API's 400 message beside the form, and the title unchanged
+    await page.getByRole("button", { name: "Edit", exact: true }).click();
+    await page.getByLabel("Title", { exact: true }).fill("   ");
+    await page.getByRole("button", { name: "Save" }).click();
+    await poll(() => page.getByTestId("edit-problem").textContent()).toMatch(/title must not be empty/);
+    expect(await page.getByLabel("Title", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+    expect(await title.textContent()).toBe("Street at noon");
+    expect((await get<{ title: string }>(`/videos/${jobId}`)).title).toBe("Street at noon");
+    await page.close();
+  });
+
+  it("shares the video by a link that plays in a fresh browser without a token, until it is revoked", async () => {
+    await env.cloud.waitForEnd(jobId);
+    const page = await openDashboard(`/watch/${jobId}`);
+    const { title } = await get<{ title: string }>(`/videos/${jobId}`);
+
+    // act: a link for 7 days (the default), made on the watch page: its whole address, once
+    const share = page.getByTestId("shares");
+    expect(await share.getByLabel("Expires in (days)").inputValue()).toBe("7");
+    await share.getByRole("button", { name: "Create link" }).click();
+    const url = new URL(await share.getByTestId("share-url").inputValue());
+    expect(url.origin).toBe(new URL(env.cloud.api.url).origin);
+    const [, shareId] = /^\/s\/([\w-]+)\.[\w-]{43}$/.exec(url.pathname) ?? [];
+    expect(shareId).toBeTruthy();
+    const row = share.locator(`tr[data-share-id="${shareId}"]`);
+    expect(await row.getByTestId("share-state").textContent()).toBe("active");
+
+    // act: the link in another browser, which has never seen the API token
+    const stranger = await launchChromium();
+    try {
+      const shared = await stranger.context.newPage();
+      await shared.goto(url.href);
+      expect(
+        await shared.evaluate(() => (globalThis as unknown as PageGlobals).localStorage.getItem("videoforge.token")),
+      ).toBeNull();
+      await poll(() => shared.getByTestId("shared-title").textContent()).toBe(title);
+      expect(await shared.locator("#gate-title").count()).toBe(0);
+      // assert: it plays (frames advance) from the shared playlists, HLS only
+      const video = shared.getByTestId("player");
+      await poll(() => shared.getByTestId("quality").locator("option").count(), { timeout: 15_000 }).toBe(7);
+      expect(await shared.getByTestId("protocol").locator("option").allTextContents()).toEqual(["HLS"]);
+      await video.evaluate((v: Video) => {
+        v.muted = true;
+        return v.play();
+      });
+      await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 15_000 }).toBeGreaterThan(0.3);
+      await video.evaluate((v: Video) => v.pause());
+      await shared.screenshot({ path: join(SHOTS, "share.png") });
+
+      // assert: the same link id with another secret opens nothing, and says so
+      const forged = await stranger.context.newPage();
+      await forged.goto(`${url.origin}/s/${shareId}.${"A".repeat(43)}`);
+      await poll(() => forged.getByTestId("shared-error").textContent()).toMatch(/does not exist/);
+      expect(await forged.getByTestId("player").count()).toBe(0);
+      expect(await forged.getByTestId("shared-title").count()).toBe(0);
+
+      // act: revoke it on the watch page; assert: the shared page, reloaded, says so and plays nothing
+      await row.getByRole("button", { name: /^Revoke/ }).click();
+      await poll(() => row.getByTestId("share-state").textContent()).toMatch(/^revoked /);
+      expect(await share.getByTestId("share-url").count()).toBe(0);
+      await shared.reload();
+      await poll(() => shared.getByTestId("shared-error").textContent()).toMatch(/was revoked/);
+      expect(await shared.getByTestId("player").count()).toBe(0);
+      expect(await shared.getByTestId("shared-title").count()).toBe(0);
+    } finally {
+      await stranger.close();
+    }
+    await page.close();
+  });
+
   it("shows the job's options, every event on the timeline and one Gantt bar per chunk by worker", async () => {
     await env.cloud.waitForEnd(jobId);
     const view = await get<ApiView>(`/jobs/${jobId}`);
@@ -240,6 +380,8 @@ describe("the dashboard", () => {
     // (the captions file's row has no frames)
     await poll(async () => (await frameCells.allTextContents()).filter(Boolean)).toEqual(Array(6).fill("73 ✓"));
     expect(await page.getByTestId("packaging").textContent()).toBe("CMAF (HLS and DASH)");
+    // a completed job is a video: its page links to the watch page
+    expect(await page.getByTestId("watch-link").getAttribute("href")).toBe(`/watch/${jobId}`);
     expect(await page.getByRole("note").locator("li").allTextContents()).toEqual(["HDR tone-mapped to SDR"]);
 
     // assert: timeline = the API's events, in order, with every expected type

@@ -1,12 +1,15 @@
-import { Match, Switch } from "solid-js";
+import { Match, Show, Switch } from "solid-js";
 import { unauthorized } from "./api.ts";
-import { onNavClick, route, type Route } from "./router.ts";
+import { LIBRARY_PATH, onNavClick, route, type Route } from "./router.ts";
 import { TokenGate } from "./components/TokenGate.tsx";
 import { SessionBadge, SignInGate } from "./components/SignIn.tsx";
 import { cognito } from "./auth/cognito.ts";
 import { UploadPanel } from "./components/UploadPanel.tsx";
 import { JobList } from "./components/JobList.tsx";
 import { JobDetail } from "./components/JobDetail.tsx";
+import { Library } from "./components/Library.tsx";
+import { Watch } from "./components/Watch.tsx";
+import { Shared } from "./components/Shared.tsx";
 
 export function App(props: { signInError?: string }) {
   return (
@@ -16,10 +19,25 @@ export function App(props: { signInError?: string }) {
           videoforge
         </a>
         <span class="tagline">chunk-parallel video encoding</span>
-        <SessionBadge />
+        {/* someone watching a shared link has no account: no sections, no session */}
+        <Show when={route().name !== "shared"}>
+          <nav class="nav" aria-label="Sections">
+            <a href="/" onClick={onNavClick} aria-current={section() === "jobs" ? "page" : undefined}>
+              Jobs
+            </a>
+            <a href={LIBRARY_PATH} onClick={onNavClick} aria-current={section() === "library" ? "page" : undefined}>
+              Library
+            </a>
+          </nav>
+          <SessionBadge />
+        </Show>
       </header>
       <main>
         <Switch>
+          {/* before the gate: a share link is its own credential, and works in a browser with no token */}
+          <Match when={tokenOf(route())} keyed>
+            {(token) => <Shared token={token} />}
+          </Match>
           <Match when={unauthorized()}>{cognito ? <SignInGate error={props.signInError} /> : <TokenGate />}</Match>
           <Match when={route().name === "home"}>
             <UploadPanel />
@@ -29,6 +47,12 @@ export function App(props: { signInError?: string }) {
           <Match when={jobIdOf(route())} keyed>
             {(jobId) => <JobDetail jobId={jobId} />}
           </Match>
+          <Match when={route().name === "library"}>
+            <Library />
+          </Match>
+          <Match when={videoIdOf(route())} keyed>
+            {(videoId) => <Watch videoId={videoId} />}
+          </Match>
         </Switch>
       </main>
     </>
@@ -36,3 +60,7 @@ export function App(props: { signInError?: string }) {
 }
 
 const jobIdOf = (r: Route) => (r.name === "job" ? r.jobId : null);
+const videoIdOf = (r: Route) => (r.name === "watch" ? r.videoId : null);
+const tokenOf = (r: Route) => (r.name === "shared" ? r.token : null);
+/** Which header link is the current page's: a job belongs to the jobs, a video to the library. */
+const section = () => (route().name === "home" || route().name === "job" ? "jobs" : "library");

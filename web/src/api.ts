@@ -1,7 +1,7 @@
 import { createSignal } from "solid-js";
 import { hc, type ClientRequestOptions, type ClientResponse } from "hono/client";
 import { refreshAt, type Tokens } from "@videoforge/core/auth";
-import type { ErrorBody } from "@videoforge/core/contract";
+import type { ErrorBody, VideoEdit } from "@videoforge/core/contract";
 // types only: the server is never bundled, its routes type the client
 import type { Api, SuccessBody } from "@videoforge/functions/api";
 import { cognito, refresh, storedTokens } from "./auth/cognito.ts";
@@ -186,12 +186,61 @@ export function poll<R extends ClientResponse<unknown>>(
 
 // what the API answers: the domain's contract, shared with the server (constants from zod-free modules)
 export { FINAL_STATUSES } from "@videoforge/core/status";
-export type { ChunkRow, JobStatus, JobSummary, JobView, OutputLinks, TimelineRow } from "@videoforge/core/contract";
+export type {
+  ChunkRow,
+  JobStatus,
+  JobSummary,
+  JobView,
+  OutputLinks,
+  TimelineRow,
+  Share,
+  SharedVideo,
+  Video,
+  VideoEdit,
+} from "@videoforge/core/contract";
+
+/**
+ * The API for someone holding a share link and no account: no bearer token (the link is the credential, and an
+ * owner opening a link must not send theirs), and a 401 never asks for one.
+ */
+const publicClient = hc<Api>(apiBase, {
+  fetch: async (input: RequestInfo | URL, init: RequestInit = {}) => {
+    try {
+      return await fetch(input, { ...init, cache: "no-store" });
+    } catch (err) {
+      throw new ApiError(0, "network", `Cannot reach the API at ${apiBase} (${(err as Error).message}).`);
+    }
+  },
+});
 
 export const api = {
   outputs: (jobId: string) => ok(client.jobs[":id"].outputs.$get({ param: idParam(jobId) })),
   cancel: (jobId: string) => ok(client.jobs[":id"].$delete({ param: idParam(jobId) })),
   retry: (jobId: string) => ok(client.jobs[":id"].retry.$post({ param: idParam(jobId) })),
+  /** The job once, with its chunks and the first page of its timeline (the job page polls it instead). */
+  job: (jobId: string) => ok(client.jobs[":id"].$get({ param: idParam(jobId), query: {} })),
+  /** The library, newest first; `q` keeps the videos whose title holds it (an empty `q` keeps all). */
+  videos: (q = "") => ok(client.videos.$get({ query: q ? { q } : {} })),
+  video: (videoId: string) => ok(client.videos[":id"].$get({ param: idParam(videoId) })),
+  /** A new title, description or both; a refused one is an ApiError with the API's message. */
+  editVideo: (videoId: string, edit: VideoEdit) =>
+    ok(client.videos[":id"].$patch({ param: idParam(videoId), json: edit })),
+  /** The video's share links, newest first, revoked and expired ones included (without their tokens). */
+  shares: (videoId: string) => ok(client.videos[":id"].shares.$get({ param: idParam(videoId) })),
+  /** A new share link; its token (and so its address) is in this answer only. */
+  createShare: (videoId: string, expiresInDays: number) =>
+    ok(client.videos[":id"].shares.$post({ param: idParam(videoId), json: { expiresInDays } })),
+  /** The link stops working at once; the answer is the link with `revokedAt` set. */
+  revokeShare: (videoId: string, shareId: string) =>
+    ok(
+      client.videos[":id"].shares[":shareId"].$delete({
+        param: { id: encodeURIComponent(videoId), shareId: encodeURIComponent(shareId) },
+      }),
+    ),
+  /** What a share link opens, without any token; a dead link is an ApiError with the API's reason. */
+  shared: (token: string) => ok(publicClient.shared[":token"].$get({ param: { token: encodeURIComponent(token) } })),
+  /** A path the API answered (a shared stream's `hls`) as a URL the player can load. */
+  apiUrl: (path: string) => apiBase + path,
   /** The master playlist served through the API (variants and segments resolve from it). */
   hlsUrl: (jobId: string) => client.jobs[":id"].hls["master.m3u8"].$url({ param: idParam(jobId) }).href,
   /** The DASH manifest served through the API (segment URLs in it are presigned). */

@@ -42,3 +42,6 @@ export function age(from: number, now: number): string {
 }
 
 export const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
+
+/** A day as the reader's locale writes it (e.g. "Dec 2, 2026"). */
+export const day = (ms: number) => new Date(ms).toLocaleDateString(undefined, { dateStyle: "medium" });

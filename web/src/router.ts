@@ -2,20 +2,35 @@ import { createSignal } from "solid-js";
 import { ID_PATTERN } from "@videoforge/events/ids";
 
 /**
- * Two screens, addressed by path: `/` (upload + jobs) and `/job/<id>` (one job). Not
- * `/jobs/<id>`: that path belongs to the API, which the same server answers first.
+ * Five screens, addressed by path: `/` (upload + jobs), `/job/<id>` (one job), `/library` (the
+ * finished videos), `/watch/<id>` (one video) and `/s/<token>` (a video shared by a link, for someone
+ * without an account). Not `/jobs/<id>`, `/videos` or `/shared/<token>`: those paths belong to the API,
+ * which the same server answers first.
  */
-export type Route = { name: "home" } | { name: "job"; jobId: string };
+export type Route =
+  | { name: "home" }
+  | { name: "job"; jobId: string }
+  | { name: "library" }
+  | { name: "watch"; videoId: string }
+  | { name: "shared"; token: string };
 
 function parse(pathname: string): Route {
-  const id = /^\/job\/([^/]+)\/?$/.exec(pathname)?.[1];
-  return id && ID_PATTERN.test(id) ? { name: "job", jobId: id } : { name: "home" };
+  if (/^\/library\/?$/.test(pathname)) return { name: "library" };
+  // the token is checked by the API alone, which says why a link does not work (a malformed one too)
+  const [, token] = /^\/s\/([^/]+)\/?$/.exec(pathname) ?? [];
+  if (token) return { name: "shared", token };
+  const [, screen, id] = /^\/(job|watch)\/([^/]+)\/?$/.exec(pathname) ?? [];
+  if (!id || !ID_PATTERN.test(id)) return { name: "home" };
+  return screen === "job" ? { name: "job", jobId: id } : { name: "watch", videoId: id };
 }
 
 const [route, setRoute] = createSignal<Route>(parse(window.location.pathname));
 export { route };
 
 export const jobPath = (jobId: string) => `/job/${jobId}`;
+export const LIBRARY_PATH = "/library";
+/** A video's id is its job's. */
+export const watchPath = (videoId: string) => `/watch/${videoId}`;
 
 export function navigate(path: string) {
   if (path !== window.location.pathname) history.pushState(null, "", path);

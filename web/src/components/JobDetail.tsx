@@ -2,7 +2,7 @@ import { createSignal, For, onCleanup, Show } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
 import { api, client, FINAL_STATUSES, idParam, poll, type ChunkRow, type JobSummary, type JobView } from "../api.ts";
 import { age, bytes, clock, seconds } from "../format.ts";
-import { jobPath, navigate, onNavClick } from "../router.ts";
+import { jobPath, navigate, onNavClick, watchPath } from "../router.ts";
 import { formatTime } from "../timecode.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Gantt } from "./Gantt.tsx";
@@ -68,6 +68,12 @@ export function JobDetail(props: { jobId: string }) {
                 <h1 id="job-title" class="grow">
                   {j().name}
                 </h1>
+                {/* a completed job is a video: its page in the library (here, where it shifts nothing below) */}
+                <Show when={j().status === "COMPLETED"}>
+                  <a href={watchPath(j().jobId)} onClick={onNavClick} data-testid="watch-link">
+                    Watch page
+                  </a>
+                </Show>
                 <StatusBadge status={j().status} />
               </div>
               <dl class="facts">

@@ -12,6 +12,12 @@ export interface CaptionsLink {
 }
 
 /**
+ * What plays: a job's stream through the owner's API, or a shared video's HLS master (the link is its credential,
+ * and the link opens neither the job's DASH manifest nor its storyboard).
+ */
+export type PlayerSource = { jobId: string; packaging: "cmaf" | "ts" } | { hls: string };
+
+/**
  * The job's stream in a <video> through Media Source Extensions: the HLS master (hls.js) or the
  * DASH manifest (dash.js), both over the same CMAF segments. Manifests come from the API and
  * carry the bearer token; segments are presigned storage URLs and must not. A job packaged as
@@ -21,13 +27,10 @@ export interface CaptionsLink {
  * engine plays (the engines leave the manifests' own captions alone): the browser loads and
  * renders them, a language chosen stays on across a switch of engine, and its own captions
  * menu and ours show the same tracks. Storage is another origin, hence `crossorigin`.
+ *
+ * A share link's page plays one HLS master by its URL instead (`hls`): no DASH, no storyboard, no token.
  */
-export function Player(props: {
-  jobId: string;
-  poster: string | null;
-  packaging: "cmaf" | "ts";
-  captions: CaptionsLink[];
-}) {
+export function Player(props: PlayerSource & { poster: string | null; captions: CaptionsLink[] }) {
   let video!: HTMLVideoElement;
   let engine: Engine | null = null;
   let disposed = false;
@@ -57,6 +60,7 @@ export function Player(props: {
 
   onMount(() => {
     // seek previews are an extra: a job without a storyboard (or a failed fetch) just has none
+    if (!("jobId" in props)) return;
     api
       .storyboard(props.jobId)
       .then((vtt) => vtt && setTiles(parseStoryboard(vtt)))
@@ -79,7 +83,8 @@ export function Player(props: {
     setPlaying("");
     setError(null);
     const start = p === "hls" ? startHls : startDash;
-    const started = await start(video, props.jobId, {
+    const manifest = !("jobId" in props) ? props.hls : p === "hls" ? api.hlsUrl(props.jobId) : api.dashUrl(props.jobId);
+    const started = await start(video, manifest, {
       variants: (list) => mine === generation && setVariants(list),
       playing: (v) =>
         mine === generation && setPlaying(`${v.height}p ${v.codec} · ${Math.round(v.bitrate / 1000)} kbit/s`),
@@ -169,7 +174,7 @@ export function Player(props: {
           Stream{" "}
           <select data-testid="protocol" value={protocol()} onChange={(e) => choose(e.currentTarget.value as Protocol)}>
             <option value="hls">HLS</option>
-            <Show when={props.packaging !== "ts"}>
+            <Show when={"jobId" in props && props.packaging !== "ts"}>
               <option value="dash">DASH</option>
             </Show>
           </select>

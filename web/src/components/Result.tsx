@@ -1,22 +1,12 @@
-import { createEffect, createResource, For, onCleanup, Show } from "solid-js";
-import { api, type JobSummary } from "../api.ts";
+import { For, Show } from "solid-js";
+import type { JobSummary } from "../api.ts";
 import { bitrate, bytes, seconds } from "../format.ts";
+import { fileName, useOutputLinks } from "../links.ts";
 import { Player } from "./Player.tsx";
 
 /** A completed job: the HLS player, every MP4 rendition to download, and the checks the finisher made. */
 export function Result(props: { job: JobSummary }) {
-  const [links, { refetch }] = createResource(
-    () => props.job.jobId,
-    (id) => api.outputs(id),
-  );
-  // download links are presigned for a short while (the API says how long): renew them at 80 % of it
-  let renew: ReturnType<typeof setTimeout> | undefined;
-  createEffect(() => {
-    const seconds = links()?.expiresIn;
-    clearTimeout(renew);
-    if (seconds) renew = setTimeout(() => void refetch(), Math.max(5, seconds * 0.8) * 1000);
-  });
-  onCleanup(() => clearTimeout(renew));
+  const links = useOutputLinks(() => props.job.jobId);
   // what every rendition must hold: the source's frames, or a trim's kept range
   const source = () => props.job.kept ?? props.job.source;
 
@@ -61,7 +51,7 @@ export function Result(props: { job: JobSummary }) {
               <For each={props.job.outputs}>
                 {(o) => {
                   const link = () => links()?.outputs.find((l) => l.rendition === o.rendition)?.url;
-                  const name = o.key.slice(o.key.lastIndexOf("/") + 1);
+                  const name = fileName(o.key);
                   const framesOk = () => !source() || o.frames === source()!.frames;
                   return (
                     <tr data-rendition={o.rendition}>
@@ -107,9 +97,9 @@ export function Result(props: { job: JobSummary }) {
           </table>
         </div>
       </div>
-      <Show when={links.error}>
+      <Show when={links.error()}>
         <p class="error" role="alert">
-          Could not get download links: {(links.error as Error).message}
+          Could not get download links: {links.error()!.message}
         </p>
       </Show>
     </section>

@@ -1,4 +1,4 @@
-import { api, apiBase, authHeader } from "../api.ts";
+import { apiBase, authHeader } from "../api.ts";
 
 /** One variant a person can pick: the engine's own index, and how it is shown. */
 export interface Variant {
@@ -27,11 +27,14 @@ export function codecFamily(codecs: string | null | undefined): string {
   return { avc1: "H.264", hvc1: "HEVC", hev1: "HEVC", vp09: "VP9", av01: "AV1" }[prefix] ?? "";
 }
 
-/** Requests to the API carry the bearer token; presigned storage URLs must not (storage would refuse them). */
-const needsToken = (url: string) => url.startsWith(apiBase + "/");
+/**
+ * Requests to the API carry the bearer token; presigned storage URLs must not (storage would refuse them), nor
+ * a shared link's playlists (the link is their credential: an owner's token has no business travelling with it).
+ */
+const needsToken = (url: string) => url.startsWith(apiBase + "/") && !url.startsWith(apiBase + "/shared/");
 
-/** The HLS master through hls.js (MSE); loaded only when something plays (it is most of the page's weight). */
-export async function startHls(video: HTMLVideoElement, jobId: string, on: EngineEvents): Promise<Engine | null> {
+/** The HLS master at `url` through hls.js (MSE); loaded only when something plays (it is most of the page's weight). */
+export async function startHls(video: HTMLVideoElement, url: string, on: EngineEvents): Promise<Engine | null> {
   const { default: Hls } = await import("hls.js");
   if (!Hls.isSupported()) {
     on.error("This browser cannot play HLS through Media Source Extensions; download a file below.");
@@ -40,8 +43,8 @@ export async function startHls(video: HTMLVideoElement, jobId: string, on: Engin
   const hls = new Hls({
     // captions are the page's own <track> elements (Player.tsx), the same for both engines
     enableWebVTT: false,
-    xhrSetup: (xhr, url) => {
-      if (needsToken(url)) for (const [k, v] of Object.entries(authHeader())) xhr.setRequestHeader(k, v);
+    xhrSetup: (xhr, requested) => {
+      if (needsToken(requested)) for (const [k, v] of Object.entries(authHeader())) xhr.setRequestHeader(k, v);
     },
   });
   const variant = (i: number): Variant | null => {
@@ -58,7 +61,7 @@ export async function startHls(video: HTMLVideoElement, jobId: string, on: Engin
   hls.on(Hls.Events.ERROR, (_e, data) => {
     if (data.fatal) on.error(`Playback failed: ${data.details}${data.response ? ` (HTTP ${data.response.code})` : ""}`);
   });
-  hls.loadSource(api.hlsUrl(jobId));
+  hls.loadSource(url);
   hls.attachMedia(video);
   return {
     pick: (index) => void (hls.currentLevel = index),
@@ -67,13 +70,13 @@ export async function startHls(video: HTMLVideoElement, jobId: string, on: Engin
 }
 
 /**
- * The DASH manifest through dash.js. It picks one video adaptation set (one codec family) the
+ * The DASH manifest at `url` through dash.js. It picks one video adaptation set (one codec family) the
  * browser decodes; the variants are that set's representations. Its text sets are left out:
  * captions are the page's own <track> elements, as with hls.js (dash.js adds the cues of a
  * single WebVTT file only to a track already chosen when the file arrives, so a track turned
  * on later stays empty).
  */
-export async function startDash(video: HTMLVideoElement, jobId: string, on: EngineEvents): Promise<Engine | null> {
+export async function startDash(video: HTMLVideoElement, url: string, on: EngineEvents): Promise<Engine | null> {
   const { MediaPlayer } = await import("dashjs");
   const player = MediaPlayer().create();
   player.addRequestInterceptor(async (request) => {
@@ -98,7 +101,7 @@ export async function startDash(video: HTMLVideoElement, jobId: string, on: Engi
     if (v) on.playing(v);
   });
   player.on("error", (e) => on.error(`Playback failed: ${JSON.stringify((e as { error?: unknown }).error ?? e)}`));
-  player.initialize(video, api.dashUrl(jobId), false);
+  player.initialize(video, url, false);
   return {
     pick: (index) => {
       const auto = index < 0;
