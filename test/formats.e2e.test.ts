@@ -6,7 +6,7 @@ import type { FormatName, RungName } from "@videoforge/core/contract";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
 import { decodedVideo, download, streamSpans } from "./helpers/media.ts";
-import { Parser } from "m3u8-parser";
+import { parseM3u8 } from "./helpers/m3u8.ts";
 import { parse as parseMpd } from "mpd-parser";
 
 /**
@@ -294,12 +294,10 @@ describe("per-job options: captions, loudness, watermark (one job, every option)
     // the HLS master's subtitles group and the MPD's text sets name the same WebVTT files
     const get = async (path: string) =>
       (await fetch(new URL(path, cloud.api.url), { headers: { authorization: `Bearer ${cloud.token}` } })).text();
-    const p = new Parser();
-    p.push(await get(`/jobs/${jobId}/hls/master.m3u8`));
-    p.end();
+    const master = parseM3u8(await get(`/jobs/${jobId}/hls/master.m3u8`));
     const group =
       (
-        p.manifest as {
+        master as {
           mediaGroups?: { SUBTITLES?: Record<string, Record<string, { uri?: string; language?: string }>> };
         }
       ).mediaGroups?.SUBTITLES?.subs ?? {};
@@ -309,10 +307,7 @@ describe("per-job options: captions, loudness, watermark (one job, every option)
         .sort(),
     ).toEqual(["en", "fr"]);
     for (const g of Object.values(group)) {
-      const media = new Parser();
-      media.push(await get(`/jobs/${jobId}/hls/${g.uri}`));
-      media.end();
-      const [segment] = media.manifest.segments;
+      const [segment] = parseM3u8(await get(`/jobs/${jobId}/hls/${g.uri}`)).segments;
       expect(objectPath(segment!.uri, jobId)).toBe(`hls/captions-${g.language}/captions.vtt`);
       expect(await (await fetch(segment!.uri)).text()).toMatch(/^WEBVTT/);
     }
@@ -346,13 +341,7 @@ async function streamingSegments(cloud: import("./helpers/cloud.ts").TestCloud, 
     expect(res.status, path).toBe(200);
     return res.text();
   };
-  const m3u8 = (text: string) => {
-    const p = new Parser();
-    p.push(text);
-    p.end();
-    return p.manifest;
-  };
-  const master = m3u8(await get(`/jobs/${jobId}/hls/master.m3u8`));
+  const master = parseM3u8(await get(`/jobs/${jobId}/hls/master.m3u8`));
   const media = [
     ...(master.playlists ?? []).map((v) => v.uri),
     ...Object.values(master.mediaGroups?.AUDIO ?? {}).flatMap((g) => Object.values(g).map((r) => r.uri!)),
@@ -361,7 +350,7 @@ async function streamingSegments(cloud: import("./helpers/cloud.ts").TestCloud, 
   const durations = new Map<string, number[]>();
   for (const uri of media) {
     const rep = uri.split("/")[0]!;
-    const list = m3u8(await get(`/jobs/${jobId}/hls/${uri}`));
+    const list = parseM3u8(await get(`/jobs/${jobId}/hls/${uri}`));
     expect(list.endList, `${uri} is a finished VOD playlist`).toBe(true);
     const init = list.segments[0]?.map?.uri;
     expect(init, `${uri} has an init segment`).toBeTruthy();
@@ -503,10 +492,8 @@ describe("trim and audio tracks: frame-exact across chunks, every language carri
     // the streams offer both: two renditions in the HLS audio group, two audio sets in the MPD
     const get = async (path: string) =>
       (await fetch(new URL(path, cloud.api.url), { headers: { authorization: `Bearer ${cloud.token}` } })).text();
-    const p = new Parser();
-    p.push(await get(`/jobs/${jobId}/hls/master.m3u8`));
-    p.end();
-    const group = Object.values(p.manifest.mediaGroups?.AUDIO ?? {})[0] ?? {};
+    const master = parseM3u8(await get(`/jobs/${jobId}/hls/master.m3u8`));
+    const group = Object.values(master.mediaGroups?.AUDIO ?? {})[0] ?? {};
     expect(
       Object.entries(group)
         .map(([name, r]) => `${name} ${r.language} ${r.default}`)

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "commander";
 // the ladder module alone: the whole core (AWS SDK and all) must not load to parse a flag
 import { parseLadder, type RungName } from "@videoforge/core/ladder";
+import { LANGUAGE_TAG } from "@videoforge/events/ids";
 import {
   isAudioFormat,
   isVideoFormat,
@@ -41,8 +42,9 @@ export function nonNegativeNumber(value: string): number {
 
 /** `en=subs.srt`: a captions file and its language, repeatable; read when the upload starts. */
 export function captionsFile(value: string, previous: CaptionsFile[] = []): CaptionsFile[] {
-  const m = /^([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)=(.+\.(srt|vtt))$/i.exec(value.trim());
-  if (!m) throw new InvalidArgumentError("Expected LANG=FILE.srt or LANG=FILE.vtt, e.g. en=subtitles.srt.");
+  const m = /^([^=]+)=(.+\.(srt|vtt))$/i.exec(value.trim());
+  if (!m || !LANGUAGE_TAG.test(m[1]!))
+    throw new InvalidArgumentError("Expected LANG=FILE.srt or LANG=FILE.vtt, e.g. en=subtitles.srt.");
   return [...previous, { language: m[1]!, file: m[2]!, format: m[3]!.toLowerCase() as "srt" | "vtt" }];
 }
 export interface CaptionsFile {

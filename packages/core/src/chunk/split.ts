@@ -26,6 +26,7 @@ import { InvalidInputError } from "../errors.ts";
 import { frameIndexer, planSource, type PlannedChunk, type PlannedWindow } from "../media/plan.ts";
 import { resolveTrim, storedTrim, trimChunks, TrimSpan, type TrimmedChunk } from "../media/trim.ts";
 import {
+  audioStreamsOf,
   BadSourceError,
   demuxerOf,
   probeAudioSource,
@@ -275,8 +276,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
         ? storeAudio({ ...deps, signal: stop.signal }, source, dir, {
             jobId,
             tracks,
-            // sources probed before audio tracks were recorded have their one track as `audio`
-            streams: info.audioTracks.length ? info.audioTracks : [{}],
+            streams: audioStreamsOf(info),
             inputFormat: demuxerOf(info.container),
             loudness: job.loudness,
             range: span && {

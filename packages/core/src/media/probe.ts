@@ -250,6 +250,17 @@ async function probeHeader(ff: Ffmpeg, file: string, opts: ProbeOptions) {
   return { size, probe };
 }
 
+/**
+ * The source's audio streams with their language and title, in order: those the probe recorded, or for a source
+ * probed before audio tracks were, its one `audio` stream (none for a silent source).
+ */
+export function audioStreamsOf(
+  info: Pick<SourceInfo, "audio" | "audioTracks">,
+): { language?: string; title?: string }[] {
+  if (info.audioTracks.length) return info.audioTracks;
+  return info.audio ? [{}] : [];
+}
+
 /** What an audio-only job knows of its source: the container, its length and its audio streams. */
 export const AudioSourceInfo = SourceInfo.pick({
   container: true,

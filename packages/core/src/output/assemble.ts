@@ -37,7 +37,7 @@ import {
   variantName,
   videoFormatsOf,
 } from "../media/formats.ts";
-import { mediaDuration, measureOutput, SourceInfo } from "../media/probe.ts";
+import { audioStreamsOf, mediaDuration, measureOutput, SourceInfo } from "../media/probe.ts";
 import { outputFormatOf } from "../media/verify.ts";
 import { storedSpan, trimmedSource } from "../media/trim.ts";
 import { outputColour } from "../media/colour.ts";
@@ -87,12 +87,7 @@ async function assemblyPlan(deps: Deps, job: JobItem, formats: Format[], chunkCo
   const { jobId } = job;
   const source = SourceInfo.parse(job.source);
   // every kind of every audio stream the chunker stored (none for a silent source)
-  const streams: { language?: string; title?: string }[] = source.audioTracks.length
-    ? source.audioTracks
-    : source.audio
-      ? [{}]
-      : [];
-  const wanted = streams.flatMap((s, stream) =>
+  const wanted = audioStreamsOf(source).flatMap((s, stream) =>
     audioTracksFor(formats).map((track) => ({ track, stream, ...pick(s, ["language", "title"]) })),
   );
   const stored = await Promise.all(

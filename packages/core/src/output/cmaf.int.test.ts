@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Parser, type M3u8Manifest } from "m3u8-parser";
+import { parseM3u8 as m3u8 } from "../../../../test/helpers/m3u8.ts";
 import { parse as parseMpd, stringToMpdXml } from "mpd-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inputArgs } from "../ffmpeg/args.ts";
@@ -35,13 +35,6 @@ const SECONDS = 7;
 const FPS = 30;
 const FRAMES = SECONDS * FPS;
 const FRAME = 1 / FPS;
-
-function m3u8(text: string): M3u8Manifest {
-  const parser = new Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest;
-}
 
 describe("codec strings", () => {
   it("H.264 from profile_idc, constraint flags, level_idc", () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { Parser, type M3u8Manifest } from "m3u8-parser";
+import { parseM3u8 as m3u8 } from "../../../../test/helpers/m3u8.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inputArgs } from "../ffmpeg/args.ts";
 import { defaultFfmpeg } from "../ffmpeg/locate.ts";
@@ -19,13 +19,6 @@ const SECONDS = 8;
 const FPS = 30;
 const FRAMES = SECONDS * FPS;
 const FRAME = 1 / FPS;
-
-function m3u8(text: string): M3u8Manifest {
-  const parser = new Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest;
-}
 
 describe("ffmpeg arguments", () => {
   it("reads each input hardened, copies the video and the muxed audio, cuts TS segments numbered from 1", () => {

@@ -36,11 +36,11 @@ export async function deleteVideo(deps: Deps, event: EventDetail<"VideoDeleteReq
   for (const bucket of [buckets.outputs, buckets.work]) {
     const objects = await deps.store.list(bucket, jobPrefix(jobId));
     bytes += objects.reduce((sum, o) => sum + o.size, 0);
-    // S3 deletes at most 1,000 keys a request
-    for (let i = 0; i < objects.length; i += 1000)
+    // the store sends them in batches of S3's 1,000 keys a request
+    if (objects.length)
       await deps.store.remove(
         bucket,
-        objects.slice(i, i + 1000).map((o) => o.key),
+        objects.map((o) => o.key),
       );
   }
   let sourceRemoved = false;

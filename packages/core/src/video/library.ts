@@ -1,4 +1,5 @@
-import type { AudioOutput, CaptionsOutput, FinalOutput } from "@videoforge/events";
+import { Rendition, type AudioOutput, type CaptionsOutput, type FinalOutput } from "@videoforge/events";
+import { z } from "zod";
 import { Video, VideoEdit, VideoQuery } from "../contract.ts";
 import type { JobItem } from "../db/index.ts";
 import { NotFoundError } from "../errors.ts";
@@ -36,7 +37,8 @@ export async function toVideo(deps: Pick<Deps, "store" | "cfg">, job: JobItem): 
     duration: s.kept?.duration ?? s.outputs[0]?.duration ?? s.audio[0]?.duration ?? s.source?.duration ?? 0,
     width: top?.width ?? 0,
     height: top?.height ?? 0,
-    renditions: [...new Set(s.outputs.map((o) => o.rendition.replace(/-(hevc|vp9|av1)$/, "")))],
+    // the rungs as fitted to the source (`1078p`), whatever formats each is made in
+    renditions: (z.array(Rendition).safeParse(job.renditions).data ?? []).map((r) => r.name),
     formats: job.formats ?? DEFAULT_FORMATS,
     bytes: outputBytes(job),
     poster: job.poster

@@ -106,6 +106,8 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
   const polled = { "cache-control": "no-cache", vary: "authorization" };
   // playlists through the API: variants resolve relative to this route, segments are presigned
   const m3u8 = { "content-type": "application/vnd.apple.mpegurl", "cache-control": "no-store" };
+  // a master served beside its media playlists' routes names them relatively: `<rendition>/<file>`
+  const beside = (rendition: string, file: string) => `${rendition}/${file}`;
 
   const api = app
     .openapi(routes.health, (c) => {
@@ -147,8 +149,7 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     })
     .openapi(routes.retryJob, async (c) => c.json(await retryJob(deps, c.get("owner"), c.req.valid("param").id), 201))
     .openapi(routes.masterPlaylist, async (c) => {
-      const mediaUrl = (rendition: string, file: string) => `${rendition}/${file}`;
-      return c.body(await hlsMasterPlaylist(deps, c.get("owner"), c.req.valid("param").id, mediaUrl), 200, m3u8);
+      return c.body(await hlsMasterPlaylist(deps, c.get("owner"), c.req.valid("param").id, beside), 200, m3u8);
     })
     .openapi(routes.mediaPlaylist, async (c) => {
       const { id, rendition, file } = c.req.valid("param");
@@ -189,8 +190,7 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     .openapi(routes.sharedVideo, async (c) => c.json(await sharedVideo(deps, c.req.valid("param").token), 200))
     .openapi(routes.sharedMasterPlaylist, async (c) => {
       const { owner, videoId } = await resolveShare(deps, c.req.valid("param").token);
-      const mediaUrl = (rendition: string, file: string) => `${rendition}/${file}`;
-      return c.body(await hlsMasterPlaylist(deps, owner, videoId, mediaUrl), 200, m3u8);
+      return c.body(await hlsMasterPlaylist(deps, owner, videoId, beside), 200, m3u8);
     })
     .openapi(routes.sharedMediaPlaylist, async (c) => {
       const { token, rendition, file } = c.req.valid("param");
