@@ -48,6 +48,23 @@ export interface LambdaTarget {
   environment: Record<string, string>;
 }
 
+/**
+ * EventBridge → an SQS queue → the handler's function (the same entry, in its SQS mode). The
+ * function hides a record it has work for later (ChangeMessageVisibility) and SQS hands it back
+ * then: retries for as long as the queue keeps messages, beyond EventBridge's and Lambda's.
+ */
+export interface QueueTarget extends Omit<LambdaTarget, "kind"> {
+  kind: "queue";
+  /** Receives before a message goes to the dead-letter queue: a day of backoff takes about 20. */
+  receives: number;
+  /** How long the queue keeps a message: longer than the handler retries (webhooks: 24 h). */
+  retentionSeconds: number;
+}
+
+/** A queue rule's receive limit and retention (a webhook's day of retries, with room). */
+export const QUEUE_RECEIVES = 100;
+export const QUEUE_RETENTION_SECONDS = 4 * 86_400;
+
 export interface TaskTarget {
   kind: "task";
   /** The launcher Lambda that calls RunTask for this rule. */
@@ -71,7 +88,7 @@ export interface RuleSpec {
   pattern: Record<string, unknown>;
   /** What the rule's EventPattern is set to, verbatim. */
   patternJson: string;
-  target: LambdaTarget | TaskTarget;
+  target: LambdaTarget | QueueTarget | TaskTarget;
   /** EventBridge target RetryPolicy: redeliveries when invoking the target fails. */
   retryPolicy: { maximumRetryAttempts: number; maximumEventAgeInSeconds: number };
   /** Lambda asynchronous invocation config: retries when the function throws. */
@@ -89,10 +106,12 @@ export function pascal(name: string): string {
     .join("");
 }
 
-function target(sub: Subscription): LambdaTarget | TaskTarget {
-  if (sub.runtime === "lambda") {
+function target(sub: Subscription): LambdaTarget | QueueTarget | TaskTarget {
+  if (sub.runtime !== "task") {
     const artifact = handlerArtifact(sub.handler);
-    return { kind: "lambda", handler: `${LAMBDA_DIR}/${HANDLER_ENTRY}.handler`, artifact, environment: {} };
+    const fn = { handler: `${LAMBDA_DIR}/${HANDLER_ENTRY}.handler`, artifact, environment: {} };
+    if (sub.runtime === "lambda") return { kind: "lambda", ...fn };
+    return { kind: "queue", ...fn, receives: QUEUE_RECEIVES, retentionSeconds: QUEUE_RETENTION_SECONDS };
   }
   const policy = taskLaunchPolicy(sub);
   return {

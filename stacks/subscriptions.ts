@@ -104,6 +104,53 @@ function lambdaSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
   return { ruleArn: rule.arn, fn: arn };
 }
 
+/** The rule, its pattern verbatim, delivering into `queue` (which only this rule may write to). */
+function ruleIntoQueue(spec: RuleSpec, queue: sst.aws.Queue, dlq: sst.aws.Queue) {
+  const rule = new aws.cloudwatch.EventRule(`${spec.id}Rule`, {
+    eventBusName: eventBus.name,
+    eventPattern: spec.patternJson,
+  });
+  queuePolicy(`${spec.id}QueuePolicy`, queue, rule.arn);
+  new aws.cloudwatch.EventTarget(`${spec.id}Target`, {
+    rule: rule.name,
+    eventBusName: eventBus.name,
+    arn: queue.arn,
+    retryPolicy: spec.retryPolicy,
+    deadLetterConfig: { arn: dlq.arn },
+  });
+  return rule;
+}
+
+/**
+ * Queue rule: EventBridge → the rule's queue → the handler's function (batches of one, partial
+ * responses). The function hides a record it has work for later (ChangeMessageVisibility), so
+ * the queue is where a webhook waits between attempts; a message that keeps failing for another
+ * reason reaches the dead-letter queue after the target's receive limit.
+ */
+function queueSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
+  if (spec.target.kind !== "queue") throw new Error(`${spec.name} is not a queue rule`);
+  const { artifact, receives, retentionSeconds } = spec.target;
+  if (isImage(artifact)) throw new Error(`${spec.name}: queue rules run zip functions`);
+  const timeout = functionArtifacts[artifact].timeoutSeconds;
+  const queue = new sst.aws.Queue(`${spec.id}Queue`, {
+    // Lambda asks for six times the consumer's timeout
+    visibilityTimeout: `${6 * timeout} seconds`,
+    dlq: { queue: dlq.arn, retry: receives },
+    transform: { queue: { messageRetentionSeconds: retentionSeconds } },
+  });
+  const rule = ruleIntoQueue(spec, queue, dlq);
+  const fn = bundledFunction(`${spec.id}Handler`, artifact, {
+    link: dataLinks,
+    permissions: [
+      ...handlerPermissions(handlerGrants(spec.handler)),
+      // hiding a record until its next attempt (SST's subscribe grants receive and delete only)
+      { actions: ["sqs:ChangeMessageVisibility"], resources: [queue.arn] },
+    ],
+  });
+  queue.subscribe(fn.arn, { batch: { size: 1, partialResponses: true } });
+  return { ruleArn: rule.arn, fn: fn.arn, queue };
+}
+
 /**
  * Task rule: EventBridge → the rule's work queue → its launcher (RunTask). The queue is the
  * back-pressure: launchers run at most LAUNCHER_CONCURRENCY at once, start no more than the
@@ -119,18 +166,7 @@ function taskSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
     visibilityTimeout: "3 minutes",
     dlq: { queue: dlq.arn, retry: WORK_QUEUE_RECEIVES },
   });
-  const rule = new aws.cloudwatch.EventRule(`${spec.id}Rule`, {
-    eventBusName: eventBus.name,
-    eventPattern: spec.patternJson,
-  });
-  queuePolicy(`${spec.id}QueuePolicy`, queue, rule.arn);
-  new aws.cloudwatch.EventTarget(`${spec.id}Target`, {
-    rule: rule.name,
-    eventBusName: eventBus.name,
-    arn: queue.arn,
-    retryPolicy: spec.retryPolicy,
-    deadLetterConfig: { arn: dlq.arn },
-  });
+  const rule = ruleIntoQueue(spec, queue, dlq);
   const launcher = bundledFunction(`${spec.id}Launcher`, "launch-task", {
     environment: {
       ...spec.target.environment,
@@ -181,7 +217,12 @@ export const subscriptions = ruleSpecs().map((spec) => {
   const dlq = new sst.aws.Queue(spec.deadLetter.id, {
     transform: { queue: { name, messageRetentionSeconds: FOURTEEN_DAYS } },
   });
-  const wired = spec.target.kind === "task" ? taskSubscription(spec, dlq) : lambdaSubscription(spec, dlq);
+  const wired =
+    spec.target.kind === "task"
+      ? taskSubscription(spec, dlq)
+      : spec.target.kind === "queue"
+        ? queueSubscription(spec, dlq)
+        : lambdaSubscription(spec, dlq);
   queuePolicy(`${spec.deadLetter.id}Policy`, dlq, wired.ruleArn);
   return { spec, dlq, ...wired };
 });

@@ -226,6 +226,17 @@ export const catalog = {
   }),
   /** A person cancelled the job. */
   JobCancelled: z.object({ ...base, by: z.string() }),
+  /**
+   * A job's source is to be fetched from a URL (`POST /uploads/from-url`): the importer streams it into the uploads
+   * bucket, then announces VideoUploaded. `large`: the URL said it is large, so the task runtime fetches it.
+   */
+  SourceImportRequested: z.object({
+    ...base,
+    owner: z.string().min(1),
+    url: z.string().url().max(2048),
+    name: z.string().min(1).max(255),
+    large: z.boolean(),
+  }),
   /** Its owner asked to delete a video (any job that has ended): its files and rows go, then VideoDeleted. */
   VideoDeleteRequested: z.object({ ...base, owner: z.string().min(1) }),
   /** A video's outputs, intermediates, source (unless another job still uses it) and rows are gone. */
@@ -236,6 +247,13 @@ export const catalog = {
     bytes: z.number().int().nonnegative(),
     /** Whether the source went too (false while another job, e.g. a retry, still uses it). */
     sourceRemoved: z.boolean(),
+  }),
+  /** Its owner asked for one webhook delivery again (it failed, or they want it twice): the sender retries it. */
+  WebhookRedeliveryRequested: z.object({
+    ...base,
+    owner: z.string().min(1),
+    webhookId: z.string().regex(ID_PATTERN),
+    deliveryId: z.string().regex(ID_PATTERN),
   }),
 } as const;
 

@@ -29,6 +29,26 @@ export class InvalidEventError extends Error {
   override name = "InvalidEventError";
 }
 
+/**
+ * A queue handler has work left for this event, due later (a webhook endpoint that failed and is retried with
+ * backoff): its queue hands the event back after `retryAfterMs` instead of counting a failure.
+ */
+export class RetryLaterError extends Error {
+  override name = "RetryLaterError";
+  constructor(
+    readonly retryAfterMs: number,
+    message = `work left for later: again in ${Math.ceil(retryAfterMs / 1000)} s`,
+  ) {
+    super(message);
+  }
+}
+
+export function isRetryLater(err: unknown): err is RetryLaterError {
+  return (
+    err instanceof Error && err.name === "RetryLaterError" && typeof (err as RetryLaterError).retryAfterMs === "number"
+  );
+}
+
 /** Validate an envelope and its detail against the catalog; throws InvalidEventError with readable issues. */
 export function parseEnvelope(raw: unknown): DomainEvent & { id: string; time: string } {
   const env = Envelope.safeParse(raw);

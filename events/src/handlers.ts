@@ -51,6 +51,12 @@ const jobState = ["get", "query", "create", "patch"] as const;
  * packages/functions/src/handlers/<kebab-name>.ts. Nothing else names it.
  */
 export const handlerSpecs = {
+  importer: {
+    // a stream from the URL into the uploads bucket, through memory only (8 MiB parts, two in flight)
+    lambda: { kind: "zip", memoryMB: 1024, timeoutSeconds: 900 },
+    calls: { uploads: ["uploadStream"], table: ["get", "patch"], bus: ["publish"] },
+    stage: "upload",
+  },
   chunker: {
     lambda: ffmpegLambda,
     // download the source, store chunks and audio, plan and announce; charge the day's encode work
@@ -100,6 +106,14 @@ export const handlerSpecs = {
       bus: ["publish"],
     },
     // a lost deletion leaves files behind, not a wrong video: a repeated DELETE starts it again
+    stage: null,
+  },
+  webhookSender: {
+    // one event's deliveries: each endpoint gets at most a 10 s attempt per invocation
+    lambda: { kind: "zip", memoryMB: 256, timeoutSeconds: 120 },
+    // the owner's webhooks, each one's delivery row (made once), every attempt recorded on it
+    calls: { table: ["get", "query", "create", "patch"] },
+    // a lost delivery does not make a video wrong; its row shows it failed and it can be sent again
     stage: null,
   },
   recorder: {

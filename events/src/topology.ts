@@ -7,7 +7,13 @@ import type { HandlerName } from "./handlers.ts";
  * dispatches from it and the SST stacks create one EventBridge rule per entry. What each
  * handler is (its code, Lambda limits, calls) is declared once in handlers.ts.
  */
-export type Runtime = "lambda" | "task";
+/**
+ * `lambda`: EventBridge invokes the handler's function. `task`: a work queue and a launcher start it on Fargate.
+ * `queue`: EventBridge → an SQS queue → the handler's function; the handler may hand an event back for later
+ * (RetryLaterError) and gets it again after that delay, for as long as the queue keeps messages (webhooks: a day
+ * of retries with backoff, beyond anything EventBridge's or Lambda's own retries allow).
+ */
+export type Runtime = "lambda" | "task" | "queue";
 
 export interface RetryPolicy {
   /** Redeliveries after the first attempt (EventBridge allows 0-185). */
@@ -44,10 +50,41 @@ const sub = (s: Omit<Subscription, "deadLetter">): Subscription => ({ ...s, dead
 /** The events of a video's deletion: the timeline does not record them (its rows are among those deleted). */
 export const DELETION_EVENTS: readonly EventName[] = ["VideoDeleteRequested", "VideoDeleted"];
 
-/** Announcements for listeners outside the pipeline (an integration's rule on the bus); no step consumes them. */
-export const OUTWARD_EVENTS: readonly EventName[] = ["VideoDeleted"];
+/** Events about a webhook delivery, not the job: the timeline does not record them (the job may be gone). */
+export const WEBHOOK_EVENTS: readonly EventName[] = ["WebhookRedeliveryRequested"];
+
+/** What the owner's webhooks hear (core/webhook/types.ts maps each to its webhook event types). */
+export const NOTIFIED_EVENTS = [
+  "JobCompleted",
+  "JobFailed",
+  "JobCancelled",
+  "VideoDeleted",
+] as const satisfies readonly EventName[];
+
+/**
+ * Announcements only for listeners outside the topology (an integration's own rule on the bus); none today:
+ * VideoDeleted, the last one, is a webhook event now.
+ */
+export const OUTWARD_EVENTS: readonly EventName[] = [];
 
 export const topology: readonly Subscription[] = [
+  sub({
+    name: "import-source",
+    handler: "importer",
+    runtime: "lambda",
+    events: ["SourceImportRequested"],
+    pattern: { ...types("SourceImportRequested"), detail: { large: [false] } },
+    retry: standardRetry,
+  }),
+  sub({
+    name: "import-large-source",
+    handler: "importer",
+    runtime: "task",
+    events: ["SourceImportRequested"],
+    // a Lambda's 15 minutes may not fetch a many-GB file from a slow server: the task has no such limit
+    pattern: { ...types("SourceImportRequested"), detail: { large: [true] } },
+    retry: standardRetry,
+  }),
   sub({
     name: "chunk-small-source",
     handler: "chunker",
@@ -124,6 +161,7 @@ export const topology: readonly Subscription[] = [
     handler: "recorder",
     runtime: "lambda",
     events: [
+      "SourceImportRequested",
       "VideoUploaded",
       "ChunkReady",
       "ChunkEncoded",
@@ -134,10 +172,11 @@ export const topology: readonly Subscription[] = [
       "JobFailed",
       "JobCancelled",
     ],
-    // every videoforge event that names a job, but a deletion's: those rows are the ones going away
+    // every videoforge event that names a job, but a deletion's (those rows are the ones going away) and a
+    // webhook's (about a delivery, not the job)
     pattern: {
       source: [SOURCE],
-      "detail-type": [{ "anything-but": [...DELETION_EVENTS] }],
+      "detail-type": [{ "anything-but": [...DELETION_EVENTS, ...WEBHOOK_EVENTS] }],
       detail: { jobId: [{ exists: true }] },
     },
     retry: { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 },
@@ -148,6 +187,15 @@ export const topology: readonly Subscription[] = [
     runtime: "lambda",
     events: ["VideoDeleteRequested"],
     pattern: types("VideoDeleteRequested"),
+    retry: standardRetry,
+  }),
+  sub({
+    name: "deliver-webhooks",
+    handler: "webhookSender",
+    runtime: "queue",
+    events: [...NOTIFIED_EVENTS, ...WEBHOOK_EVENTS],
+    pattern: types(...NOTIFIED_EVENTS, ...WEBHOOK_EVENTS),
+    // EventBridge's retries only cover putting the event into the queue; the sender's own backoff runs for a day
     retry: standardRetry,
   }),
 ];

@@ -102,12 +102,21 @@ describe("rule specs derived from the topology", () => {
     }
   });
 
-  it("targets a Lambda entry that exists for lambda rules and the task launcher for task rules", async () => {
+  it("targets a Lambda entry that exists for lambda and queue rules and the task launcher for task rules", async () => {
     for (const spec of specs) {
       const file = join(root, spec.target.handler.replace(/\.handler$/, ".ts"));
       expect((await stat(file)).isFile(), file).toBe(true);
       if (spec.runtime === "lambda") {
         expect(spec.target.kind, spec.name).toBe("lambda");
+        expect(handlers[spec.handler], spec.name).toBeDefined();
+      } else if (spec.runtime === "queue") {
+        // the generic entry, in its SQS mode; the queue keeps a message longer than a day of retries
+        expect(spec.target, spec.name).toMatchObject({
+          kind: "queue",
+          handler: "packages/functions/src/lambda/event-handler.handler",
+          receives: 100,
+          retentionSeconds: 4 * 86_400,
+        });
         expect(handlers[spec.handler], spec.name).toBeDefined();
       } else {
         const target = spec.target as Extract<RuleSpec["target"], { kind: "task" }>;

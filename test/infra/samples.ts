@@ -125,6 +125,13 @@ export const samples: { [N in EventName]: Payload<N>[] } = {
   JobCancelled: [{ jobId, by: "user-1" }],
   VideoDeleteRequested: [{ jobId, owner: "user-1" }],
   VideoDeleted: [{ jobId, owner: "user-1", bytes: 123_456, sourceRemoved: true }],
+  SourceImportRequested: [
+    { jobId, owner: "user-1", url: "https://media.example.com/clip.mp4", name: "clip.mp4", large: false },
+    { jobId, owner: "user-1", url: "https://media.example.com/film.mov", name: "film.mov", large: true },
+  ],
+  WebhookRedeliveryRequested: [
+    { jobId, owner: "user-1", webhookId: "wh_0123456789", deliveryId: "evt_0123456789abcdef" },
+  ],
 };
 
 /** An event exactly as EventBridge hands it to a target (every field Powertools' schema requires). */

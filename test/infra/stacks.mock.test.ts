@@ -278,9 +278,8 @@ describe("prod", () => {
     expect(fns.map((f) => prod.artifactOf(f)).sort()).toEqual(
       [
         ...Object.keys(functionArtifacts).filter((a) => a !== "launch-task"),
-        "launch-task",
-        "launch-task",
-        "launch-task",
+        // one launcher per task rule: chunk, encode, assemble and import large sources
+        ...topology.filter((s) => s.runtime === "task").map(() => "launch-task"),
       ].sort(),
     );
     const [image] = prod.of("docker-build:index:Image");
@@ -358,7 +357,7 @@ describe("prod", () => {
       check(fn.name, prod.artifactOf(fn) as Unit, prod.statements(prod.roleOf(fn)), fn);
     // the worker task role runs every task-runtime handler
     const taskRole = prod.statements(prod.one("aws:iam/role:Role", "WorkerTaskRole"));
-    for (const unit of ["encoder", "chunker", "assembler"] as const)
+    for (const unit of ["encoder", "chunker", "assembler", "importer"] as const)
       check(`Worker task (${unit})`, unit, taskRole, prod.one("aws:iam/role:Role", "WorkerTaskRole"));
     expect(missing).toEqual([]);
   });
@@ -473,6 +472,52 @@ describe("prod", () => {
     }
   });
 
+  it("sends webhooks through a queue: EventBridge → queue → the sender, which hides a record until its retry", () => {
+    const sub = topology.find((s) => s.runtime === "queue" && s.handler === "webhookSender")!;
+    expect(sub.events).toEqual([
+      "JobCompleted",
+      "JobFailed",
+      "JobCancelled",
+      "VideoDeleted",
+      "WebhookRedeliveryRequested",
+    ]);
+    const rule = prod
+      .of("aws:cloudwatch/eventRule:EventRule")
+      .find((r) => r.inputs.eventPattern === JSON.stringify(sub.pattern))!;
+    const target = prod.of("aws:cloudwatch/eventTarget:EventTarget").find((t) => t.inputs.rule === rule.state.name)!;
+    // not API destinations: they cannot sign each request nor report each attempt
+    expect(prod.of("aws:cloudwatch/eventApiDestination:EventApiDestination")).toEqual([]);
+    const queue = prod.byArn("aws:sqs/queue:Queue", target.inputs.arn);
+    expect(queue, "the rule targets a queue").toBeDefined();
+    expect(JSON.parse(queue!.inputs.redrivePolicy)).toEqual({
+      deadLetterTargetArn: target.inputs.deadLetterConfig.arn,
+      maxReceiveCount: 100,
+    });
+    expect(target.inputs.deadLetterConfig.arn).toMatch(/-deliver-webhooks-dlq$/);
+    // a message outlives a day of retries; visibility covers six function timeouts, as Lambda asks
+    expect(queue!.inputs.messageRetentionSeconds).toBe(4 * 86_400);
+    expect(queue!.inputs.visibilityTimeoutSeconds).toBe(6 * functionArtifacts["webhook-sender"].timeoutSeconds);
+    expect(prod.policyOfQueue(queue!.state.arn)!.Statement[0].Condition).toEqual({
+      ArnEquals: { "aws:SourceArn": rule.state.arn },
+    });
+    const mapping = prod
+      .of("aws:lambda/eventSourceMapping:EventSourceMapping")
+      .find((m) => m.inputs.eventSourceArn === queue!.state.arn)!;
+    expect(mapping.inputs).toMatchObject({ batchSize: 1, functionResponseTypes: ["ReportBatchItemFailures"] });
+    const sender = prod.of("aws:lambda/function:Function").find((f) => f.state.arn === mapping.inputs.functionName)!;
+    expect(prod.artifactOf(sender)).toBe("webhook-sender");
+    expect(sender.inputs).toMatchObject({ packageType: "Zip", runtime: LAMBDA_RUNTIME, timeout: 120 });
+    const statements = prod.statements(prod.roleOf(sender));
+    expect(allows(statements, "sqs:ChangeMessageVisibility", queue!.state.arn)).toBe(true);
+    expect(
+      allows(statements, "dynamodb:PutItem", prod.one("aws:dynamodb/table:Table", "JobTableTable").state.arn),
+    ).toBe(true);
+    // no other queue may be touched, and EventBridge does not invoke the sender directly
+    const other = prod.of("aws:sqs/queue:Queue").find((q) => q.state.arn !== queue!.state.arn)!;
+    expect(allows(statements, "sqs:ChangeMessageVisibility", other.state.arn)).toBe(false);
+    expect(prod.of("aws:lambda/permission:Permission").some((p) => p.inputs.function === sender.state.arn)).toBe(false);
+  });
+
   it("sizes the worker task for the encoder and runs it in a cluster with FARGATE_SPOT", () => {
     const [td] = prod.of("aws:ecs/taskDefinition:TaskDefinition");
     expect([Number(td!.inputs.cpu), Number(td!.inputs.memory)]).toEqual([
@@ -540,7 +585,7 @@ describe("dev stage (sst dev, alice)", () => {
     expect([Number(td!.inputs.cpu), Number(td!.inputs.memory)]).toEqual([DEV_TASK_SIZE.cpu, DEV_TASK_SIZE.memoryMiB]);
     expect(DEV_TASK_SIZE.cpu).toBeLessThan(TASK_SIZES.encoder.cpu);
     const launchers = dev.of("aws:lambda/function:Function").filter((f) => dev.artifactOf(f) === "launch-task");
-    expect(launchers).toHaveLength(3);
+    expect(launchers).toHaveLength(4);
     for (const l of launchers) expect(l.inputs.environment.variables.VIDEOFORGE_TASK_STAGE).toBe("dev");
   });
 

@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
-import { existsSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { verifySignature } from "@videoforge/core";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,7 +45,14 @@ beforeAll(async () => {
     concurrency: 2,
     onTaskLog: (line) => lines.push(line),
     // a 4 s clip in 1 s chunks; the stacks' environment would set the same variable
-    artifacts: { environment: { VIDEOFORGE_CHUNK_SECONDS: "1", VIDEOFORGE_ENCODER_THREADS: "1" } },
+    // the receiver of the webhook test is on loopback: the operator's development flag lets the sender reach it
+    artifacts: {
+      environment: {
+        VIDEOFORGE_CHUNK_SECONDS: "1",
+        VIDEOFORGE_ENCODER_THREADS: "1",
+        VIDEOFORGE_ALLOW_PRIVATE_URLS: "1",
+      },
+    },
   });
 });
 
@@ -102,6 +111,22 @@ describe("every handler from its built artifact", () => {
     const src = await decodedVideo(source);
     expect(src.frames).toBe(100);
 
+    // a webhook endpoint on loopback: the sender's bundle signs and POSTs what happens to the video
+    const received: { signature: string; body: string }[] = [];
+    const receiver = createHttpServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        received.push({ signature: String(req.headers["videoforge-signature"]), body });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const hook = await cloud.client.webhooks.add({
+      url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+      events: ["video.ready", "job.completed", "video.deleted"],
+    });
+
     // act: upload through the API, as a client would; the bus runs the rest from the artifacts
     const { jobId } = await cloud.client.upload(source, ["360p", "240p"]);
     const view = await cloud.waitForEnd(jobId, 200_000);
@@ -153,6 +178,25 @@ describe("every handler from its built artifact", () => {
       expect(await deps.store.list(bucket, `jobs/${jobId}/`)).toEqual([]);
     const deleted = logged((l) => l.msg === "video deleted" && l.jobId === jobId);
     expect(deleted).toEqual([expect.objectContaining({ sourceRemoved: true, bytes: expect.any(Number) })]);
+
+    // assert: the sender's bundle delivered each event once, signed with the endpoint's secret
+    receiver.close();
+    const bodies = received.map((r) => JSON.parse(r.body) as { type: string; data: { jobId: string } });
+    const busLog = readFileSync(join(cloud.dir, "log.jsonl"), "utf8").split("\n");
+    const said = [
+      ...logged((l) => /webhook|queue|deliver/i.test(`${l.msg} ${l.rule ?? ""} ${l.handler ?? ""}`)),
+      ...busLog.filter((l) => l.includes("deliver-webhooks")),
+    ];
+    expect(bodies.map((b) => b.type).sort(), JSON.stringify(said).slice(0, 3000)).toEqual([
+      "job.completed",
+      "video.deleted",
+      "video.ready",
+    ]);
+    for (const [i, r] of received.entries()) {
+      expect(bodies[i]!.data.jobId).toBe(jobId);
+      expect(verifySignature(r.signature, r.body, hook.secret!)).toMatchObject({ ok: true });
+    }
+    expect(logged((l) => l.msg === "webhook delivered" && l.jobId === jobId)).toHaveLength(3);
   });
 
   it("the API function's bundle answers /health naming the worker image's ffmpeg", async () => {
@@ -262,11 +306,13 @@ describe("the runtime's limits are enforced", () => {
       "dead-letters",
       "deleter",
       "finisher",
+      "importer",
       "launch-task",
       "recorder",
       "sweeper",
       "task-stopped",
       "tracker",
+      "webhook-sender",
     ]);
   });
 });

@@ -1,14 +1,15 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { createClients } from "@videoforge/core";
+import { AUDIO_WORK_PER_SECOND, chargeDailyWork, createClients, ffmpegBinaries } from "@videoforge/core";
 import { SOURCE } from "@videoforge/events";
 import type { DeadLetter } from "@videoforge/local/bus";
 import { ffmpegBin, makeFixture } from "../fixtures.ts";
 import { useTestCloud } from "../helpers/cloud.ts";
+import { download } from "../helpers/media.ts";
 import { signedHeaders } from "../security/sign.ts";
 import { tally } from "./tally.ts";
 
@@ -273,6 +274,50 @@ describe("bad sources end FAILED with a reason a person can act on", () => {
       expect.arrayContaining(["VideoUploaded", "ChunksEncoded", "VideoAssembled", "JobCompleted"]),
     );
     expect(view.timeline.map((t) => t.type)).not.toContain("ChunkReady");
+  });
+
+  it("audio only: a header that declares 2 s of 60 s of sound gets 2 s encoded, not 60", async () => {
+    const long = await generate("long.mka", [
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:sample_rate=48000:duration=60",
+      "-c:a",
+      "aac",
+      "-b:a",
+      "32k",
+    ]);
+    // Matroska's Duration element (0x4489, an 8-byte float of milliseconds), rewritten to say 2 s
+    const bytes = await readFile(long);
+    const at = bytes.indexOf(Buffer.from([0x44, 0x89, 0x88]));
+    expect(at).toBeGreaterThan(0);
+    bytes.writeDoubleBE(2000, at + 3);
+    const liar = join(env.dir, "liar.mka");
+    await writeFile(liar, bytes);
+
+    const { cloud } = env;
+    const { jobId } = await cloud.client.upload(liar, undefined, { formats: ["m4a"] });
+    const view = await cloud.waitForEnd(jobId, 60_000);
+    expect(view.job.status, view.job.error?.reason).toBe("COMPLETED");
+    expect(view.job.source?.duration).toBeCloseTo(2, 1);
+    // the work checked and charged was 2 s: the encode stopped there, and the output is verified as 2 s
+    const links = await cloud.client.outputs(jobId);
+    expect(links.audio[0]!.duration).toBeCloseTo(2, 1);
+    const file = join(env.dir, "liar-out.m4a");
+    await download(links.audio[0]!.url, file);
+    const { stdout } = await ffmpeg(ffmpegBinaries().ffprobe, [
+      ...["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file],
+    ]);
+    expect(Number(stdout)).toBeCloseTo(2, 1);
+    // and charged to the owner's day, for the 2 s: a second charge of the same job (a redelivery) adds nothing
+    const { deps } = cloud.cloud;
+    const owner = (await deps.jobs.getJob(jobId))!.owner;
+    const day = { owner, kind: "work" as const, period: new Date().toISOString().slice(0, 10) };
+    const used = await deps.jobs.counted(day);
+    expect(used).toBeGreaterThanOrEqual(2 * AUDIO_WORK_PER_SECOND);
+    expect(await chargeDailyWork(deps, owner, jobId, 2 * AUDIO_WORK_PER_SECOND)).toBe(true);
+    expect(await deps.jobs.counted(day)).toBe(used);
+    tally("badInput", "audio header understating its length");
   });
 
   it("a declared 16384x16384 picture, refused from the header", async () => {

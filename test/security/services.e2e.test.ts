@@ -427,6 +427,24 @@ describe("finding 7: a per-user rate limit", () => {
     });
   });
 
+  it("a share link, which has no user, gets the same budget of its own", async () => {
+    await attack("a leaked share link hammers the API", async () => {
+      const app = apiInstance();
+      const link = (id: string) => `/shared/${id}.${"A".repeat(43)}`;
+      // the link does not exist (404): counting happens before, so a flood of one link is cut off all the same
+      for (let i = 0; i < 3; i++) expect((await app.request(link(`lnk${tag}`))).status).toBe(404);
+      const refused = await app.request(`${link(`lnk${tag}`)}/hls/master.m3u8`);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toBe("4");
+      expect(await refused.json()).toEqual({
+        error: { code: "rate_limited", message: "This share link is being opened too often; try again in 4 s." },
+      });
+      // another link, and the users, have budgets of their own
+      expect((await app.request(link(`other${tag}`))).status).toBe(404);
+      expect((await app.request("/jobs", { headers: { authorization: `Bearer viewer-${tag}` } })).status).toBe(200);
+    });
+  });
+
   it("two API instances over one table (two Lambda instances) share one user's limit", async () => {
     await attack("the rate limit resets per Lambda instance", async () => {
       const [a, b] = [apiInstance(), apiInstance()];

@@ -8,6 +8,8 @@ import {
   type CreateUploadInput,
   type PartPage,
   type RungName,
+  type ImportInput,
+  type WebhookInput,
 } from "@videoforge/core/contract";
 import type { Api, SuccessBody } from "@videoforge/functions/api";
 
@@ -58,6 +60,22 @@ export function apiClient(base: string, token?: string | (() => Promise<string |
       ok(api.jobs[":id"].timeline.$get({ param: id(jobId), query: { cursor } }), `GET /jobs/${jobId}/timeline`),
     outputs: (jobId: string) => ok(api.jobs[":id"].outputs.$get({ param: id(jobId) }), `GET /jobs/${jobId}/outputs`),
     cancel: (jobId: string) => ok(api.jobs[":id"].$delete({ param: id(jobId) }), `DELETE /jobs/${jobId}`),
+    /** A job whose source the platform fetches from `url`. */
+    importUrl: (json: ImportInput) => ok(api.uploads["from-url"].$post({ json }), "POST /uploads/from-url"),
+    webhooks: {
+      add: (json: WebhookInput) => ok(api.webhooks.$post({ json }), "POST /webhooks"),
+      list: () => ok(api.webhooks.$get(), "GET /webhooks"),
+      remove: (hookId: string) => ok(api.webhooks[":id"].$delete({ param: id(hookId) }), `DELETE /webhooks/${hookId}`),
+      deliveries: (hookId: string) =>
+        ok(api.webhooks[":id"].deliveries.$get({ param: id(hookId) }), `GET /webhooks/${hookId}/deliveries`),
+      redeliver: (hookId: string, deliveryId: string) =>
+        ok(
+          api.webhooks[":id"].deliveries[":deliveryId"].redeliver.$post({
+            param: { ...id(hookId), deliveryId: encodeURIComponent(deliveryId) },
+          }),
+          `POST /webhooks/${hookId}/deliveries/${deliveryId}/redeliver`,
+        ),
+    },
     /** A rendition's media playlist, its segment URIs presigned. */
     async mediaPlaylist(jobId: string, rendition: string, file: string): Promise<string> {
       const param = { ...id(jobId), rendition: encodeURIComponent(rendition), file: encodeURIComponent(file) };

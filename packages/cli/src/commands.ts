@@ -263,13 +263,19 @@ export interface SubmitOptions extends ApiOptions, JobChoices {
 }
 
 export async function submit(input: string, opts: SubmitOptions): Promise<number> {
-  const file = await mustExist(input);
   const client = clientFor(opts);
-  const { jobId } = await client.upload(file, opts.ladder, {
-    ...(await uploadChoices(opts)),
-    onProgress: (sent, total) =>
-      process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`),
-  });
+  // a URL is fetched by the platform itself; anything else is a file here, uploaded in parts
+  const { jobId } = /^https?:\/\//i.test(input)
+    ? await client.importUrl({
+        url: input,
+        ...(opts.ladder ? { ladder: opts.ladder } : {}),
+        ...(await uploadChoices(opts)),
+      })
+    : await client.upload(await mustExist(input), opts.ladder, {
+        ...(await uploadChoices(opts)),
+        onProgress: (sent, total) =>
+          process.stderr.isTTY && process.stderr.write(`\ruploading ${Math.round((sent / total) * 100)}%\x1b[K`),
+      });
   process.stdout.write(`${jobId}\n`);
   if (!opts.wait && !opts.out) return 0;
   const view = await waitFor(client, jobId, false);

@@ -68,8 +68,11 @@ export function buildProgram(): Command {
     jobOptions(
       program
         .command("submit")
-        .description("upload a file to a running `up` through presigned multipart URLs; prints the job id")
-        .argument("<file>", "the video to upload"),
+        .description(
+          "upload a file to a running `up` through presigned multipart URLs, or have it fetch an https URL; " +
+            "prints the job id",
+        )
+        .argument("<file-or-url>", "the video to upload, or an https:// URL the platform fetches"),
     )
       .option("--wait", "follow the job until it ends; exit 1 unless it completes")
       .option("-o, --out <dir>", "with --wait: download the outputs here when the job completes"),
@@ -128,6 +131,79 @@ export function buildProgram(): Command {
         import("./admin-commands.ts"),
       ]);
       return dlqRedrive(clientFor(opts), id, opts.all === true);
+    }),
+  );
+
+  const webhooks = program
+    .command("webhooks")
+    .description("signed event deliveries to your endpoints: register, list, remove, inspect, try out");
+  // the API client of the options, and the commands' module, loaded only when a webhooks command runs
+  const hooks = async (opts: ApiOptions) => {
+    const [{ clientFor }, commands] = await Promise.all([import("./commands.ts"), import("./webhook-commands.ts")]);
+    return { client: clientFor(opts), ...commands };
+  };
+  apiOptions(
+    webhooks
+      .command("add")
+      .description("register an endpoint; prints its signing secret once")
+      .argument("<url>", "where deliveries are POSTed (https; http://127.0.0.1 works with `up`)")
+      .option("--events <list>", "comma-separated: video.ready,job.completed,job.failed,job.cancelled,video.deleted"),
+  ).action(
+    run(async (url: string, opts: ApiOptions & { events?: string }) => {
+      const h = await hooks(opts);
+      return h.webhooksAdd(h.client, url, opts.events);
+    }),
+  );
+  apiOptions(webhooks.command("list", { isDefault: true }).description("your endpoints, newest first")).action(
+    run(async (opts: ApiOptions) => {
+      const h = await hooks(opts);
+      return h.webhooksList(h.client);
+    }),
+  );
+  apiOptions(webhooks.command("rm").description("remove an endpoint").argument("<id>", "the webhook's id")).action(
+    run(async (id: string, opts: ApiOptions) => {
+      const h = await hooks(opts);
+      return h.webhooksRemove(h.client, id);
+    }),
+  );
+  apiOptions(
+    webhooks
+      .command("deliveries")
+      .description("an endpoint's newest deliveries: status, attempts, the last error")
+      .argument("<id>", "the webhook's id"),
+  ).action(
+    run(async (id: string, opts: ApiOptions) => {
+      const h = await hooks(opts);
+      return h.webhooksDeliveries(h.client, id);
+    }),
+  );
+  apiOptions(
+    webhooks
+      .command("redeliver")
+      .description("send one delivery again (same body and id)")
+      .argument("<id>", "the webhook's id")
+      .argument("<delivery>", "the delivery's id (see `webhooks deliveries`)"),
+  ).action(
+    run(async (id: string, delivery: string, opts: ApiOptions) => {
+      const h = await hooks(opts);
+      return h.webhooksRedeliver(h.client, id, delivery);
+    }),
+  );
+  apiOptions(
+    webhooks
+      .command("listen")
+      .description("receive deliveries here, print those whose signature verifies (registers itself unless --secret)")
+      .option("--port <n>", "port to listen on", "4040")
+      .option("--host <addr>", "address to listen on", "127.0.0.1")
+      .option("--secret <whsec>", "verify with this secret instead of registering a new endpoint")
+      .option("--events <list>", "the events to register for (all when absent)"),
+  ).action(
+    run(async (opts: ApiOptions & { port: string; host: string; secret?: string; events?: string }) => {
+      const h = await hooks(opts);
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new Error(`--port must be 1-65535, got ${opts.port}`);
+      return h.webhooksListen(h.client, { port, host: opts.host, secret: opts.secret, events: opts.events });
     }),
   );
 

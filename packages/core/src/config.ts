@@ -60,6 +60,28 @@ export interface Config {
   limits: Limits;
   /** Least severe log level written (VIDEOFORGE_LOG_LEVEL); default info. */
   logLevel: LogLevel;
+  /** Signed webhook deliveries (core/webhook): where they may go and how long they are retried. */
+  webhooks: {
+    policy: UrlPolicy;
+    /** First retry after this; each next one waits twice as long (capped at 2 h). */
+    firstRetryMs: number;
+    /** Retried this long after the first attempt, then dead-lettered (VIDEOFORGE_WEBHOOK_WINDOW_SECONDS). */
+    windowMs: number;
+    /** One attempt: the endpoint answers within this or the attempt fails. */
+    timeoutMs: number;
+  };
+  /** What `POST /uploads/from-url` may fetch. */
+  imports: { policy: UrlPolicy };
+}
+
+/**
+ * Where a user-given URL may point (core/net/outbound.ts). Link-local (cloud metadata) and reserved addresses
+ * never, whatever this says.
+ */
+export interface UrlPolicy {
+  httpsOnly: boolean;
+  allowLoopback: boolean;
+  allowPrivate: boolean;
 }
 
 /**
@@ -264,6 +286,11 @@ const RUNTIME_VARIABLES = {
   [LOCAL_KEY_VARIABLES.accessKeyId]: text,
   [LOCAL_KEY_VARIABLES.secretAccessKey]: text,
   VIDEOFORGE_LOG_LEVEL: oneOf(LOG_LEVELS, "info"),
+  VIDEOFORGE_WEBHOOK_RETRY_SECONDS: positive(30),
+  VIDEOFORGE_WEBHOOK_WINDOW_SECONDS: positive(86_400),
+  VIDEOFORGE_WEBHOOK_TIMEOUT_MS: positive(10_000),
+  /** Development only: user-given URLs (webhooks, imports) may be http and reach loopback and private addresses. */
+  VIDEOFORGE_ALLOW_PRIVATE_URLS: flag,
   ...LIMIT_VARIABLES,
 };
 
@@ -403,8 +430,21 @@ export function loadConfig(rawEnv: Env = process.env, linked: LinkedResources = 
     credentials: v.VIDEOFORGE_LOCAL && accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     limits: limitsOf(v),
     logLevel: v.VIDEOFORGE_LOG_LEVEL,
+    webhooks: {
+      // a developer's receiver on this machine is what local webhooks are for; private networks need the flag
+      policy: v.VIDEOFORGE_ALLOW_PRIVATE_URLS ? openPolicy : v.VIDEOFORGE_LOCAL ? loopbackPolicy : strictPolicy,
+      firstRetryMs: v.VIDEOFORGE_WEBHOOK_RETRY_SECONDS * 1000,
+      windowMs: v.VIDEOFORGE_WEBHOOK_WINDOW_SECONDS * 1000,
+      timeoutMs: v.VIDEOFORGE_WEBHOOK_TIMEOUT_MS,
+    },
+    // an import fetches whatever the URL serves into storage: only the explicit flag opens it, even locally
+    imports: { policy: v.VIDEOFORGE_ALLOW_PRIVATE_URLS ? openPolicy : strictPolicy },
   };
 }
+
+const strictPolicy: UrlPolicy = { httpsOnly: true, allowLoopback: false, allowPrivate: false };
+const loopbackPolicy: UrlPolicy = { httpsOnly: false, allowLoopback: true, allowPrivate: false };
+const openPolicy: UrlPolicy = { httpsOnly: false, allowLoopback: true, allowPrivate: true };
 
 /** What the CLI reads as a client: where the API is, its token, where `up` keeps its data. */
 export interface ClientSettings {

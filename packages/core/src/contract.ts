@@ -129,6 +129,26 @@ export const CreateUploadInput = z
   .meta({ id: "CreateUpload" });
 export type CreateUploadInput = z.input<typeof CreateUploadInput>;
 
+/**
+ * `POST /uploads/from-url`: the source is fetched from `url` (https; a public address; at most the upload size
+ * limit), then the job runs as if it had been uploaded. The other choices are an upload's.
+ */
+export const ImportInput = CreateUploadInput.omit({ size: true, contentType: true, name: true })
+  .extend({
+    url: z
+      .string()
+      .min(1, "url is required")
+      .max(2048, "url must be at most 2048 characters")
+      .refine((u) => URL.canParse(u), "url must be an absolute URL such as https://example.com/video.mp4"),
+    /** The video's title until edited; the URL's file name when absent. */
+    name: CreateUploadInput.shape.name.optional(),
+  })
+  .meta({ id: "ImportInput" });
+export type ImportInput = z.input<typeof ImportInput>;
+
+/** `POST /uploads/from-url`: the job; it fails with the reason if the URL cannot be fetched or is not a video. */
+export const ImportAccepted = z.object({ jobId: Id, status: z.literal("UPLOADING") }).meta({ id: "ImportAccepted" });
+
 /** `POST /uploads/{id}/complete`: the ETag storage gave each part. */
 export const CompleteUploadInput = z
   .object({
@@ -422,6 +442,78 @@ export const VideoEdit = z
   .refine((e) => e.title !== undefined || e.description !== undefined, "give a title, a description, or both")
   .meta({ id: "VideoEdit" });
 export type VideoEdit = z.input<typeof VideoEdit>;
+
+// ---- webhooks ----
+
+/** What a webhook can hear. `video.ready` is "first playable": today sent with `job.completed`. */
+export const WEBHOOK_EVENT_TYPES = [
+  "video.ready",
+  "job.completed",
+  "job.failed",
+  "job.cancelled",
+  "video.deleted",
+] as const;
+export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES, {
+  error: (issue) =>
+    `Unknown webhook event ${JSON.stringify(issue.input)}; choose from ${WEBHOOK_EVENT_TYPES.join(", ")}.`,
+});
+export type WebhookEventType = z.infer<typeof WebhookEventType>;
+
+/** `POST /webhooks`: where to send, and which events (all of them unless said). */
+export const WebhookInput = z
+  .object({
+    url: z.string().min(1, "url is required").max(2048, "url must be at most 2048 characters"),
+    events: z
+      .array(WebhookEventType)
+      .min(1, "name at least one event")
+      .default([...WEBHOOK_EVENT_TYPES])
+      .transform((e) => [...new Set(e)]),
+  })
+  .meta({ id: "WebhookInput" });
+export type WebhookInput = z.input<typeof WebhookInput>;
+
+/** A registered endpoint; `secret` only in the answer that created it (sign-check deliveries with it). */
+export const Webhook = z
+  .object({
+    id: Id,
+    url: z.string(),
+    events: z.array(WebhookEventType),
+    createdAt: z.number(),
+    secret: z.string().optional(),
+  })
+  .meta({ id: "Webhook" });
+export type Webhook = z.infer<typeof Webhook>;
+export const WebhookList = z.object({ webhooks: z.array(Webhook) }).meta({ id: "WebhookList" });
+
+export const DeliveryAttempt = z
+  .object({
+    at: z.number(),
+    /** The endpoint's HTTP status; 0 when it gave none (refused, timed out, not an allowed address). */
+    status: z.number().int(),
+    /** Empty when the endpoint took it (2xx). */
+    error: z.string(),
+    ms: z.number(),
+  })
+  .meta({ id: "DeliveryAttempt" });
+
+/** One event for one endpoint: `pending` (retrying with backoff), `delivered`, or `failed` (dead-lettered). */
+export const Delivery = z
+  .object({
+    id: Id,
+    webhookId: Id,
+    type: WebhookEventType,
+    jobId: Id,
+    status: z.enum(["pending", "delivered", "failed"]),
+    attempts: z.array(DeliveryAttempt),
+    createdAt: z.number(),
+    /** When the next attempt is due; null once delivered or failed. */
+    nextAttemptAt: z.number().nullable(),
+    /** The JSON body sent on every attempt. */
+    body: z.string(),
+  })
+  .meta({ id: "Delivery" });
+export type Delivery = z.infer<typeof Delivery>;
+export const DeliveryList = z.object({ deliveries: z.array(Delivery) }).meta({ id: "DeliveryList" });
 
 // ---- service ----
 

@@ -1,9 +1,12 @@
+import type { Readable } from "node:stream";
 import type { DomainEvent } from "@videoforge/events";
 
 /** Object storage as the pipeline needs it; S3 on AWS, the same S3 client against s3rver locally. */
 export interface ObjectStore {
   download(bucket: string, key: string, file: string): Promise<void>;
   upload(bucket: string, key: string, file: string, contentType?: string): Promise<{ bytes: number }>;
+  /** A stream of unknown length, in parts through memory (an import from a URL); an error in it aborts the upload. */
+  uploadStream(bucket: string, key: string, body: Readable, contentType: string): Promise<{ bytes: number }>;
   putText(bucket: string, key: string, body: string, contentType: string): Promise<void>;
   head(bucket: string, key: string): Promise<{ size: number } | null>;
   list(bucket: string, prefix: string): Promise<{ key: string; size: number }[]>;

@@ -11,6 +11,8 @@ function describe(e: TimelineRow): string {
   const codec = d.chunk?.codec ? ` (${String(d.chunk.codec)})` : "";
   const chunk = d.chunk ? `chunk ${d.chunk.index + 1} of ${d.chunk.count}${codec}` : "";
   switch (e.type) {
+    case "SourceImportRequested":
+      return `from ${String(d.url ?? "")}${d.large ? " (large: on the task runtime)" : ""}`;
     case "VideoUploaded":
       return (
         `${d.source?.name ?? ""} · ladder ${(d.ladder as string[] | undefined)?.join(", ") ?? ""}` +

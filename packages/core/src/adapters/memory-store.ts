@@ -23,6 +23,12 @@ export function memoryObjectStore() {
       objects.set(at(bucket, key), { size });
       return { bytes: size };
     },
+    async uploadStream(bucket, key, body) {
+      let size = 0;
+      for await (const chunk of body) size += (chunk as Buffer).length;
+      objects.set(at(bucket, key), { size });
+      return { bytes: size };
+    },
     async putText(bucket, key, body) {
       objects.set(at(bucket, key), { size: Buffer.byteLength(body), body });
     },

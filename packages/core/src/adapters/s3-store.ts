@@ -71,6 +71,18 @@ export function s3Store(s3: S3Client, opts: { idleMs?: number } = {}): ObjectSto
       }
       return { bytes: size };
     },
+    async uploadStream(bucket, key, body, contentType) {
+      let bytes = 0;
+      body.on("data", (c: Buffer) => (bytes += c.length));
+      // two parts in flight: memory stays bounded whatever the size, and a failed stream aborts the upload
+      await new Upload({
+        client: s3,
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        partSize: PART_SIZE,
+        queueSize: 2,
+      }).done();
+      return { bytes };
+    },
     async putText(bucket, key, body, contentType) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
     },
@@ -169,6 +181,7 @@ async function retryTransient<T>(send: () => Promise<T>, attempts = 4): Promise<
 export const S3_STORE_ACTIONS: Readonly<Record<keyof ObjectStore, readonly string[]>> = {
   download: ["s3:GetObject"],
   upload: ["s3:PutObject", "s3:AbortMultipartUpload"],
+  uploadStream: ["s3:PutObject", "s3:AbortMultipartUpload"],
   putText: ["s3:PutObject"],
   head: ["s3:GetObject", "s3:ListBucket"],
   list: ["s3:ListBucket"],

@@ -44,7 +44,7 @@ import { announceIfWhole } from "./track.ts";
 import type { JobItem } from "../db/index.ts";
 import { keys, pieceName, withScratch, type ChunkFormat, type Deps } from "../deps.ts";
 import { checkLimits } from "../job/limits.ts";
-import { chargeDailyWork, dailyWorkUsedUp } from "../job/quota.ts";
+import { AUDIO_WORK_PER_SECOND, chargeDailyWork, dailyWorkUsedUp } from "../job/quota.ts";
 
 /** GOP of two seconds: HLS segments then cut on keyframes that line up across rungs. */
 export function gopFor(fps: number): number {
@@ -375,6 +375,9 @@ const chunkAudioOnly: ChunkWork = (deps, event, job, _ladder, formats) =>
       if (err instanceof BadSourceError) return failJob(deps, jobId, "chunking", err.message);
       throw err;
     }
+    // charged like a video's encode, for the running time that was checked
+    if (!(await chargeDailyWork(deps, job.owner, jobId, Math.ceil(info.duration) * AUDIO_WORK_PER_SECOND)))
+      return failJob(deps, jobId, "chunking", dailyWorkUsedUp());
     await deps.jobs.recordChunking(jobId, { source: info, renditions: [] });
     try {
       await storeAudio(deps, source, dir, {
@@ -384,6 +387,8 @@ const chunkAudioOnly: ChunkWork = (deps, event, job, _ladder, formats) =>
         streams: info.audioTracks.slice(0, 1),
         inputFormat: demuxerOf(info.container),
         loudness: job.loudness,
+        // the running time checked and charged is the header's: the encode stops there, whatever the file holds
+        range: { duration: info.duration },
       });
     } catch (err) {
       if (err instanceof FfmpegError)

@@ -7,6 +7,7 @@ import { UploadEntity } from "../upload/entity.ts";
 import { QuotaEntity } from "./quota.ts";
 import { CounterEntity } from "./counter.ts";
 import { ShareEntity } from "../video/share-entity.ts";
+import { DeliveryEntity, WebhookEntity } from "../webhook/entity.ts";
 
 export { JOB_STATUSES, FINAL_STATUSES, type JobStatus } from "../job/entity.ts";
 export { ensureTable, TABLE_KEYS, TABLE_TTL } from "./table.ts";
@@ -24,6 +25,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       quota: new Entity(QuotaEntity.schema),
       counter: new Entity(CounterEntity.schema),
       share: new Entity(ShareEntity.schema),
+      webhook: new Entity(WebhookEntity.schema),
+      delivery: new Entity(DeliveryEntity.schema),
     },
     { client, table },
   );
@@ -36,6 +39,8 @@ export type TimelineItem = EntityItem<typeof TimelineEventEntity>;
 export type UploadItem = EntityItem<typeof UploadEntity>;
 export type CounterItem = EntityItem<typeof CounterEntity>;
 export type ShareItem = EntityItem<typeof ShareEntity>;
+export type WebhookItem = EntityItem<typeof WebhookEntity>;
+export type DeliveryItem = EntityItem<typeof DeliveryEntity>;
 
 /** True when DynamoDB refused a write because its condition did not hold (someone else got there first). */
 export function isConditionFailure(err: unknown): boolean {

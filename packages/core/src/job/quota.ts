@@ -103,6 +103,12 @@ export async function checkDailyWork(deps: Pick<Deps, "jobs" | "cfg">, owner: st
 }
 
 /**
+ * What a second of sound counts as against the day's work budget: a second of 360p30 video. Encoding AAC and
+ * MP3 costs less than that, but not nothing, and an audio-only job must not be free of the budget.
+ */
+export const AUDIO_WORK_PER_SECOND = 30 * 640 * 360;
+
+/**
  * Chunker, once the source is probed and the ladder fitted: charge `work` (frames × output
  * pixels) to `owner`'s day, in one conditional write; false when it would pass the budget.
  * A job is charged once per day, however often its chunking is redelivered.

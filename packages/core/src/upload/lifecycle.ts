@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { z } from "zod";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeEvent, toMegabytes, type Watermark } from "@videoforge/events";
@@ -26,14 +27,6 @@ export const newId = () => randomUUID().replace(/-/g, "").slice(0, 20);
 /** `raw` is an untrusted request body; it is parsed here, at the domain's edge. */
 export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   const input = CreateUploadInput.parse(raw);
-  const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
-  const formats = parseFormats(input.formats ?? DEFAULT_FORMATS);
-  checkPackaging(formats, input.packaging);
-  checkAudioOnly(formats, input);
-  // the whole source's range is stored as no trim at all
-  const trim = input.trim && (input.trim.start > 0 || input.trim.end !== undefined) ? input.trim : undefined;
-  const captions = attachedCaptions(input.captions ?? []);
-  const mark = input.watermark && { ...input.watermark, checked: checkWatermarkImage(input.watermark.image) };
   const { maxUploadBytes } = deps.cfg.limits;
   if (input.size > maxUploadBytes) {
     const exact = (n: number) => `${formatBytes(n)} (${n.toLocaleString("en-US")} bytes)`;
@@ -42,56 +35,13 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
         "Compress or trim it, or cut it into parts.",
     );
   }
-  await checkDailyWork(deps, owner);
-  const jobId = newId();
   const uploadId = newId();
-  // reserved atomically before anything is made: parallel requests cannot pass the limit together
-  await reserveActiveJob(deps, owner, jobId);
-  const bucket = deps.cfg.buckets.uploads;
-  const key = keys.source(jobId);
-  const partSize = Math.max(MIN_PART, Math.ceil(input.size / MAX_PARTS));
-  const createdAt = Date.now();
-  const watermark: Watermark | undefined = mark && {
-    image: {
-      bucket: deps.cfg.buckets.work,
-      key: keys.watermark(jobId, mark.checked.format),
-      format: mark.checked.format,
-    },
-    position: mark.position,
-    opacity: mark.opacity,
-    width: mark.width,
-  };
-  let s3UploadId: string;
-  try {
+  let s3UploadId = "";
+  const job = await startJob(deps, owner, input, { size: input.size, uploadId }, async (bucket, key) => {
     s3UploadId = await deps.store.createMultipart(bucket, key, input.contentType);
-    await deps.jobs.createJob({
-      jobId,
-      owner,
-      status: "UPLOADING",
-      sourceName: input.name,
-      sourceBucket: bucket,
-      sourceKey: key,
-      sourceSize: input.size,
-      ladder,
-      formats,
-      ...(input.posterAt !== undefined ? { posterAt: input.posterAt } : {}),
-      ...(trim ? { trim } : {}),
-      ...(input.packaging ? { packaging: input.packaging } : {}),
-      ...(input.loudness !== undefined ? { loudness: input.loudness } : {}),
-      ...(watermark ? { watermark } : {}),
-      createdAt,
-      uploadId,
-    });
-    // kept beside the job's other intermediates: the assembler publishes them with the extracted ones
-    for (const c of captions)
-      await deps.store.putText(deps.cfg.buckets.work, keys.captions(jobId, c.language), c.vtt, "text/vtt");
-    if (mark && watermark)
-      await storeBytes(deps, watermark.image.key, mark.checked.bytes, `image/${mark.checked.format}`);
-  } catch (err) {
-    // no job was made: its slot goes back now (one that fails after the job exists ends with the job)
-    await deps.jobs.releaseSlot(owner, jobId);
-    throw err;
-  }
+  });
+  const { jobId, bucket, key, ladder, formats, createdAt } = job;
+  const partSize = Math.max(MIN_PART, Math.ceil(input.size / MAX_PARTS));
   await deps.db.entities.upload
     .create({
       uploadId,
@@ -112,6 +62,78 @@ export async function createUpload(deps: Deps, owner: string, raw: unknown) {
   // the first page of part URLs only: the rest are signed on demand (upload-parts.ts)
   const page = await signPartPage(deps, { bucket, key, s3UploadId, size: input.size, partSize });
   return { uploadId, jobId, partSize, ...page };
+}
+
+/** A job's choices as a client gives them, with the source's name. */
+export type JobChoices = Omit<z.output<typeof CreateUploadInput>, "size" | "contentType">;
+
+/**
+ * Check a new job's choices, charge its owner, and make the job (UPLOADING) with its attached captions and
+ * watermark; `prepare` makes whatever else the source needs before the job exists (a multipart upload).
+ */
+export async function startJob(
+  deps: Deps,
+  owner: string,
+  input: JobChoices,
+  source: { size: number; uploadId?: string },
+  prepare: (bucket: string, key: string) => Promise<void> = async () => undefined,
+) {
+  const ladder = parseLadder(input.ladder ?? DEFAULT_LADDER);
+  const formats = parseFormats(input.formats ?? DEFAULT_FORMATS);
+  checkPackaging(formats, input.packaging);
+  checkAudioOnly(formats, input);
+  // the whole source's range is stored as no trim at all
+  const trim = input.trim && (input.trim.start > 0 || input.trim.end !== undefined) ? input.trim : undefined;
+  const captions = attachedCaptions(input.captions ?? []);
+  const mark = input.watermark && { ...input.watermark, checked: checkWatermarkImage(input.watermark.image) };
+  await checkDailyWork(deps, owner);
+  const jobId = newId();
+  // reserved atomically before anything is made: parallel requests cannot pass the limit together
+  await reserveActiveJob(deps, owner, jobId);
+  const bucket = deps.cfg.buckets.uploads;
+  const key = keys.source(jobId);
+  const createdAt = Date.now();
+  const watermark: Watermark | undefined = mark && {
+    image: {
+      bucket: deps.cfg.buckets.work,
+      key: keys.watermark(jobId, mark.checked.format),
+      format: mark.checked.format,
+    },
+    position: mark.position,
+    opacity: mark.opacity,
+    width: mark.width,
+  };
+  try {
+    await prepare(bucket, key);
+    await deps.jobs.createJob({
+      jobId,
+      owner,
+      status: "UPLOADING",
+      sourceName: input.name,
+      sourceBucket: bucket,
+      sourceKey: key,
+      sourceSize: source.size,
+      ladder,
+      formats,
+      ...(input.posterAt !== undefined ? { posterAt: input.posterAt } : {}),
+      ...(trim ? { trim } : {}),
+      ...(input.packaging ? { packaging: input.packaging } : {}),
+      ...(input.loudness !== undefined ? { loudness: input.loudness } : {}),
+      ...(watermark ? { watermark } : {}),
+      createdAt,
+      ...(source.uploadId ? { uploadId: source.uploadId } : {}),
+    });
+    // kept beside the job's other intermediates: the assembler publishes them with the extracted ones
+    for (const c of captions)
+      await deps.store.putText(deps.cfg.buckets.work, keys.captions(jobId, c.language), c.vtt, "text/vtt");
+    if (mark && watermark)
+      await storeBytes(deps, watermark.image.key, mark.checked.bytes, `image/${mark.checked.format}`);
+  } catch (err) {
+    // no job was made: its slot goes back now (one that fails after the job exists ends with the job)
+    await deps.jobs.releaseSlot(owner, jobId);
+    throw err;
+  }
+  return { jobId, bucket, key, ladder, formats, createdAt };
 }
 
 /** Bytes into the work bucket through a scratch file (the store takes files and text). */
@@ -174,7 +196,10 @@ export async function completeUpload(deps: Deps, owner: string, uploadId: string
  * QUEUED after the write, also on a retried completion whose first transition or publish
  * failed (the chunker is idempotent, so a second VideoUploaded costs nothing).
  */
-async function queueAndAnnounce(deps: Deps, upload: UploadItem): Promise<{ jobId: string }> {
+export async function queueAndAnnounce(
+  deps: Deps,
+  upload: Pick<UploadItem, "jobId" | "owner" | "bucket" | "key" | "size" | "name" | "ladder" | "formats">,
+): Promise<{ jobId: string }> {
   const job =
     (await deps.jobs.transition(upload.jobId, "QUEUED", ["UPLOADING"])) ?? (await deps.jobs.getJob(upload.jobId));
   if (job?.status === "QUEUED") {

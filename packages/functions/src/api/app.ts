@@ -19,6 +19,12 @@ import {
   getVideo,
   requestDelete,
   createShare,
+  createWebhook,
+  requestImport,
+  deleteWebhook,
+  listDeliveries,
+  listWebhooks,
+  redeliver,
   listShares,
   revokeShare,
   resolveShare,
@@ -82,7 +88,20 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
   app.use("/jobs", async (c, next) => authorize(c, next));
   app.use("/videos/*", async (c, next) => authorize(c, next));
   app.use("/videos", async (c, next) => authorize(c, next));
+  app.use("/webhooks/*", async (c, next) => authorize(c, next));
+  app.use("/webhooks", async (c, next) => authorize(c, next));
   const now = opts.now ?? Date.now;
+  // a share link has no user to count against: each link gets the per-user budget, so a leaked link being
+  // hammered (every playlist signs URLs) cannot cost more than one busy user
+  app.use("/shared/*", async (c, next) => {
+    const shareId = /^\/shared\/([A-Za-z0-9_-]{6,64})\./.exec(c.req.path)?.[1];
+    const waitSeconds = shareId ? await countRequest(deps, `share:${shareId}`, now()) : 0;
+    if (waitSeconds > 0) {
+      const message = `This share link is being opened too often; try again in ${waitSeconds} s.`;
+      return c.json(errorBody("rate_limited", message), 429, { "retry-after": String(waitSeconds) });
+    }
+    await next();
+  });
   async function authorize(c: Context<Env>, next: Next) {
     // "/jobs" and "/jobs/*" both match /jobs: identify and count a request once
     if (c.get("owner")) return next();
@@ -124,6 +143,9 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
     .openapi(routes.createUpload, async (c) => {
       return c.json(await createUpload(deps, c.get("owner"), c.req.valid("json")), 201);
     })
+    .openapi(routes.importUpload, async (c) =>
+      c.json(await requestImport(deps, c.get("owner"), c.req.valid("json")), 202),
+    )
     .openapi(routes.completeUpload, async (c) => {
       const { id } = c.req.valid("param");
       return c.json(await completeUpload(deps, c.get("owner"), id, c.req.valid("json")), 202);
@@ -196,6 +218,20 @@ export function createApi(deps: Deps, opts: ApiOptions = {}) {
       const { token, rendition, file } = c.req.valid("param");
       const { owner, videoId } = await resolveShare(deps, token);
       return c.body(await hlsMediaPlaylist(deps, owner, videoId, rendition, file), 200, m3u8);
+    })
+    .openapi(routes.createWebhook, async (c) =>
+      c.json(await createWebhook(deps, c.get("owner"), c.req.valid("json")), 201),
+    )
+    .openapi(routes.listWebhooks, async (c) => c.json(await listWebhooks(deps, c.get("owner")), 200))
+    .openapi(routes.deleteWebhook, async (c) =>
+      c.json(await deleteWebhook(deps, c.get("owner"), c.req.valid("param").id), 200),
+    )
+    .openapi(routes.listDeliveries, async (c) =>
+      c.json(await listDeliveries(deps, c.get("owner"), c.req.valid("param").id), 200),
+    )
+    .openapi(routes.redeliver, async (c) => {
+      const { id, deliveryId } = c.req.valid("param");
+      return c.json(await redeliver(deps, c.get("owner"), id, deliveryId), 202);
     })
     .openapi(routes.cancelJob, async (c) => {
       const { id } = c.req.valid("param");

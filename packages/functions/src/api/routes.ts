@@ -30,6 +30,13 @@ import {
   VideoEdit,
   VideoList,
   VideoQuery,
+  Delivery,
+  DeliveryList,
+  ImportAccepted,
+  ImportInput,
+  Webhook,
+  WebhookInput,
+  WebhookList,
 } from "@videoforge/core/contract";
 
 /**
@@ -87,6 +94,21 @@ export const createUpload = createRoute({
     201: json(UploadCreated, "The job, its upload and the first page of part URLs"),
     ...guarded,
     400: invalid,
+    415: notJson,
+  },
+});
+
+export const importUpload = createRoute({
+  method: "post",
+  path: "/uploads/from-url",
+  summary: "Start a job whose source is fetched from a URL (https, a public address, at most the upload limit)",
+  security,
+  middleware: [readJson] as const,
+  request: { body: body(ImportInput) },
+  responses: {
+    202: json(ImportAccepted, "The job; it fails with the reason if the URL cannot be fetched or is not a video"),
+    ...guarded,
+    400: failure("invalid_request: a bad choice, or a URL that is not allowed (the message says why)"),
     415: notJson,
   },
 });
@@ -336,4 +358,56 @@ export const sharedMediaPlaylist = createRoute({
   summary: "A shared video's media playlist with presigned segment URLs (they live for the video's length)",
   request: { params: z.object({ token: ShareToken, rendition: z.string(), file: z.string() }) },
   responses: { 200: playlist, 400: invalid, 404: noShare },
+});
+
+const noWebhook = failure("not_found: no such webhook (or delivery) for this user");
+
+export const createWebhook = createRoute({
+  method: "post",
+  path: "/webhooks",
+  summary: "Register an endpoint for signed event deliveries (its secret is in this answer only)",
+  security,
+  middleware: [readJson] as const,
+  request: { body: body(WebhookInput) },
+  responses: {
+    201: json(Webhook, "The endpoint, with its signing secret"),
+    ...guarded,
+    400: failure("invalid_request: a bad event name, or a URL that is not allowed (the message says why)"),
+    409: failure("conflict: the user has as many webhooks as allowed"),
+  },
+});
+
+export const listWebhooks = createRoute({
+  method: "get",
+  path: "/webhooks",
+  summary: "The user's webhook endpoints, newest first",
+  security,
+  responses: { 200: json(WebhookList, "The endpoints (without secrets)"), ...guarded },
+});
+
+export const deleteWebhook = createRoute({
+  method: "delete",
+  path: "/webhooks/{id}",
+  summary: "Remove an endpoint and its deliveries; nothing more is sent to it",
+  security,
+  request: { params: IdParam },
+  responses: { 200: json(Webhook, "The endpoint, removed"), ...guarded, 404: noWebhook },
+});
+
+export const listDeliveries = createRoute({
+  method: "get",
+  path: "/webhooks/{id}/deliveries",
+  summary: "The endpoint's newest 100 deliveries, each with its status and every attempt",
+  security,
+  request: { params: IdParam },
+  responses: { 200: json(DeliveryList, "The deliveries, newest first"), ...guarded, 404: noWebhook },
+});
+
+export const redeliver = createRoute({
+  method: "post",
+  path: "/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+  summary: "Send one delivery again: the same body and id, with a new retry window",
+  security,
+  request: { params: z.object({ id: Id, deliveryId: Id }) },
+  responses: { 202: json(Delivery, "The delivery, pending again"), ...guarded, 404: noWebhook },
 });

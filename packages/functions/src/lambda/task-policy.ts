@@ -35,8 +35,10 @@ export interface TaskSize {
 export const LARGE_TASK_STORAGE_GIB = 200;
 
 /** Production sizes per step: x264 on 4 vCPU for the encoder; stream copies need little CPU. */
-export const TASK_SIZES: Readonly<Record<"encoder" | "chunker" | "assembler", TaskSize>> = {
+export const TASK_SIZES: Readonly<Record<"encoder" | "chunker" | "assembler" | "importer", TaskSize>> = {
   encoder: { cpu: 4096, memoryMiB: 8192 },
+  // a stream copy from the network into S3: one vCPU is plenty
+  importer: { cpu: 1024, memoryMiB: 2048 },
   chunker: { cpu: 2048, memoryMiB: 4096 },
   assembler: { cpu: 2048, memoryMiB: 4096 },
 };
@@ -48,8 +50,9 @@ export const DEV_TASK_SIZE: TaskSize = { cpu: 1024, memoryMiB: 2048 };
  * Running-task caps per step in production: 20 encoders are 80 vCPU, under a new account's
  * default Fargate On-Demand and Spot vCPU quotas; dev stages run at most 2 of each.
  */
-export const MAX_RUNNING: Readonly<Record<"encoder" | "chunker" | "assembler", number>> = {
+export const MAX_RUNNING: Readonly<Record<"encoder" | "chunker" | "assembler" | "importer", number>> = {
   encoder: 20,
+  importer: 4,
   chunker: 4,
   assembler: 4,
 };
@@ -65,6 +68,8 @@ export function taskLaunchPolicy(sub: Subscription, stage: { dev: boolean } = { 
   const maxRunning = stage.dev ? DEV_MAX_RUNNING : MAX_RUNNING[sub.handler];
   // the encoder holds one chunk and its renditions; chunking and assembly hold a whole source
   if (sub.handler === "encoder") return { attempts, size, capacity: "FARGATE_SPOT", maxRunning };
+  // an import streams through memory: no disk beyond the default, and a reclaim would restart the whole fetch
+  if (sub.handler === "importer") return { attempts, size, capacity: "FARGATE", maxRunning };
   return { attempts, storageGiB: LARGE_TASK_STORAGE_GIB, size, capacity: "FARGATE", maxRunning };
 }
 

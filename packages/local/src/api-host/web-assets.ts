@@ -47,7 +47,7 @@ export function dashboardHeaders(storageOrigin?: string): Record<string, string>
 }
 
 /** Paths the API answers; the dashboard's client routes must never shadow them. */
-const API_PATH = /^\/(jobs|uploads|videos|shared|health)(\/|$)/;
+const API_PATH = /^\/(jobs|uploads|videos|shared|webhooks|health)(\/|$)/;
 
 /**
  * Wrap the API's fetch handler so that it also serves the built dashboard (hono's

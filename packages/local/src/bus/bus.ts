@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { SOURCE, type Envelope, type Subscription } from "@videoforge/events";
+import { isRetryLater, SOURCE, type Envelope, type Subscription } from "@videoforge/events";
 import type { Logger } from "@videoforge/core";
 import { matches, type EventPattern } from "./pattern.ts";
 import type { DeadLetter, DeadLetterStore } from "./dlq.ts";
@@ -52,6 +52,19 @@ export function createLocalBus(opts: BusOptions) {
   const inFlight = new Set<Promise<void>>();
   const idleWaiters: (() => void)[] = [];
   let closed = false;
+  // a queue's hand-back can be hours away: close() must not wait for it, nor its timer keep the process alive
+  const napping = new Set<() => void>();
+  const nap = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        napping.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      napping.add(wake);
+    });
 
   const track = (p: Promise<void>) => {
     inFlight.add(p);
@@ -85,6 +98,14 @@ export function createLocalBus(opts: BusOptions) {
         await opts.deliver(sub, envelope, attempt);
         return;
       } catch (err) {
+        // a queue handler with work due later gets the event back then, as SQS does after a visibility change;
+        // that is not a failed attempt
+        if (sub.runtime === "queue" && isRetryLater(err)) {
+          log.debug("handed back to the queue", { inMs: err.retryAfterMs });
+          await nap(err.retryAfterMs);
+          attempt--;
+          continue;
+        }
         lastError = err instanceof Error ? err.message : String(err);
         const tooOld = (Date.now() - born) / 1000 > sub.retry.maximumEventAgeSeconds;
         log.warn("delivery failed", { attempt, of: attempts, err: lastError.split("\n")[0] });
@@ -185,6 +206,7 @@ export function createLocalBus(opts: BusOptions) {
     pending: () => inFlight.size,
     close() {
       closed = true;
+      for (const wake of [...napping]) wake();
       // nothing more will be delivered: whoever waits for quiet has it
       for (const w of idleWaiters.splice(0)) w();
     },

@@ -8,7 +8,7 @@ describe("which process runs a handler", () => {
   it("every Lambda rule's handler has a built artifact, and the ffmpeg ones are the worker image's", () => {
     // stated here, not derived: MEDIA_HANDLERS and the artifacts both come from events/src/handlers.ts
     const kinds: Record<string, string> = {};
-    for (const sub of topology.filter((s) => s.runtime === "lambda")) {
+    for (const sub of topology.filter((s) => s.runtime !== "task")) {
       kinds[sub.handler] = functionArtifacts[artifactOf(sub.handler)].kind;
     }
     expect(kinds).toEqual({
@@ -19,6 +19,8 @@ describe("which process runs a handler", () => {
       chunkFailures: "zip",
       recorder: "zip",
       deleter: "zip",
+      webhookSender: "zip",
+      importer: "zip",
     });
   });
 
@@ -26,6 +28,13 @@ describe("which process runs a handler", () => {
     const handlers = [...new Set(topology.map((s) => s.handler))].sort();
     const outOfProcess = handlers.filter((h) => MEDIA_HANDLERS.has(h));
     expect(outOfProcess).toEqual(["assembler", "chunker", "encoder", "finisher"]);
-    expect(handlers.filter((h) => !MEDIA_HANDLERS.has(h))).toEqual(["chunkFailures", "deleter", "recorder", "tracker"]);
+    expect(handlers.filter((h) => !MEDIA_HANDLERS.has(h))).toEqual([
+      "chunkFailures",
+      "deleter",
+      "importer",
+      "recorder",
+      "tracker",
+      "webhookSender",
+    ]);
   });
 });

@@ -9,6 +9,7 @@
  *   invoke the function's bundle or the worker image in Lambda mode, task rules run the
  *   worker image as a task with the launcher's overrides.
  */
+import { createHash, randomUUID } from "node:crypto";
 import type { Config } from "@videoforge/core";
 import { LOCAL_KEY_VARIABLES } from "@videoforge/core";
 import { LINK } from "@videoforge/core/config-sources";
@@ -82,9 +83,15 @@ export function artifactRuntime(
   return {
     runner,
     /** One delivery: the rule's target, as AWS would run it. */
-    deliver(sub: Subscription, envelope: Envelope): Promise<unknown> {
+    async deliver(sub: Subscription, envelope: Envelope): Promise<unknown> {
       if (sub.runtime === "task") return runner.runTask(sub.handler, envelope, taskLaunchPolicy(sub).attempts);
-      return runner.invoke(artifactOf(sub.handler), envelope);
+      if (sub.runtime === "lambda") return runner.invoke(artifactOf(sub.handler), envelope);
+      // a queue rule's function gets what SQS sends it: a batch of one record whose body is the event
+      const answer = (await runner.invoke(artifactOf(sub.handler), sqsBatchOf(sub, envelope))) as {
+        batchItemFailures?: unknown[];
+      } | null;
+      if (answer?.batchItemFailures?.length) throw new Error(`${sub.name}: the function handed the message back`);
+      return answer;
     },
     /** The task-runner face the local cloud exposes (`tasks.pids()` for fault tests). */
     tasks: {
@@ -95,3 +102,28 @@ export function artifactRuntime(
   };
 }
 export type ArtifactRuntime = ReturnType<typeof artifactRuntime>;
+
+/** One SQS record as Lambda's event source mapping delivers it, carrying an EventBridge event. */
+export function sqsBatchOf(sub: Subscription, envelope: Envelope) {
+  const messageId = randomUUID();
+  return {
+    Records: [
+      {
+        messageId,
+        receiptHandle: `local-${messageId}`,
+        body: JSON.stringify(envelope),
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: String(Date.now()),
+          SenderId: "events.amazonaws.com",
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: createHash("md5").update(JSON.stringify(envelope)).digest("hex"),
+        eventSource: "aws:sqs",
+        eventSourceARN: `arn:aws:sqs:${envelope.region ?? "local"}:000000000000:${sub.name}-queue`,
+        awsRegion: envelope.region ?? "local",
+      },
+    ],
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./endpoints.ts";
+export * from "./send.ts";
+export * from "./signature.ts";
