@@ -219,8 +219,12 @@ export const api = {
   retry: (jobId: string) => ok(client.jobs[":id"].retry.$post({ param: idParam(jobId) })),
   /** The job once, with its chunks and the first page of its timeline (the job page polls it instead). */
   job: (jobId: string) => ok(client.jobs[":id"].$get({ param: idParam(jobId), query: {} })),
-  /** The library, newest first; `q` keeps the videos whose title holds it (an empty `q` keeps all). */
-  videos: (q = "") => ok(client.videos.$get({ query: q ? { q } : {} })),
+  /**
+   * A page of the library, newest first; `q` keeps the videos whose title holds it (an empty `q` keeps all);
+   * `cursor` is the previous page's `next`.
+   */
+  videos: (q = "", cursor?: string) =>
+    ok(client.videos.$get({ query: { ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) } })),
   video: (videoId: string) => ok(client.videos[":id"].$get({ param: idParam(videoId) })),
   /** A new title, description or both; a refused one is an ApiError with the API's message. */
   editVideo: (videoId: string, edit: VideoEdit) =>

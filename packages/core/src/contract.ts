@@ -383,19 +383,27 @@ export const Video = z
   .meta({ id: "Video" });
 export type Video = z.infer<typeof Video>;
 
-/** `GET /videos?q=`: the owner's videos, newest first, and the storage they take. */
+/** `GET /videos?q=&cursor=`: a page of the owner's videos, newest first, and the storage they take. */
 export const VideoList = z
   .object({
     videos: z.array(Video),
-    /** Bytes of every output of every video the owner has (not only those `q` matched). */
-    storageBytes: z.number().int(),
+    /** Pass as `cursor` for the next page; null after the last. */
+    next: z.string().nullable(),
+    /**
+     * Bytes of every output of every video the owner has (not only those `q` matched); on the first page only
+     * (null on the next ones).
+     */
+    storageBytes: z.number().int().nullable(),
     /** Seconds the poster URLs stay valid: clients list again before that. */
     expiresIn: z.number(),
   })
   .meta({ id: "VideoList" });
 
-/** `?q=`: videos whose title contains this, ignoring case. */
-export const VideoQuery = z.object({ q: z.string().max(200).optional() });
+/** `?q=`: videos whose title contains this, ignoring case; `?cursor=`: the page after the one that gave it. */
+export const VideoQuery = z.object({
+  q: z.string().max(200).optional(),
+  cursor: z.string().max(2048).optional(),
+});
 
 /** `POST /videos/{id}/shares`: how long the link works (7 days unless said). */
 export const ShareInput = z

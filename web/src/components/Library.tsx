@@ -20,8 +20,33 @@ export function Library() {
 
   // `latest` keeps the cards of the previous search on screen while the next one loads; each answer
   // carries its own query, so an empty state names the search it answers
-  const [list] = createResource(query, async (q) => ({ q, ...(await api.videos(q)) }));
+  const [list] = createResource(query, async (q) => {
+    setMore([]);
+    const first = await api.videos(q);
+    setNext(first.next);
+    return { q, ...first };
+  });
   const shown = () => (list.error ? undefined : list.latest);
+  // the pages after the first, appended by "Show more"; a new search starts over
+  const [more, setMore] = createSignal<Video[]>([]);
+  const [next, setNext] = createSignal<string | null>(null);
+  const [paging, setPaging] = createSignal(false);
+  const [pageError, setPageError] = createSignal("");
+  async function showMore() {
+    const cursor = next();
+    if (!cursor || paging()) return;
+    setPaging(true);
+    setPageError("");
+    try {
+      const page = await api.videos(query(), cursor);
+      setMore([...more(), ...page.videos]);
+      setNext(page.next);
+    } catch (err) {
+      setPageError((err as Error).message);
+    } finally {
+      setPaging(false);
+    }
+  }
 
   return (
     <section class="panel" aria-labelledby="library-title">
@@ -32,7 +57,7 @@ export function Library() {
         <Show when={shown()}>
           {(l) => (
             <p class="muted num" data-testid="storage">
-              Storage in use: {bytes(l().storageBytes)}
+              Storage in use: {bytes(l().storageBytes ?? 0)}
             </p>
           )}
         </Show>
@@ -63,7 +88,7 @@ export function Library() {
       >
         {(l) => (
           <Show
-            when={l().videos.length}
+            when={l().videos.length + more().length > 0 || next()}
             fallback={
               <p class="muted" data-testid="library-empty">
                 {l().q
@@ -73,8 +98,20 @@ export function Library() {
             }
           >
             <ul class="library-grid" aria-busy={list.loading}>
-              <For each={l().videos}>{(video) => <VideoCard video={video} />}</For>
+              <For each={[...l().videos, ...more()]}>{(video) => <VideoCard video={video} />}</For>
             </ul>
+            <Show when={next()}>
+              <p>
+                <button type="button" data-testid="library-more" disabled={paging()} onClick={() => void showMore()}>
+                  {paging() ? "Loading…" : "Show more"}
+                </button>
+              </p>
+            </Show>
+            <Show when={pageError()}>
+              <p class="error" role="alert">
+                Could not load more videos: {pageError()}
+              </p>
+            </Show>
           </Show>
         )}
       </Show>

@@ -2,7 +2,7 @@ import { Rendition, type AudioOutput, type CaptionsOutput, type FinalOutput } fr
 import { z } from "zod";
 import { Video, VideoEdit, VideoQuery } from "../contract.ts";
 import type { JobItem } from "../db/index.ts";
-import { NotFoundError } from "../errors.ts";
+import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { DEFAULT_FORMATS } from "../media/formats.ts";
 import { keys, type Deps } from "../deps.ts";
 import { ownedJob, summarize } from "../job/queries.ts";
@@ -13,8 +13,11 @@ import { ownedJob, summarize } from "../job/queries.ts";
  * completed are not videos; another user's video answers like one that does not exist.
  */
 
-/** Jobs read per library listing: the newest this many (a page of a few hundred posters at most). */
-const LIBRARY_LIMIT = 500;
+/**
+ * A library page: jobs are read newest first in batches until a page has enough videos, or enough jobs were read
+ * for one request (a search that rarely matches answers a short page with a cursor rather than reading on).
+ */
+export const LIBRARY_PAGE = { videos: 60, batch: 200, maxRead: 2000 };
 
 /** Every output byte of a completed job: renditions, audio-only files, captions. */
 function outputBytes(job: JobItem): number {
@@ -48,17 +51,50 @@ export async function toVideo(deps: Pick<Deps, "store" | "cfg">, job: JobItem): 
 }
 
 /** `GET /videos?q=`: the owner's completed jobs, newest first, those whose title holds `q`; and their storage. */
-export async function listVideos(deps: Pick<Deps, "db" | "store" | "cfg">, owner: string, raw: unknown) {
-  const { q } = VideoQuery.parse(raw);
-  const res = await deps.db.entities.job.query.byOwner({ owner }).go({ order: "desc", limit: LIBRARY_LIMIT });
-  const done = res.data.filter((j) => j.status === "COMPLETED" && j.deletingAt === undefined);
+export async function listVideos(
+  deps: Pick<Deps, "db" | "store" | "cfg">,
+  owner: string,
+  raw: unknown,
+  page = LIBRARY_PAGE,
+) {
+  const { q, cursor: from } = VideoQuery.parse(raw);
   const needle = q?.trim().toLocaleLowerCase();
-  const shown = needle ? done.filter((j) => (j.title ?? j.sourceName).toLocaleLowerCase().includes(needle)) : done;
+  const isVideo = (j: JobItem) => j.status === "COMPLETED" && j.deletingAt === undefined;
+  const matches = (j: JobItem) => !needle || (j.title ?? j.sourceName).toLocaleLowerCase().includes(needle);
+  const found: JobItem[] = [];
+  let cursor: string | null = from ?? null;
+  let read = 0;
+  do {
+    const res = await deps.db.entities.job.query
+      .byOwner({ owner })
+      .go({ order: "desc", limit: page.batch, cursor })
+      .catch((err: unknown) => {
+        // a cursor is opaque: one not made by this listing (edited, another user's) is the caller's error
+        if (from && cursor === from) throw new InvalidInputError("cursor is not one this library gave; list again.");
+        throw err;
+      });
+    read += res.data.length;
+    cursor = res.cursor;
+    // a batch is kept whole: the cursor stands after it
+    found.push(...res.data.filter((j) => isVideo(j) && matches(j)));
+  } while (cursor && found.length < page.videos && read < page.maxRead);
   return {
-    videos: await Promise.all(shown.map((j) => toVideo(deps, j))),
-    storageBytes: done.reduce((sum, j) => sum + outputBytes(j), 0),
+    videos: await Promise.all(found.map((j) => toVideo(deps, j))),
+    next: cursor,
+    storageBytes: from ? null : await storageInUse(deps, owner),
     expiresIn: deps.cfg.urlSeconds.download,
   };
+}
+
+/** Every output byte of every video the owner has: all their jobs, only the fields that count. */
+async function storageInUse(deps: Pick<Deps, "db">, owner: string): Promise<number> {
+  const res = await deps.db.entities.job.query.byOwner({ owner }).go({
+    pages: "all",
+    attributes: ["jobId", "status", "deletingAt", "outputs", "audioOutputs", "captions"],
+  });
+  return res.data
+    .filter((j) => j.status === "COMPLETED" && j.deletingAt === undefined)
+    .reduce((sum, j) => sum + outputBytes(j as JobItem), 0);
 }
 
 /** The owner's completed job, or a 404 saying it is not (yet) a video. */
