@@ -3,9 +3,12 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/api-host";
+import { verifySignature } from "@videoforge/core";
 import { useTestCloud } from "../helpers/cloud.ts";
 import { ffmpegBin } from "../fixtures.ts";
 import { launchChromium } from "./chromium.ts";
@@ -347,6 +350,70 @@ describe("the dashboard", () => {
     } finally {
       await stranger.close();
     }
+    await page.close();
+  });
+
+  it("adds a webhook (secret shown once), shows its signed deliveries, sends one again and removes it", async () => {
+    // a receiver on loopback (allowed under `up`), keeping what it got
+    const got: { signature: string; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        got.push({ signature: String(req.headers["videoforge-signature"]), body });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const page = await openDashboard();
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Webhooks" }).click();
+    expect(new URL(page.url()).pathname).toBe("/hooks");
+
+    // a private address: the API's 400 reason beside the form, nothing registered
+    const urlField = page.getByLabel("Endpoint URL");
+    await urlField.fill("http://10.0.0.5/hook");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await poll(() => page.getByTestId("webhook-problem").textContent()).toMatch(/10\.0\.0\.5.*private address/);
+    expect(await urlField.getAttribute("aria-invalid")).toBe("true");
+
+    // act: the receiver's URL, for job events only
+    await urlField.fill(hookUrl);
+    await page.getByRole("checkbox", { name: "video.deleted" }).uncheck();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    const secret = await page.getByTestId("webhook-secret").locator("input").inputValue();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+    await poll(() => page.getByTestId("webhook-url").allTextContents()).toEqual([hookUrl]);
+    const [hook] = (await get<{ webhooks: { id: string; events: string[] }[] }>("/webhooks")).webhooks;
+    expect(hook!.events).not.toContain("video.deleted");
+
+    // an event: a job cancelled as soon as it is made
+    const { jobId: cancelled } = await env.cloud.client.call<{ jobId: string }>("POST", "/uploads", {
+      name: "hooked.mp4",
+      size: 1000,
+    });
+    await env.cloud.client.call("DELETE", `/jobs/${cancelled}`);
+    await poll(() => got.length).toBe(1);
+    expect(verifySignature(got[0]!.signature, got[0]!.body, secret)).toMatchObject({ ok: true });
+    expect(JSON.parse(got[0]!.body)).toMatchObject({ type: "job.cancelled", data: { jobId: cancelled } });
+
+    // its deliveries: delivered at the first attempt; sent again on request, the same body
+    await page.getByRole("button", { name: "Deliveries" }).click();
+    const row = page.getByTestId("deliveries").locator("tbody tr").first();
+    await poll(() => row.getByTestId("delivery-state").textContent()).toBe("delivered");
+    expect(await row.getByTestId("delivery-attempts").textContent()).toBe("1");
+    await page.screenshot({ path: join(SHOTS, "webhooks.png") });
+    await row.getByRole("button", { name: "Send again" }).click();
+    await poll(() => got.length).toBe(2);
+    expect(got[1]!.body).toBe(got[0]!.body);
+    await page.getByTestId("deliveries").getByRole("button", { name: "Refresh" }).click();
+    await poll(() => row.getByTestId("delivery-attempts").textContent()).toBe("2");
+
+    // act: remove it; nothing more is sent to it
+    await page.getByRole("button", { name: `Remove the webhook to ${hookUrl}` }).click();
+    await poll(() => page.getByText("No webhooks yet.").count()).toBe(1);
+    expect((await get<{ webhooks: unknown[] }>("/webhooks")).webhooks).toEqual([]);
+    receiver.close();
     await page.close();
   });
 

@@ -1,6 +1,6 @@
 import { Match, Show, Switch } from "solid-js";
 import { unauthorized } from "./api.ts";
-import { LIBRARY_PATH, onNavClick, route, type Route } from "./router.ts";
+import { LIBRARY_PATH, onNavClick, route, WEBHOOKS_PATH, type Route } from "./router.ts";
 import { TokenGate } from "./components/TokenGate.tsx";
 import { SessionBadge, SignInGate } from "./components/SignIn.tsx";
 import { cognito } from "./auth/cognito.ts";
@@ -10,6 +10,7 @@ import { JobDetail } from "./components/JobDetail.tsx";
 import { Library } from "./components/Library.tsx";
 import { Watch } from "./components/Watch.tsx";
 import { Shared } from "./components/Shared.tsx";
+import { Webhooks } from "./components/Webhooks.tsx";
 
 export function App(props: { signInError?: string }) {
   return (
@@ -27,6 +28,9 @@ export function App(props: { signInError?: string }) {
             </a>
             <a href={LIBRARY_PATH} onClick={onNavClick} aria-current={section() === "library" ? "page" : undefined}>
               Library
+            </a>
+            <a href={WEBHOOKS_PATH} onClick={onNavClick} aria-current={section() === "webhooks" ? "page" : undefined}>
+              Webhooks
             </a>
           </nav>
           <SessionBadge />
@@ -50,6 +54,9 @@ export function App(props: { signInError?: string }) {
           <Match when={route().name === "library"}>
             <Library />
           </Match>
+          <Match when={route().name === "webhooks"}>
+            <Webhooks />
+          </Match>
           <Match when={videoIdOf(route())} keyed>
             {(videoId) => <Watch videoId={videoId} />}
           </Match>
@@ -63,4 +70,5 @@ const jobIdOf = (r: Route) => (r.name === "job" ? r.jobId : null);
 const videoIdOf = (r: Route) => (r.name === "watch" ? r.videoId : null);
 const tokenOf = (r: Route) => (r.name === "shared" ? r.token : null);
 /** Which header link is the current page's: a job belongs to the jobs, a video to the library. */
-const section = () => (route().name === "home" || route().name === "job" ? "jobs" : "library");
+const section = () =>
+  route().name === "home" || route().name === "job" ? "jobs" : route().name === "webhooks" ? "webhooks" : "library";

@@ -1,7 +1,7 @@
 import { createSignal } from "solid-js";
 import { hc, type ClientRequestOptions, type ClientResponse } from "hono/client";
 import { refreshAt, type Tokens } from "@videoforge/core/auth";
-import type { ErrorBody, VideoEdit } from "@videoforge/core/contract";
+import type { ErrorBody, VideoEdit, WebhookInput } from "@videoforge/core/contract";
 // types only: the server is never bundled, its routes type the client
 import type { Api, SuccessBody } from "@videoforge/functions/api";
 import { cognito, refresh, storedTokens } from "./auth/cognito.ts";
@@ -197,6 +197,9 @@ export type {
   SharedVideo,
   Video,
   VideoEdit,
+  Webhook,
+  Delivery,
+  WebhookEventType,
 } from "@videoforge/core/contract";
 
 /**
@@ -239,6 +242,20 @@ export const api = {
     ok(
       client.videos[":id"].shares[":shareId"].$delete({
         param: { id: encodeURIComponent(videoId), shareId: encodeURIComponent(shareId) },
+      }),
+    ),
+  /** The user's webhook endpoints, newest first (without their secrets). */
+  webhooks: () => ok(client.webhooks.$get()),
+  /** A new endpoint; its signing secret is in this answer only. A refused URL is an ApiError saying why. */
+  addWebhook: (json: WebhookInput) => ok(client.webhooks.$post({ json })),
+  removeWebhook: (id: string) => ok(client.webhooks[":id"].$delete({ param: idParam(id) })),
+  /** The endpoint's newest deliveries, each with every attempt. */
+  deliveries: (id: string) => ok(client.webhooks[":id"].deliveries.$get({ param: idParam(id) })),
+  /** The same body and id again, with a new retry window. */
+  redeliver: (id: string, deliveryId: string) =>
+    ok(
+      client.webhooks[":id"].deliveries[":deliveryId"].redeliver.$post({
+        param: { id: encodeURIComponent(id), deliveryId: encodeURIComponent(deliveryId) },
       }),
     ),
   /** What a share link opens, without any token; a dead link is an ApiError with the API's reason. */

@@ -2,20 +2,22 @@ import { createSignal } from "solid-js";
 import { ID_PATTERN } from "@videoforge/events/ids";
 
 /**
- * Five screens, addressed by path: `/` (upload + jobs), `/job/<id>` (one job), `/library` (the
- * finished videos), `/watch/<id>` (one video) and `/s/<token>` (a video shared by a link, for someone
- * without an account). Not `/jobs/<id>`, `/videos` or `/shared/<token>`: those paths belong to the API,
- * which the same server answers first.
+ * Six screens, addressed by path: `/` (upload + jobs), `/job/<id>` (one job), `/library` (the
+ * finished videos), `/watch/<id>` (one video), `/hooks` (webhook endpoints and their deliveries) and
+ * `/s/<token>` (a video shared by a link, for someone without an account). Not `/jobs/<id>`, `/videos`,
+ * `/webhooks` or `/shared/<token>`: those paths belong to the API, which the same server answers first.
  */
 export type Route =
   | { name: "home" }
   | { name: "job"; jobId: string }
   | { name: "library" }
+  | { name: "webhooks" }
   | { name: "watch"; videoId: string }
   | { name: "shared"; token: string };
 
 function parse(pathname: string): Route {
   if (/^\/library\/?$/.test(pathname)) return { name: "library" };
+  if (/^\/hooks\/?$/.test(pathname)) return { name: "webhooks" };
   // the token is checked by the API alone, which says why a link does not work (a malformed one too)
   const [, token] = /^\/s\/([^/]+)\/?$/.exec(pathname) ?? [];
   if (token) return { name: "shared", token };
@@ -29,6 +31,7 @@ export { route };
 
 export const jobPath = (jobId: string) => `/job/${jobId}`;
 export const LIBRARY_PATH = "/library";
+export const WEBHOOKS_PATH = "/hooks";
 /** A video's id is its job's. */
 export const watchPath = (videoId: string) => `/watch/${videoId}`;
 

@@ -3,6 +3,7 @@ import { AUDIO_FORMATS, audioOutput, captionsOutput, finalOutput, VIDEO_FORMATS 
 import { ID_PATTERN, LANGUAGE_TAG } from "@videoforge/events/ids";
 import { CHUNK_STATUSES, FINAL_STATUSES, JOB_STATUSES, UPLOAD_STATUSES } from "./job/status.ts";
 import { DEFAULT_LADDER, RUNG_NAMES } from "./media/ladder.ts";
+import { WEBHOOK_EVENT_TYPES } from "./webhook/event-types.ts";
 
 /**
  * The HTTP API's contract: what each route takes and what it answers, as zod schemas the
@@ -14,7 +15,7 @@ import { DEFAULT_LADDER, RUNG_NAMES } from "./media/ladder.ts";
  * events/ids.ts): a page that needs only those imports them there and bundles no zod.
  */
 
-export { DEFAULT_LADDER, FINAL_STATUSES, ID_PATTERN, RUNG_NAMES };
+export { DEFAULT_LADDER, FINAL_STATUSES, ID_PATTERN, RUNG_NAMES, WEBHOOK_EVENT_TYPES };
 export const FORMAT_NAMES = [...VIDEO_FORMATS, ...AUDIO_FORMATS] as const;
 
 // ---- names and ids ----
@@ -453,14 +454,6 @@ export type VideoEdit = z.input<typeof VideoEdit>;
 
 // ---- webhooks ----
 
-/** What a webhook can hear. `video.ready` is "first playable": today sent with `job.completed`. */
-export const WEBHOOK_EVENT_TYPES = [
-  "video.ready",
-  "job.completed",
-  "job.failed",
-  "job.cancelled",
-  "video.deleted",
-] as const;
 export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES, {
   error: (issue) =>
     `Unknown webhook event ${JSON.stringify(issue.input)}; choose from ${WEBHOOK_EVENT_TYPES.join(", ")}.`,

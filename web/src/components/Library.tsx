@@ -18,6 +18,11 @@ export function Library() {
     debounce = setTimeout(() => setQuery(value.trim()), SEARCH_DEBOUNCE_MS);
   }
 
+  // the pages after the first, appended by "Show more"; a new search starts over
+  const [more, setMore] = createSignal<Video[]>([]);
+  const [next, setNext] = createSignal<string | null>(null);
+  const [paging, setPaging] = createSignal(false);
+  const [pageError, setPageError] = createSignal("");
   // `latest` keeps the cards of the previous search on screen while the next one loads; each answer
   // carries its own query, so an empty state names the search it answers
   const [list] = createResource(query, async (q) => {
@@ -27,11 +32,6 @@ export function Library() {
     return { q, ...first };
   });
   const shown = () => (list.error ? undefined : list.latest);
-  // the pages after the first, appended by "Show more"; a new search starts over
-  const [more, setMore] = createSignal<Video[]>([]);
-  const [next, setNext] = createSignal<string | null>(null);
-  const [paging, setPaging] = createSignal(false);
-  const [pageError, setPageError] = createSignal("");
   async function showMore() {
     const cursor = next();
     if (!cursor || paging()) return;

@@ -1,0 +1,11 @@
+/**
+ * What a webhook can hear. `video.ready` is "first playable": today sent with `job.completed`. Imports nothing,
+ * so the dashboard can list them without bundling the contract's schemas.
+ */
+export const WEBHOOK_EVENT_TYPES = [
+  "video.ready",
+  "job.completed",
+  "job.failed",
+  "job.cancelled",
+  "video.deleted",
+] as const;
