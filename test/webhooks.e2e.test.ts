@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignature } from "@videoforge/core";
 import { makeEvent } from "@videoforge/events";
 import { startTestCloud, type TestCloud } from "./helpers/cloud.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 
 /**
  * Signed webhooks end to end: the real API, the local bus's queue rule, the sender's real POSTs
@@ -14,29 +15,6 @@ import { startTestCloud, type TestCloud } from "./helpers/cloud.ts";
  */
 let cloud: TestCloud;
 
-interface Received {
-  headers: IncomingMessage["headers"];
-  body: string;
-}
-
-/** A receiver that answers each request with the next status of `script` (the last one repeats). */
-async function receiver(script: number[]) {
-  const got: Received[] = [];
-  const state = { script };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      got.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      const status = state.script[Math.min(got.length - 1, state.script.length - 1)]!;
-      res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : "not today");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return { url, got, state, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-type Receiver = Awaited<ReturnType<typeof receiver>>;
 const receivers: Receiver[] = [];
 
 async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown) {
@@ -133,11 +111,11 @@ describe("webhook deliveries", () => {
   let jobId: string;
 
   it("signs each delivery, retries a failure with the same id, and records every attempt", async () => {
-    flaky = await receiver([500, 200]);
+    flaky = await startReceiver([500, 200]);
     receivers.push(flaky);
     hook = await register(flaky.url, ["job.cancelled", "job.failed"]);
     // an endpoint for other events hears nothing of a cancellation
-    const quiet = await receiver([200]);
+    const quiet = await startReceiver([200]);
     receivers.push(quiet);
     const completedOnly = await register(quiet.url, ["job.completed"]);
     const listed = await api<{ webhooks: Hook[] }>("GET", "/webhooks");
@@ -190,7 +168,7 @@ describe("webhook deliveries", () => {
   });
 
   it("dead-letters a delivery still failing when its window closes, and sends it again on request", async () => {
-    const down = await receiver([503]);
+    const down = await startReceiver([503]);
     receivers.push(down);
     const hook2 = await register(down.url, ["job.cancelled"]);
     const job2 = await cancelledJob();

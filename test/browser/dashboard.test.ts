@@ -3,13 +3,12 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { execFile } from "node:child_process";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/api-host";
 import { verifySignature } from "@videoforge/core";
 import { useTestCloud } from "../helpers/cloud.ts";
+import { startReceiver } from "../helpers/receiver.ts";
 import { ffmpegBin } from "../fixtures.ts";
 import { launchChromium } from "./chromium.ts";
 
@@ -355,17 +354,8 @@ describe("the dashboard", () => {
 
   it("adds a webhook (secret shown once), shows its signed deliveries, sends one again and removes it", async () => {
     // a receiver on loopback (allowed under `up`), keeping what it got
-    const got: { signature: string; body: string }[] = [];
-    const receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        got.push({ signature: String(req.headers["videoforge-signature"]), body });
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const receiver = await startReceiver();
+    const { got, url: hookUrl } = receiver;
     const page = await openDashboard();
     await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Webhooks" }).click();
     expect(new URL(page.url()).pathname).toBe("/hooks");
@@ -413,7 +403,7 @@ describe("the dashboard", () => {
     await page.getByRole("button", { name: `Remove the webhook to ${hookUrl}` }).click();
     await poll(() => page.getByText("No webhooks yet.").count()).toBe(1);
     expect((await get<{ webhooks: unknown[] }>("/webhooks")).webhooks).toEqual([]);
-    receiver.close();
+    await receiver.close();
     await page.close();
   });
 

@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
-import { createServer as createHttpServer } from "node:http";
 import { verifySignature } from "@videoforge/core";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -12,6 +11,7 @@ import { functionArtifacts } from "../../stacks/artifacts.ts";
 import { readManifest } from "../../stacks/build-artifacts.ts";
 import { createArtifactRunner } from "@videoforge/local/tasks";
 import { startTestCloud, type TestCloud } from "../helpers/cloud.ts";
+import { startReceiver } from "../helpers/receiver.ts";
 import { decodedVideo, download } from "../helpers/media.ts";
 
 /**
@@ -112,18 +112,10 @@ describe("every handler from its built artifact", () => {
     expect(src.frames).toBe(100);
 
     // a webhook endpoint on loopback: the sender's bundle signs and POSTs what happens to the video
-    const received: { signature: string; body: string }[] = [];
-    const receiver = createHttpServer((req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        received.push({ signature: String(req.headers["videoforge-signature"]), body });
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const receiver = await startReceiver();
+    const received = receiver.got;
     const hook = await cloud.client.webhooks.add({
-      url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+      url: receiver.url,
       events: ["video.ready", "job.completed", "video.deleted"],
     });
 
@@ -180,7 +172,7 @@ describe("every handler from its built artifact", () => {
     expect(deleted).toEqual([expect.objectContaining({ sourceRemoved: true, bytes: expect.any(Number) })]);
 
     // assert: the sender's bundle delivered each event once, signed with the endpoint's secret
-    receiver.close();
+    await receiver.close();
     const bodies = received.map((r) => JSON.parse(r.body) as { type: string; data: { jobId: string } });
     const busLog = readFileSync(join(cloud.dir, "log.jsonl"), "utf8").split("\n");
     const said = [
