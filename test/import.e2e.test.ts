@@ -17,6 +17,7 @@ import { startTestCloud, type TestCloud } from "./helpers/cloud.ts";
  */
 let cloud: TestCloud;
 let strict: TestCloud;
+let roomy: TestCloud;
 let dir: string;
 let clip: Buffer;
 let server: Server;
@@ -36,6 +37,12 @@ beforeAll(async () => {
     if (path === "/to-metadata")
       return res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end();
     if (path === "/watch") return res.writeHead(200, { "content-type": "text/html" }).end("<html>a player</html>");
+    if (path === "/huge.mp4") {
+      // announces 1.2 GB (past the task-runtime threshold), sends the clip, and hangs up
+      res.writeHead(200, { "content-type": "video/mp4", "content-length": "1200000000" });
+      res.write(clip);
+      return void setTimeout(() => res.destroy(), 50);
+    }
     if (path === "/noise.mp4")
       return res.writeHead(200, { "content-type": "application/octet-stream" }).end(randomBytes(50_000));
     if (path === "/endless.mp4") {
@@ -59,10 +66,12 @@ beforeAll(async () => {
   const settings = { VIDEOFORGE_MAX_UPLOAD_BYTES: String(LIMIT) };
   cloud = await startTestCloud({ settings: { ...settings, VIDEOFORGE_ALLOW_PRIVATE_URLS: "1" } });
   strict = await startTestCloud({ settings });
+  roomy = await startTestCloud({ settings: { VIDEOFORGE_ALLOW_PRIVATE_URLS: "1" } });
 });
 afterAll(async () => {
   await cloud?.stop();
   await strict?.stop();
+  await roomy?.stop();
   server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -116,6 +125,25 @@ describe("POST /uploads/from-url", () => {
     // nothing was kept of what was refused
     const job = (await cloud.cloud.deps.jobs.getJob(res.body.jobId))!;
     if (path !== "/noise.mp4") expect(await cloud.cloud.deps.store.head(job.sourceBucket!, job.sourceKey!)).toBeNull();
+  });
+
+  it("hands a file announced as large to the task runtime, which fails the job when the server hangs up", async () => {
+    const res = await post(roomy, { url: `${base}/huge.mp4` });
+    expect(res.status, res.text).toBe(202);
+    const view = await roomy.waitForEnd(res.body.jobId);
+    expect(view.job.status).toBe("FAILED");
+    expect(view.job.error?.stage).toBe("upload");
+    expect(view.job.error?.reason).toMatch(/download from 127\.0\.0\.1:\d+ broke off|cut short/);
+    // asked twice: by the API (not known to be large), then by the Lambda-runtime importer for the task runtime
+    const asks = view.timeline.filter((t) => t.type === "SourceImportRequested").map((t) => t.detail.large);
+    expect(asks.sort()).toEqual([false, true]);
+    // the task ran it: its own process logged the import (the task runner's lines carry the handler)
+    const log = await readFile(join(roomy.dir, "log.jsonl"), "utf8");
+    expect(log).toMatch(
+      new RegExp(
+        `"handler":"importer"[^\n]*"jobId":"${res.body.jobId}"|"jobId":"${res.body.jobId}"[^\n]*"handler":"importer"`,
+      ),
+    );
   });
 
   it("without the development flag refuses http and loopback before making a job", async () => {

@@ -352,61 +352,6 @@ describe("the dashboard", () => {
     await page.close();
   });
 
-  it("adds a webhook (secret shown once), shows its signed deliveries, sends one again and removes it", async () => {
-    // a receiver on loopback (allowed under `up`), keeping what it got
-    const receiver = await startReceiver();
-    const { got, url: hookUrl } = receiver;
-    const page = await openDashboard();
-    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Webhooks" }).click();
-    expect(new URL(page.url()).pathname).toBe("/hooks");
-
-    // a private address: the API's 400 reason beside the form, nothing registered
-    const urlField = page.getByLabel("Endpoint URL");
-    await urlField.fill("http://10.0.0.5/hook");
-    await page.getByRole("button", { name: "Add endpoint" }).click();
-    await poll(() => page.getByTestId("webhook-problem").textContent()).toMatch(/10\.0\.0\.5.*private address/);
-    expect(await urlField.getAttribute("aria-invalid")).toBe("true");
-
-    // act: the receiver's URL, for job events only
-    await urlField.fill(hookUrl);
-    await page.getByRole("checkbox", { name: "video.deleted" }).uncheck();
-    await page.getByRole("button", { name: "Add endpoint" }).click();
-    const secret = await page.getByTestId("webhook-secret").locator("input").inputValue();
-    expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
-    await poll(() => page.getByTestId("webhook-url").allTextContents()).toEqual([hookUrl]);
-    const [hook] = (await get<{ webhooks: { id: string; events: string[] }[] }>("/webhooks")).webhooks;
-    expect(hook!.events).not.toContain("video.deleted");
-
-    // an event: a job cancelled as soon as it is made
-    const { jobId: cancelled } = await env.cloud.client.call<{ jobId: string }>("POST", "/uploads", {
-      name: "hooked.mp4",
-      size: 1000,
-    });
-    await env.cloud.client.call("DELETE", `/jobs/${cancelled}`);
-    await poll(() => got.length).toBe(1);
-    expect(verifySignature(got[0]!.signature, got[0]!.body, secret)).toMatchObject({ ok: true });
-    expect(JSON.parse(got[0]!.body)).toMatchObject({ type: "job.cancelled", data: { jobId: cancelled } });
-
-    // its deliveries: delivered at the first attempt; sent again on request, the same body
-    await page.getByRole("button", { name: "Deliveries" }).click();
-    const row = page.getByTestId("deliveries").locator("tbody tr").first();
-    await poll(() => row.getByTestId("delivery-state").textContent()).toBe("delivered");
-    expect(await row.getByTestId("delivery-attempts").textContent()).toBe("1");
-    await page.screenshot({ path: join(SHOTS, "webhooks.png") });
-    await row.getByRole("button", { name: "Send again" }).click();
-    await poll(() => got.length).toBe(2);
-    expect(got[1]!.body).toBe(got[0]!.body);
-    await page.getByTestId("deliveries").getByRole("button", { name: "Refresh" }).click();
-    await poll(() => row.getByTestId("delivery-attempts").textContent()).toBe("2");
-
-    // act: remove it; nothing more is sent to it
-    await page.getByRole("button", { name: `Remove the webhook to ${hookUrl}` }).click();
-    await poll(() => page.getByText("No webhooks yet.").count()).toBe(1);
-    expect((await get<{ webhooks: unknown[] }>("/webhooks")).webhooks).toEqual([]);
-    await receiver.close();
-    await page.close();
-  });
-
   it("shows the job's options, every event on the timeline and one Gantt bar per chunk by worker", async () => {
     await env.cloud.waitForEnd(jobId);
     const view = await get<ApiView>(`/jobs/${jobId}`);
@@ -739,6 +684,61 @@ describe("the dashboard", () => {
     });
     expect((await fetch(`${api}/jobs/${jobId}/hls/..%2Fsource/index.m3u8`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${api}/jobs/unknownjob000000/hls/master.m3u8`, { headers: auth })).status).toBe(404);
+  });
+
+  it("adds a webhook (secret shown once), shows its signed deliveries, sends one again and removes it", async () => {
+    // a receiver on loopback (allowed under `up`), keeping what it got
+    const receiver = await startReceiver();
+    const { got, url: hookUrl } = receiver;
+    const page = await openDashboard();
+    await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Webhooks" }).click();
+    expect(new URL(page.url()).pathname).toBe("/hooks");
+
+    // a private address: the API's 400 reason beside the form, nothing registered
+    const urlField = page.getByLabel("Endpoint URL");
+    await urlField.fill("http://10.0.0.5/hook");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await poll(() => page.getByTestId("webhook-problem").textContent()).toMatch(/10\.0\.0\.5.*private address/);
+    expect(await urlField.getAttribute("aria-invalid")).toBe("true");
+
+    // act: the receiver's URL, for job events only
+    await urlField.fill(hookUrl);
+    await page.getByRole("checkbox", { name: "video.deleted" }).uncheck();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    const secret = await page.getByTestId("webhook-secret").locator("input").inputValue();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+    await poll(() => page.getByTestId("webhook-url").allTextContents()).toEqual([hookUrl]);
+    const [hook] = (await get<{ webhooks: { id: string; events: string[] }[] }>("/webhooks")).webhooks;
+    expect(hook!.events).not.toContain("video.deleted");
+
+    // an event: a job cancelled as soon as it is made (the newest job from here on: this test runs last but one)
+    const { jobId: cancelled } = await env.cloud.client.call<{ jobId: string }>("POST", "/uploads", {
+      name: "hooked.mp4",
+      size: 1000,
+    });
+    await env.cloud.client.call("DELETE", `/jobs/${cancelled}`);
+    await poll(() => got.length).toBe(1);
+    expect(verifySignature(got[0]!.signature, got[0]!.body, secret)).toMatchObject({ ok: true });
+    expect(JSON.parse(got[0]!.body)).toMatchObject({ type: "job.cancelled", data: { jobId: cancelled } });
+
+    // its deliveries: delivered at the first attempt; sent again on request, the same body
+    await page.getByRole("button", { name: "Deliveries" }).click();
+    const row = page.getByTestId("deliveries").locator("tbody tr").first();
+    await poll(() => row.getByTestId("delivery-state").textContent()).toBe("delivered");
+    expect(await row.getByTestId("delivery-attempts").textContent()).toBe("1");
+    await page.screenshot({ path: join(SHOTS, "webhooks.png") });
+    await row.getByRole("button", { name: "Send again" }).click();
+    await poll(() => got.length).toBe(2);
+    expect(got[1]!.body).toBe(got[0]!.body);
+    await page.getByTestId("deliveries").getByRole("button", { name: "Refresh" }).click();
+    await poll(() => row.getByTestId("delivery-attempts").textContent()).toBe("2");
+
+    // act: remove it; nothing more is sent to it
+    await page.getByRole("button", { name: `Remove the webhook to ${hookUrl}` }).click();
+    await poll(() => page.getByText("No webhooks yet.").count()).toBe(1);
+    expect((await get<{ webhooks: unknown[] }>("/webhooks")).webhooks).toEqual([]);
+    await receiver.close();
+    await page.close();
   });
 
   it("asks for the token when the API refuses the one it has", async () => {
