@@ -274,6 +274,19 @@ describe("planSource", () => {
     expect(plan.chunks.map((c) => (c as PlannedWindow).seekTime)).toEqual([0, 6, 14, 22]);
   });
 
+  it("splits a short source that is one keyframe piece into a window per worker", () => {
+    // 12 s at 30 fps, keyframes at 0, 4.2 and 8.4 s: one 12 s piece for an 8 s target, one worker idle
+    const plan = planSource(withKeyframes(360, 30, [0, 126, 252]), 8, { slots: 2, seekable: true });
+    expect(planChunks(withKeyframes(360, 30, [0, 126, 252]), 8)).toHaveLength(1);
+    expect(plan.mode).toBe("windows");
+    expect(plan.chunks.map((c) => c.frames)).toEqual([180, 180]);
+    expect(plan.chunks.map((c) => (c as PlannedWindow).seekTime)).toEqual([0, 4.2]);
+    // one worker: nothing to share; a 3 s clip: two 1.5 s windows would cost more than they save
+    expect(planSource(withKeyframes(360, 30, [0, 126, 252]), 8, { slots: 1, seekable: true }).mode).toBe("pieces");
+    expect(planSource(withKeyframes(90, 30, [0]), 8, { slots: 2, seekable: true }).mode).toBe("pieces");
+    expect(planSource(withKeyframes(120, 30, [0]), 8, { slots: 2, seekable: true }).mode).toBe("windows");
+  });
+
   it("keeps pieces when they already share the work evenly, or the container cannot seek exactly", () => {
     expect(planSource(cfr(960, 30, 60), 8, { slots: 2, seekable: true }).mode).toBe("pieces");
     expect(planSource(cfr(900, 30, 60), 8, { slots: 2, seekable: false }).mode).toBe("pieces");

@@ -101,6 +101,9 @@ export type SourcePlan = { mode: "pieces"; chunks: PlannedChunk[] } | { mode: "w
  */
 export const MAX_WASTED_DECODE = 2;
 
+/** The shortest window a single-piece source is split into: below it a chunk costs more than it saves. */
+export const MIN_WINDOW_SECONDS = 2;
+
 /** Decoding a frame costs about a tenth of encoding it to the ladder (measured above). */
 const DECODE_COST = 0.1;
 
@@ -123,7 +126,10 @@ export function planSource(packets: readonly Packet[], targetSeconds: number, op
   const sparse = pieces.some((c) => c.duration > 2 * targetSeconds);
   if (sparse) return { mode: "windows", chunks: planWindows(packets, targetSeconds) };
   const slots = opts.slots ?? 0;
-  if (slots < 2 || !opts.seekable || pieces.length < 2) return { mode: "pieces", chunks: pieces };
+  // a short source that is one piece still fills every worker with windows (a 12 s clip on two cores), unless
+  // each window would be so short that a chunk's fixed costs outweigh what the second worker saves
+  const tooShort = pieces.length === 1 && pieces[0]!.duration < MIN_WINDOW_SECONDS * slots;
+  if (slots < 2 || !opts.seekable || tooShort) return { mode: "pieces", chunks: pieces };
   // as many windows as fill every slot the same number of times, each near the target length
   const total = pieces.reduce((t, c) => t + c.duration, 0);
   const windows = planWindows(packets, targetSeconds, slots * Math.max(1, Math.ceil(total / (slots * targetSeconds))));
