@@ -45,6 +45,7 @@ beforeAll(async () => {
     }
     if (path === "/noise.mp4")
       return res.writeHead(200, { "content-type": "application/octet-stream" }).end(randomBytes(50_000));
+    if (path === "/empty.mp4") return res.writeHead(200, { "content-type": "video/mp4" }).end();
     if (path === "/endless.mp4") {
       // no length announced: the cap must stop it while it streams
       res.writeHead(200, { "content-type": "video/mp4" });
@@ -112,6 +113,7 @@ describe("POST /uploads/from-url", () => {
       /The file at 127\.0\.0\.1:\d+ is larger than the 2 MiB limit: an import has the size limit of an upload/,
     ],
     ["bytes that are not a video", "/noise.mp4", /./],
+    ["an empty file", "/empty.mp4", /sent an empty file: there is no video to process/],
   ];
   it.each(failures)("fails the job with the reason for %s", async (_what, path, reason) => {
     const res = await post(cloud, { url: base + path, name: "my video" });

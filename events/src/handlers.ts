@@ -54,7 +54,8 @@ export const handlerSpecs = {
   importer: {
     // a stream from the URL into the uploads bucket, through memory only (8 MiB parts, two in flight)
     lambda: { kind: "zip", memoryMB: 1024, timeoutSeconds: 900 },
-    calls: { uploads: ["uploadStream"], table: ["get", "patch"], bus: ["publish"] },
+    // a file that arrived short or empty is removed again
+    calls: { uploads: ["uploadStream", "remove"], table: ["get", "patch"], bus: ["publish"] },
     stage: "upload",
   },
   chunker: {

@@ -138,9 +138,14 @@ export async function importSource(deps: Deps, event: EventDetail<"SourceImportR
       return void (await fail(`The download from ${host} broke off: ${(err as Error).message}. Try again.`));
     throw err;
   }
-  if (bytes === 0) return void (await fail(`${host} sent an empty file: there is no video to process.`));
+  // what arrived but cannot be the file is not kept
+  const discard = async (reason: string) => {
+    await deps.store.remove(bucket, [key]);
+    await fail(reason);
+  };
+  if (bytes === 0) return void (await discard(`${host} sent an empty file: there is no video to process.`));
   if (Number.isFinite(length) && bytes !== length)
-    return void (await fail(`${host} sent ${bytes} bytes but announced ${length}; the download was cut short.`));
+    return void (await discard(`${host} sent ${bytes} bytes but announced ${length}; the download was cut short.`));
   await deps.db.entities.job.patch({ jobId }).set({ sourceSize: bytes }).go();
   log.info("source imported", { bytes, host });
   await queueAndAnnounce(deps, {
