@@ -3,13 +3,18 @@ import { SIGNATURE_HEADER, verifySignature } from "@videoforge/core/webhook-sign
 import type { WebhookEventType } from "@videoforge/core/contract";
 import type { ApiClient } from "./api-client.ts";
 
-/** `videoforge webhooks add URL`: registers it and prints the secret (shown this once). */
-export async function webhooksAdd(client: ApiClient, url: string, events?: string): Promise<number> {
+/** `--events a,b` as the API takes it; absent or empty: every event (the API's default). The API checks the names. */
+function eventsOption(events: string | undefined): { events?: WebhookEventType[] } {
   const list = events
     ?.split(",")
     .map((e) => e.trim())
-    .filter(Boolean) as WebhookEventType[] | undefined;
-  const hook = await client.webhooks.add({ url, ...(list?.length ? { events: list } : {}) });
+    .filter(Boolean);
+  return list?.length ? { events: list as WebhookEventType[] } : {};
+}
+
+/** `videoforge webhooks add URL`: registers it and prints the secret (shown this once). */
+export async function webhooksAdd(client: ApiClient, url: string, events?: string): Promise<number> {
+  const hook = await client.webhooks.add({ url, ...eventsOption(events) });
   process.stdout.write(
     `${hook.id}  ${hook.url}  ${hook.events.join(",")}\n` +
       `secret: ${hook.secret}\n(shown once: verify each delivery's ${SIGNATURE_HEADER} header with it)\n`,
@@ -96,11 +101,7 @@ export async function webhooksListen(
   let secret = opts.secret ?? "";
   let registered: string | undefined;
   if (!secret) {
-    const list = opts.events
-      ?.split(",")
-      .map((e) => e.trim())
-      .filter(Boolean) as WebhookEventType[] | undefined;
-    const hook = await client.webhooks.add({ url, ...(list?.length ? { events: list } : {}) });
+    const hook = await client.webhooks.add({ url, ...eventsOption(opts.events) });
     secret = hook.secret ?? "";
     registered = hook.id;
     process.stdout.write(`registered webhook ${hook.id} for ${hook.events.join(",")}\n`);

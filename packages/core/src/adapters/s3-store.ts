@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -72,12 +72,20 @@ export function s3Store(s3: S3Client, opts: { idleMs?: number } = {}): ObjectSto
       return { bytes: size };
     },
     async uploadStream(bucket, key, body, contentType) {
+      // counted on the way through (a second reader on `body` could take chunks from the upload); an error in
+      // `body` reaches the upload through the pipeline
       let bytes = 0;
-      body.on("data", (c: Buffer) => (bytes += c.length));
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      pipeline(body, counted).catch(() => undefined);
       // two parts in flight: memory stays bounded whatever the size, and a failed stream aborts the upload
       await new Upload({
         client: s3,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        params: { Bucket: bucket, Key: key, Body: counted, ContentType: contentType },
         partSize: PART_SIZE,
         queueSize: 2,
       }).done();

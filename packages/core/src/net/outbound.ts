@@ -5,6 +5,7 @@ import { isIP, type LookupFunction } from "node:net";
 import { type Readable, Transform } from "node:stream";
 import type { UrlPolicy } from "../config.ts";
 import { InvalidInputError } from "../errors.ts";
+import { formatBytes } from "../job/limits.ts";
 import { type AddressKind, addressKind } from "./address.ts";
 
 /**
@@ -101,13 +102,6 @@ export async function checkHost(url: URL, policy: OutboundPolicy): Promise<strin
 }
 
 /**
- * A `lookup` for http.request, https.request or net.connect that fails with UnsafeUrlError when the host
- * resolves to an address the policy refuses. Because the socket connects to exactly the addresses this
- * lookup returned, a name that resolves differently at each query (DNS rebinding) cannot slip past the check.
- * Node calls it with `all: true` when it may try several addresses (autoSelectFamily, the default since
- * Node 20), and without when it wants one; both answers are given.
- */
-/**
  * A URL a user gives (a webhook, an import), checked when it is given: its form, its scheme and every address
  * its host resolves to now. A refusal is a 400 naming `field`; requests check again on every connection.
  */
@@ -121,6 +115,13 @@ export async function allowedUrl(raw: string, policy: OutboundPolicy, field: str
   }
 }
 
+/**
+ * A `lookup` for http.request, https.request or net.connect that fails with UnsafeUrlError when the host
+ * resolves to an address the policy refuses. Because the socket connects to exactly the addresses this
+ * lookup returned, a name that resolves differently at each query (DNS rebinding) cannot slip past the check.
+ * Node calls it with `all: true` when it may try several addresses (autoSelectFamily, the default since
+ * Node 20), and without when it wants one; both answers are given.
+ */
 export function guardedLookup(policy: OutboundPolicy): LookupFunction {
   return lookupFor(policy, undefined);
 }
@@ -239,7 +240,7 @@ export function capBytes(maxBytes: number, what: string): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
-      if (seen > maxBytes) done(new TooLargeError(`${what} is larger than the ${formatSize(maxBytes)} limit`));
+      if (seen > maxBytes) done(new TooLargeError(`${what} is larger than the ${formatBytes(maxBytes)} limit`));
       else done(null, chunk);
     },
   });
@@ -343,14 +344,4 @@ function lookupFailure(host: string, err: unknown): FetchError {
 /** "10 s", "0.3 s". */
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))} s`;
-}
-
-/** "1 MiB", "1.5 GiB", "700 bytes". */
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let unit = 0;
-  let value = bytes / 1024;
-  for (; value >= 1024 && unit < units.length - 1; unit++) value /= 1024;
-  return `${Number(value.toFixed(value < 10 ? 1 : 0))} ${units[unit]}`;
 }
