@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { basename, join } from "node:path";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { decodeCheck } from "@videoforge/core";
 import type { RungName } from "@videoforge/core/contract";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
@@ -53,6 +53,49 @@ const cases: Case[] = [
   { fixture: "vp8-vorbis-webm", ladder: ["360p"], expect: ["360p:640x360"], minChunks: 2 },
 ];
 
+const apiGet = async (path: string) => {
+  const res = await fetch(`${env.cloud.api.url}${path}`, { headers: { authorization: `Bearer ${env.cloud.token}` } });
+  return { status: res.status, text: await res.text() };
+};
+
+/** Polls the job until it is playable but not done; then its master and top rung's playlists, as a player gets them. */
+async function watchPreview(jobId: string) {
+  for (;;) {
+    const { job } = await env.cloud.client.job(jobId);
+    if (job.status === "COMPLETED" || job.status === "FAILED") return { status: job.status, master: "", media: "" };
+    if (job.playable) {
+      const master = await apiGet(`/jobs/${jobId}/hls/master.m3u8`);
+      const first = master.text.split("\n").find((l) => l.endsWith("preview.m3u8")) ?? "";
+      const media = await apiGet(new URL(first, `${env.cloud.api.url}/jobs/${jobId}/hls/`).pathname);
+      return { status: job.status, master: master.text, media: media.text };
+    }
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+/** One rung's preview playlist, its segments fetched by their presigned URLs, counted as HLS from a folder. */
+async function previewFrames(jobId: string, rung: string) {
+  const { status, text } = await apiGet(`/jobs/${jobId}/hls/${rung}/preview.m3u8`);
+  expect(status).toBe(200);
+  expect(text).toContain("#EXT-X-ENDLIST");
+  const local = join(env.dir, `${jobId}-preview`);
+  await mkdir(local, { recursive: true });
+  let n = 0;
+  const lines: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("http")) {
+      lines.push(line);
+      continue;
+    }
+    const name = `${String(n++).padStart(5, "0")}.ts`;
+    await download(line, join(local, name));
+    lines.push(name);
+  }
+  await writeFile(join(local, "preview.m3u8"), lines.join("\n"));
+  // not decodeCheck's -xerror: each chunk restarts MPEG-TS continuity counters, which players ignore at a segment
+  return (await decodedVideo(join(local, "preview.m3u8"))).frames;
+}
+
 describe("pipeline on real sources", () => {
   it.each(cases)(
     "$fixture → frame-exact renditions",
@@ -67,6 +110,7 @@ describe("pipeline on real sources", () => {
 
       // act
       const { jobId } = await cloud.client.upload(source, c.ladder, c.packaging ? { packaging: c.packaging } : {});
+      const early = c.fixture === "h264-1080p-bframes-audio" ? watchPreview(jobId) : null;
       const view = await cloud.waitForEnd(jobId);
 
       // assert: the job, its chunks and its timeline
@@ -86,6 +130,21 @@ describe("pipeline on real sources", () => {
       ])
         expect(types).toContain(t);
       expect(types.filter((t) => t === "ChunkReady")).toHaveLength(view.chunks.length);
+      // progressive publish: playable (from the first chunk) before the set was whole, and before completion
+      expect(types.filter((t) => t === "PlaybackReady")).toHaveLength(1);
+      expect(types.indexOf("PlaybackReady")).toBeLessThan(types.indexOf("ChunksEncoded"));
+      expect(view.job.playable).toBe(true);
+      expect(view.job.timings.playable).toBeLessThan(view.job.timings.completed!);
+      if (early) {
+        // seen while the job was still working: the master was the preview's, its playlists growing EVENTs
+        const seen = await early;
+        expect(seen.status).not.toBe("COMPLETED");
+        expect(seen.master).toContain(`${c.expect[0]!.split(":")[0]}/preview.m3u8`);
+        expect(seen.media).toContain("#EXT-X-PLAYLIST-TYPE:EVENT");
+      }
+      // the preview (still served to players already on it) is every frame of the source, chunk after chunk
+      const preview = await previewFrames(jobId, c.expect.at(-1)!.split(":")[0]!);
+      expect(preview).toBe(src.frames);
       expect(types.filter((t) => t === "VideoAssembled")).toHaveLength(1);
 
       // assert: every output, downloaded through its presigned URL and decoded

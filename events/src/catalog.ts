@@ -186,6 +186,18 @@ export const catalog = {
     reason: z.string().min(1),
     worker: z.string(),
   }),
+  /**
+   * The job can first be played, before it is complete: the source is chunked (its audio stored) and the H.264
+   * chunks from the start on are encoded, so the API serves a growing HLS preview of them (EVENT playlists of the
+   * encoded chunks, unverified) until the verified outputs replace it.
+   */
+  PlaybackReady: z.object({
+    ...base,
+    /** The preview's variants: the H.264 rungs, e.g. `720p`. */
+    variants: z.array(z.string().min(1)).min(1),
+    /** Chunks of each variant playable from the start when this was announced. */
+    segments: z.number().int().positive(),
+  }),
   /** The last chunk of the set was recorded as encoded. */
   ChunksEncoded: z.object({
     ...base,

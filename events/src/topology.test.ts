@@ -87,6 +87,7 @@ const samples: { [N in EventName]: Payload<N>[] } = {
     },
   ],
   ChunkFailed: [chunkFailed(false), chunkFailed(true)],
+  PlaybackReady: [{ jobId, variants: ["720p", "360p"], segments: 1 }],
   ChunksEncoded: [chunksEncoded(500 * MB), chunksEncoded(5 * GB)],
   VideoAssembled: [
     {

@@ -55,6 +55,7 @@ export const WEBHOOK_EVENTS: readonly EventName[] = ["WebhookRedeliveryRequested
 
 /** What the owner's webhooks hear (core/webhook/types.ts maps each to its webhook event types). */
 export const NOTIFIED_EVENTS = [
+  "PlaybackReady",
   "JobCompleted",
   "JobFailed",
   "JobCancelled",
@@ -166,6 +167,7 @@ export const topology: readonly Subscription[] = [
       "ChunkReady",
       "ChunkEncoded",
       "ChunkFailed",
+      "PlaybackReady",
       "ChunksEncoded",
       "VideoAssembled",
       "JobCompleted",

@@ -397,10 +397,11 @@ describe("the dashboard", () => {
       count("VideoUploaded"),
       count("ChunkReady"),
       count("ChunkEncoded"),
+      count("PlaybackReady"),
       count("ChunksEncoded"),
       count("VideoAssembled"),
       count("JobCompleted"),
-    ]).toEqual([1, n, n, 1, 1, 1]);
+    ]).toEqual([1, n, n, 1, 1, 1, 1]);
     expect(await timeline.first().locator(".offset").textContent()).toBe("+0.000 s");
 
     // assert: one bar per chunk, each chunk once, in rows named after the workers
@@ -414,7 +415,8 @@ describe("the dashboard", () => {
 
     // assert: stage durations are known
     const stages = await page.getByTestId("stages").locator(".stage-value").allTextContents();
-    expect(stages).toHaveLength(4);
+    // chunking, encoding, assembly, total; playable and completed after the upload
+    expect(stages).toHaveLength(6);
     for (const s of stages) expect(s).toMatch(/^\d+\.\d\d s$|min/);
     await page.close();
   });
@@ -488,6 +490,8 @@ describe("the dashboard", () => {
 
     // the storyboard: hovering the seek bar halfway shows the tile of that time, cut from a presigned sheet
     const seek = page.getByTestId("seek");
+    // the pointer only reaches what is in the viewport
+    await seek.scrollIntoViewIfNeeded();
     const box = (await seek.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     const preview = page.getByTestId("seek-preview");

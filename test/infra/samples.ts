@@ -107,6 +107,7 @@ export const samples: { [N in EventName]: Payload<N>[] } = {
       worker: "task-1",
     },
   ],
+  PlaybackReady: [{ jobId, variants: ["720p", "360p"], segments: 1 }],
   ChunksEncoded: [
     { jobId, chunkCount: 8, sourceMegabytes: 500 },
     { jobId, chunkCount: 8, sourceMegabytes: 5000 },

@@ -252,6 +252,8 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
       chunking: job.timings.chunking,
       encoding: job.timings.encoding,
       assembly: job.timings.assembly,
+      playable: job.timings.playable,
+      completed: job.timings.completed,
     },
   };
 }

@@ -259,8 +259,20 @@ export const JobSummary = z
     createdAt: z.number(),
     /** The job this one retries. */
     retryOf: z.string().nullable(),
-    /** Seconds per stage; null until the stage has ended. */
-    timings: z.object({ chunking: seconds, encoding: seconds, assembly: seconds, total: seconds }),
+    /** Whether the job can be played: its growing preview (before COMPLETED) or its outputs. */
+    playable: z.boolean(),
+    /**
+     * Seconds per stage; null until the stage has ended. `playable` and `completed` count from the upload's
+     * completion (chunking's start): until the preview could first play, and until the outputs were verified.
+     */
+    timings: z.object({
+      chunking: seconds,
+      encoding: seconds,
+      assembly: seconds,
+      total: seconds,
+      playable: seconds,
+      completed: seconds,
+    }),
   })
   .meta({ id: "JobSummary" });
 export type JobSummary = z.infer<typeof JobSummary>;

@@ -7,6 +7,7 @@ import { formatTime } from "../timecode.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Gantt } from "./Gantt.tsx";
 import { Timeline } from "./Timeline.tsx";
+import { Player } from "./Player.tsx";
 import { Result } from "./Result.tsx";
 
 /** One job: state, actions, stage durations, failures, the Gantt chart, the timeline and the result. */
@@ -73,6 +74,11 @@ export function JobDetail(props: { jobId: string }) {
                   <a href={watchPath(j().jobId)} onClick={onNavClick} data-testid="watch-link">
                     Watch page
                   </a>
+                </Show>
+                <Show when={previewing(j())}>
+                  <span class="badge s-playable" data-testid="playable">
+                    PLAYABLE
+                  </span>
                 </Show>
                 <StatusBadge status={j().status} />
               </div>
@@ -209,8 +215,21 @@ export function JobDetail(props: { jobId: string }) {
                 <Stage name="Encoding" value={j().timings.encoding} />
                 <Stage name="Assembly" value={j().timings.assembly} />
                 <Stage name="Total" value={j().timings.total} />
+                <Stage name="Playable after" value={j().timings.playable} />
+                <Stage name="Completed after" value={j().timings.completed} />
               </div>
             </section>
+
+            <Show when={previewing(j())}>
+              <section class="panel" aria-labelledby="preview-title" data-testid="preview">
+                <h2 id="preview-title">Preview</h2>
+                <p class="muted">
+                  Playable while the rest encodes: the chunks encoded so far, in H.264, growing as more are done. The
+                  checked outputs replace it when the job completes.
+                </p>
+                <Player jobId={j().jobId} packaging="ts" poster={null} captions={[]} />
+              </section>
+            </Show>
 
             <Show when={j().status === "COMPLETED"}>
               <Result job={j()} />
@@ -231,6 +250,9 @@ export function JobDetail(props: { jobId: string }) {
     </>
   );
 }
+
+/** A job that plays its growing preview: playable, still working. */
+const previewing = (j: JobSummary) => j.playable && (j.status === "ENCODING" || j.status === "ASSEMBLING");
 
 /** The stored range, as it was asked for (the outputs follow it once the pipeline honours it). */
 function trimText(trim: JobSummary["trim"]): string {

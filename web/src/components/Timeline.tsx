@@ -24,6 +24,8 @@ function describe(e: TimelineRow): string {
       return `${chunk} · ${String(d.worker ?? "")} · attempt ${String(d.attempt ?? 1)}`;
     case "ChunkFailed":
       return `${chunk} · attempt ${String(d.attempt ?? "?")}${d.final ? " (final)" : ""} · ${String(d.reason ?? "")}`;
+    case "PlaybackReady":
+      return `preview plays: ${String(d.segments)} chunk(s) of ${((d.variants as string[]) ?? []).join(", ")}`;
     case "ChunksEncoded":
       return `${String(d.chunkCount)} chunks encoded`;
     case "VideoAssembled":
@@ -48,7 +50,10 @@ export function Timeline(props: { events: TimelineRow[] }) {
           {(e) => (
             <li
               data-event-type={e.type}
-              classList={{ bad: e.type === "JobFailed" || e.type === "ChunkFailed", good: e.type === "JobCompleted" }}
+              classList={{
+                bad: e.type === "JobFailed" || e.type === "ChunkFailed",
+                good: e.type === "JobCompleted" || e.type === "PlaybackReady",
+              }}
             >
               <span class="offset num">+{((Date.parse(e.at) - t0()) / 1000).toFixed(3)} s</span>
               <span class="type">{e.type}</span>

@@ -158,6 +158,17 @@ export function electroJobStore(
       return after;
     },
 
+    async markPlayable(jobId, at) {
+      return applied(
+        job
+          .patch({ jobId })
+          .set({ playableAt: at })
+          .add({ rev: 1 })
+          .where((a, op) => op.notExists(a.playableAt))
+          .go(),
+      );
+    },
+
     async recordAssembly(jobId, result) {
       const written = await orNull(
         job

@@ -129,6 +129,14 @@ export function memoryJobStore(opts: { deadlines?: StageDeadlines; clock?: () =>
       write(j);
       return copy(j);
     },
+    async markPlayable(jobId, at) {
+      await tick();
+      const j = jobs.get(jobId);
+      if (!j || j.playableAt !== undefined) return false;
+      j.playableAt = at;
+      bump(jobId);
+      return true;
+    },
     async recordAssembly(jobId, result) {
       await tick();
       const j = jobs.get(jobId);

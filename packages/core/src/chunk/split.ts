@@ -40,6 +40,7 @@ import {
 import { fitLadder, parseLadder } from "../media/ladder.ts";
 import { outputColour, TONE_MAP_NEEDS, TONE_MAPPED_NOTE } from "../media/colour.ts";
 import { getJob, failJob, isFinal, transition } from "../job/lifecycle.ts";
+import { announceIfPlayable } from "../output/preview.ts";
 import { announceIfWhole } from "./track.ts";
 import type { JobItem } from "../db/index.ts";
 import { keys, pieceName, withScratch, type ChunkFormat, type Deps } from "../deps.ts";
@@ -83,6 +84,7 @@ export async function chunkSource(
   if (!job || isFinal(job.status)) return log.info("job already ended; nothing to chunk", { status: job?.status });
   if (job.status !== "QUEUED" && job.status !== "CHUNKING") {
     // a redelivery after the chunker's last write: if its ChunksEncoded did not go out, it goes now
+    await announceIfPlayable(deps, job);
     const announced = await announceIfWhole(deps, job);
     return log.info("job already chunked", { status: job.status, announced });
   }
@@ -624,6 +626,7 @@ const exists = (file: string) =>
 async function endChunking(deps: Deps, jobId: string, chunkCount: number): Promise<void> {
   const after = await deps.jobs.transition(jobId, "ENCODING", ["CHUNKING"], { set: { chunkCount } });
   if (!after) return deps.log.info("job moved on while chunking", { jobId });
+  await announceIfPlayable(deps, after);
   await announceIfWhole(deps, after);
 }
 

@@ -3,6 +3,7 @@ import type { JobItem } from "../db/index.ts";
 import { failJob } from "../job/lifecycle.ts";
 import { firstLine } from "../ffmpeg/run.ts";
 import type { Deps } from "../deps.ts";
+import { announceIfPlayable } from "../output/preview.ts";
 
 /**
  * ChunkEncoded → record the chunk (its row for the dashboard, its index in the job's set).
@@ -22,6 +23,7 @@ export async function trackChunk(deps: Deps, event: EventDetail<"ChunkEncoded">)
   const after = await deps.jobs.addEncodedChunk(jobId, chunk.index);
   const encoded = after.encodedChunks?.length ?? 0;
   log.info("chunk recorded", { encoded, chunkCount: after.chunkCount });
+  await announceIfPlayable(deps, after);
   await announceIfWhole(deps, after);
 }
 

@@ -80,6 +80,8 @@ export const JobEntity = new Entity({
     encodingAt: { type: "number" },
     assemblingAt: { type: "number" },
     assembledAt: { type: "number" },
+    /** When the growing preview became playable (PlaybackReady): set once. */
+    playableAt: { type: "number" },
     endedAt: { type: "number" },
   },
   indexes: {

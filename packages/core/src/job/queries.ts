@@ -138,6 +138,7 @@ export function summarize(job: JobItem): JobSummary {
   const sound = source ? null : AudioSourceInfo.safeParse(job.source).data;
   const chunksEncoded = job.encodedChunks?.length ?? 0;
   const progress = job.chunkCount ? chunksEncoded / job.chunkCount : 0;
+  const completed = job.status === "COMPLETED";
   return {
     jobId: job.jobId,
     status: job.status,
@@ -173,11 +174,15 @@ export function summarize(job: JobItem): JobSummary {
     error: job.errorReason ? { stage: job.errorStage ?? null, reason: job.errorReason } : null,
     createdAt: job.createdAt,
     retryOf: job.retryOf ?? null,
+    playable: completed || job.playableAt !== undefined,
     timings: {
       chunking: span(job.chunkingAt, job.encodingAt),
       encoding: span(job.encodingAt, job.assemblingAt),
       assembly: span(job.assemblingAt, job.endedAt),
       total: span(job.createdAt, job.endedAt),
+      // a job with no preview (no H.264) is first playable when it completes
+      playable: span(job.chunkingAt, job.playableAt ?? (completed ? job.endedAt : undefined)),
+      completed: span(job.chunkingAt, completed ? job.endedAt : undefined),
     },
   };
 }

@@ -69,6 +69,8 @@ export interface JobStore {
   ): Promise<boolean>;
   /** Tracker: add an encoded chunk index (idempotent set add); the job after the write. */
   addEncodedChunk(jobId: string, index: number): Promise<JobItem>;
+  /** Tracker, chunker: note once that the job became playable; false if it already was (or is gone). */
+  markPlayable(jobId: string, at: number): Promise<boolean>;
   /** Assembler: record the outputs once; the job after (whichever assembly recorded first). */
   recordAssembly(jobId: string, result: AssemblyRecord): Promise<JobItem>;
   /** Retry: name the job that retries this one, once; the id that holds (an earlier retry's, if any). */

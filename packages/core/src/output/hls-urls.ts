@@ -4,6 +4,7 @@ import { NotFoundError } from "../errors.ts";
 import { ownedJob } from "../job/queries.ts";
 import { keys, withScratch, type Deps } from "../deps.ts";
 import type { Config } from "../config.ts";
+import { PREVIEW_PLAYLIST, previewMasterPlaylist, previewMediaPlaylist } from "./preview.ts";
 
 /**
  * HLS through the API. The stored playlists name their children by relative path, and a
@@ -76,7 +77,10 @@ export async function hlsMasterPlaylist(
   jobId: string,
   mediaUrl: (rendition: string, file: string) => string,
 ) {
-  await completedJob(deps, owner, jobId);
+  const job = await ownedJob(deps, owner, jobId);
+  // before the verified outputs exist, a playable job's growing preview
+  if (job.status !== "COMPLETED") return previewMasterPlaylist(job, mediaUrl);
+  if (!job.hls) throw new NotFoundError(`Job ${jobId} has no HLS stream.`);
   const text = await readStoredText(deps, `${keys.hlsDir(jobId)}/master.m3u8`);
   return rewritePlaylistUris(text, (uri) => {
     const [rendition, file, ...rest] = uri.split("/");
@@ -130,6 +134,10 @@ export async function hlsMediaPlaylist(
   file: string,
 ) {
   if (!RENDITION.test(rendition) || !PLAYLIST_FILE.test(file)) throw new NotFoundError("No such playlist.");
+  if (file === PREVIEW_PLAYLIST) {
+    const job = await ownedJob(deps, owner, jobId);
+    return previewMediaPlaylist(deps, job, rendition, playbackUrlSeconds(deps.cfg, job.source?.duration ?? 0));
+  }
   const job = await completedJob(deps, owner, jobId);
   const dir = `${keys.hlsDir(jobId)}/${rendition}`;
   const text = await readStoredText(deps, `${dir}/${file}`);

@@ -15,4 +15,5 @@ export const events = { VideoAssembled: catalog.VideoAssembled };
 export * from "./assemble.ts";
 export * from "./finish.ts";
 export * from "./hls-urls.ts";
+export * from "./preview.ts";
 export * from "./captions.ts";

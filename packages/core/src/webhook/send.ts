@@ -15,12 +15,19 @@ import { SIGNATURE_HEADER, signatureHeader } from "./signature.ts";
  * failing when its window (24 h) closes is dead-lettered: `failed`, shown in the deliveries list, sendable again.
  */
 
-type Notified = Extract<DomainEvent, { name: "JobCompleted" | "JobFailed" | "JobCancelled" | "VideoDeleted" }>;
+type Notified = Extract<
+  DomainEvent,
+  { name: "PlaybackReady" | "JobCompleted" | "JobFailed" | "JobCancelled" | "VideoDeleted" }
+>;
 type Redelivery = Extract<DomainEvent, { name: "WebhookRedeliveryRequested" }>;
 export type SenderEvent = Notified | Redelivery;
 
-/** Each pipeline event's webhook events; `video.ready` (first playable) comes with completion for now. */
+/**
+ * Each pipeline event's webhook events. `video.ready` is "first playable": PlaybackReady for a job with a preview,
+ * else completion; the delivery id (job and type) makes the one that comes second no delivery at all.
+ */
 const TYPES: Record<Notified["name"], readonly WebhookEventType[]> = {
+  PlaybackReady: ["video.ready"],
   JobCompleted: ["video.ready", "job.completed"],
   JobFailed: ["job.failed"],
   JobCancelled: ["job.cancelled"],
@@ -45,7 +52,9 @@ export function retryDelayMs(failed: number, firstRetryMs: number, jitter = Math
 function dataOf(event: Notified, title: string | undefined): Record<string, unknown> {
   const { version: _v, occurredAt: _o, ...fields } = event.detail as EventDetail<Notified["name"]>;
   if ("owner" in fields) delete (fields as { owner?: string }).owner;
-  if (event.name === "JobCompleted") return { ...fields, videoId: fields.jobId, title: title ?? null };
+  if (event.name === "JobCompleted") return { ...fields, videoId: fields.jobId, title: title ?? null, preview: false };
+  // the outputs are still being made: the stream to play is the API's growing preview
+  if (event.name === "PlaybackReady") return { ...fields, videoId: fields.jobId, title: title ?? null, preview: true };
   if (event.name === "VideoDeleted") return { videoId: fields.jobId, ...fields };
   return fields;
 }
