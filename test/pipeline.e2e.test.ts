@@ -5,7 +5,7 @@ import { decodeCheck } from "@videoforge/core";
 import type { RungName } from "@videoforge/core/contract";
 import { makeFixture, type FixtureName } from "./fixtures.ts";
 import { useTestCloud } from "./helpers/cloud.ts";
-import { decodedVideo, download, streamSpans } from "./helpers/media.ts";
+import { decodedVideo, download, packetSpan, streamSpans } from "./helpers/media.ts";
 
 /**
  * Every supported kind of source goes through the whole event-driven pipeline
@@ -73,12 +73,12 @@ async function watchPreview(jobId: string) {
   }
 }
 
-/** One rung's preview playlist, its segments fetched by their presigned URLs, counted as HLS from a folder. */
-async function previewFrames(jobId: string, rung: string) {
-  const { status, text } = await apiGet(`/jobs/${jobId}/hls/${rung}/preview.m3u8`);
+/** One preview playlist (a rung's, or `audio`) with its segments fetched by their presigned URLs, into a folder. */
+async function fetchPreview(jobId: string, rendition: string) {
+  const { status, text } = await apiGet(`/jobs/${jobId}/hls/${rendition}/preview.m3u8`);
   expect(status).toBe(200);
   expect(text).toContain("#EXT-X-ENDLIST");
-  const local = join(env.dir, `${jobId}-preview`);
+  const local = join(env.dir, `${jobId}-preview-${rendition}`);
   await mkdir(local, { recursive: true });
   let n = 0;
   const lines: string[] = [];
@@ -92,8 +92,8 @@ async function previewFrames(jobId: string, rung: string) {
     lines.push(name);
   }
   await writeFile(join(local, "preview.m3u8"), lines.join("\n"));
-  // not decodeCheck's -xerror: each chunk restarts MPEG-TS continuity counters, which players ignore at a segment
-  return (await decodedVideo(join(local, "preview.m3u8"))).frames;
+  // read without decodeCheck's -xerror: each chunk restarts MPEG-TS continuity counters, which players ignore
+  return join(local, "preview.m3u8");
 }
 
 describe("pipeline on real sources", () => {
@@ -141,10 +141,8 @@ describe("pipeline on real sources", () => {
         expect(seen.status).not.toBe("COMPLETED");
         expect(seen.master).toContain(`${c.expect[0]!.split(":")[0]}/preview.m3u8`);
         expect(seen.media).toContain("#EXT-X-PLAYLIST-TYPE:EVENT");
+        expect(seen.master).toContain(`TYPE=AUDIO,GROUP-ID="audio"`);
       }
-      // the preview (still served to players already on it) is every frame of the source, chunk after chunk
-      const preview = await previewFrames(jobId, c.expect.at(-1)!.split(":")[0]!);
-      expect(preview).toBe(src.frames);
       expect(types.filter((t) => t === "VideoAssembled")).toHaveLength(1);
 
       // assert: every output, downloaded through its presigned URL and decoded
@@ -180,6 +178,19 @@ describe("pipeline on real sources", () => {
           expect(spans.audio).toBeNull();
         }
       }
+      // the preview (still served to players already on it) is every frame of the source, chunk after chunk,
+      // and its sound lines up with its pictures as the checked output's does
+      const previewVideo = await fetchPreview(jobId, c.expect.at(-1)!.split(":")[0]!);
+      expect((await decodedVideo(previewVideo)).frames).toBe(src.frames);
+      if (srcSpans.audio) {
+        const output = await streamSpans(join(dir, `${jobId}-${outputs.outputs[0]!.rendition}.mp4`), frameTime);
+        const v = await streamSpans(previewVideo, frameTime);
+        const a = (await packetSpan(await fetchPreview(jobId, "audio"), "a:0", 0))!;
+        expect(a, "the preview's sound").not.toBeNull();
+        expect(Math.abs(a.start - v.video.start - (output.audio!.start - output.video.start))).toBeLessThan(0.03);
+        expect(Math.abs(a.end - v.video.end - (output.audio!.end - output.video.end))).toBeLessThan(0.05);
+      }
+
       // the HLS ladder: master names every rung, each media playlist is reachable
       expect(outputs.hls).toBeTruthy();
       const master = await (await fetch(outputs.hls!)).text();

@@ -63,34 +63,34 @@ export async function streamSpans(
   video: { start: number; end: number; lastFrame: number };
   audio: { start: number; end: number; lastFrame: number } | null;
 }> {
-  const span = async (sel: string, fallback: number) => {
-    const { stdout } = await runProcess(ffmpegBinaries().ffprobe, [
-      "-v",
-      "error",
-      "-select_streams",
-      sel,
-      "-show_entries",
-      "packet=pts_time,duration_time,flags",
-      "-of",
-      "csv=p=0",
-      file,
-    ]);
-    const fields = stdout
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => l.split(","));
-    const rows = fields
-      .filter((f) => !f[2]?.includes("D"))
-      .map((f) => [Number(f[0]), Number(f[1])] as [number, number]);
-    if (rows.length === 0) return null;
-    const last = rows.reduce((a, b) => (b[0] > a[0] ? b : a));
-    const lastDuration = Number.isFinite(last[1]) ? last[1] : fallback;
-    return { start: Math.min(...rows.map((r) => r[0])), end: last[0] + lastDuration, lastFrame: lastDuration };
-  };
-  const video = await span("v:0", lastFrame);
+  const video = await packetSpan(file, "v:0", lastFrame);
   if (!video) throw new Error(`${file} has no video`);
-  return { video, audio: await span("a:0", 0) };
+  return { video, audio: await packetSpan(file, "a:0", 0) };
+}
+
+/** Start and end of one stream (`sel`, e.g. `a:0`) as streamSpans measures them; null without that stream. */
+export async function packetSpan(file: string, sel: string, fallback: number) {
+  const { stdout } = await runProcess(ffmpegBinaries().ffprobe, [
+    "-v",
+    "error",
+    "-select_streams",
+    sel,
+    "-show_entries",
+    "packet=pts_time,duration_time,flags",
+    "-of",
+    "csv=p=0",
+    file,
+  ]);
+  const fields = stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(","));
+  const rows = fields.filter((f) => !f[2]?.includes("D")).map((f) => [Number(f[0]), Number(f[1])] as [number, number]);
+  if (rows.length === 0) return null;
+  const last = rows.reduce((a, b) => (b[0] > a[0] ? b : a));
+  const lastDuration = Number.isFinite(last[1]) ? last[1] : fallback;
+  return { start: Math.min(...rows.map((r) => r[0])), end: last[0] + lastDuration, lastFrame: lastDuration };
 }
 
 export { ssim } from "@videoforge/core";

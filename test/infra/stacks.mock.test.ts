@@ -475,6 +475,7 @@ describe("prod", () => {
   it("sends webhooks through a queue: EventBridge → queue → the sender, which hides a record until its retry", () => {
     const sub = topology.find((s) => s.runtime === "queue" && s.handler === "webhookSender")!;
     expect(sub.events).toEqual([
+      "PlaybackReady",
       "JobCompleted",
       "JobFailed",
       "JobCancelled",

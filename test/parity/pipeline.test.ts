@@ -128,8 +128,19 @@ describe("every handler from its built artifact", () => {
     expect(view.chunks.length).toBeGreaterThanOrEqual(3);
     expect(view.chunks.reduce((n, c) => n + c.frames, 0)).toBe(src.frames);
     const types = view.timeline.map((t) => t.type);
-    for (const t of ["VideoUploaded", "ChunkReady", "ChunkEncoded", "ChunksEncoded", "VideoAssembled", "JobCompleted"])
+    for (const t of [
+      "VideoUploaded",
+      "ChunkReady",
+      "ChunkEncoded",
+      "PlaybackReady",
+      "ChunksEncoded",
+      "VideoAssembled",
+      "JobCompleted",
+    ])
       expect(types).toContain(t);
+    // the chunker's bundle cut the preview's sound with the image's ffmpeg
+    const { work } = cloud.cloud.cfg.buckets;
+    expect(await cloud.cloud.deps.store.head(work, `jobs/${jobId}/preview/audio/preview.m3u8`)).not.toBeNull();
 
     // assert: each rendition, downloaded and decoded: exactly the source's frames
     const outputs = await cloud.client.outputs(jobId);
@@ -184,6 +195,13 @@ describe("every handler from its built artifact", () => {
       "video.deleted",
       "video.ready",
     ]);
+    // first playable: the preview, before the job completed
+    const order = bodies.map((b) => b.type);
+    expect(order.indexOf("video.ready")).toBeLessThan(order.indexOf("job.completed"));
+    expect(bodies.find((b) => b.type === "video.ready")!.data).toMatchObject({
+      preview: true,
+      segments: expect.any(Number),
+    });
     for (const [i, r] of received.entries()) {
       expect(bodies[i]!.data.jobId).toBe(jobId);
       expect(verifySignature(r.signature, r.body, hook.secret!)).toMatchObject({ ok: true });

@@ -61,6 +61,8 @@ export const keys = {
   /** A finished file: `720p` → `720p.mp4`; a name with its extension (`720p-vp9.webm`, `audio.mp3`) as it is. */
   output: (jobId: string, file: string) => `jobs/${jobId}/${/\.[a-z0-9]+$/.test(file) ? file : `${file}.mp4`}`,
   hlsDir: (jobId: string) => `jobs/${jobId}/hls`,
+  /** The growing preview's audio (work bucket): the AAC cut into MPEG-TS segments in the chunks' timeline. */
+  previewAudioDir: (jobId: string) => `jobs/${jobId}/preview/audio`,
   /** The watermark image a user sent, checked (PNG or JPEG by its signature). */
   watermark: (jobId: string, format: "png" | "jpeg") => `jobs/${jobId}/watermark.${format === "png" ? "png" : "jpg"}`,
   /** A WebVTT captions track (work bucket: attached or extracted; outputs bucket: the sidecar). */

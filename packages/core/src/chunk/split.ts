@@ -1,10 +1,12 @@
-import { access } from "node:fs/promises";
+import { access, mkdir, readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { makeEvent, Watermark, type EventDetail } from "@videoforge/events";
 import { z } from "zod";
 import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import {
   audioArgs,
+  CHUNK_TS_OFFSET,
+  previewAudioArgs,
   loudnessMeasureArgs,
   loudnormFilter,
   splitArgs,
@@ -40,7 +42,7 @@ import {
 import { fitLadder, parseLadder } from "../media/ladder.ts";
 import { outputColour, TONE_MAP_NEEDS, TONE_MAPPED_NOTE } from "../media/colour.ts";
 import { getJob, failJob, isFinal, transition } from "../job/lifecycle.ts";
-import { announceIfPlayable } from "../output/preview.ts";
+import { announceIfPlayable, PREVIEW_PLAYLIST } from "../output/preview.ts";
 import { announceIfWhole } from "./track.ts";
 import type { JobItem } from "../db/index.ts";
 import { keys, pieceName, withScratch, type ChunkFormat, type Deps } from "../deps.ts";
@@ -226,10 +228,13 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
     };
     // each video format is its own set of chunks over the same pieces: chunk i of format f is f × pieces + i
     const count = chunks.length * codecs.length;
+    // where the encoders' first frame is, in the timeline they read (the preview's sound is moved there)
+    let firstFrameAt: number | undefined;
     const announce = async (
       c: PlanChunk,
       chunk: Pick<EventDetail<"ChunkReady">["chunk"], "source" | "next" | "window" | "range">,
     ) => {
+      if (c.index === 0) firstFrameAt = chunk.window?.start ?? chunk.range?.start;
       for (const [f, codec] of codecs.entries()) {
         const index = chunkIndex(f, c.index, chunks.length);
         const { startFrame, frames, startTime, duration } = c;
@@ -347,6 +352,11 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       }
       await audio;
       await captions;
+      // the H.264 chunks are the growing preview (output/preview.ts): its sound goes beside them, before it can play
+      if (codecs[0] === "h264" && info.audio && tracks.includes("aac") && firstFrameAt !== undefined) {
+        const m4a = join(dir, basename(keys.audio(jobId, "aac", 0)));
+        await storePreviewAudio({ ...deps, signal: stop.signal }, m4a, dir, jobId, CHUNK_TS_OFFSET + firstFrameAt);
+      }
     } catch (err) {
       stop.abort(err);
       await audio.catch(() => undefined);
@@ -492,6 +502,23 @@ async function storeAudio(deps: Deps, source: string, dir: string, work: AudioWo
     signal: deps.signal,
   });
   await Promise.all(outputs.map((o) => deps.store.upload(deps.cfg.buckets.work, o.key, o.file, AUDIO_TYPES[o.track])));
+}
+
+/** The preview's audio segments and playlist, stored before the job can be playable (output/preview.ts). */
+async function storePreviewAudio(deps: Deps, m4a: string, dir: string, jobId: string, offset: number) {
+  const local = join(dir, "preview-audio");
+  await mkdir(local);
+  await deps.ffmpeg.run(previewAudioArgs(m4a, offset, local, PREVIEW_PLAYLIST), {
+    timeoutMs: deps.cfg.ffmpegTimeoutMs,
+    signal: deps.signal,
+  });
+  const files = await readdir(local);
+  const type = (f: string) => (f.endsWith(".ts") ? "video/mp2t" : "application/vnd.apple.mpegurl");
+  await Promise.all(
+    files.map((f) =>
+      deps.store.upload(deps.cfg.buckets.work, `${keys.previewAudioDir(jobId)}/${f}`, join(local, f), type(f)),
+    ),
+  );
 }
 
 /**

@@ -398,6 +398,38 @@ export function audioArgs(input: string, outputs: readonly AudioOutputSpec[], fo
   ];
 }
 
+/**
+ * The preview's audio: the intermediate AAC (MP4) cut by stream copy into MPEG-TS HLS segments, its timestamps
+ * moved to where the encoded chunks' first frame is (`offset`, seconds: CHUNK_TS_OFFSET plus the first kept frame's
+ * time in the source), so players line the two up as the assembler does.
+ */
+export function previewAudioArgs(m4a: string, offset: number, dir: string, playlist: string): string[] {
+  return [
+    ...inputArgs(m4a, "mov"),
+    "-map",
+    "0:a:0",
+    "-c",
+    "copy",
+    "-output_ts_offset",
+    offset.toFixed(6),
+    "-muxdelay",
+    "0",
+    "-muxpreload",
+    "0",
+    "-f",
+    "hls",
+    "-hls_time",
+    "6",
+    "-hls_playlist_type",
+    "vod",
+    "-hls_segment_type",
+    "mpegts",
+    "-hls_segment_filename",
+    `${dir}/seg_%05d.ts`,
+    `${dir}/${playlist}`,
+  ];
+}
+
 /** One intermediate audio file: which source audio stream, encoded how, through which filter, tagged how. */
 export interface AudioOutputSpec {
   track: AudioTrack;

@@ -4,7 +4,7 @@ import { NotFoundError } from "../errors.ts";
 import { ownedJob } from "../job/queries.ts";
 import { keys, withScratch, type Deps } from "../deps.ts";
 import type { Config } from "../config.ts";
-import { PREVIEW_PLAYLIST, previewMasterPlaylist, previewMediaPlaylist } from "./preview.ts";
+import { PREVIEW_AUDIO, PREVIEW_PLAYLIST, previewed, previewMasterPlaylist, previewMediaPlaylist } from "./preview.ts";
 
 /**
  * HLS through the API. The stored playlists name their children by relative path, and a
@@ -51,8 +51,11 @@ export async function rewritePlaylistUris(
 const RENDITION = /^[A-Za-z0-9_-]{1,32}$/;
 const PLAYLIST_FILE = /^[A-Za-z0-9_-]{1,64}\.m3u8$/;
 
-async function readStoredText(deps: Pick<Deps, "store" | "cfg">, key: string): Promise<string> {
-  const bucket = deps.cfg.buckets.outputs;
+async function readStoredText(
+  deps: Pick<Deps, "store" | "cfg">,
+  key: string,
+  bucket = deps.cfg.buckets.outputs,
+): Promise<string> {
   if (!(await deps.store.head(bucket, key))) throw new NotFoundError("No such playlist.");
   return withScratch(deps.cfg, async (dir) => {
     const file = join(dir, "playlist.m3u8");
@@ -79,7 +82,10 @@ export async function hlsMasterPlaylist(
 ) {
   const job = await ownedJob(deps, owner, jobId);
   // before the verified outputs exist, a playable job's growing preview
-  if (job.status !== "COMPLETED") return previewMasterPlaylist(job, mediaUrl);
+  if (job.status !== "COMPLETED") {
+    const audio = await deps.store.head(deps.cfg.buckets.work, `${keys.previewAudioDir(jobId)}/${PREVIEW_PLAYLIST}`);
+    return previewMasterPlaylist(job, mediaUrl, audio !== null);
+  }
   if (!job.hls) throw new NotFoundError(`Job ${jobId} has no HLS stream.`);
   const text = await readStoredText(deps, `${keys.hlsDir(jobId)}/master.m3u8`);
   return rewritePlaylistUris(text, (uri) => {
@@ -136,7 +142,14 @@ export async function hlsMediaPlaylist(
   if (!RENDITION.test(rendition) || !PLAYLIST_FILE.test(file)) throw new NotFoundError("No such playlist.");
   if (file === PREVIEW_PLAYLIST) {
     const job = await ownedJob(deps, owner, jobId);
-    return previewMediaPlaylist(deps, job, rendition, playbackUrlSeconds(deps.cfg, job.source?.duration ?? 0));
+    const expires = playbackUrlSeconds(deps.cfg, job.source?.duration ?? 0);
+    if (rendition !== PREVIEW_AUDIO) return previewMediaPlaylist(deps, job, rendition, expires);
+    // the sound, cut into segments by the chunker: stored whole before the job could be playable
+    previewed(job);
+    const work = deps.cfg.buckets.work;
+    const dir = keys.previewAudioDir(jobId);
+    const text = await readStoredText(deps, `${dir}/${PREVIEW_PLAYLIST}`, work);
+    return rewritePlaylistUris(text, (uri) => deps.store.presignGet(work, `${dir}/${uri}`, expires));
   }
   const job = await completedJob(deps, owner, jobId);
   const dir = `${keys.hlsDir(jobId)}/${rendition}`;

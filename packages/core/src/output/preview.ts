@@ -15,6 +15,8 @@ import type { Deps } from "../deps.ts";
 
 /** The preview's media playlist file, beside each rung's stored `index.m3u8` in the API's routes. */
 export const PREVIEW_PLAYLIST = "preview.m3u8";
+/** The preview's audio rendition in the API's routes (no rung is called this: rung names end in `p`). */
+export const PREVIEW_AUDIO = "audio";
 
 /** Statuses in which a playable job's preview is served: encoding, assembling and (for players on it) after. */
 const PREVIEWED = new Set(["ENCODING", "ASSEMBLING", "COMPLETED"]);
@@ -55,7 +57,7 @@ export async function announceIfPlayable(deps: Pick<Deps, "jobs" | "events" | "l
 const renditionsOf = (job: Pick<JobItem, "renditions">): Rendition[] => z.array(Rendition).parse(job.renditions);
 
 /** A job whose preview may be served, and its H.264 set; else "not playable yet" (a 404 the player retries). */
-function previewed(job: JobItem) {
+export function previewed(job: JobItem) {
   const set = h264Set(job);
   if (job.playableAt === undefined || !PREVIEWED.has(job.status) || !set)
     throw new NotFoundError(`Job ${job.jobId} is not playable yet.`);
@@ -63,14 +65,27 @@ function previewed(job: JobItem) {
 }
 
 /**
- * The preview's master playlist: one variant per H.264 rung, each pointing at `mediaUrl(rung, "preview.m3u8")`.
- * CODECS is left out: the profile and level are the encoder's to choose, and players probe the segments.
+ * The preview's master playlist: one variant per H.264 rung, each pointing at `mediaUrl(rung, "preview.m3u8")`,
+ * and the sound as an audio rendition when the source has any (`audio`). CODECS is left out: the profile and
+ * level are the encoder's to choose, and players probe the segments.
  */
-export function previewMasterPlaylist(job: JobItem, mediaUrl: (rendition: string, file: string) => string): string {
+export function previewMasterPlaylist(
+  job: JobItem,
+  mediaUrl: (rendition: string, file: string) => string,
+  audio: boolean,
+): string {
   previewed(job);
   const lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"];
+  if (audio)
+    lines.push(
+      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio",DEFAULT=YES,AUTOSELECT=YES,` +
+        `URI="${mediaUrl(PREVIEW_AUDIO, PREVIEW_PLAYLIST)}"`,
+    );
   for (const r of renditionsOf(job)) {
-    lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${r.maxrate * 1000},RESOLUTION=${r.width}x${r.height}`);
+    // the peak: the rung's cap, and the sound's 128 kbit/s beside it
+    const bandwidth = r.maxrate * 1000 + (audio ? 128_000 : 0);
+    const group = audio ? `,AUDIO="audio"` : "";
+    lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=${r.width}x${r.height}${group}`);
     lines.push(mediaUrl(r.name, PREVIEW_PLAYLIST));
   }
   return `${lines.join("\n")}\n`;
