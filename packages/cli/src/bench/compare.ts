@@ -124,6 +124,16 @@ interface CodecRun extends Omit<CompareOptions, "source" | "codecs"> {
   sourceOption?: string;
 }
 
+/** The pipeline's time to playable and to complete (its `--json` timings), as "median (share of completed)". */
+function playableCell(runs: readonly Measured[]): string {
+  const timings = runs.map(
+    (m) => (JSON.parse(m.stdout) as { timings: { playable: number; completed: number } }).timings,
+  );
+  const playable = spread(timings.map((t) => t.playable)).median;
+  const completed = spread(timings.map((t) => t.completed)).median;
+  return `${playable.toFixed(2)} (${Math.round((100 * playable) / completed)} % of ${completed.toFixed(2)})`;
+}
+
 async function compareCodec(opts: CodecRun): Promise<CodecResult> {
   const { log, source, renditions, settings, codec } = opts;
   const load0 = loadavg()[0]!;
@@ -208,6 +218,11 @@ async function compareCodec(opts: CodecRun): Promise<CodecResult> {
   const rows: string[][] = [
     ["wall time, s: median (min–max)", fmtSpread(wall.pipe), fmtSpread(wall.plain)],
     ["ratio pipeline / ffmpeg (median wall)", (wall.pipe.median / wall.plain.median).toFixed(2), "1.00"],
+    [
+      "playable after upload, s: median (share of completed)",
+      playableCell(pipeline),
+      `${wall.plain.median.toFixed(2)} (100 %: nothing plays before the end)`,
+    ],
     [
       "CPU user+sys, s: median (min–max)",
       fmtSpread(spread(pipeline.map((m) => m.cpu))),

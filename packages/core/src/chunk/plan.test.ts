@@ -51,15 +51,30 @@ describe("the chunk plan stored at first chunking", () => {
     expect(again).toEqual(plan);
   });
 
-  it("a job chunked before plans were stored is planned from the configuration", () => {
-    expect(planParams({}, { chunkSeconds: 6, parallelTasks: 2 }, false)).toEqual({
+  it("a job chunked before plans were stored is planned from the configuration, without a lead piece", () => {
+    const source = { duration: 10 };
+    expect(planParams({ source }, { chunkSeconds: 6, parallelTasks: 2 }, false)).toEqual({
       chunkSeconds: 6,
       slots: 2,
       seekable: false,
     });
-    expect(planParams({ plan: { something: "else" } }, { chunkSeconds: 6 }, true)).toEqual({
+    expect(planParams({ source, plan: { something: "else" } }, { chunkSeconds: 6 }, true)).toEqual({
       chunkSeconds: 6,
       seekable: true,
+    });
+  });
+
+  it("a job's first chunking plans a short lead piece (progressive publish), and stores that it did", () => {
+    expect(planParams({}, { chunkSeconds: 8, parallelTasks: 2 }, true)).toEqual({
+      chunkSeconds: 8,
+      slots: 2,
+      seekable: true,
+      lead: true,
+    });
+    expect(planParams({ plan: { chunkSeconds: 8, seekable: true, lead: true } }, { chunkSeconds: 4 }, true)).toEqual({
+      chunkSeconds: 8,
+      seekable: true,
+      lead: true,
     });
   });
 });

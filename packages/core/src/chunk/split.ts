@@ -174,7 +174,11 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
     // the plan's parameters are stored at first chunking: a re-chunking (sweeper, redelivery)
     // must cut the same chunks, whatever the configuration says now (encoded rows are kept)
     const params = planParams(job, deps.cfg, seekable);
-    const plan = planSource(packets, params.chunkSeconds, { slots: params.slots, seekable: params.seekable });
+    const plan = planSource(packets, params.chunkSeconds, {
+      slots: params.slots,
+      seekable: params.seekable,
+      lead: params.lead,
+    });
     // a trim keeps the planned cuts (the same pieces, whatever the range) and narrows the chunks to it
     const wanted = storedTrim(job.trim);
     let span: TrimSpan | undefined;
@@ -662,6 +666,8 @@ export const StoredPlan = z.object({
   chunkSeconds: z.number().positive(),
   slots: z.number().int().positive().optional(),
   seekable: z.boolean(),
+  /** A short first piece (media/plan.ts leadSecondsFor); absent on plans stored before it. */
+  lead: z.boolean().optional(),
   chunks: z.number().int().optional(),
   /** The job's trim as resolved against the source's frames. */
   span: TrimSpan.optional(),
@@ -673,13 +679,15 @@ export const StoredPlan = z.object({
  * configuration's.
  */
 export function planParams(
-  job: Pick<JobItem, "plan">,
+  job: Pick<JobItem, "plan" | "source">,
   cfg: Pick<Deps["cfg"], "chunkSeconds" | "parallelTasks">,
   seekable: boolean,
 ): z.infer<typeof StoredPlan> {
   const stored = StoredPlan.safeParse(job.plan);
   if (stored.success) return stored.data;
-  return { chunkSeconds: cfg.chunkSeconds, ...(cfg.parallelTasks ? { slots: cfg.parallelTasks } : {}), seekable };
+  const slots = cfg.parallelTasks ? { slots: cfg.parallelTasks } : {};
+  // a job chunked before plans were stored (its source is recorded) was cut without a lead
+  return { chunkSeconds: cfg.chunkSeconds, ...slots, seekable, ...(job.source ? {} : { lead: true }) };
 }
 
 /** Decode-order packet index where each chunk after the first begins. */

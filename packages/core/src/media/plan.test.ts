@@ -72,6 +72,19 @@ describe("planChunks", () => {
     expectCovers(plan, packets);
   });
 
+  it("cuts a short lead piece first when asked (progressive publish), then chunks of the target", () => {
+    // the bench's source: 30 s at 30 fps, a keyframe every 2 s; 8 s chunks with a 2 s lead
+    const packets = cfr(30 * 30, 30, 60);
+    const plan = planChunks(packets, 8, 2);
+    expect(plan.map((c) => Math.round(c.duration))).toEqual([2, 8, 8, 8, 4]);
+    expectCovers(plan, packets);
+    // keyframes sparser than the lead: the lead ends at the first one (never an empty or split GOP)
+    expect(planChunks(cfr(30 * 20, 30, 150), 8, 2).map((c) => Math.round(c.duration))).toEqual([5, 10, 5]);
+    // planSource asks for it with `lead`, a quarter of the target
+    const source = planSource(packets, 8, { lead: true });
+    expect(source.chunks.map((c) => Math.round(c.duration))).toEqual([2, 8, 8, 8, 4]);
+  });
+
   it("covers every frame exactly once when the length is not a multiple of the target", () => {
     const packets = cfr(30 * 19 + 7, 30, 30);
     const plan = planChunks(packets, 4);

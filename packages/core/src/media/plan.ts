@@ -14,15 +14,16 @@ export interface PlannedChunk {
 }
 
 /**
- * Cut the source into chunks that start on keyframes, each close to `targetSeconds`.
- * A cut is placed at the keyframe nearest each target; a short tail joins the chunk
- * before it so no worker gets a sliver. Sources with no usable keyframes become one chunk.
+ * Cut the source into chunks that start on keyframes, each close to `targetSeconds` (the first close to
+ * `leadSeconds`, when given: a short first chunk is encoded soon, and the job plays from it). A cut is placed
+ * at the keyframe nearest each target; a short tail joins the chunk before it so no worker gets a sliver.
+ * Sources with no usable keyframes become one chunk.
  *
  * Frames are counted by display time, not by decode order: with open GOPs the leading
  * pictures after a keyframe belong to the chunk before it. Packets an edit list hides are
  * cut with their chunk but are no frames: times count from the first frame shown.
  */
-export function planChunks(packets: readonly Packet[], targetSeconds: number): PlannedChunk[] {
+export function planChunks(packets: readonly Packet[], targetSeconds: number, leadSeconds?: number): PlannedChunk[] {
   const times = shownPackets(packets)
     .map((p) => p.pts)
     .sort((a, b) => a - b);
@@ -41,7 +42,8 @@ export function planChunks(packets: readonly Packet[], targetSeconds: number): P
   let previous: { i: number; t: number } | undefined;
   for (const k of keyframes) {
     const last = cuts[cuts.length - 1]!;
-    const want = last.t + targetSeconds;
+    const want =
+      last.t + (cuts.length === 1 && leads(total, targetSeconds, leadSeconds) ? leadSeconds! : targetSeconds);
     if (k.t >= want) {
       // the first keyframe past the target, or the one before it if that is nearer
       const pick = previous && previous.t > last.t && want - previous.t < k.t - want ? previous : k;
@@ -107,7 +109,21 @@ export const MIN_WINDOW_SECONDS = 2;
 /** Decoding a frame costs about a tenth of encoding it to the ladder (measured above). */
 const DECODE_COST = 0.1;
 
+/**
+ * The first chunk's target (progressive publish): a quarter of the others', at least MIN_WINDOW_SECONDS and at
+ * most the others'. The job is then playable after a quarter of a chunk's encode instead of a whole one; the one
+ * more chunk costs its fixed overhead once.
+ */
+export const leadSecondsFor = (targetSeconds: number) =>
+  Math.min(targetSeconds, Math.max(MIN_WINDOW_SECONDS, targetSeconds / 4));
+
+/** Whether a source of `total` seconds gets its lead: when it makes two chunks or more anyway. */
+const leads = (total: number, targetSeconds: number, leadSeconds?: number) =>
+  leadSeconds !== undefined && total >= 2 * targetSeconds;
+
 export interface PlanOptions {
+  /** Make the first keyframe piece short (leadSecondsFor); plans stored before it existed have none. */
+  lead?: boolean;
   /** Encoders running at once, when fixed (locally): chunks are then sized so each gets equal work. */
   slots?: number;
   /** The container has a seek index (MP4/MOV, Matroska/WebM), so a window's seek lands on its keyframe. */
@@ -122,9 +138,14 @@ export interface PlanOptions {
  * (whole GOPs) cannot share the work evenly and windows finish clearly sooner.
  */
 export function planSource(packets: readonly Packet[], targetSeconds: number, opts: PlanOptions = {}): SourcePlan {
-  const pieces = planChunks(packets, targetSeconds);
+  const lead = opts.lead ? leadSecondsFor(targetSeconds) : undefined;
+  const pieces = planChunks(packets, targetSeconds, lead);
   const sparse = pieces.some((c) => c.duration > 2 * targetSeconds);
-  if (sparse) return { mode: "windows", chunks: planWindows(packets, targetSeconds) };
+  if (sparse)
+    return {
+      mode: "windows",
+      chunks: planWindows(packets, targetSeconds, undefined, lead ? { seconds: lead } : undefined),
+    };
   const slots = opts.slots ?? 0;
   // a short source that is one piece still fills every worker with windows (a 12 s clip on two cores), unless
   // each window would be so short that a chunk's fixed costs outweigh what the second worker saves
@@ -132,7 +153,8 @@ export function planSource(packets: readonly Packet[], targetSeconds: number, op
   if (slots < 2 || !opts.seekable || tooShort) return { mode: "pieces", chunks: pieces };
   // as many windows as fill every slot the same number of times, each near the target length
   const total = pieces.reduce((t, c) => t + c.duration, 0);
-  const windows = planWindows(packets, targetSeconds, slots * Math.max(1, Math.ceil(total / (slots * targetSeconds))));
+  const count = slots * Math.max(1, Math.ceil(total / (slots * targetSeconds)));
+  const windows = planWindows(packets, targetSeconds, count, lead ? { seconds: lead, slots } : undefined);
   const frameAt = frameIndexer(packets);
   const cost = (w: PlannedWindow) => w.frames + DECODE_COST * (w.startFrame - frameAt(w.seekTime));
   const faster =
@@ -180,7 +202,16 @@ export function frameIndexer(packets: readonly Packet[]): (seconds: number) => n
  * length / target), fewer while the decoding wasted before the windows' starts would
  * exceed MAX_WASTED_DECODE.
  */
-export function planWindows(packets: readonly Packet[], targetSeconds: number, count?: number): PlannedWindow[] {
+export function planWindows(
+  packets: readonly Packet[],
+  targetSeconds: number,
+  count?: number,
+  /**
+   * A lead window of `seconds` first (progressive publish). With `slots` workers, the windows the other workers
+   * start with are longer by the lead, so all of them still finish together: [L, w+L, w, w, …] on two.
+   */
+  lead?: { seconds: number; slots?: number },
+): PlannedWindow[] {
   const times = shownPackets(packets)
     .map((p) => p.pts)
     .sort((a, b) => a - b);
@@ -211,8 +242,23 @@ export function planWindows(packets: readonly Packet[], targetSeconds: number, c
     const time = k >= 0 ? keyTimes[k]! : start;
     return { time, frame: lowerBound(times, time) };
   };
-  const startsFor = (n: number) => Array.from({ length: n }, (_, i) => Math.floor((i * frames) / n));
-  let n = Math.max(1, Math.min(frames, count ?? Math.round(total / targetSeconds)));
+  const leadFrames = leads(total, targetSeconds, lead?.seconds) ? lowerBound(times, start + lead!.seconds) : 0;
+  const others = Math.max(0, (lead?.slots ?? 1) - 1);
+  const startsFor = (n: number) => {
+    // the lead, then n runs: the first `others` of them a lead longer than the rest
+    const longer = Math.min(others, n - 1);
+    const run = (frames - leadFrames - longer * leadFrames) / n;
+    if (leadFrames === 0 || run < 1) return Array.from({ length: n }, (_, i) => Math.floor((i * frames) / n));
+    let at = leadFrames;
+    const starts = [0];
+    for (let b = 0; b < n; b++) {
+      starts.push(Math.floor(at));
+      at += run + (b < longer ? leadFrames : 0);
+    }
+    return starts;
+  };
+  const leadSeconds = leadFrames ? lead!.seconds : 0;
+  let n = Math.max(1, Math.min(frames, count ?? Math.round((total - leadSeconds) / targetSeconds)));
   for (; n > 1; n--) {
     const wasted = startsFor(n).reduce((sum, f) => sum + f - seekFrame(f).frame, 0);
     if (wasted <= MAX_WASTED_DECODE * frames) break;
