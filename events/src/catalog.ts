@@ -138,6 +138,11 @@ export const catalog = {
       /** The piece of the source (the same for every format); `index` numbers the job's chunks across formats. */
       piece: z.number().int().nonnegative().optional(),
       source: objectRef,
+      /**
+       * The job's short first chunk (progressive publish): routed to the encoder's Lambda, which starts in about a
+       * second, instead of a Fargate task (tens of seconds to start). Absent on every other chunk.
+       */
+      lead: z.literal(true).optional(),
       /** The next chunk's piece: open-GOP leading frames that display before the cut live there. */
       next: objectRef.optional(),
       format: z.enum(["mpegts", "matroska"]),

@@ -65,6 +65,8 @@ export const handlerSpecs = {
     stage: "chunking",
   },
   encoder: {
+    // a task on Fargate; the lead chunk on Lambda (encode-lead-chunk), at 10 GB for six vCPUs
+    lambda: { ...ffmpegLambda, memoryMB: 10240 },
     // decode the chunk (and the next one's head) through presigned reads, write encoded pieces
     calls: { work: ["download", "upload", "presignGet", "head"], table: jobState, bus: ["publish"] },
     stage: "encoding",

@@ -74,6 +74,25 @@ const samples: { [N in EventName]: Payload<N>[] } = {
       outputBucket: "videoforge-work",
       outputPrefix: `encoded/${jobId}/`,
     },
+    {
+      jobId,
+      chunk: {
+        index: 0,
+        lead: true,
+        count: 8,
+        source: { bucket: "videoforge-work", key: `chunks/${jobId}/0.mkv` },
+        format: "matroska",
+        startFrame: 0,
+        frames: 60,
+        startTime: 0,
+        duration: 2,
+      },
+      renditions: [rendition],
+      rotation: 0,
+      gop: 48,
+      outputBucket: "videoforge-work",
+      outputPrefix: `encoded/${jobId}/`,
+    },
   ],
   ChunkEncoded: [
     {
@@ -221,6 +240,16 @@ describe("topology", () => {
     expect(large.map((s) => [s.name, s.runtime])).toEqual([["chunk-large-source", "task"]]);
     expect(matching(upload(500 * MB))).toEqual(["chunk-small-source", "record-timeline"]);
     expect(matching(upload(5 * GB))).toEqual(["chunk-large-source", "record-timeline"]);
+  });
+
+  it("sends the lead chunk only to the encoder's Lambda, and every other chunk only to a task", () => {
+    const ready = allSamples.filter((s) => s.name === "ChunkReady");
+    const lead = ready.filter((s) => (s.env.detail as { chunk: { lead?: true } }).chunk.lead);
+    expect(lead).toHaveLength(1);
+    expect(matching(lead[0]!.env)).toEqual(["encode-lead-chunk", "record-timeline"]);
+    for (const other of ready.filter((s) => !lead.includes(s)))
+      expect(matching(other.env)).toEqual(["encode-chunk", "record-timeline"]);
+    expect(topology.find((s) => s.name === "encode-lead-chunk")?.runtime).toBe("lambda");
   });
 
   it("splits uploads at LARGE_SOURCE_MEGABYTES, with no gap and no overlap, up to 50 GiB", () => {

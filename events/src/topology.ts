@@ -43,6 +43,12 @@ export interface Subscription {
  */
 export const LARGE_SOURCE_MEGABYTES = 1_000;
 
+/**
+ * A lead chunk this short or shorter is encoded on Lambda (the chunker marks it `lead`): at 10 GB a Lambda has
+ * six vCPUs, and 10 s of 4K to five rungs encodes well inside its 15 minutes.
+ */
+export const LAMBDA_CHUNK_SECONDS = 10;
+
 const standardRetry: RetryPolicy = { maximumRetryAttempts: 3, maximumEventAgeSeconds: 3600 };
 const types = (...names: EventName[]) => ({ source: [SOURCE], "detail-type": names });
 const sub = (s: Omit<Subscription, "deadLetter">): Subscription => ({ ...s, deadLetter: `${s.name}-dlq` });
@@ -109,11 +115,20 @@ export const topology: readonly Subscription[] = [
     retry: standardRetry,
   }),
   sub({
+    name: "encode-lead-chunk",
+    handler: "encoder",
+    runtime: "lambda",
+    events: ["ChunkReady"],
+    // the first chunk is the one the job plays from: no task start to wait for
+    pattern: { ...types("ChunkReady"), detail: { chunk: { lead: [true] } } },
+    retry: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 7200 },
+  }),
+  sub({
     name: "encode-chunk",
     handler: "encoder",
     runtime: "task",
     events: ["ChunkReady"],
-    pattern: types("ChunkReady"),
+    pattern: { ...types("ChunkReady"), detail: { chunk: { lead: [{ exists: false }] } } },
     // the encoder retries ffmpeg itself and reports ChunkFailed; bus retries cover lost workers
     retry: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 7200 },
   }),

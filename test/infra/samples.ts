@@ -77,7 +77,22 @@ export const largestChunkReady = (): Payload<"ChunkReady"> => ({
 /** Payloads for every catalog event, on both sides of every content filter. */
 export const samples: { [N in EventName]: Payload<N>[] } = {
   VideoUploaded: [uploaded(500 * MB), uploaded(5 * GB), uploaded(999 * MB), uploaded(1000 * MB)],
-  ChunkReady: [largestChunkReady()],
+  ChunkReady: [
+    largestChunkReady(),
+    // the lead chunk, for the encoder's Lambda
+    {
+      ...largestChunkReady(),
+      chunk: {
+        ...largestChunkReady().chunk,
+        index: 0,
+        lead: true,
+        startFrame: 0,
+        frames: 60,
+        startTime: 0,
+        duration: 2,
+      },
+    },
+  ],
   ChunkEncoded: [
     {
       jobId,

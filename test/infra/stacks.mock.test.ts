@@ -304,9 +304,10 @@ describe("prod", () => {
         expect(fn.inputs).toMatchObject({ packageType: "Zip", runtime: LAMBDA_RUNTIME, handler: "index.handler" });
       }
     }
-    expect(["chunker", "assembler", "finisher"].every((a) => functionArtifacts[a as "chunker"].kind === "image")).toBe(
-      true,
-    );
+    const media = ["chunker", "encoder", "assembler", "finisher"] as const;
+    expect(media.every((a) => functionArtifacts[a].kind === "image")).toBe(true);
+    // the lead chunk's Lambda: six vCPUs (10 GB) to encode it as fast as a Lambda can
+    expect(fns.find((f) => prod.artifactOf(f) === "encoder")!.inputs.memorySize).toBe(10240);
     expect(LAMBDA_RUNTIME).toBe(`nodejs${NODE_MAJOR}.x`);
     const bundles = prod.rec.rpc.filter((c) => c.method === "Runtime.Build").map((c) => c.args);
     for (const b of bundles) expect(b.bundle).toBe(`${BUILD_DIR}/functions/${path.basename(b.bundle)}`);

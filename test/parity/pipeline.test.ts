@@ -157,9 +157,11 @@ describe("every handler from its built artifact", () => {
         (l) => (l.ffmpeg as { build: string; ffmpeg: string }) ?? null,
       );
     const lambdaRuns = logged((l) => l.msg === "invocation started" && l.jobId === jobId).map((l) => l.handler);
-    expect(new Set(lambdaRuns)).toEqual(new Set(["chunker", "assembler", "finisher"]));
+    // the lead chunk on the encoder's Lambda, the others as tasks
+    expect(new Set(lambdaRuns)).toEqual(new Set(["chunker", "encoder", "assembler", "finisher"]));
     const taskRuns = ffmpegOf("task started");
-    expect(taskRuns.length).toBe(view.chunks.length);
+    expect(taskRuns.length).toBe(view.chunks.length - 1);
+    expect(lambdaRuns.filter((h) => h === "encoder")).toHaveLength(1);
     for (const f of [...ffmpegOf("invocation started"), ...taskRuns]) {
       expect(f.build).toBe(manifest.ffmpeg!.version);
       expect(f.ffmpeg).toBe(join(ROOT, ".build/aws/ffmpeg/bin/ffmpeg"));
@@ -315,6 +317,7 @@ describe("the runtime's limits are enforced", () => {
       "chunker",
       "dead-letters",
       "deleter",
+      "encoder",
       "finisher",
       "importer",
       "launch-task",

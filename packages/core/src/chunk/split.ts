@@ -1,6 +1,6 @@
 import { access, mkdir, readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { makeEvent, Watermark, type EventDetail } from "@videoforge/events";
+import { LAMBDA_CHUNK_SECONDS, makeEvent, Watermark, type EventDetail } from "@videoforge/events";
 import { z } from "zod";
 import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import {
@@ -239,6 +239,8 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       chunk: Pick<EventDetail<"ChunkReady">["chunk"], "source" | "next" | "window" | "range">,
     ) => {
       if (c.index === 0) firstFrameAt = chunk.window?.start ?? chunk.range?.start;
+      // the first chunk the preview plays from, short enough for a Lambda (see encode-lead-chunk)
+      const lead = c.index === 0 && params.lead && chunks.length > 1 && c.duration <= LAMBDA_CHUNK_SECONDS;
       for (const [f, codec] of codecs.entries()) {
         const index = chunkIndex(f, c.index, chunks.length);
         const { startFrame, frames, startTime, duration } = c;
@@ -261,6 +263,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
               count,
               codec,
               piece: c.index,
+              ...(lead && f === 0 ? { lead: true as const } : {}),
               format,
               startFrame,
               frames,

@@ -13,6 +13,7 @@ describe("which process runs a handler", () => {
     }
     expect(kinds).toEqual({
       chunker: "image",
+      encoder: "image",
       assembler: "image",
       finisher: "image",
       tracker: "zip",
