@@ -2,7 +2,7 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CLI_BIN } from "./compare.ts";
 import { runMeasured } from "./measure.ts";
-import { scalingCurves, type ScalingInputs } from "./scaling.ts";
+import { bestChunk, scalingCurves, type ScalingInputs } from "./scaling.ts";
 import { scalingSvg } from "./scaling-chart.ts";
 import { describeSource, generateSource } from "./source.ts";
 import { markdownTable } from "./table.ts";
@@ -20,6 +20,11 @@ export const PUBLISHED = {
    * 1-minute minimum.
    */
   prices: { vcpuHour: 0.04048, gbHour: 0.004445, minimumBilledSeconds: 60 },
+  /**
+   * Lambda: 6 vCPUs at the 10,240 MB maximum (Lambda developer guide, "Lambda memory"); $0.0000166667 per
+   * GB-second, x86, us-east-1 (aws.amazon.com/lambda/pricing). The start is assumed (an image function's cold start).
+   */
+  lambda: { startSeconds: 2, vcpu: 6, memoryGb: 10, gbSecond: 0.0000166667 },
 };
 
 /** Assumptions the model states rather than measures. */
@@ -33,6 +38,8 @@ export const ASSUMED = {
   /** Runtime start, probe, state writes and S3 request latency per chunk task. */
   perChunkFixedSeconds: 2,
   eventHopSeconds: 0.5,
+  /** The lead chunk of the default 8 s chunks (media/plan.ts leadSecondsFor). */
+  leadSeconds: 2,
 };
 
 export interface MeasuredRates {
@@ -121,6 +128,19 @@ export async function scalingBench(
       p.cost.toFixed(3),
     ]),
   );
+  // time to playable at 20 tasks (prod's encoder cap): the lead on Lambda (today), on Fargate, and announced early
+  const playableRows = [60, 600, 3600].map((duration) => {
+    const p = bestChunk(inputs, duration, 20);
+    return [
+      `${duration / 60} min`,
+      `${p.tasks}, ${p.chunkSeconds} s chunks`,
+      p.playable.toFixed(0),
+      p.playableOnFargate.toFixed(0),
+      p.playableEarly.toFixed(0),
+      (p.latency / 60).toFixed(1),
+      `${p.cost.toFixed(3)} + ${p.leadCost.toFixed(4)}`,
+    ];
+  });
   const svg = scalingSvg(
     curves,
     "videoforge on Fargate (model): 1080p, 4-rung ladder, 2 vCPU tasks, one task per chunk",
@@ -142,6 +162,20 @@ export async function scalingBench(
     markdownTable(
       ["source", "tasks", "best chunk", "chunks", "waves", "latency min", "speed-up vs 1 task", "Fargate USD"],
       rows,
+    ) +
+    `\ntime to playable (from the upload's completion), 1080p, the lead chunk ${inputs.leadSeconds} s; ` +
+    "Mux's published median time to playable is 2.0 s under a minute and 9.0 s for 5–20 minutes:\n\n" +
+    markdownTable(
+      [
+        "source",
+        "tasks",
+        "playable s, lead on Lambda (today)",
+        "lead on Fargate",
+        "announced when lead + audio are in",
+        "complete min",
+        "Fargate + lead Lambda USD",
+      ],
+      playableRows,
     ) +
     `\nchart: ${opts.png}\n`
   );

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { bestChunk, chunkTaskSeconds, launchDelay, predict, scalingCurves, type ScalingInputs } from "./scaling.ts";
+import {
+  bestChunk,
+  chunkTaskSeconds,
+  launchDelay,
+  leadTimes,
+  predict,
+  scalingCurves,
+  type ScalingInputs,
+} from "./scaling.ts";
 
 const inputs: ScalingInputs = {
   encodeCpuPerSourceSecond: 1.6,
@@ -17,6 +25,8 @@ const inputs: ScalingInputs = {
   assemblySecondsPerOutputMb: 0.01,
   eventHopSeconds: 0.5,
   prices: { vcpuHour: 0.04048, gbHour: 0.004445, minimumBilledSeconds: 60 },
+  lambda: { startSeconds: 2, vcpu: 6, memoryGb: 10, gbSecond: 0.0000166667 },
+  leadSeconds: 2,
 };
 
 describe("scaling model", () => {
@@ -46,6 +56,21 @@ describe("scaling model", () => {
     expect(many.chunkSeconds).toBeLessThanOrEqual(10);
     // the fixed costs (three task starts) stay: about 5× faster, not 200×
     expect(many.latency).toBeLessThan(one.latency / 4);
+  });
+
+  it("plays from the lead chunk: on Lambda a task start sooner than on Fargate, never before the split ends", () => {
+    const r = predict(inputs, { durationSeconds: 600, chunkSeconds: 8, tasks: 20 });
+    const lead = leadTimes(inputs, 600);
+    // the Lambda: its start, the fixed cost, 2 s × 1.6 CPU-s over 6 × 0.8 vCPU
+    expect(lead.lambdaSeconds).toBeCloseTo(2 + 1 + 3.2 / 4.8, 9);
+    expect(lead.onFargate - lead.onLambda).toBeCloseTo(chunkTaskSeconds(inputs, 2) - lead.lambdaSeconds, 9);
+    // PlaybackReady waits for the chunker's last write as well as for the lead
+    expect(r.playable).toBeCloseTo(Math.max(r.split, lead.onLambda) + 1, 9);
+    expect(r.playable).toBeLessThanOrEqual(r.playableOnFargate);
+    expect(r.playableEarly).toBeLessThanOrEqual(r.playable);
+    expect(r.playable).toBeLessThan(r.latency / 2);
+    // 10 GB for a few seconds
+    expect(r.leadCost).toBeCloseTo(lead.lambdaSeconds * 10 * 0.0000166667, 12);
   });
 
   it("latency never grows with more tasks; it flattens once every chunk has a task", () => {

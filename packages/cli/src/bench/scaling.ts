@@ -1,3 +1,5 @@
+import { LARGE_SOURCE_MEGABYTES } from "@videoforge/events";
+
 /**
  * A model of one job on AWS as parallelism grows: the chunker splits the source, N chunks
  * run as Fargate tasks P at a time (one RunTask per ChunkReady, so every chunk pays a task
@@ -32,6 +34,10 @@ export interface ScalingInputs {
   eventHopSeconds: number;
   /** us-east-1 Linux/x86 on-demand; per-second billing with a minimum. */
   prices: { vcpuHour: number; gbHour: number; minimumBilledSeconds: number };
+  /** The encoder's Lambda, which takes the job's short lead chunk (rule encode-lead-chunk). */
+  lambda: { startSeconds: number; vcpu: number; memoryGb: number; gbSecond: number };
+  /** The lead chunk's length (media/plan.ts leadSecondsFor of the chunk length; 2 s for 8 s chunks). */
+  leadSeconds: number;
 }
 
 export interface JobShape {
@@ -50,11 +56,23 @@ export interface Prediction extends JobShape {
   latency: number;
   /** Fargate compute only, USD. */
   cost: number;
+  /** Upload complete → the preview plays, with the lead chunk on the encoder's Lambda (today's routing). */
+  playable: number;
+  /** The same with the lead chunk on a Fargate task like the others (no Lambda route). */
+  playableOnFargate: number;
+  /** Were the preview announced as soon as the lead and the audio are in, not when the whole split ends. */
+  playableEarly: number;
+  /** The lead chunk's Lambda, USD. */
+  leadCost: number;
 }
 
 const taskCost = (p: ScalingInputs, seconds: number) =>
   (Math.max(p.prices.minimumBilledSeconds, seconds) * (p.vcpu * p.prices.vcpuHour + p.memoryGb * p.prices.gbHour)) /
   3600;
+
+/** The chunker's start: a Lambda, or a task for a source of LARGE_SOURCE_MEGABYTES or more (as the rules route). */
+const chunkerStart = (p: ScalingInputs, sourceBytes: number) =>
+  sourceBytes >= LARGE_SOURCE_MEGABYTES * 1e6 ? p.taskStartSeconds : p.lambda.startSeconds;
 
 /** Wall time of one chunk's task, from RunTask to exit. */
 export function chunkTaskSeconds(p: ScalingInputs, chunkSeconds: number): number {
@@ -74,10 +92,11 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
   const slots = Math.max(1, Math.min(tasks, chunks));
   const waves = Math.ceil(chunks / slots);
   const task = chunkTaskSeconds(p, Math.min(c, d));
-  // the splitter is a task too (large sources): start, download, split, upload
+  // the splitter: start (a Lambda, or a task for a large source), download, split, upload
   const sourceBytes = (d * p.sourceBitsPerSecond) / 8;
   // stream copy and the one AAC encode are single-threaded: extra vCPUs do not help here
-  const split = p.taskStartSeconds + (2 * sourceBytes) / p.s3BytesPerSecond + d * p.splitSecondsPerSourceSecond;
+  const split =
+    chunkerStart(p, sourceBytes) + (2 * sourceBytes) / p.s3BytesPerSecond + d * p.splitSecondsPerSourceSecond;
   // every wave launches `slots` new tasks; past the burst they wait for the launch quota
   // (the bucket refills while a wave runs, so each wave pays the same wait)
   const encode = waves * (task + launchDelay(p, slots - 1));
@@ -86,7 +105,43 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
     p.taskStartSeconds + (2 * outputMb * 1e6) / p.s3BytesPerSecond + outputMb * p.assemblySecondsPerOutputMb;
   const latency = split + encode + assembly + 3 * p.eventHopSeconds;
   const cost = taskCost(p, split) + chunks * taskCost(p, task) + taskCost(p, assembly);
-  return { ...shape, chunks, waves, split, encode, assembly, latency, cost };
+  const lead = leadTimes(p, d);
+  // PlaybackReady waits for the chunker's last write (its audio stored) and the lead's ChunkEncoded → tracker
+  const playableAfter = (leadDone: number) => Math.max(split, leadDone) + 2 * p.eventHopSeconds;
+  return {
+    ...shape,
+    chunks,
+    waves,
+    split,
+    encode,
+    assembly,
+    latency,
+    cost,
+    playable: playableAfter(lead.onLambda),
+    playableOnFargate: playableAfter(lead.onFargate),
+    playableEarly: Math.max(lead.onLambda, lead.audio) + 2 * p.eventHopSeconds,
+    leadCost: lead.lambdaSeconds * p.lambda.memoryGb * p.lambda.gbSecond,
+  };
+}
+
+/**
+ * When the lead chunk is encoded, counted from the upload's completion. The chunker announces it once it has
+ * the source and has cut the first piece; the Lambda starts in seconds, a Fargate task in tens of seconds.
+ */
+export function leadTimes(p: ScalingInputs, durationSeconds: number) {
+  const sourceBytes = (durationSeconds * p.sourceBitsPerSecond) / 8;
+  const fetched = chunkerStart(p, sourceBytes) + sourceBytes / p.s3BytesPerSecond;
+  const announced = fetched + p.leadSeconds * p.splitSecondsPerSourceSecond;
+  const encodeCpu = p.leadSeconds * p.encodeCpuPerSourceSecond;
+  const lambdaSeconds =
+    p.lambda.startSeconds + p.perChunkFixedSeconds + encodeCpu / (p.lambda.vcpu * p.parallelEfficiency);
+  return {
+    onLambda: announced + p.eventHopSeconds + lambdaSeconds,
+    onFargate: announced + p.eventHopSeconds + chunkTaskSeconds(p, p.leadSeconds),
+    // the audio is encoded alongside the split, from the downloaded source
+    audio: fetched + durationSeconds * p.splitSecondsPerSourceSecond,
+    lambdaSeconds,
+  };
 }
 
 /** Chunk lengths the planner could choose (whole GOPs of 2 s). */
