@@ -20,7 +20,19 @@ import { launchChromium } from "./chromium.ts";
  * watch page, an edited title, a share link watched in a fresh browser until revoked), a resumed
  * upload after a reload, a non-video file's readable failure, and retry.
  */
-const env = useTestCloud({ chunkSeconds: 1 });
+/** Jobs whose assembly waits (the preview test): the bus holds their ChunksEncoded until released. */
+const heldAssembly = new Map<string, Promise<void>>();
+const env = useTestCloud({
+  chunkSeconds: 1,
+  cloud: {
+    faults: {
+      beforeDeliver: async (sub, envelope) => {
+        const jobId = (envelope.detail as { jobId?: string }).jobId;
+        if (sub.handler === "assembler" && jobId) await heldAssembly.get(jobId);
+      },
+    },
+  },
+});
 const SHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
 const MiB = 1024 * 1024;
 
@@ -55,6 +67,9 @@ const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number; interval?: 
 type Video = {
   currentTime: number;
   duration: number;
+  readyState: number;
+  /** Chromium's count of decoded audio bytes. */
+  webkitAudioDecodedByteCount?: number;
   videoHeight: number;
   muted: boolean;
   play(): Promise<void>;
@@ -742,6 +757,42 @@ describe("the dashboard", () => {
     await poll(() => page.getByText("No webhooks yet.").count()).toBe(1);
     expect((await get<{ webhooks: unknown[] }>("/webhooks")).webhooks).toEqual([]);
     await receiver.close();
+    await page.close();
+  });
+
+  it("plays a job's growing preview, with its sound, while the job is still working", async () => {
+    // arrange: a job whose assembly is held, so it stays playable and unfinished for as long as the test needs
+    let release!: () => void;
+    const { jobId: working } = await env.cloud.client.upload(clip, ["360p"]);
+    heldAssembly.set(working, new Promise<void>((r) => (release = r)));
+    const page = await openDashboard(`/job/${working}`);
+    const audioSegments: string[] = [];
+    page.on("request", (r) => {
+      if (/\/preview\/audio\/seg_\d+\.ts$/.test(new URL(r.url()).pathname)) audioSegments.push(r.url());
+    });
+
+    // assert: PLAYABLE before COMPLETED, and the preview plays through the API's growing playlists
+    await poll(() => page.getByTestId("playable").count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByTestId("status").textContent()).not.toBe("COMPLETED");
+    const video = page.getByTestId("preview").getByTestId("player");
+    await poll(() => video.evaluate((v: Video) => v.readyState), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    await video.evaluate((v: Video) => {
+      v.muted = true;
+      return v.play();
+    });
+    await poll(() => video.evaluate((v: Video) => v.currentTime), { timeout: 15_000 }).toBeGreaterThan(0.5);
+    expect(await video.evaluate((v: Video) => v.videoHeight)).toBe(360);
+    // the sound: the player fetched the audio rendition's segments and decoded them
+    expect(audioSegments.length).toBeGreaterThan(0);
+    await poll(() => video.evaluate((v: Video) => v.webkitAudioDecodedByteCount)).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, "preview.png") });
+
+    // act: let it finish; the checked result replaces the preview
+    release();
+    await poll(() => page.getByTestId("status").textContent(), { timeout: 60_000 }).toBe("COMPLETED");
+    await poll(() => page.getByTestId("preview").count()).toBe(0);
+    expect(await page.getByTestId("playable").count()).toBe(0);
+    heldAssembly.delete(working);
     await page.close();
   });
 

@@ -83,6 +83,8 @@ describe("planChunks", () => {
     // planSource asks for it with `lead`, a quarter of the target
     const source = planSource(packets, 8, { lead: true });
     expect(source.chunks.map((c) => Math.round(c.duration))).toEqual([2, 8, 8, 8, 4]);
+    // a lead as long as the target is no lead (2 s chunks: the lead would be 2 s too)
+    expect(planSource(packets, 2, { lead: true }).chunks).toEqual(planSource(packets, 2).chunks);
   });
 
   it("covers every frame exactly once when the length is not a multiple of the target", () => {

@@ -117,9 +117,9 @@ const DECODE_COST = 0.1;
 export const leadSecondsFor = (targetSeconds: number) =>
   Math.min(targetSeconds, Math.max(MIN_WINDOW_SECONDS, targetSeconds / 4));
 
-/** Whether a source of `total` seconds gets its lead: when it makes two chunks or more anyway. */
+/** Whether a source of `total` seconds gets its lead: one shorter than the others, in two chunks or more anyway. */
 const leads = (total: number, targetSeconds: number, leadSeconds?: number) =>
-  leadSeconds !== undefined && total >= 2 * targetSeconds;
+  leadSeconds !== undefined && leadSeconds < targetSeconds && total >= 2 * targetSeconds;
 
 export interface PlanOptions {
   /** Make the first keyframe piece short (leadSecondsFor); plans stored before it existed have none. */
