@@ -239,8 +239,9 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       chunk: Pick<EventDetail<"ChunkReady">["chunk"], "source" | "next" | "window" | "range">,
     ) => {
       if (c.index === 0) firstFrameAt = chunk.window?.start ?? chunk.range?.start;
-      // the first chunk the preview plays from, short enough for a Lambda (see encode-lead-chunk)
-      const lead = c.index === 0 && params.lead && chunks.length > 1 && c.duration <= LAMBDA_CHUNK_SECONDS;
+      // the first chunk the preview plays from (H.264's), short enough for a Lambda (see encode-lead-chunk)
+      const lead =
+        c.index === 0 && params.lead && codecs[0] === "h264" && chunks.length > 1 && c.duration <= LAMBDA_CHUNK_SECONDS;
       for (const [f, codec] of codecs.entries()) {
         const index = chunkIndex(f, c.index, chunks.length);
         const { startFrame, frames, startTime, duration } = c;

@@ -4,7 +4,14 @@ import { NotFoundError } from "../errors.ts";
 import { ownedJob } from "../job/queries.ts";
 import { keys, withScratch, type Deps } from "../deps.ts";
 import type { Config } from "../config.ts";
-import { PREVIEW_AUDIO, PREVIEW_PLAYLIST, previewed, previewMasterPlaylist, previewMediaPlaylist } from "./preview.ts";
+import {
+  PREVIEW_AUDIO,
+  PREVIEW_PLAYLIST,
+  previewAudioPlaylistKey,
+  previewed,
+  previewMasterPlaylist,
+  previewMediaPlaylist,
+} from "./preview.ts";
 
 /**
  * HLS through the API. The stored playlists name their children by relative path, and a
@@ -82,10 +89,7 @@ export async function hlsMasterPlaylist(
 ) {
   const job = await ownedJob(deps, owner, jobId);
   // before the verified outputs exist, a playable job's growing preview
-  if (job.status !== "COMPLETED") {
-    const audio = await deps.store.head(deps.cfg.buckets.work, `${keys.previewAudioDir(jobId)}/${PREVIEW_PLAYLIST}`);
-    return previewMasterPlaylist(job, mediaUrl, audio !== null);
-  }
+  if (job.status !== "COMPLETED") return previewMasterPlaylist(deps, job, mediaUrl);
   if (!job.hls) throw new NotFoundError(`Job ${jobId} has no HLS stream.`);
   const text = await readStoredText(deps, `${keys.hlsDir(jobId)}/master.m3u8`);
   return rewritePlaylistUris(text, (uri) => {
@@ -148,7 +152,7 @@ export async function hlsMediaPlaylist(
     previewed(job);
     const work = deps.cfg.buckets.work;
     const dir = keys.previewAudioDir(jobId);
-    const text = await readStoredText(deps, `${dir}/${PREVIEW_PLAYLIST}`, work);
+    const text = await readStoredText(deps, previewAudioPlaylistKey(jobId), work);
     return rewritePlaylistUris(text, (uri) => deps.store.presignGet(work, `${dir}/${uri}`, expires));
   }
   const job = await completedJob(deps, owner, jobId);

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { ChunkItem, JobItem } from "../db/index.ts";
 import { DEFAULT_FORMATS, videoFormatsOf } from "../media/formats.ts";
 import { NotFoundError } from "../errors.ts";
-import type { Deps } from "../deps.ts";
+import { keys, type Deps } from "../deps.ts";
 
 /**
  * Progressive publish. The encoded H.264 chunks are MPEG-TS in the source's own timeline (the assembler joins
@@ -17,6 +17,8 @@ import type { Deps } from "../deps.ts";
 export const PREVIEW_PLAYLIST = "preview.m3u8";
 /** The preview's audio rendition in the API's routes (no rung is called this: rung names end in `p`). */
 export const PREVIEW_AUDIO = "audio";
+/** Where the chunker stores the preview's audio playlist (work bucket), beside its segments. */
+export const previewAudioPlaylistKey = (jobId: string) => `${keys.previewAudioDir(jobId)}/${PREVIEW_PLAYLIST}`;
 
 /** Statuses in which a playable job's preview is served: encoding, assembling and (for players on it) after. */
 const PREVIEWED = new Set(["ENCODING", "ASSEMBLING", "COMPLETED"]);
@@ -48,6 +50,8 @@ export async function announceIfPlayable(deps: Pick<Deps, "jobs" | "events" | "l
   const segments = playablePrefix(new Set(job.encodedChunks ?? []), set.pieces);
   if (segments === 0) return false;
   if (!(await deps.jobs.markPlayable(job.jobId, Date.now()))) return false;
+  // a publish that fails now leaves the job playable (what the API and the page read) without the event:
+  // webhooks then hear video.ready with completion, which maps to it too
   const variants = renditionsOf(job).map((r) => r.name);
   await deps.events.publish(makeEvent("PlaybackReady", { jobId: job.jobId, variants, segments }));
   deps.log.info("playable", { jobId: job.jobId, segments });
@@ -66,15 +70,16 @@ export function previewed(job: JobItem) {
 
 /**
  * The preview's master playlist: one variant per H.264 rung, each pointing at `mediaUrl(rung, "preview.m3u8")`,
- * and the sound as an audio rendition when the source has any (`audio`). CODECS is left out: the profile and
+ * and the sound as an audio rendition when the chunker stored one. CODECS is left out: the profile and
  * level are the encoder's to choose, and players probe the segments.
  */
-export function previewMasterPlaylist(
+export async function previewMasterPlaylist(
+  deps: Pick<Deps, "store" | "cfg">,
   job: JobItem,
   mediaUrl: (rendition: string, file: string) => string,
-  audio: boolean,
-): string {
+): Promise<string> {
   previewed(job);
+  const audio = (await deps.store.head(deps.cfg.buckets.work, previewAudioPlaylistKey(job.jobId))) !== null;
   const lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"];
   if (audio)
     lines.push(
