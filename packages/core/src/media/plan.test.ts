@@ -236,6 +236,20 @@ describe("planChunks", () => {
 });
 
 describe("planWindows", () => {
+  it("puts a lead window first and lengthens the other worker's first window by it, so both finish together", () => {
+    const packets = cfr(30 * 30, 30, 60);
+    const windows = planWindows(packets, 8, 4, { seconds: 2, slots: 2 });
+    expect(windows.map((w) => w.duration)).toEqual([2, 8.5, 6.5, 6.5, 6.5].map((d) => expect.closeTo(d, 1)));
+    expect(windows.reduce((n, w) => n + w.frames, 0)).toBe(900);
+    // worker A: the lead and then every other window; worker B: the long one first: the same work each
+    expect(
+      makespan(
+        windows.map((w) => w.frames),
+        2,
+      ),
+    ).toBe(450);
+  });
+
   it("splits a single-keyframe source into equal runs that all decode from its start", () => {
     const packets = withKeyframes(30 * 10, 30, [0]);
     const plan = planWindows(packets, 2);
