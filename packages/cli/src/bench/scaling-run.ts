@@ -1,4 +1,5 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
+import { LAMBDA_CHUNK_SECONDS } from "@videoforge/events";
 import { dirname, join } from "node:path";
 import { CLI_BIN } from "./compare.ts";
 import { runMeasured } from "./measure.ts";
@@ -141,6 +142,16 @@ export async function scalingBench(
       `${p.cost.toFixed(3)} + ${p.leadCost.toFixed(4)}`,
     ];
   });
+  // Lambda + Fargate routing (modelled): chunks of at most LAMBDA_CHUNK_SECONDS on the encoder's Lambda
+  const routingRows = [600, 3600].flatMap((duration) =>
+    [20, 100, 200].map((tasks) => {
+      const fargate = bestChunk(inputs, duration, tasks);
+      const routed = bestChunk(inputs, duration, tasks, undefined, "lambda-short");
+      const cell = (q: typeof fargate) =>
+        `${(q.latency / 60).toFixed(1)} min, ${q.chunkSeconds} s, $${q.cost.toFixed(3)}`;
+      return [`${duration / 60} min`, String(tasks), cell(fargate), cell(routed)];
+    }),
+  );
   const svg = scalingSvg(
     curves,
     "videoforge on Fargate (model): 1080p, 4-rung ladder, 2 vCPU tasks, one task per chunk",
@@ -177,6 +188,10 @@ export async function scalingBench(
       ],
       playableRows,
     ) +
+    "\nLambda + Fargate routing (modelled; built today for the lead chunk only): chunks of at most " +
+    `${LAMBDA_CHUNK_SECONDS} s on the encoder's Lambda, longer ones on tasks; ` +
+    "each cell: complete, best chunk, USD:\n\n" +
+    markdownTable(["source", "workers", "all on Fargate", "short chunks on Lambda"], routingRows) +
     `\nchart: ${opts.png}\n`
   );
 }

@@ -73,6 +73,22 @@ describe("scaling model", () => {
     expect(r.leadCost).toBeCloseTo(lead.lambdaSeconds * 10 * 0.0000166667, 12);
   });
 
+  it("routes short chunks to Lambda: no task start, no 1-minute minimum, so short chunks pay off", () => {
+    const fargate = predict(inputs, { durationSeconds: 600, chunkSeconds: 10, tasks: 60 });
+    const routed = predict(inputs, { durationSeconds: 600, chunkSeconds: 10, tasks: 60, route: "lambda-short" });
+    // the same 60 chunks in one wave; each on Lambda: 2 s start + 1 s fixed + 0.3 s transfer + 16 CPU-s / 4.8
+    expect(routed.encode).toBeCloseTo(2 + 1 + 0.3 + 16 / 4.8, 9);
+    expect(fargate.encode - routed.encode).toBeGreaterThan(40);
+    expect(routed.cost).toBeLessThan(fargate.cost);
+    // a chunk longer than LAMBDA_CHUNK_SECONDS stays on a task
+    const long = predict(inputs, { durationSeconds: 600, chunkSeconds: 30, tasks: 20, route: "lambda-short" });
+    expect(long.encode).toBeCloseTo(predict(inputs, { durationSeconds: 600, chunkSeconds: 30, tasks: 20 }).encode, 9);
+    // the best chunk with the route is a short one, and beats the best on Fargate alone
+    const best = bestChunk(inputs, 3600, 200, undefined, "lambda-short");
+    expect(best.chunkSeconds).toBeLessThanOrEqual(10);
+    expect(best.latency).toBeLessThan(bestChunk(inputs, 3600, 200).latency);
+  });
+
   it("latency never grows with more tasks; it flattens once every chunk has a task", () => {
     for (const { points } of scalingCurves(inputs, [600, 3600])) {
       for (let i = 1; i < points.length; i++)

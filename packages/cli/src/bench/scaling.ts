@@ -1,4 +1,4 @@
-import { LARGE_SOURCE_MEGABYTES } from "@videoforge/events";
+import { LAMBDA_CHUNK_SECONDS, LARGE_SOURCE_MEGABYTES } from "@videoforge/events";
 
 /**
  * A model of one job on AWS as parallelism grows: the chunker splits the source, N chunks
@@ -45,6 +45,11 @@ export interface JobShape {
   chunkSeconds: number;
   /** Most tasks running at once. */
   tasks: number;
+  /**
+   * Where the chunks run: `fargate`, every chunk on a task (today, but the lead); `lambda-short`, chunks of at
+   * most LAMBDA_CHUNK_SECONDS on the encoder's Lambda (modelled, not routed yet), longer ones on tasks.
+   */
+  route?: "fargate" | "lambda-short";
 }
 
 export interface Prediction extends JobShape {
@@ -81,6 +86,13 @@ export function chunkTaskSeconds(p: ScalingInputs, chunkSeconds: number): number
   return p.taskStartSeconds + p.perChunkFixedSeconds + transfer + encode;
 }
 
+/** Wall time of one chunk on the encoder's Lambda: its start, then the same work on its vCPUs. */
+export function chunkLambdaSeconds(p: ScalingInputs, chunkSeconds: number): number {
+  const transfer = (chunkSeconds * (p.sourceBitsPerSecond + p.outputBitsPerSecond)) / 8 / p.s3BytesPerSecond;
+  const encode = (chunkSeconds * p.encodeCpuPerSourceSecond) / (p.lambda.vcpu * p.parallelEfficiency);
+  return p.lambda.startSeconds + p.perChunkFixedSeconds + transfer + encode;
+}
+
 /** Extra wait before the i-th task (0-based) may launch under the Fargate launch-rate quota. */
 export function launchDelay(p: ScalingInputs, i: number): number {
   return i < p.launchBurst ? 0 : (i - p.launchBurst + 1) / p.launchPerSecond;
@@ -91,7 +103,10 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
   const chunks = Math.max(1, Math.ceil(d / c));
   const slots = Math.max(1, Math.min(tasks, chunks));
   const waves = Math.ceil(chunks / slots);
-  const task = chunkTaskSeconds(p, Math.min(c, d));
+  const onLambda = shape.route === "lambda-short" && Math.min(c, d) <= LAMBDA_CHUNK_SECONDS;
+  const task = onLambda ? chunkLambdaSeconds(p, Math.min(c, d)) : chunkTaskSeconds(p, Math.min(c, d));
+  // Lambda bills per millisecond without a minimum, and its burst of concurrency is far above these counts
+  const chunkCost = onLambda ? task * p.lambda.memoryGb * p.lambda.gbSecond : taskCost(p, task);
   // the splitter: start (a Lambda, or a task for a large source), download, split, upload
   const sourceBytes = (d * p.sourceBitsPerSecond) / 8;
   // stream copy and the one AAC encode are single-threaded: extra vCPUs do not help here
@@ -99,12 +114,12 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
     chunkerStart(p, sourceBytes) + (2 * sourceBytes) / p.s3BytesPerSecond + d * p.splitSecondsPerSourceSecond;
   // every wave launches `slots` new tasks; past the burst they wait for the launch quota
   // (the bucket refills while a wave runs, so each wave pays the same wait)
-  const encode = waves * (task + launchDelay(p, slots - 1));
+  const encode = waves * (task + (onLambda ? 0 : launchDelay(p, slots - 1)));
   const outputMb = (d * p.outputBitsPerSecond) / 8 / 1e6;
   const assembly =
     p.taskStartSeconds + (2 * outputMb * 1e6) / p.s3BytesPerSecond + outputMb * p.assemblySecondsPerOutputMb;
   const latency = split + encode + assembly + 3 * p.eventHopSeconds;
-  const cost = taskCost(p, split) + chunks * taskCost(p, task) + taskCost(p, assembly);
+  const cost = taskCost(p, split) + chunks * chunkCost + taskCost(p, assembly);
   const lead = leadTimes(p, d);
   // PlaybackReady waits for the chunker's last write (its audio stored) and the lead's ChunkEncoded → tracker
   const playableAfter = (leadDone: number) => Math.max(split, leadDone) + 2 * p.eventHopSeconds;
@@ -153,10 +168,11 @@ export function bestChunk(
   durationSeconds: number,
   tasks: number,
   choices: readonly number[] = CHUNK_CHOICES,
+  route: JobShape["route"] = "fargate",
 ): Prediction {
   let best: Prediction | undefined;
   for (const c of choices.filter((c) => c <= durationSeconds || c === choices[0])) {
-    const r = predict(p, { durationSeconds, chunkSeconds: c, tasks });
+    const r = predict(p, { durationSeconds, chunkSeconds: c, tasks, route });
     if (!best || r.latency < best.latency - 1e-9 || (Math.abs(r.latency - best.latency) <= 1e-9 && r.cost < best.cost))
       best = r;
   }
