@@ -1,12 +1,13 @@
-import { LAMBDA_CHUNK_SECONDS, LARGE_SOURCE_MEGABYTES } from "@videoforge/events";
-
 /**
  * A model of one job on AWS as parallelism grows: the chunker splits the source, N chunks
  * run as Fargate tasks P at a time (one RunTask per ChunkReady, so every chunk pays a task
- * start), then the assembler joins them. Pure functions; the inputs come from a measured
- * run here (encode CPU per source second, split and assembly rates) and from published
- * Fargate figures (start latency, launch-rate quota, prices), cited in docs/performance.md.
+ * start) or, routed by length, on the encoder's Lambda, then the assembler joins them; and when
+ * the job first plays. Pure functions; the inputs come from a measured run here (encode CPU per
+ * source second, split and assembly rates) and from published Fargate and Lambda figures (start
+ * latency, launch-rate quota, vCPUs, prices), cited in docs/performance.md.
  */
+import { LAMBDA_CHUNK_SECONDS, LARGE_SOURCE_MEGABYTES } from "@videoforge/events";
+
 export interface ScalingInputs {
   /** CPU-seconds of ffmpeg per second of 1080p source to encode a chunk into the whole ladder. */
   encodeCpuPerSourceSecond: number;
