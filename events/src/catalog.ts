@@ -74,11 +74,32 @@ export const ChunkRef = z.object({
   codec: VideoFormat.optional(),
 });
 
-const encodedOutput = z.object({
+/**
+ * A target quality for every chunk of every rung: each one's CRF is searched (at most `maxProbes` full encodes,
+ * each measured) for the fewest bits whose mean SSIM against the encoder's own input reaches `ssim`.
+ */
+export const QualityTarget = z.object({
+  ssim: z.number().min(0.8).max(0.995),
+  maxProbes: z.number().int().min(1).max(6).default(4),
+});
+export type QualityTarget = z.infer<typeof QualityTarget>;
+
+/** What a targeted encode reached: the codec's own CRF, the SSIM measured on the stored encode, the encodes it took. */
+export const ReachedQuality = z.object({
+  crf: z.number(),
+  ssim: z.number().min(0).max(1),
+  probes: z.number().int().positive(),
+  /** False when no CRF in range reached the target (e.g. the rung's bitrate ceiling holds it back). */
+  met: z.boolean(),
+});
+export type ReachedQuality = z.infer<typeof ReachedQuality>;
+
+export const encodedOutput = z.object({
   rendition: z.string(),
   key: z.string(),
   frames: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
+  quality: ReachedQuality.optional(),
 });
 
 /** One finished rendition as the job records it (VideoAssembled, JobCompleted, the API's job view). */
@@ -169,6 +190,8 @@ export const catalog = {
     watermark: Watermark.optional(),
     /** The outputs' colour (absent on events from before colour was carried: left to the encoder). */
     colour: Colour.optional(),
+    /** Search each rung's CRF for this quality (absent: the configured CRF). */
+    quality: QualityTarget.optional(),
     outputBucket: z.string().min(1),
     outputPrefix: z.string().min(1),
   }),

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/api-host";
 import { verifySignature } from "@videoforge/core";
+import type { JobView } from "@videoforge/core/contract";
 import { useTestCloud } from "../helpers/cloud.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { ffmpegBin } from "../fixtures.ts";
@@ -88,6 +89,10 @@ const activeCues = (v: TextTracks) =>
     .filter((t) => t.mode === "showing")
     .flatMap((t) => Array.from(t.activeCues ?? []).map((c) => c.text));
 type Img = { complete: boolean; naturalWidth: number };
+type TableRow = {
+  getAttribute(name: string): string | null;
+  querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
+};
 type PageGlobals = {
   localStorage: { getItem(k: string): string | null; [k: string]: unknown };
   marker?: number;
@@ -795,6 +800,54 @@ describe("the dashboard", () => {
     await poll(() => page.getByTestId("preview").count()).toBe(0);
     expect(await page.getByTestId("playable").count()).toBe(0);
     heldAssembly.delete(working);
+    await page.close();
+  });
+
+  it("encodes to a target SSIM chosen in the form and charts each chunk's CRF, SSIM and bitrate", async () => {
+    const page = await openDashboard();
+    for (const rung of ["1080p", "720p", "480p"]) await page.getByLabel(rung, { exact: true }).uncheck();
+    await page.getByLabel("240p", { exact: true }).check();
+    await page.getByTestId("file-input").setInputFiles(clip);
+    await page.locator("summary", { hasText: "Options" }).click();
+    const target = page.getByLabel("Target SSIM", { exact: true });
+    await target.fill("1.2");
+    expect(await page.locator("#opt-target-ssim-problem").textContent()).toMatch(/from 0\.8 to 0\.995/);
+    await target.fill("0.97");
+    expect(await page.locator(".field-error").count()).toBe(0);
+    await page.getByRole("button", { name: "Start upload" }).click();
+    await poll(() => page.getByTestId("upload-status").textContent(), { timeout: 20_000 }).toBe("Uploaded");
+    const row = page.getByTestId("job-row").first();
+    const targeted = (await row.getAttribute("data-job-id"))!;
+    await poll(() => row.getByTestId("status").textContent(), { timeout: 90_000, interval: 250 }).toBe("COMPLETED");
+
+    // assert: the job page charts every chunk of both rungs, all at or above the dashed target line
+    await row.locator("td.name a").click();
+    const chart = page.getByTestId("quality-chart");
+    await poll(() => chart.isVisible()).toBe(true);
+    const view = await get<JobView>(`/jobs/${targeted}`);
+    expect(view.job.targetSsim).toBe(0.97);
+    const reached = view.chunks!.flatMap((c) => (c.outputs ?? []).map((o) => ({ chunk: c.index, ...o })));
+    expect(reached).toHaveLength(view.job.chunkCount! * 2);
+    const rows = await chart
+      .getByTestId("quality-table")
+      .locator("tbody tr")
+      .evaluateAll((trs) =>
+        (trs as unknown as TableRow[]).map((tr) => ({
+          met: tr.getAttribute("data-met"),
+          cells: Array.from(tr.querySelectorAll("td")).map((td) => td.textContent ?? ""),
+        })),
+      );
+    expect(rows).toHaveLength(reached.length);
+    for (const r of rows) {
+      expect(r.met).toBe("true");
+      expect(Number(r.cells[4])).toBeGreaterThanOrEqual(0.97);
+    }
+    // the table says what the chunks' stored outputs say
+    const stored = reached.map((o) => `${o.chunk} ${o.rendition} ${o.quality!.crf} ${o.quality!.ssim.toFixed(4)}`);
+    expect(rows.map((r) => `${r.cells[0]} ${r.cells[2]} ${r.cells[3]} ${r.cells[4]}`).sort()).toEqual(stored.sort());
+    expect(await chart.locator('path[data-metric="ssim"]').count()).toBe(2);
+    expect(await chart.getByTestId("quality-target").count()).toBe(1);
+    await page.locator("section", { has: chart }).screenshot({ path: join(SHOTS, "quality.png") });
     await page.close();
   });
 

@@ -7,7 +7,7 @@ import type { CreateUploadInput, FormatName } from "@videoforge/core/contract";
 import type { CaptionsFile } from "./options.ts";
 import { secureDataDir, startApiServer, startLocalCloud, type LocalCloud } from "@videoforge/local";
 import { BUILD_WEB_COMMAND, dashboardBuilt } from "@videoforge/local/api-host";
-import { apiClient, type ApiClient, type JobView } from "./api-client.ts";
+import { apiClient, type ApiClient, type ChunkRow, type JobView } from "./api-client.ts";
 import { downloadJob } from "./download.ts";
 import { progressLine } from "./progress.ts";
 
@@ -126,6 +126,7 @@ export interface JobChoices {
   trim?: { start?: number; end?: number };
   packaging?: "cmaf" | "ts";
   loudness?: number;
+  targetSsim?: number;
   captions?: CaptionsFile[];
   watermark?: string;
   watermarkPosition?: WatermarkPosition;
@@ -139,6 +140,7 @@ async function uploadChoices(opts: JobChoices) {
     trim: opts.trim,
     packaging: opts.packaging,
     loudness: opts.loudness,
+    targetSsim: opts.targetSsim,
     captions: await readCaptions(opts.captions),
     watermark: await readWatermark(opts.watermark, opts.watermarkPosition),
   };
@@ -184,6 +186,7 @@ export async function encode(input: string, opts: EncodeOptions): Promise<number
           `  ${a.format.padEnd(6)} ${a.duration.toFixed(1)} s  ${(a.bytes / 1e6).toFixed(1)} MB  ${a.path}\n`,
         );
       process.stdout.write(`  hls    ${summary.hls}\n  poster ${join(out, "poster.jpg")}\n`);
+      if (summary.quality) process.stdout.write(qualityTable(summary.quality));
     }
     if (view.job.status !== "COMPLETED") {
       process.stderr.write(`job ${jobId} ${view.job.status}: ${view.job.error?.reason ?? "no reason recorded"}\n`);
@@ -247,6 +250,7 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
     audio: job.audio.map((a) => ({ ...a, path: join(out, basename(a.key)) })),
     hls: job.status === "COMPLETED" ? join(out, "hls", "master.m3u8") : null,
     poster: job.status === "COMPLETED" ? join(out, "poster.jpg") : null,
+    quality: job.targetSsim === null ? null : reachedQuality(job.targetSsim, view.chunks),
     timings: {
       total: (Date.now() - started) / 1000,
       chunking: job.timings.chunking,
@@ -256,6 +260,41 @@ async function summarize(cloud: LocalCloud, view: JobView, out: string, started:
       completed: job.timings.completed,
     },
   };
+}
+
+/** A targeted job's chunks: each rung's CRF, SSIM and bitrate, in the order they play. */
+export function reachedQuality(target: number, chunks: readonly ChunkRow[]) {
+  const rows = [...chunks]
+    .sort((a, b) => a.index - b.index)
+    .map((c) => ({
+      index: c.index,
+      codec: c.codec ?? "h264",
+      start: c.startTime,
+      duration: c.duration,
+      rungs: (c.outputs ?? []).flatMap(({ rendition, bytes, quality }) =>
+        quality
+          ? [{ rendition, ...quality, bytes, kbps: Math.round((bytes * 8) / Math.max(c.duration, 1e-3) / 1000) }]
+          : [],
+      ),
+    }));
+  const rungs = rows.flatMap((r) => r.rungs);
+  return {
+    target,
+    chunks: rows,
+    minSsim: rungs.length ? Math.min(...rungs.map((r) => r.ssim)) : null,
+    bytes: rungs.reduce((sum, r) => sum + r.bytes, 0),
+    probes: rungs.reduce((sum, r) => sum + r.probes, 0),
+  };
+}
+
+function qualityTable(q: ReturnType<typeof reachedQuality>): string {
+  const lines = [`  target SSIM ${q.target}: lowest reached ${q.minSsim?.toFixed(4) ?? "—"}, ${q.probes} encodes`];
+  for (const c of q.chunks)
+    lines.push(
+      `  chunk ${String(c.index).padStart(3)} ${c.start.toFixed(1).padStart(6)} s  ` +
+        c.rungs.map((r) => `${r.rendition} crf ${r.crf} ssim ${r.ssim.toFixed(4)} ${r.kbps} kb/s`).join("  "),
+    );
+  return lines.join("\n") + "\n";
 }
 
 export interface SubmitOptions extends ApiOptions, JobChoices {

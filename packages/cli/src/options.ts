@@ -61,6 +61,14 @@ export function lufs(value: string): number {
   return n;
 }
 
+/** A target mean SSIM per chunk and rung, as the API takes it. */
+export function ssimTarget(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0.8 || n > 0.995)
+    throw new InvalidArgumentError("Expected an SSIM from 0.8 to 0.995, e.g. 0.97.");
+  return n;
+}
+
 /** `12`, `1:30` or `1:02:03.5`: seconds, or minutes and seconds, or hours, minutes and seconds. */
 function clockSeconds(text: string): number | undefined {
   if (!/^\d+(:[0-5]?\d){0,2}(\.\d+)?$/.test(text)) return undefined;

@@ -11,6 +11,7 @@ import {
   oneOf,
   port,
   positiveNumber,
+  ssimTarget,
   trimRange,
   videoFormats,
   wholeNumber,
@@ -377,6 +378,7 @@ function jobOptions(command: Command): Command {
     .addOption(trimOption())
     .addOption(packagingOption())
     .addOption(loudnessOption())
+    .addOption(targetSsimOption())
     .addOption(captionsOption())
     .addOption(watermarkOption())
     .addOption(watermarkPositionOption());
@@ -411,6 +413,13 @@ function loudnessOption() {
     "--loudness <lufs>",
     "normalise the audio to this integrated loudness, EBU R128 (-23 broadcast, -16 streaming)",
   ).argParser(lufs);
+}
+
+function targetSsimOption() {
+  return new Option(
+    "--target-ssim <ssim>",
+    "encode every chunk of every rung to at least this SSIM with the fewest bits (its CRF searched; ~3-4x the work)",
+  ).argParser(ssimTarget);
 }
 
 function trimOption() {

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { AUDIO_FORMATS, audioOutput, captionsOutput, finalOutput, VIDEO_FORMATS } from "@videoforge/events/catalog";
+import {
+  AUDIO_FORMATS,
+  audioOutput,
+  captionsOutput,
+  encodedOutput,
+  finalOutput,
+  VIDEO_FORMATS,
+} from "@videoforge/events/catalog";
 import { ID_PATTERN, LANGUAGE_TAG } from "@videoforge/events/ids";
 import { CHUNK_STATUSES, FINAL_STATUSES, JOB_STATUSES, UPLOAD_STATUSES } from "./job/status.ts";
 import { DEFAULT_LADDER, RUNG_NAMES } from "./media/ladder.ts";
@@ -126,6 +133,15 @@ export const CreateUploadInput = z
     packaging: z.enum(["cmaf", "ts"]).optional(),
     /** Seconds into the video where the poster is taken; past the end, the last frame. Default: a tenth in, ≤ 3 s. */
     posterAt: z.number().nonnegative("posterAt must be 0 or more seconds").max(86_400).optional(),
+    /**
+     * Encode every chunk of every rung to at least this mean SSIM with the fewest bits: each one's CRF is searched
+     * with up to four measured encodes (about three to four times the encoding work). Absent: one CRF for all.
+     */
+    targetSsim: z
+      .number()
+      .min(0.8, "targetSsim must be between 0.8 and 0.995")
+      .max(0.995, "targetSsim must be between 0.8 and 0.995")
+      .optional(),
   })
   .meta({ id: "CreateUpload" });
 export type CreateUploadInput = z.input<typeof CreateUploadInput>;
@@ -234,6 +250,8 @@ export const JobSummary = z
     kept: z.object({ start: z.number(), end: z.number(), frames: z.number().int(), duration: z.number() }).nullable(),
     /** How the HLS stream is segmented. */
     packaging: z.enum(["cmaf", "ts"]),
+    /** The quality every chunk was encoded to (mean SSIM), or null for one CRF throughout. */
+    targetSsim: z.number().nullable(),
     /** What the pipeline changed that the user should know (e.g. an HDR source tone-mapped to SDR). */
     notes: z.array(z.string()),
     source: z
@@ -297,6 +315,8 @@ export const ChunkRow = z
     worker: z.string().optional(),
     attempts: z.number().int().optional(),
     error: z.string().optional(),
+    /** What was stored for each rung once encoded; with a target, the CRF and SSIM each one reached. */
+    outputs: z.array(encodedOutput).optional(),
   })
   .meta({ id: "Chunk" });
 export type ChunkRow = z.infer<typeof ChunkRow>;

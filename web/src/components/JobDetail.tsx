@@ -6,6 +6,7 @@ import { jobPath, navigate, onNavClick, watchPath } from "../router.ts";
 import { formatTime } from "../timecode.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Gantt } from "./Gantt.tsx";
+import { QualityChart } from "./QualityChart.tsx";
 import { Timeline } from "./Timeline.tsx";
 import { Player } from "./Player.tsx";
 import { Result } from "./Result.tsx";
@@ -233,6 +234,19 @@ export function JobDetail(props: { jobId: string }) {
 
             <Show when={j().status === "COMPLETED"}>
               <Result job={j()} />
+            </Show>
+
+            <Show when={j().targetSsim}>
+              {(target) => (
+                <section class="panel" aria-labelledby="quality-title">
+                  <h2 id="quality-title">Quality per chunk</h2>
+                  <p class="muted">
+                    Each chunk of each rung was encoded at the highest CRF whose SSIM, measured on the kept encode
+                    against the pictures it was made from, reaches {target()}.
+                  </p>
+                  <QualityChart chunks={view.data!.chunks ?? []} target={target()} />
+                </section>
+              )}
             </Show>
 
             <section class="panel" aria-labelledby="gantt-title">

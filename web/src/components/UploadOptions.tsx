@@ -9,6 +9,7 @@ import {
   MAX_WATERMARK_BYTES,
   parseBounded,
   parseLoudness,
+  parseTargetSsim,
   parseTime,
   parseTrim,
   readBase64,
@@ -35,6 +36,7 @@ export function createUploadOptions() {
   const [trimEnd, setTrimEnd] = createSignal("");
   const [packaging, setPackaging] = createSignal<Packaging>("cmaf");
   const [loudness, setLoudness] = createSignal("");
+  const [targetSsim, setTargetSsim] = createSignal("");
   const [posterAt, setPosterAt] = createSignal("");
   // a store: typing a language updates that row in place, so its input keeps the focus
   const [captions, setCaptions] = createStore<PickedCaptions[]>([]);
@@ -56,6 +58,7 @@ export function createUploadOptions() {
     return startCheck().ok && !t.ok ? t.message : null;
   };
   const loud = () => parseLoudness(loudness());
+  const quality = () => parseTargetSsim(targetSsim());
   const poster = () => parseTime(posterAt(), "Poster at");
   const markOpacity = () => parseBounded(opacity(), "Opacity", 0, 1);
   const markWidth = () => parseBounded(widthPercent(), "Width", 2, 100);
@@ -112,7 +115,8 @@ export function createUploadOptions() {
     const t = trim();
     const l = loud();
     const p = poster();
-    if (!t.ok || !l.ok || !p.ok) return fail([t, l, p]);
+    const q = quality();
+    if (!t.ok || !l.ok || !p.ok || !q.ok) return fail([t, l, p, q]);
     const list = captions;
     const problem =
       list.map((_, i) => captionsProblem(list, i)).find((m) => m !== null) ??
@@ -129,6 +133,7 @@ export function createUploadOptions() {
         ...(t.value ? { trim: t.value } : {}),
         ...(packaging() !== "cmaf" ? { packaging: packaging() } : {}),
         ...(l.value !== null ? { loudness: l.value } : {}),
+        ...(q.value !== null ? { targetSsim: q.value } : {}),
         ...(p.value !== null ? { posterAt: p.value } : {}),
         ...(list.length
           ? { captions: list.map((c) => ({ language: c.language.trim(), format: c.format!, text: c.text })) }
@@ -146,14 +151,26 @@ export function createUploadOptions() {
       trimStart().trim() || trimEnd().trim(),
       packaging() !== "cmaf",
       loudness().trim(),
+      targetSsim().trim(),
       posterAt().trim(),
       captions.length,
       mark(),
     ].filter(Boolean).length;
 
   return {
-    fields: { trimStart, setTrimStart, trimEnd, setTrimEnd, loudness, setLoudness, posterAt, setPosterAt },
-    checks: { startCheck, endProblem, loud, poster, markOpacity, markWidth },
+    fields: {
+      trimStart,
+      setTrimStart,
+      trimEnd,
+      setTrimEnd,
+      loudness,
+      setLoudness,
+      targetSsim,
+      setTargetSsim,
+      posterAt,
+      setPosterAt,
+    },
+    checks: { startCheck, endProblem, loud, quality, poster, markOpacity, markWidth },
     packaging,
     setPackaging,
     captions,
@@ -177,7 +194,7 @@ export function createUploadOptions() {
 
 export type UploadOptionsState = ReturnType<typeof createUploadOptions>;
 
-/** The "Options" section of the upload form: trim, packaging, loudness, poster, captions, watermark. */
+/** The "Options" section of the upload form: trim, packaging, loudness, target SSIM, poster, captions, watermark. */
 export function UploadOptions(props: {
   state: UploadOptionsState;
   disabled: boolean;
@@ -232,6 +249,24 @@ export function UploadOptions(props: {
             placeholder="-23"
             value={f.loudness()}
             onInput={(e) => f.setLoudness(e.currentTarget.value)}
+          />
+        </Field>
+        <Field
+          id="opt-target-ssim"
+          label="Target SSIM"
+          hint="empty: one CRF; each chunk's CRF searched (3–4× the work)"
+          problem={problem(s.checks.quality())}
+        >
+          <input
+            id="opt-target-ssim"
+            type="number"
+            aria-describedby="opt-target-ssim-problem"
+            min="0.8"
+            max="0.995"
+            step="0.005"
+            placeholder="0.97"
+            value={f.targetSsim()}
+            onInput={(e) => f.setTargetSsim(e.currentTarget.value)}
           />
         </Field>
         <Field id="opt-poster" label="Poster at" hint="empty: a tenth in" problem={problem(s.checks.poster())}>

@@ -62,6 +62,15 @@ export function parseLoudness(text: string): Checked<number | null> {
   return { ok: true, value: n };
 }
 
+/** The target SSIM field: empty is one CRF for the whole video. */
+export function parseTargetSsim(text: string): Checked<number | null> {
+  const s = text.trim();
+  if (s === "") return { ok: true, value: null };
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0.8 || n > 0.995) return fail("Target SSIM must be a number from 0.8 to 0.995.");
+  return { ok: true, value: n };
+}
+
 /** A number field with bounds, e.g. the watermark's opacity. */
 export function parseBounded(text: string, what: string, min: number, max: number): Checked<number> {
   const n = Number(text.trim());

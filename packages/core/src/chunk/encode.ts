@@ -8,6 +8,7 @@ import { getJob, isFinal } from "../job/lifecycle.ts";
 import { keys, pieceName, withScratch, type Deps } from "../deps.ts";
 import { isTransient, PublishError } from "../job/failures.ts";
 import { putMetric } from "../metrics.ts";
+import { encodeToTarget } from "./target-quality.ts";
 
 /** Attempts per chunk, counted in the table so crashed workers count too. */
 export const MAX_CHUNK_ATTEMPTS = 3;
@@ -159,32 +160,46 @@ export async function encodeWork(
     const { codec } = chunk;
     const container = chunkContainerOf(codec);
     const files = event.renditions.map((r) => ({ rendition: r, file: join(dir, `${r.name}.${container}`) }));
-    const args = encodeChunkArgs(
-      input,
-      files,
-      { ...deps.cfg.x264, gop: event.gop },
-      {
-        codec,
-        rotation: event.rotation,
-        threads: deps.ffmpeg.threads,
-        range,
-        frames: chunk.frames,
-        seek,
-        format: chunk.window ? sourceFormat : chunk.format,
-        maxPixels: deps.cfg.limits.maxPixels,
-        ...(watermark ? { watermark: { ...watermark, format: watermark.image.format } } : {}),
-        ...(event.colour ? { colour: event.colour } : {}),
-      },
-      deps.ffmpeg.capabilities,
-    );
+    const settings = { ...deps.cfg.x264, gop: event.gop };
+    const pictures = {
+      codec,
+      rotation: event.rotation,
+      threads: deps.ffmpeg.threads,
+      range,
+      frames: chunk.frames,
+      seek,
+      format: chunk.window ? sourceFormat : chunk.format,
+      maxPixels: deps.cfg.limits.maxPixels,
+      ...(watermark ? { watermark: { ...watermark, format: watermark.image.format } } : {}),
+      ...(event.colour ? { colour: event.colour } : {}),
+    };
     // the decoder refuses a picture past the limit (a size change mid-stream); the run stops there
-    await deps.ffmpeg.run(args, {
-      timeoutMs: deps.cfg.ffmpegTimeoutMs,
-      stallMs: deps.cfg.ffmpegStallMs,
-      onProgress,
-      signal,
-      failOnStderr: PICTURE_TOO_LARGE,
-    });
+    const encode = (args: string[]) =>
+      deps.ffmpeg.run(args, {
+        timeoutMs: deps.cfg.ffmpegTimeoutMs,
+        stallMs: deps.cfg.ffmpegStallMs,
+        onProgress,
+        signal,
+        failOnStderr: PICTURE_TOO_LARGE,
+      });
+    const reached = event.quality
+      ? await encodeToTarget(deps.ffmpeg, {
+          input,
+          outputs: files,
+          settings,
+          pictures,
+          target: event.quality,
+          encode,
+          measure: { signal, timeoutMs: deps.cfg.ffmpegTimeoutMs },
+        })
+      : await encode(encodeChunkArgs(input, files, settings, pictures, deps.ffmpeg.capabilities)).then(() => []);
+    if (event.quality)
+      deps.log.info("chunk encoded to target quality", {
+        jobId: event.jobId,
+        chunk: chunk.index,
+        target: event.quality.ssim,
+        reached: reached.map((q, i) => ({ rendition: files[i]!.rendition.name, ...q })),
+      });
     // every rung must hold exactly the chunk's frames; counted in one pass over all of them
     const counts = await countFrames(
       deps.ffmpeg,
@@ -201,7 +216,7 @@ export async function encodeWork(
         const key = keys.encoded(event.outputPrefix, variant, chunk.piece ?? chunk.index, container);
         const type = container === "mpegts" ? "video/mp2t" : "application/octet-stream";
         const { bytes } = await deps.store.upload(event.outputBucket, key, file, type);
-        return { rendition: variant, key, frames: counts[i]!, bytes };
+        return { rendition: variant, key, frames: counts[i]!, bytes, ...(reached[i] ? { quality: reached[i] } : {}) };
       }),
     );
   });

@@ -1,6 +1,6 @@
 import { access, mkdir, readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { LAMBDA_CHUNK_SECONDS, makeEvent, Watermark, type EventDetail } from "@videoforge/events";
+import { LAMBDA_CHUNK_SECONDS, makeEvent, QualityTarget, Watermark, type EventDetail } from "@videoforge/events";
 import { z } from "zod";
 import { FfmpegError, firstLine } from "../ffmpeg/run.ts";
 import {
@@ -199,9 +199,11 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       renditions: renditions.map((r) => `${r.name}:${r.width}x${r.height}`),
       formats,
     });
-    // the day's encode work is charged before anything is split: frames × pixels of every rendition
+    // the day's encode work is charged before anything is split: frames × pixels of every rendition, times the
+    // encodes a target quality may take per chunk (its probes, each measured)
     const pixels = renditions.reduce((sum, r) => sum + r.width * r.height, 0);
-    const encodeWork = codecs.length * (span?.frames ?? info.video.frames) * pixels;
+    const encodes = job.targetSsim !== undefined ? QualityTarget.parse({ ssim: job.targetSsim }).maxProbes : 1;
+    const encodeWork = codecs.length * (span?.frames ?? info.video.frames) * pixels * encodes;
     if (!(await chargeDailyWork(deps, job.owner, jobId, encodeWork)))
       return failJob(deps, jobId, "chunking", dailyWorkUsedUp());
     // the job shows its source and ladder while its chunks are announced one by one
@@ -227,6 +229,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       gop: gopFor(info.video.fps),
       ...(job.watermark ? { watermark: Watermark.parse(job.watermark) } : {}),
       colour,
+      ...(job.targetSsim !== undefined ? { quality: QualityTarget.parse({ ssim: job.targetSsim }) } : {}),
       outputBucket: work,
       outputPrefix: keys.encodedPrefix(jobId),
     };

@@ -205,6 +205,17 @@ const HEVC_CRF_OFFSET = 5;
 const VP9_CRF_OFFSET = 9;
 /** SVT-AV1 CRF 35 at x264's 23 (its default), preset 9: a speed a 2-core machine can keep up with. */
 const AV1_CRF_OFFSET = 12;
+
+/** The CRF a format's encoder is given for x264's `crf` (what a person reads beside a chunk). */
+export function codecCrf(format: VideoFormat, crf: number): number {
+  const offset = { h264: 0, hevc: HEVC_CRF_OFFSET, vp9: VP9_CRF_OFFSET, av1: AV1_CRF_OFFSET }[format];
+  return crf + offset;
+}
+
+/** The finest CRF step each encoder takes: x264 and x265 take fractions, libvpx and SVT-AV1 whole numbers. */
+export function crfStep(format: VideoFormat): number {
+  return format === "h264" || format === "hevc" ? 0.5 : 1;
+}
 const AV1_PRESET = 9;
 
 /** Keep the source's timestamps exactly (VFR stays VFR, no frame dropped or duplicated). */
@@ -261,39 +272,25 @@ export function decodeCheckArgs(input: string, format: OutputFormat, fpsModeFlag
   ];
 }
 
-/**
- * Encode one chunk to every rung as MPEG-TS with source timestamps. `range` picks the
- * chunk's frames out of its piece (plus the next piece's head); `frames` stops decoding
- * as soon as every rung has them all. `format` is the validated demuxer; `maxPixels` makes
- * the decoder refuse any picture past the limit, however late in the stream its size changes.
- */
-export function encodeChunkArgs(
-  input: string,
-  outputs: { rendition: Rendition; file: string }[],
-  s: X264Settings,
-  opts: {
-    codec?: VideoFormat;
-    rotation: number;
-    threads: number;
-    range: FrameRange;
-    frames: number;
-    seek?: number;
-    format?: string;
-    maxPixels?: number;
-    /** The watermark's settings and its image as a local file. */
-    watermark?: Pick<Watermark, "position" | "opacity" | "width"> & { file: string; format: "png" | "jpeg" };
-    /** The outputs' colour tags, and whether the pictures are tone-mapped from HDR to get there. */
-    colour?: Colour;
-  },
-  caps: FfmpegCapabilities,
-): string[] {
-  const filter = ladderFilter(
-    outputs.map((o) => o.rendition),
-    opts.rotation,
-    opts.range,
-    opts.watermark,
-    opts.colour?.toneMap,
-  );
+/** How one chunk's pictures are read and made: the same for its encode and for measuring that encode. */
+export interface ChunkPictures {
+  codec?: VideoFormat;
+  rotation: number;
+  threads: number;
+  range: FrameRange;
+  frames: number;
+  seek?: number;
+  format?: string;
+  maxPixels?: number;
+  /** The watermark's settings and its image as a local file. */
+  watermark?: Pick<Watermark, "position" | "opacity" | "width"> & { file: string; format: "png" | "jpeg" };
+  /** The outputs' colour tags, and whether the pictures are tone-mapped from HDR to get there. */
+  colour?: Colour;
+}
+
+/** The chunk's input options and its ladder filter (`[v0]`…`[vN-1]`, one per rendition). */
+function chunkInputArgs(input: string, renditions: readonly Rendition[], opts: ChunkPictures) {
+  const filter = ladderFilter(renditions, opts.rotation, opts.range, opts.watermark, opts.colour?.toneMap);
   // the image was validated at upload: read it as the image it is, from a local file only
   const mark = opts.watermark ? inputArgs(opts.watermark.file, `${opts.watermark.format}_pipe`) : [];
   const seek = opts.seek !== undefined ? seekArgs(opts.seek) : [];
@@ -305,18 +302,37 @@ export function encodeChunkArgs(
     ...seek,
     ...maxPixels,
     ...inputArgs(input, opts.format),
-    ...mark,
-    "-filter_complex",
-    filter,
-    "-copyts",
   ];
+  return { args: [...args, ...mark], filter, inputs: opts.watermark ? 2 : 1 };
+}
+
+/**
+ * Encode one chunk to every rung as MPEG-TS with source timestamps. `range` picks the
+ * chunk's frames out of its piece (plus the next piece's head); `frames` stops decoding
+ * as soon as every rung has them all. `format` is the validated demuxer; `maxPixels` makes
+ * the decoder refuse any picture past the limit, however late in the stream its size changes.
+ * An output's own `crf` (a targeted encode's probe) replaces the configured one.
+ */
+export function encodeChunkArgs(
+  input: string,
+  outputs: { rendition: Rendition; file: string; crf?: number }[],
+  s: X264Settings,
+  opts: ChunkPictures,
+  caps: FfmpegCapabilities,
+): string[] {
+  const read = chunkInputArgs(
+    input,
+    outputs.map((o) => o.rendition),
+    opts,
+  );
+  const args = [...read.args, "-filter_complex", read.filter, "-copyts"];
   outputs.forEach((o, i) => {
     args.push(
       "-map",
       `[v${i}]`,
       "-frames:v",
       String(opts.frames),
-      ...videoCodecArgs(opts.codec ?? "h264", o.rendition, s, caps, opts.threads),
+      ...videoCodecArgs(opts.codec ?? "h264", o.rendition, { ...s, crf: o.crf ?? s.crf }, caps, opts.threads),
       ...colourArgs(opts.colour),
       ...passthroughTiming(caps),
       "-threads",
@@ -334,6 +350,41 @@ export function encodeChunkArgs(
     );
   });
   return args;
+}
+
+/**
+ * The mean SSIM of each encoded chunk file against the very pictures its encoder was given: the chunk is
+ * read and filtered as for its encode (range, rotation, tone map, watermark, scale), and each rung's
+ * reference meets its encode in an `ssim@q<i>` filter (see `parseChunkSsim`). Frames are paired by order:
+ * the encodes hold exactly the chunk's frames.
+ */
+export function chunkSsimArgs(
+  input: string,
+  encoded: { rendition: Rendition; file: string }[],
+  opts: ChunkPictures,
+): string[] {
+  const read = chunkInputArgs(
+    input,
+    encoded.map((e) => e.rendition),
+    opts,
+  );
+  const container = chunkContainerOf(opts.codec ?? "h264");
+  const files = encoded.flatMap((e) => inputArgs(e.file, container));
+  const byOrder = "setpts=N/(25*TB)";
+  const pairs = encoded.map(
+    (_, i) => `[v${i}]${byOrder}[r${i}];[${read.inputs + i}:v:0]${byOrder}[d${i}];[d${i}][r${i}]ssim@q${i}[o${i}]`,
+  );
+  const outputs = encoded.flatMap((_, i) => ["-map", `[o${i}]`, "-frames:v", String(opts.frames), "-f", "null", "-"]);
+  return [...read.args, ...files, "-filter_complex", [read.filter, ...pairs].join(";"), "-copyts", ...outputs];
+}
+
+/** Each rung's mean SSIM ("All": Y, U and V weighted by their size) from `chunkSsimArgs`' log, in rung order. */
+export function parseChunkSsim(stderr: string, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => {
+    const m = new RegExp(`\\[ssim@q${i} @ [^\\]]+\\] SSIM .*All:([\\d.]+)`).exec(stderr);
+    if (!m) throw new Error(`no SSIM for rung ${i} in ffmpeg's output: ${stderr.slice(-300)}`);
+    return Number(m[1]);
+  });
 }
 
 /** What a decoder says when `-max_pixels` refuses a picture: the run is stopped there (RunOptions.failOnStderr). */

@@ -21,6 +21,8 @@ export const JobEntity = new Entity({
     watermark: { type: "any" },
     /** Target integrated loudness of the audio (LUFS), when the user asked for normalisation. */
     loudness: { type: "number" },
+    /** Target mean SSIM of every chunk of every rung (its CRF searched), when the user asked for one. */
+    targetSsim: { type: "number" },
     /** The range of the source to keep (contract Trim), when the user chose one. */
     trim: { type: "any" },
     /** HLS segments as fragmented MP4 (`cmaf`, also the DASH manifest's; absent means cmaf) or MPEG-TS (`ts`). */

@@ -149,6 +149,7 @@ export function summarize(job: JobItem): JobSummary {
     trim: storedTrim(job.trim),
     kept: keptOf(job),
     packaging: job.packaging ?? "cmaf",
+    targetSsim: job.targetSsim ?? null,
     notes: job.notes ?? [],
     source: source
       ? {

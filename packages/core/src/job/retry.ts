@@ -51,6 +51,7 @@ export async function retryJob(deps: Deps, owner: string, jobId: string): Promis
     ...(old.trim ? { trim: old.trim } : {}),
     ...(old.packaging ? { packaging: old.packaging } : {}),
     ...(old.loudness !== undefined ? { loudness: old.loudness } : {}),
+    ...(old.targetSsim !== undefined ? { targetSsim: old.targetSsim } : {}),
     ...(old.watermark ? { watermark: old.watermark } : {}),
     retryOf: jobId,
     createdAt: Date.now(),

@@ -16,6 +16,7 @@ export type NewJob = Pick<JobItem, "jobId" | "owner" | "status" | "sourceName" |
       | "formats"
       | "posterAt"
       | "loudness"
+      | "targetSsim"
       | "watermark"
       | "trim"
       | "packaging"

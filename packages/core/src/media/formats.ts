@@ -48,6 +48,7 @@ export function checkAudioOnly(
     captions?: readonly unknown[];
     posterAt?: number;
     packaging?: string;
+    targetSsim?: number;
   },
 ): void {
   if (!isAudioOnly(formats)) return;
@@ -57,6 +58,7 @@ export function checkAudioOnly(
     choices.captions?.length && "captions",
     choices.posterAt !== undefined && "posterAt",
     choices.packaging && "packaging",
+    choices.targetSsim !== undefined && "targetSsim",
   ].filter(Boolean);
   if (picture.length)
     throw new InvalidInputError(

@@ -119,6 +119,7 @@ export async function startJob(
       ...(trim ? { trim } : {}),
       ...(input.packaging ? { packaging: input.packaging } : {}),
       ...(input.loudness !== undefined ? { loudness: input.loudness } : {}),
+      ...(input.targetSsim !== undefined ? { targetSsim: input.targetSsim } : {}),
       ...(watermark ? { watermark } : {}),
       createdAt,
       ...(source.uploadId ? { uploadId: source.uploadId } : {}),

@@ -238,6 +238,16 @@ describe("POST /uploads", () => {
     },
     { case: "empty formats", body: { name: "a.mp4", size: 100, formats: [] }, message: /formats/ },
     { case: "negative posterAt", body: { name: "a.mp4", size: 100, posterAt: -1 }, message: /posterAt/ },
+    {
+      case: "a target SSIM of 1",
+      body: { name: "a.mp4", size: 100, targetSsim: 1 },
+      message: /targetSsim must be between 0\.8 and 0\.995/,
+    },
+    {
+      case: "a target SSIM on an audio-only job",
+      body: { name: "a.mp4", size: 100, formats: ["m4a"], targetSsim: 0.97 },
+      message: /targetSsim needs a video format/,
+    },
   ];
 
   it.each(invalid)("rejects $case with 400 invalid_request", async ({ body, message }) => {
