@@ -805,7 +805,8 @@ describe("the dashboard", () => {
 
   it("encodes to a target SSIM chosen in the form and charts each chunk's CRF, SSIM and bitrate", async () => {
     const page = await openDashboard();
-    for (const rung of ["1080p", "720p", "480p"]) await page.getByLabel(rung, { exact: true }).uncheck();
+    // one rung keeps the test short: each chunk takes up to four encodes and as many measurements
+    for (const rung of ["1080p", "720p", "480p", "360p"]) await page.getByLabel(rung, { exact: true }).uncheck();
     await page.getByLabel("240p", { exact: true }).check();
     await page.getByTestId("file-input").setInputFiles(clip);
     await page.locator("summary", { hasText: "Options" }).click();
@@ -820,14 +821,15 @@ describe("the dashboard", () => {
     const targeted = (await row.getAttribute("data-job-id"))!;
     await poll(() => row.getByTestId("status").textContent(), { timeout: 90_000, interval: 250 }).toBe("COMPLETED");
 
-    // assert: the job page charts every chunk of both rungs, all at or above the dashed target line
+    // assert: the job page charts every chunk, all at or above the dashed target line
     await row.locator("td.name a").click();
     const chart = page.getByTestId("quality-chart");
     await poll(() => chart.isVisible()).toBe(true);
     const view = await get<JobView>(`/jobs/${targeted}`);
     expect(view.job.targetSsim).toBe(0.97);
     const reached = view.chunks!.flatMap((c) => (c.outputs ?? []).map((o) => ({ chunk: c.index, ...o })));
-    expect(reached).toHaveLength(view.job.chunkCount! * 2);
+    expect(reached).toHaveLength(view.job.chunkCount!);
+    expect(view.job.chunkCount).toBeGreaterThan(1);
     const rows = await chart
       .getByTestId("quality-table")
       .locator("tbody tr")
@@ -845,7 +847,7 @@ describe("the dashboard", () => {
     // the table says what the chunks' stored outputs say
     const stored = reached.map((o) => `${o.chunk} ${o.rendition} ${o.quality!.crf} ${o.quality!.ssim.toFixed(4)}`);
     expect(rows.map((r) => `${r.cells[0]} ${r.cells[2]} ${r.cells[3]} ${r.cells[4]}`).sort()).toEqual(stored.sort());
-    expect(await chart.locator('path[data-metric="ssim"]').count()).toBe(2);
+    expect(await chart.locator('path[data-metric="ssim"]').count()).toBe(1);
     expect(await chart.getByTestId("quality-target").count()).toBe(1);
     await page.locator("section", { has: chart }).screenshot({ path: join(SHOTS, "quality.png") });
     await page.close();

@@ -10,7 +10,7 @@ import { SIZES, type SizeName } from "./bench/sizes.ts";
  * Each mode is imported when it runs: the CLI's other commands never load the bench's
  * dependencies (playwright-core among them).
  */
-export type BenchMode = "compare" | "orchestration" | "memory" | "scaling";
+export type BenchMode = "compare" | "orchestration" | "memory" | "scaling" | "quality";
 
 export interface BenchOptions {
   mode: BenchMode;
@@ -26,6 +26,10 @@ export interface BenchOptions {
   keep?: string;
   /** Where `--scaling` writes its chart. */
   png?: string;
+  /** The quality mode's target SSIM. */
+  targetSsim?: number;
+  /** A generated source of three kinds of picture instead of one. */
+  scenes?: boolean;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -80,6 +84,21 @@ export async function bench(opts: BenchOptions): Promise<number> {
           await scalingBench(workDir, {
             seconds: opts.seconds ?? 30,
             png: resolve(opts.png ?? "docs/scaling.png"),
+            log,
+          }),
+        );
+        return 0;
+      }
+      case "quality": {
+        const { qualityBench } = await import("./bench/quality.ts");
+        process.stdout.write(
+          await qualityBench({
+            source: opts.source,
+            seconds: secondsFor(opts),
+            scenes: opts.scenes,
+            target: opts.targetSsim ?? 0.97,
+            chunkSeconds: opts.chunkSeconds,
+            workDir,
             log,
           }),
         );

@@ -271,6 +271,8 @@ export function reachedQuality(target: number, chunks: readonly ChunkRow[]) {
       codec: c.codec ?? "h264",
       start: c.startTime,
       duration: c.duration,
+      startFrame: c.startFrame,
+      frames: c.frames,
       rungs: (c.outputs ?? []).flatMap(({ rendition, bytes, quality }) =>
         quality
           ? [{ rendition, ...quality, bytes, kbps: Math.round((bytes * 8) / Math.max(c.duration, 1e-3) / 1000) }]

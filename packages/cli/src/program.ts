@@ -304,6 +304,15 @@ export function buildProgram(): Command {
       ]),
     )
     .addOption(new Option("--scaling", "instead: the Fargate latency/cost model"))
+    .addOption(
+      new Option(
+        "--target-ssim <ssim>",
+        "instead: a job with this target quality against one CRF, and the bytes saved at equal mean SSIM",
+      )
+        .argParser(ssimTarget)
+        .conflicts(["orchestration", "memory", "scaling"]),
+    )
+    .option("--scenes", "generate a source of three kinds of picture (test patterns, a grainy fractal, colour bars)")
     .option("--png <file>", "with --scaling: where the chart goes", "docs/scaling.png")
     .action(
       run(async (opts: BenchFlags) => {
@@ -315,7 +324,9 @@ export function buildProgram(): Command {
             ? "memory"
             : opts.scaling
               ? "scaling"
-              : "compare";
+              : opts.targetSsim !== undefined
+                ? "quality"
+                : "compare";
         return bench({ ...opts, mode, source: opts.source && resolve(opts.source) });
       }),
     );
@@ -335,6 +346,8 @@ interface BenchFlags {
   orchestration?: boolean;
   memory?: boolean;
   scaling?: boolean;
+  targetSsim?: number;
+  scenes?: boolean;
 }
 
 /** `--api`, `--token`, `--data-dir`: how a command reaches a running `up`. */

@@ -24,6 +24,7 @@ export * from "./job/lifecycle.ts";
 export * from "./chunk/split.ts";
 export * from "./chunk/encode.ts";
 export * from "./chunk/track.ts";
+export { ssimDb } from "./chunk/target-quality.ts";
 export * from "./output/assemble.ts";
 export * from "./output/finish.ts";
 export * from "./timeline/record.ts";

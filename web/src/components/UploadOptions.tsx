@@ -239,16 +239,12 @@ export function UploadOptions(props: {
           </select>
         </Field>
         <Field id="opt-loudness" label="Loudness (LUFS)" hint="empty: as recorded" problem={problem(s.checks.loud())}>
-          <input
+          <NumberInput
             id="opt-loudness"
-            type="number"
-            aria-describedby="opt-loudness-problem"
-            min="-70"
-            max="-5"
-            step="0.1"
+            bounds={["-70", "-5", "0.1"]}
             placeholder="-23"
             value={f.loudness()}
-            onInput={(e) => f.setLoudness(e.currentTarget.value)}
+            onInput={f.setLoudness}
           />
         </Field>
         <Field
@@ -257,16 +253,12 @@ export function UploadOptions(props: {
           hint="empty: one CRF; each chunk's CRF searched (3–4× the work)"
           problem={problem(s.checks.quality())}
         >
-          <input
+          <NumberInput
             id="opt-target-ssim"
-            type="number"
-            aria-describedby="opt-target-ssim-problem"
-            min="0.8"
-            max="0.995"
-            step="0.005"
+            bounds={["0.8", "0.995", "0.005"]}
             placeholder="0.97"
             value={f.targetSsim()}
-            onInput={(e) => f.setTargetSsim(e.currentTarget.value)}
+            onInput={f.setTargetSsim}
           />
         </Field>
         <Field id="opt-poster" label="Poster at" hint="empty: a tenth in" problem={problem(s.checks.poster())}>
@@ -412,6 +404,29 @@ function Field(props: { id: string; label: string; hint?: string; problem: strin
         </span>
       </Show>
     </div>
+  );
+}
+
+/** A number field; `bounds` are its min, max and step. */
+function NumberInput(props: {
+  id: string;
+  bounds: [string, string, string];
+  value: string;
+  onInput: (v: string) => void;
+  placeholder: string;
+}) {
+  return (
+    <input
+      id={props.id}
+      type="number"
+      aria-describedby={`${props.id}-problem`}
+      min={props.bounds[0]}
+      max={props.bounds[1]}
+      step={props.bounds[2]}
+      placeholder={props.placeholder}
+      value={props.value}
+      onInput={(e) => props.onInput(e.currentTarget.value)}
+    />
   );
 }
 

@@ -53,23 +53,26 @@ export function parseTrim(startText: string, endText: string): Checked<UploadCho
   return { ok: true, value: end.value === null ? { start: from } : { start: from, end: end.value } };
 }
 
-export function parseLoudness(text: string): Checked<number | null> {
+/** An optional number field: empty is null, anything outside [min, max] is `message`. */
+function optionalNumber(text: string, min: number, max: number, message: string): Checked<number | null> {
   const s = text.trim();
   if (s === "") return { ok: true, value: null };
   const n = Number(s);
-  if (!Number.isFinite(n) || n < LOUDNESS.min || n > LOUDNESS.max)
-    return fail(`Loudness must be a number from ${LOUDNESS.min} to ${LOUDNESS.max} LUFS (−23 is broadcast).`);
+  if (!Number.isFinite(n) || n < min || n > max) return fail(message);
   return { ok: true, value: n };
 }
 
+export const parseLoudness = (text: string) =>
+  optionalNumber(
+    text,
+    LOUDNESS.min,
+    LOUDNESS.max,
+    `Loudness must be a number from ${LOUDNESS.min} to ${LOUDNESS.max} LUFS (−23 is broadcast).`,
+  );
+
 /** The target SSIM field: empty is one CRF for the whole video. */
-export function parseTargetSsim(text: string): Checked<number | null> {
-  const s = text.trim();
-  if (s === "") return { ok: true, value: null };
-  const n = Number(s);
-  if (!Number.isFinite(n) || n < 0.8 || n > 0.995) return fail("Target SSIM must be a number from 0.8 to 0.995.");
-  return { ok: true, value: n };
-}
+export const parseTargetSsim = (text: string) =>
+  optionalNumber(text, 0.8, 0.995, "Target SSIM must be a number from 0.8 to 0.995.");
 
 /** A number field with bounds, e.g. the watermark's opacity. */
 export function parseBounded(text: string, what: string, min: number, max: number): Checked<number> {

@@ -27,24 +27,36 @@ export interface SourceSpec {
   bitrate?: string;
   /** Grain added so a high bitrate is really spent (the memory mode's big upload). */
   noise?: boolean;
+  /** Three kinds of picture in turn, a third each: test patterns, a grainy zooming fractal, still colour bars. */
+  scenes?: boolean;
   name?: string;
 }
 
 /** A synthetic 1080p30 clip with moving test patterns and a tone, keyframe every 2 s. */
 export async function generateSource(dir: string, spec: SourceSpec): Promise<string> {
   const { seconds, width = 1920, height = 1080, fps = 30 } = spec;
-  const file = join(dir, spec.name ?? `source-${seconds}s-${height}p.mp4`);
+  const file = join(dir, spec.name ?? `source-${seconds}s-${height}p${spec.scenes ? "-scenes" : ""}.mp4`);
   const filters = spec.noise ? ["-vf", "noise=alls=40:allf=t"] : [];
+  const third = seconds / 3;
+  const size = `size=${width}x${height}:rate=${fps}`;
+  // easy, hard and trivial pictures: what a target quality is for (one CRF over-spends on some, under on others)
+  const scenes = [
+    `testsrc2=${size}:duration=${third}[a]`,
+    `mandelbrot=${size},trim=duration=${third},noise=alls=8:allf=t+u[b]`,
+    `smptehdbars=${size}:duration=${third}[c]`,
+    "[a][b][c]concat=n=3:v=1,format=yuv420p[v]",
+  ].join(";");
+  const picture = spec.scenes
+    ? ["-filter_complex", scenes, "-map", "[v]", "-map", "0:a"]
+    : ["-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`];
   const rate = spec.bitrate ? ["-b:v", spec.bitrate, "-maxrate", spec.bitrate, "-bufsize", spec.bitrate] : [];
   await ffmpeg([
-    "-f",
-    "lavfi",
-    "-i",
-    `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`,
+    ...(spec.scenes ? [] : picture),
     "-f",
     "lavfi",
     "-i",
     `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    ...(spec.scenes ? picture : []),
     ...filters,
     "-c:v",
     "libx264",

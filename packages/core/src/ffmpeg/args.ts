@@ -356,12 +356,13 @@ export function encodeChunkArgs(
  * The mean SSIM of each encoded chunk file against the very pictures its encoder was given: the chunk is
  * read and filtered as for its encode (range, rotation, tone map, watermark, scale), and each rung's
  * reference meets its encode in an `ssim@q<i>` filter (see `parseChunkSsim`). Frames are paired by order:
- * the encodes hold exactly the chunk's frames.
+ * the encodes hold exactly the chunk's frames. `statsFiles` (local paths) get each rung's per-frame scores.
  */
 export function chunkSsimArgs(
   input: string,
   encoded: { rendition: Rendition; file: string }[],
   opts: ChunkPictures,
+  statsFiles?: readonly string[],
 ): string[] {
   const read = chunkInputArgs(
     input,
@@ -371,8 +372,10 @@ export function chunkSsimArgs(
   const container = chunkContainerOf(opts.codec ?? "h264");
   const files = encoded.flatMap((e) => inputArgs(e.file, container));
   const byOrder = "setpts=N/(25*TB)";
+  const stats = (i: number) => (statsFiles?.[i] ? `=stats_file='${statsFiles[i]}'` : "");
   const pairs = encoded.map(
-    (_, i) => `[v${i}]${byOrder}[r${i}];[${read.inputs + i}:v:0]${byOrder}[d${i}];[d${i}][r${i}]ssim@q${i}[o${i}]`,
+    (_, i) =>
+      `[v${i}]${byOrder}[r${i}];[${read.inputs + i}:v:0]${byOrder}[d${i}];[d${i}][r${i}]ssim@q${i}${stats(i)}[o${i}]`,
   );
   const outputs = encoded.flatMap((_, i) => ["-map", `[o${i}]`, "-frames:v", String(opts.frames), "-f", "null", "-"]);
   return [...read.args, ...files, "-filter_complex", [read.filter, ...pairs].join(";"), "-copyts", ...outputs];
