@@ -817,12 +817,15 @@ describe("the dashboard", () => {
     expect(await page.locator(".field-error").count()).toBe(0);
     await page.getByRole("button", { name: "Start upload" }).click();
     await poll(() => page.getByTestId("upload-status").textContent(), { timeout: 20_000 }).toBe("Uploaded");
-    const row = page.getByTestId("job-row").first();
-    const targeted = (await row.getAttribute("data-job-id"))!;
+    // the job by the id the panel names: other jobs of the same clip are in the list, and it may not be first yet
+    const link = page.locator("section.upload p.ok a");
+    const targeted = (await link.getAttribute("href"))!.split("/").pop()!;
+    const row = page.locator(`[data-testid="job-row"][data-job-id="${targeted}"]`);
     await poll(() => row.getByTestId("status").textContent(), { timeout: 90_000, interval: 250 }).toBe("COMPLETED");
 
     // assert: the job page charts every chunk, all at or above the dashed target line
-    await row.locator("td.name a").click();
+    await link.click();
+    await poll(() => new URL(page.url()).pathname).toBe(`/job/${targeted}`);
     const chart = page.getByTestId("quality-chart");
     await poll(() => chart.isVisible()).toBe(true);
     const view = await get<JobView>(`/jobs/${targeted}`);

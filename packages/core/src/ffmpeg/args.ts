@@ -205,6 +205,7 @@ const HEVC_CRF_OFFSET = 5;
 const VP9_CRF_OFFSET = 9;
 /** SVT-AV1 CRF 35 at x264's 23 (its default), preset 9: a speed a 2-core machine can keep up with. */
 const AV1_CRF_OFFSET = 12;
+const AV1_PRESET = 9;
 
 /** The CRF a format's encoder is given for x264's `crf` (what a person reads beside a chunk). */
 export function codecCrf(format: VideoFormat, crf: number): number {
@@ -216,7 +217,6 @@ export function codecCrf(format: VideoFormat, crf: number): number {
 export function crfStep(format: VideoFormat): number {
   return format === "h264" || format === "hevc" ? 0.5 : 1;
 }
-const AV1_PRESET = 9;
 
 /** Keep the source's timestamps exactly (VFR stays VFR, no frame dropped or duplicated). */
 export function passthroughTiming(caps: Pick<FfmpegCapabilities, "fpsModeFlag">): string[] {
