@@ -83,7 +83,7 @@ function slopeOf(pass: Probe | undefined, fail: Probe | undefined, probes: reado
   const [a, b] = pass && fail ? [pass, fail] : probes.slice(-2);
   if (!a || !b || a.crf === b.crf) return DB_PER_CRF;
   const slope = (ssimDb(a.ssim) - ssimDb(b.ssim)) / (b.crf - a.crf);
-  // only a lower CRF that failed to gain anything means a plateau; noise elsewhere falls back to the default
+  // only a lower CRF that failed to gain anything means a plateau; elsewhere a flat or noisy slope is clamped
   if (!pass && slope < PLATEAU_DB_PER_CRF) return null;
   return Math.min(1.5, Math.max(0.05, slope));
 }
