@@ -145,7 +145,10 @@ export function QualityChart(props: { chunks: ChunkRow[]; target: number }) {
                   <td class="num">{r.start.toFixed(1)} s</td>
                   <td>{r.rung}</td>
                   <td class="num">{r.crf}</td>
-                  <td class="num">{r.ssim.toFixed(4)}</td>
+                  <td class="num">
+                    {r.ssim.toFixed(4)}
+                    {r.met ? "" : " (below: more bits stopped helping)"}
+                  </td>
                   <td class="num">{Math.round(r.kbps)}</td>
                   <td class="num">{r.probes}</td>
                 </tr>
