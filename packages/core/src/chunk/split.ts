@@ -202,8 +202,8 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
     // the day's encode work is charged before anything is split: frames × pixels of every rendition, times the
     // encodes a target quality may take per chunk (its probes, each measured)
     const pixels = renditions.reduce((sum, r) => sum + r.width * r.height, 0);
-    const encodes = job.targetSsim !== undefined ? QualityTarget.parse({ ssim: job.targetSsim }).maxProbes : 1;
-    const encodeWork = codecs.length * (span?.frames ?? info.video.frames) * pixels * encodes;
+    const quality = job.targetSsim !== undefined ? QualityTarget.parse({ ssim: job.targetSsim }) : undefined;
+    const encodeWork = codecs.length * (span?.frames ?? info.video.frames) * pixels * (quality?.maxProbes ?? 1);
     if (!(await chargeDailyWork(deps, job.owner, jobId, encodeWork)))
       return failJob(deps, jobId, "chunking", dailyWorkUsedUp());
     // the job shows its source and ladder while its chunks are announced one by one
@@ -229,7 +229,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       gop: gopFor(info.video.fps),
       ...(job.watermark ? { watermark: Watermark.parse(job.watermark) } : {}),
       colour,
-      ...(job.targetSsim !== undefined ? { quality: QualityTarget.parse({ ssim: job.targetSsim }) } : {}),
+      ...(quality ? { quality } : {}),
       outputBucket: work,
       outputPrefix: keys.encodedPrefix(jobId),
     };
