@@ -74,15 +74,17 @@ export async function up(opts: UpOptions): Promise<number> {
     ? `  dashboard: ${api.url}/#token=${cloud.auth.token}\n` +
       `  token: ${cloud.auth.token}  (shown once; kept in ${join(dir, "token")})\n`
     : `  dashboard: ${api.url}/  (token: the one in ${join(dir, "token")})\n`;
-  process.stdout.write(
-    `videoforge is up: ${api.url}\n${access}  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n` +
-      "  try:  npx videoforge submit my-video.mov --wait\n",
-  );
-  await new Promise<void>((done) => {
+  // listening before saying so: a Ctrl-C right after the banner stops the cloud instead of killing the process
+  const stopped = new Promise<void>((done) => {
     const stop = () => done();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  process.stdout.write(
+    `videoforge is up: ${api.url}\n${access}  data: ${dir}\n  logs: ${join(dir, "videoforge.log.jsonl")}\n` +
+      "  try:  npx videoforge submit my-video.mov --wait\n",
+  );
+  await stopped;
   process.stdout.write("stopping…\n");
   await api.stop();
   await cloud.stop();
