@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { ECSClient, ListTasksCommand, RunTaskCommand, type RunTaskCommandInput } from "@aws-sdk/client-ecs";
@@ -29,6 +29,11 @@ const calls = (): RunTaskCommandInput[] => ecs.commandCalls(RunTaskCommand).map(
 const envOf = (input: RunTaskCommandInput) =>
   Object.fromEntries((input.overrides?.containerOverrides?.[0]?.environment ?? []).map((e) => [e.name, e.value]));
 const sqs = mockClient(SQSClient);
+// the test files share one module cache (isolate: false): the real client's send comes back for the next file
+afterAll(() => {
+  ecs.restore();
+  sqs.restore();
+});
 afterEach(() => {
   ecs.reset();
   sqs.reset();

@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import type { SQSEvent } from "aws-lambda";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { RetryLaterError } from "@videoforge/events";
 import type { Deps } from "@videoforge/core";
 import { queueHandler, queueUrlOf, visibilityChanger } from "@videoforge/functions/lambda/event-handler";
@@ -13,6 +13,10 @@ import { envelopeOf } from "./samples.ts";
  * work for later, and what it reports. SQS cannot run here, so its client is mocked and the exact request asserted.
  */
 const sqs = mockClient(SQSClient);
+// the test files share one module cache (isolate: false): the real client's send comes back for the next file
+afterAll(() => {
+  sqs.restore();
+});
 afterEach(() => sqs.reset());
 
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:videoforge-prod-DeliverWebhooksQueue-abc";

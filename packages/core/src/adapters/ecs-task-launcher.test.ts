@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { ECSClient, ListTasksCommand, RunTaskCommand, type RunTaskCommandInput } from "@aws-sdk/client-ecs";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -45,6 +45,11 @@ const calls = (): RunTaskCommandInput[] => ecs.commandCalls(RunTaskCommand).map(
 const started = { tasks: [{ taskArn: "arn:aws:ecs:eu-west-1:123456789012:task/videoforge/abc" }], failures: [] };
 
 const sqs = mockClient(SQSClient);
+// the test files share one module cache (isolate: false): the real client's send comes back for the next file
+afterAll(() => {
+  ecs.restore();
+  sqs.restore();
+});
 beforeEach(() => ecs.reset());
 afterEach(() => {
   ecs.reset();

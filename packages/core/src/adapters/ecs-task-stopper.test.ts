@@ -1,9 +1,13 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { ecsTaskStopper } from "./ecs-task-stopper.ts";
 
 const ecs = mockClient(ECSClient);
+// the test files share one module cache (isolate: false): the real client's send comes back for the next file
+afterAll(() => {
+  ecs.restore();
+});
 const client = new ECSClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
 const CLUSTER = "arn:aws:ecs:eu-west-1:123456789012:cluster/videoforge-prod-Cluster";
 const arn = (n: string) => `arn:aws:ecs:eu-west-1:123456789012:task/videoforge-prod-Cluster/${n}`;

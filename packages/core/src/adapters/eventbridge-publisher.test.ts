@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from "@aws-sdk/client-eventbridge";
 import { makeEvent, type DomainEvent } from "@videoforge/events";
@@ -6,6 +6,10 @@ import { eventBridgePublisher } from "./eventbridge-publisher.ts";
 
 const BUS = "videoforge-test-bus";
 const eb = mockClient(EventBridgeClient);
+// the test files share one module cache (isolate: false): the real client's send comes back for the next file
+afterAll(() => {
+  eb.restore();
+});
 const client = new EventBridgeClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
 
 const cancelled = (i: number): DomainEvent =>
