@@ -126,7 +126,11 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     opts.runtime === "artifacts"
       ? artifactRuntime(cfg, env, { concurrency, ...opts.artifacts, onLog: onTaskLog })
       : undefined;
-  const tasks = artifacts?.tasks ?? createTaskRunner({ env, concurrency, mode: opts.taskMode, onLog: onTaskLog });
+  // threads follow the tasks running, unless a fixed count was asked for
+  const fixedThreads = settings.VIDEOFORGE_ENCODER_THREADS ?? process.env.VIDEOFORGE_ENCODER_THREADS;
+  const cores = fixedThreads ? undefined : cpus().length;
+  const tasks =
+    artifacts?.tasks ?? createTaskRunner({ env, concurrency, mode: opts.taskMode, onLog: onTaskLog, cores });
   abortJob = (jobId) => {
     // the artifact runtime has no per-job abort yet: its tasks end when they see the job ended
     if (jobId)

@@ -245,6 +245,18 @@ export class Ffmpeg {
     this.#timeoutMs = opts.timeoutMs;
   }
 
+  /** The same binaries, logger, scratch folder and limits with another thread count (one task's share). */
+  withThreads(threads: number): Ffmpeg {
+    if (threads === this.threads) return this;
+    return new Ffmpeg({
+      binaries: () => this.binaries,
+      log: this.#log,
+      tmpDir: this.tmpDir,
+      threads,
+      timeoutMs: this.#timeoutMs,
+    });
+  }
+
   /** The binaries this wrapper runs (located on first use when given as a function). */
   get binaries(): FfmpegBinaries {
     if (typeof this.#binaries === "function") this.#binaries = this.#binaries();

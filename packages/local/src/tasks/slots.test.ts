@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { concurrencyLimit } from "./slots.ts";
+import { concurrencyLimit, threadShare } from "./slots.ts";
 
 describe("concurrencyLimit", () => {
   it("lets at most `limit` through, then the next waiter in arrival order as each releases", async () => {
@@ -24,5 +24,29 @@ describe("concurrencyLimit", () => {
     const waiters = [slots.take(), slots.take()];
     slots.wakeAll();
     await expect(Promise.all(waiters)).resolves.toHaveLength(2);
+  });
+});
+
+describe("threadShare", () => {
+  const share = (cores: number, slots: number, running: number, waiting: number, jobChunks = 1) =>
+    threadShare(cores, slots, { running, waiting, jobChunks });
+
+  it("gives an encoder alone on a one-chunk job every core, and splits them by the encoders beside it", () => {
+    expect(share(2, 2, 1, 0)).toBe(2);
+    expect(share(2, 2, 2, 0)).toBe(1);
+    expect(share(2, 2, 1, 3)).toBe(1);
+    // 8 cores, 4 slots: tasks waiting beyond the slots do not shrink the share below cores / slots
+    expect(share(8, 4, 2, 0)).toBe(4);
+    expect(share(8, 4, 3, 0)).toBe(2);
+    expect(share(8, 4, 1, 20)).toBe(2);
+    // never zero threads, even for a light task that counts none running
+    expect(share(1, 4, 4, 4)).toBe(1);
+    expect(share(2, 2, 0, 0)).toBe(2);
+  });
+
+  it("splits the cores by the job's chunks when the first starts before the others are announced", () => {
+    expect(share(2, 2, 1, 0, 2)).toBe(1);
+    expect(share(8, 4, 1, 0, 2)).toBe(4);
+    expect(share(8, 4, 1, 0, 40)).toBe(2);
   });
 });

@@ -23,6 +23,8 @@ export interface TaskRunnerOptions {
    * `process`: a fresh child per task running the Fargate entry, exactly as a container would.
    */
   mode?: "pool" | "process";
+  /** Pool mode: cores shared among the running tasks, each taking its share as it starts (worker-pool.ts). */
+  cores?: number;
 }
 
 export class TaskFailedError extends Error {
@@ -36,7 +38,15 @@ export class TaskFailedError extends Error {
 export function createTaskRunner(opts: TaskRunnerOptions) {
   const limit = opts.concurrency ?? cpus().length;
   if ((opts.mode ?? "pool") === "pool") {
-    const pool = createWorkerPool({ size: limit, env: opts.env, onLog: opts.onLog, failure: TaskFailedError });
+    const pool = createWorkerPool({
+      size: limit,
+      env: opts.env,
+      onLog: opts.onLog,
+      failure: TaskFailedError,
+      cores: opts.cores,
+      // the encoders split the cores; the chunker, assembler and finisher mostly wait on storage and copy
+      heavy: (handler) => handler === "encoder",
+    });
     return {
       run: (handler: HandlerName, envelope: Envelope, attempt: number): Promise<void> =>
         pool.run(handler, envelope, attempt),

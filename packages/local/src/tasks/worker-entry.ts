@@ -28,11 +28,13 @@ async function runTask(task: WorkerTask): Promise<void> {
     eventId: event.id,
     jobId: event.detail.jobId,
     attempt: task.attempt,
+    threads: task.threads,
   });
   const stop = new AbortController();
   running.set(event.detail.jobId, stop);
   try {
-    await handler.handle({ ...deps, signal: stop.signal }, event);
+    const ffmpeg = task.threads ? deps.ffmpeg.withThreads(task.threads) : deps.ffmpeg;
+    await handler.handle({ ...deps, ffmpeg, signal: stop.signal }, event);
   } finally {
     if (running.get(event.detail.jobId) === stop) running.delete(event.detail.jobId);
   }

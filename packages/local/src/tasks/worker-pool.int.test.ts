@@ -11,15 +11,17 @@ interface Line {
   handler: string;
   phase: "start" | "end";
   at: number;
+  threads?: number;
 }
 
 let pool: WorkerPool | undefined;
 afterEach(() => pool?.stop());
 
-function startPool(size: number) {
+function startPool(size: number, cores?: number) {
   const lines: Line[] = [];
   pool = createWorkerPool({
     size,
+    cores,
     env: {},
     entry,
     failure: TaskFailed,
@@ -45,6 +47,20 @@ describe("worker pool", () => {
       most = Math.max(most, inFlight);
     }
     expect(most).toBe(2);
+  }, 30_000);
+
+  it("sends each task its share of the cores: all of them alone, one each beside another task", async () => {
+    const { pool, lines } = startPool(2, 2);
+    await pool.run("sleep", { ms: 10 }, 1);
+    // three at once on two workers: each starts beside another task or with one waiting
+    await Promise.all(Array.from({ length: 3 }, () => pool.run("sleep", { ms: 150 }, 1)));
+    const threads = lines.filter((l) => l.phase === "start").map((l) => l.threads);
+    expect(threads).toEqual([2, 1, 1, 1]);
+    pool.stop();
+    // without cores to share, a task is sent no thread count (its environment's applies)
+    const fixed = startPool(1);
+    await fixed.pool.run("sleep", {}, 1);
+    expect(fixed.lines.find((l) => l.phase === "start")?.threads).toBeUndefined();
   }, 30_000);
 
   it("rejects a failed task with the worker's reason and keeps the worker", async () => {

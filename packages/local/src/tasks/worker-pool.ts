@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import type { WorkerAbort, WorkerReply, WorkerTask } from "./worker-protocol.ts";
 import { wholeLines } from "./child-lines.ts";
+import { threadShare } from "./slots.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker-entry.ts", import.meta.url));
 const TSX = createRequire(import.meta.url).resolve("tsx");
@@ -20,6 +21,13 @@ export interface WorkerPoolOptions {
   ) => Error;
   /** The worker's entry file (default: worker-entry.ts; tests use a stand-in). */
   entry?: string;
+  /**
+   * Cores to share: each task is sent its share when it starts (slots.ts `threadShare`). Unset, tasks use
+   * the threads their environment sets.
+   */
+  cores?: number;
+  /** The handlers whose running tasks take a share (the encoders); the others do not count. Default: all. */
+  heavy?: (handler: string) => boolean;
 }
 
 interface Worker {
@@ -125,10 +133,18 @@ export function createWorkerPool(opts: WorkerPoolOptions) {
       const worker = await idleWorker();
       await new Promise<void>((resolve, reject) => {
         const id = nextId++;
-        const jobId = (envelope as { detail?: { jobId?: unknown } } | null)?.detail?.jobId;
+        const detail = (envelope as { detail?: { jobId?: unknown; chunk?: { count?: unknown } } } | null)?.detail;
+        const jobId = detail?.jobId;
         worker.task = { id, handler, resolve, reject, jobId: typeof jobId === "string" ? jobId : undefined };
         claimed.delete(worker);
-        const message: WorkerTask = { id, handler, envelope, attempt };
+        // this task, the heavy tasks running and any worker claimed by a task about to be sent
+        const heavy = opts.heavy ?? (() => true);
+        const running = [...workers].filter((w) => (w.task && heavy(w.task.handler)) || claimed.has(w)).length;
+        const jobChunks = typeof detail?.chunk?.count === "number" ? detail.chunk.count : 1;
+        const threads = opts.cores
+          ? threadShare(opts.cores, opts.size, { running, waiting: waiting.length, jobChunks })
+          : undefined;
+        const message: WorkerTask = { id, handler, envelope, attempt, ...(threads ? { threads } : {}) };
         worker.child.send(
           message,
           (err) =>

@@ -5,6 +5,8 @@ export interface WorkerTask {
   handler: string;
   envelope: unknown;
   attempt: number;
+  /** Threads for this task's encoders, when the pool shares the cores by the tasks running (slots.ts). */
+  threads?: number;
 }
 
 /** Stop the work of one job (it was cancelled): the worker aborts that job's task, killing its ffmpegs. */

@@ -1,12 +1,12 @@
 /**
  * A stand-in worker for worker-pool.int.test.ts: speaks the pool's protocol without loading
  * the pipeline. Handlers: "sleep" (waits `envelope.ms`), "fail" (replies with an error),
- * "crash" (exits mid-task). Each task logs `{pid, handler, phase}` lines on stdout.
+ * "crash" (exits mid-task). Each task logs `{pid, handler, phase, threads}` lines on stdout.
  */
 import type { WorkerAbort, WorkerReply, WorkerTask } from "./worker-protocol.ts";
 
-const log = (handler: string, phase: string) =>
-  process.stdout.write(JSON.stringify({ pid: process.pid, handler, phase, at: Date.now() }) + "\n");
+const log = (handler: string, phase: string, threads?: number) =>
+  process.stdout.write(JSON.stringify({ pid: process.pid, handler, phase, at: Date.now(), threads }) + "\n");
 // a worker replaced while the pool stops may find the channel already closed: nothing to tell then
 const reply = (m: WorkerReply) => process.connected && process.send?.(m, undefined, undefined, () => undefined);
 
@@ -19,7 +19,7 @@ process.on("message", (task: WorkerTask | WorkerAbort) => {
     if (running) clearTimeout(running.timer);
     return running && reply({ id: running.id, ok: false, error: `aborted: job ${task.abort} was cancelled` });
   }
-  log(task.handler, "start");
+  log(task.handler, "start", task.threads);
   const { ms = 0, detail } = task.envelope as { ms?: number; detail?: { jobId?: string } };
   const timer = setTimeout(() => {
     if (task.handler === "crash") process.exit(3);
