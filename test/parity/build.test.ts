@@ -74,6 +74,12 @@ describe("the artifact build", () => {
       env: { PATH: "/nonexistent" },
     });
     expect(out).toContain(`ffprobe version ${ff.version}`);
+    // filters the chunk encoder runs: a target SSIM is measured with ssim
+    const filters = execFileSync(join(OUT, "ffmpeg/bin/ffmpeg"), ["-hide_banner", "-filters"], {
+      encoding: "utf8",
+      env: { PATH: "/nonexistent" },
+    });
+    for (const name of ["ssim", "scale", "setpts", "trim"]) expect(filters).toMatch(new RegExp(`^ \\S+ ${name} `, "m"));
     // the libraries ldd lists and the loader travel with it
     expect(existsSync(join(OUT, "ffmpeg/lib/ld-linux-x86-64.so.2"))).toBe(true);
     expect(existsSync(join(OUT, "ffmpeg/lib/libavcodec.so.59"))).toBe(true);

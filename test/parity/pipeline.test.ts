@@ -211,6 +211,32 @@ describe("every handler from its built artifact", () => {
     expect(logged((l) => l.msg === "webhook delivered" && l.jobId === jobId)).toHaveLength(3);
   });
 
+  it("searches each chunk's CRF to a target SSIM with the image's ffmpeg, on Lambda and in tasks alike", async () => {
+    const source = join(scratch, "clip-target.mp4");
+    makeClip(source);
+    const { jobId } = await cloud.client.upload(source, ["240p"], { targetSsim: 0.97 });
+    const view = await cloud.waitForEnd(jobId, 200_000);
+    expect({ status: view.job.status, error: view.job.error }).toEqual({ status: "COMPLETED", error: null });
+    expect(view.job.targetSsim).toBe(0.97);
+    // every chunk, the lead one on the encoder's Lambda among them: its kept encode measured at or above 0.97
+    const qualities = view.chunks.map((c) => c.outputs?.[0]?.quality);
+    expect(qualities.length).toBeGreaterThanOrEqual(3);
+    for (const q of qualities) {
+      expect(q).toMatchObject({ met: true, probes: expect.any(Number), crf: expect.any(Number) });
+      expect(q!.ssim).toBeGreaterThanOrEqual(0.97);
+      expect(q!.probes).toBeLessThanOrEqual(6);
+    }
+    console.log(
+      `parity target 0.97: ${qualities.map((q) => `CRF ${q!.crf} SSIM ${q!.ssim} (${q!.probes} encodes)`).join("; ")}`,
+    );
+    const lambdaEncodes = logged((l) => l.msg === "invocation started" && l.jobId === jobId && l.handler === "encoder");
+    expect(lambdaEncodes).toHaveLength(1);
+    const [output] = (await cloud.client.outputs(jobId)).outputs;
+    const file = join(scratch, "target-240p.mp4");
+    await download(output!.url, file);
+    expect((await decodedVideo(file)).frames).toBe(100);
+  });
+
   it("the API function's bundle answers /health naming the worker image's ffmpeg", async () => {
     const runner = cloud.cloud.artifacts!;
     const event = {
