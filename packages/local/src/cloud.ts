@@ -126,7 +126,7 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
     opts.runtime === "artifacts"
       ? artifactRuntime(cfg, env, { concurrency, ...opts.artifacts, onLog: onTaskLog })
       : undefined;
-  // threads follow the tasks running, unless a fixed count was asked for
+  // each encoder's threads are its share of the cores when it starts, unless a fixed count was asked for
   const fixedThreads = settings.VIDEOFORGE_ENCODER_THREADS ?? process.env.VIDEOFORGE_ENCODER_THREADS;
   const cores = fixedThreads ? undefined : cpus().length;
   const tasks =

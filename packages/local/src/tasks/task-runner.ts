@@ -23,7 +23,7 @@ export interface TaskRunnerOptions {
    * `process`: a fresh child per task running the Fargate entry, exactly as a container would.
    */
   mode?: "pool" | "process";
-  /** Pool mode: cores shared among the running tasks, each taking its share as it starts (worker-pool.ts). */
+  /** Pool mode: cores the encoders share, each taking its share as it starts (slots.ts `threadShare`). */
   cores?: number;
 }
 
@@ -44,7 +44,8 @@ export function createTaskRunner(opts: TaskRunnerOptions) {
       onLog: opts.onLog,
       failure: TaskFailedError,
       cores: opts.cores,
-      // the encoders split the cores; the chunker, assembler and finisher mostly wait on storage and copy
+      // the encoders split the cores; a chunker, assembler or finisher beside them does not count: each
+      // ends soon (the chunker once its audio is stored, the others only run after the encoders)
       heavy: (handler) => handler === "encoder",
     });
     return {

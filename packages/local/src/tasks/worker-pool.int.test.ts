@@ -56,6 +56,9 @@ describe("worker pool", () => {
     await Promise.all(Array.from({ length: 3 }, () => pool.run("sleep", { ms: 150 }, 1)));
     const threads = lines.filter((l) => l.phase === "start").map((l) => l.threads);
     expect(threads).toEqual([2, 1, 1, 1]);
+    // alone, but one of a job's two chunks: the other is about to start beside it
+    await pool.run("sleep", { detail: { jobId: "job-two-chunks", chunk: { index: 0, count: 2 } } }, 1);
+    expect(lines.filter((l) => l.phase === "start").at(-1)?.threads).toBe(1);
     pool.stop();
     // without cores to share, a task is sent no thread count (its environment's applies)
     const fixed = startPool(1);
