@@ -47,7 +47,11 @@ describe("the environment schema", () => {
     expect(cfg.ffmpeg).toEqual({ path: "/opt/ffmpeg/bin/ffmpeg", probePath: undefined });
     // the cores are shared out among the tasks that run at once, unless the threads are set
     expect(cfg.encoderThreads).toBe(Math.max(1, Math.floor(cpus().length / 4)));
-    expect(loadConfig({ VIDEOFORGE_PARALLEL_TASKS: "4", VIDEOFORGE_ENCODER_THREADS: "3" }).encoderThreads).toBe(3);
+    expect(cfg.encoderThreadsFixed).toBe(false);
+    expect(loadConfig({ VIDEOFORGE_PARALLEL_TASKS: "4", VIDEOFORGE_ENCODER_THREADS: "3" })).toMatchObject({
+      encoderThreads: 3,
+      encoderThreadsFixed: true,
+    });
     expect(loadClientSettings({ PORT: "9000", VIDEOFORGE_TOKEN: " " })).toEqual({
       port: 9000,
       chromiumPath: "/usr/bin/chromium",

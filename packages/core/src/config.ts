@@ -27,6 +27,8 @@ export interface Config {
   x264: { preset: string; crf: number };
   /** Threads per ffmpeg; by default the cores shared out among `parallelTasks`. */
   encoderThreads: number;
+  /** Set when VIDEOFORGE_ENCODER_THREADS fixes the threads (the local pool then shares no cores out). */
+  encoderThreadsFixed: boolean;
   /**
    * Encoder tasks that run at once, when a fixed number do (the local task runner); the
    * planner then sizes chunks so every worker gets the same work. Undefined on Fargate.
@@ -414,6 +416,7 @@ export function loadConfig(rawEnv: Env = process.env, linked: LinkedResources = 
     // threads per ffmpeg × parallel tasks ≈ cores
     encoderThreads:
       v.VIDEOFORGE_ENCODER_THREADS ?? Math.max(1, Math.floor(cpus().length / (v.VIDEOFORGE_PARALLEL_TASKS ?? 1))),
+    encoderThreadsFixed: v.VIDEOFORGE_ENCODER_THREADS !== undefined,
     parallelTasks: v.VIDEOFORGE_PARALLEL_TASKS,
     tmpDir: v.VIDEOFORGE_TMP_DIR ?? v.TMPDIR ?? "/tmp",
     ffmpegTimeoutMs: v.VIDEOFORGE_FFMPEG_TIMEOUT_MS,

@@ -127,8 +127,7 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
       ? artifactRuntime(cfg, env, { concurrency, ...opts.artifacts, onLog: onTaskLog })
       : undefined;
   // each encoder's threads are its share of the cores when it starts, unless a fixed count was asked for
-  const fixedThreads = settings.VIDEOFORGE_ENCODER_THREADS ?? process.env.VIDEOFORGE_ENCODER_THREADS;
-  const cores = fixedThreads ? undefined : cpus().length;
+  const cores = base.encoderThreadsFixed ? undefined : cpus().length;
   const tasks =
     artifacts?.tasks ?? createTaskRunner({ env, concurrency, mode: opts.taskMode, onLog: onTaskLog, cores });
   abortJob = (jobId) => {
