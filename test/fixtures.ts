@@ -128,10 +128,13 @@ const recipes: Record<FixtureName, Recipe> = {
   "h264-noaudio": (out) => ffmpeg([...sources(1280, 720, 25, 5, false), ...x264(25), out]),
   "h264-single-keyframe": (out) =>
     ffmpeg([...sources(640, 360, 30, 6), ...x264(100000), "-keyint_min", "100000", "-sc_threshold", "0", ...aac, out]),
-  // a screen recording's GOP: keyframes only at 0 s and 6.5 s over 10 s, B-frames, audio
+  // a screen recording's GOP: keyframes only at 0 s and 6.5 s over 10 s, B-frames, audio; the picture cuts from
+  // test patterns to colour bars at 3.7 s (a scene change where a window may start)
   "sparse-keyframes": (out) =>
     ffmpeg([
       ...sources(640, 360, 30, 10),
+      ...["-f", "lavfi", "-i", "smptehdbars=size=640x360:rate=30:duration=6.3"],
+      ...["-filter_complex", "[0:v]trim=duration=3.7[a];[a][2:v]concat=n=2:v=1:a=0[v]", "-map", "[v]", "-map", "1:a"],
       ...x264(100000),
       "-bf",
       "3",

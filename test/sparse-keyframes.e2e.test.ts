@@ -35,6 +35,18 @@ it("sparse keyframes → several windows, frame-exact renditions, single-pass qu
   expect(seeks).toHaveLength(view.chunks.length);
   expect(new Set(seeks.map((s) => s?.toFixed(3)))).toEqual(new Set(["0.000", "6.500"]));
 
+  // assert: the window planned from 4 s starts at the cut to colour bars (3.7 s) and the one before ends there,
+  // each found by its own encoder; every frame is in exactly one window
+  const rows = [...view.chunks].sort((a, b) => a.startTime - b.startTime);
+  const frames = rows.map((c) => c.outputs![0]!.frames);
+  expect(frames.reduce((a, b) => a + b, 0)).toBe(src.frames);
+  const atCut = rows.findIndex((c) => Math.abs(c.startTime - 3.7) < 1e-3);
+  expect(atCut, `chunk starts: ${rows.map((c) => c.startTime)}`).toBeGreaterThan(0);
+  expect(rows[atCut - 1]!.startTime + rows[atCut - 1]!.duration).toBeCloseTo(3.7, 3);
+  expect(frames[atCut - 1]! + frames[atCut]!).toBe(rows[atCut - 1]!.frames + rows[atCut]!.frames);
+  const encoded = view.timeline.filter((t) => t.type === "ChunkEncoded").map((t) => t.detail.cut);
+  expect(encoded.filter(Boolean)).toHaveLength(view.chunks.length);
+
   // assert: every rendition decodes to exactly the source's frames, duration and audio end
   const outputs = await cloud.client.outputs(view.job.jobId);
   expect(outputs.outputs.map((o) => o.rendition)).toEqual(["360p", "240p"]);

@@ -176,7 +176,20 @@ export const catalog = {
        * the encoder decodes from the keyframe at `seek`, keeping frames shown in [start, end).
        * Seconds in the source's own timeline (its packets' timestamps).
        */
-      window: z.object({ seek: z.number(), start: z.number(), end: z.number().optional() }).optional(),
+      window: z
+        .object({
+          seek: z.number(),
+          start: z.number(),
+          end: z.number().optional(),
+          /**
+           * Scene-aware cuts: the window starts at the first scene change shown in [startSearch, start), else at
+           * `start`, and ends likewise at the first in [endSearch, end). The neighbouring window searches the same
+           * frames by the same rule, so both find the same cut (the encoder reports where it was: `cut`).
+           */
+          startSearch: z.number().optional(),
+          endSearch: z.number().optional(),
+        })
+        .optional(),
       /**
        * The piece's frames as the chunker measured them: shown in [start, end) of the piece's own timeline
        * (else the encoder measures).
@@ -200,6 +213,11 @@ export const catalog = {
     ...base,
     chunk: ChunkRef,
     outputs: z.array(encodedOutput).min(1),
+    /**
+     * Where a window with scene-aware cuts really began and how long it ran (seconds of the job's timeline, as
+     * ChunkReady's `startTime` and `duration`): the plan's figures are only where the search ends.
+     */
+    cut: z.object({ startTime: z.number().nonnegative(), duration: z.number().positive() }).optional(),
     worker: z.string(),
     attempt: z.number().int().positive(),
     startedAt: z.string().datetime(),

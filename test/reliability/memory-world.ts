@@ -259,13 +259,13 @@ export function memoryWorld(opts: WorldOptions = {}) {
       }
       return CHUNKS;
     }) satisfies ChunkWork,
-    encode: (async (d, event) => {
-      return event.renditions.map((r) => {
+    encode: (async (d, event) => ({
+      outputs: event.renditions.map((r) => {
         const key = `${event.outputPrefix}/${r.name}/${event.chunk.index}.ts`;
         store.put(event.outputBucket, key, 100);
         return { rendition: r.name, key, frames: event.chunk.frames, bytes: 100 };
-      });
-    }) satisfies EncodeWork,
+      }),
+    })) satisfies EncodeWork,
     assemble: (async (d, plan) => {
       const outputs = plan.renditions.map((r) => ({
         rendition: r.name,

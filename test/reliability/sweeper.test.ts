@@ -109,9 +109,9 @@ describe("attempts count failures of the work itself", () => {
     const event = chunkReady(jobId, 3).detail;
     return { w, jobId, event };
   }
-  const ok: EncodeWork = async (_d, e) => [
-    { rendition: "360p", key: `${e.outputPrefix}/360p/0.ts`, frames: 30, bytes: 1 },
-  ];
+  const ok: EncodeWork = async (_d, e) => ({
+    outputs: [{ rendition: "360p", key: `${e.outputPrefix}/360p/0.ts`, frames: 30, bytes: 1 }],
+  });
   const throttled: EncodeWork = async () => {
     throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
   };
@@ -183,7 +183,7 @@ describe("attempts count failures of the work itself", () => {
     await w.mem.markChunkEncoded(jobId, 0, { worker: "w1", startedAt: 1, finishedAt: 2, outputs });
     expect((await w.mem.getJob(jobId))?.encodedChunks ?? []).not.toContain(0);
     let encodes = 0;
-    await encodeChunk(w.deps, event, { work: async () => (encodes++, outputs) });
+    await encodeChunk(w.deps, event, { work: async () => (encodes++, { outputs }) });
     expect(encodes).toBe(0);
     const [again] = w.published.named("ChunkEncoded").map((e) => e.detail as { outputs: unknown; worker: string });
     expect(again).toMatchObject({ outputs, worker: "w1" });
@@ -191,7 +191,7 @@ describe("attempts count failures of the work itself", () => {
     await w.drain();
     expect((await w.mem.getJob(jobId))?.encodedChunks).toContain(0);
     const before = w.published.named("ChunkEncoded").length;
-    await encodeChunk(w.deps, event, { work: async () => (encodes++, outputs) });
+    await encodeChunk(w.deps, event, { work: async () => (encodes++, { outputs }) });
     expect(w.published.named("ChunkEncoded")).toHaveLength(before);
     expect(encodes).toBe(0);
     tally("fault", "a tracker stopped between marking a chunk and adding it to the set (in-memory)");

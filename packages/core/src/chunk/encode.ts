@@ -1,7 +1,14 @@
 import { join } from "node:path";
 import { makeEvent, type EventDetail } from "@videoforge/events";
 import { FfmpegError, firstLine, type Ffmpeg, type FfmpegProgress } from "../ffmpeg/run.ts";
-import { chunkContainerOf, encodeChunkArgs, PICTURE_TOO_LARGE, type FrameRange } from "../ffmpeg/args.ts";
+import {
+  CHUNK_TS_OFFSET,
+  chunkContainerOf,
+  encodeChunkArgs,
+  PICTURE_TOO_LARGE,
+  searchesScenes,
+  type FrameRange,
+} from "../ffmpeg/args.ts";
 import { variantName } from "../media/formats.ts";
 import { demuxerOf, firstPacketTime } from "../media/probe.ts";
 import { getJob, isFinal } from "../job/lifecycle.ts";
@@ -78,8 +85,9 @@ export async function encodeChunk(
   const startedAt = new Date().toISOString();
 
   let outputs;
+  let cut;
   try {
-    outputs = await work(deps, event, onProgress, signal, demuxerOf(job.source?.container ?? ""));
+    ({ outputs, cut } = await work(deps, event, onProgress, signal, demuxerOf(job.source?.container ?? "")));
   } catch (err) {
     if (isTransient(err) || signal?.aborted) {
       // not the work's fault (or the job was cancelled): the attempt is given back
@@ -105,6 +113,7 @@ export async function encodeChunk(
         jobId,
         chunk: ref,
         outputs,
+        ...(cut ? { cut } : {}),
         worker: deps.worker,
         attempt,
         startedAt,
@@ -116,7 +125,7 @@ export async function encodeChunk(
     await deps.jobs.refundChunkAttempt(jobId, chunk.index);
     throw new PublishError(`ChunkEncoded could not be published: ${(err as Error).message}`, { cause: err });
   }
-  log.info("chunk encoded", { attempt, frames: chunk.frames });
+  log.info("chunk encoded", { attempt, frames: outputs[0]!.frames, ...(cut ? { cut } : {}) });
   // operators' view: how long a chunk took, and how long it waited for a worker (back-pressure)
   const began = Date.parse(startedAt);
   putMetric("ChunkEncodeSeconds", (Date.now() - began) / 1000, { jobId, chunk: chunk.index });
@@ -139,7 +148,13 @@ export type EncodeWork = (
   onProgress?: (p: FfmpegProgress) => void,
   signal?: AbortSignal,
   sourceFormat?: string,
-) => Promise<EventDetail<"ChunkEncoded">["outputs"]>;
+) => Promise<EncodedChunk>;
+
+/** What the media part made: every rung stored, and where a scene-searched window's cuts fell. */
+export interface EncodedChunk {
+  outputs: EventDetail<"ChunkEncoded">["outputs"];
+  cut?: EventDetail<"ChunkEncoded">["cut"];
+}
 
 /** The media part: encode every rung of the chunk, check the frame counts, store the outputs. */
 export async function encodeWork(
@@ -148,7 +163,7 @@ export async function encodeWork(
   onProgress?: (p: FfmpegProgress) => void,
   signal?: AbortSignal,
   sourceFormat?: string,
-) {
+): Promise<EncodedChunk> {
   const { chunk } = event;
   return withScratch(deps.cfg, async (dir) => {
     const { input, range, seek } = chunk.window ? await windowInput(deps, chunk) : await pieceInput(deps, chunk, dir);
@@ -166,7 +181,8 @@ export async function encodeWork(
       rotation: event.rotation,
       threads: deps.ffmpeg.threads,
       range,
-      frames: chunk.frames,
+      // a scene search finds the window's frames while decoding: how many is known only afterwards
+      ...(searchesScenes(range) ? {} : { frames: chunk.frames }),
       seek,
       format: chunk.window ? sourceFormat : chunk.format,
       maxPixels: deps.cfg.limits.maxPixels,
@@ -201,15 +217,26 @@ export async function encodeWork(
         reached: reached.map((q, i) => ({ rendition: files[i]!.rendition.name, ...q })),
       });
     // every rung must hold exactly the chunk's frames; counted in one pass over all of them
-    const counts = await countFrames(
+    const spans = await measureFrames(
       deps.ffmpeg,
       files.map((f) => f.file),
     );
+    const counts = spans.map((m) => m.frames);
+    // with a scene search every rung holds the same frames, wherever the cuts fell
+    const expected = searchesScenes(range) ? Math.max(1, counts[0]!) : chunk.frames;
     files.forEach(({ rendition }, i) => {
-      if (counts[i] !== chunk.frames)
-        throw new Error(`rendition ${rendition.name} has ${counts[i]} frames, expected ${chunk.frames}`);
+      if (counts[i] !== expected)
+        throw new Error(`rendition ${rendition.name} has ${counts[i]} frames, expected ${expected}`);
     });
-    return Promise.all(
+    // where the window really began and ended: its outputs keep the source's timestamps, moved by the offset
+    const cut =
+      searchesScenes(range) && chunk.window
+        ? {
+            startTime: Math.max(0, chunk.startTime + spans[0]!.first - CHUNK_TS_OFFSET - chunk.window.start),
+            duration: spans[0]!.end - spans[0]!.first,
+          }
+        : undefined;
+    const outputs = await Promise.all(
       files.map(async ({ rendition, file }, i) => {
         // stored by variant and piece, so the assembler joins one variant's pieces in order
         const variant = variantName(rendition.name, codec);
@@ -219,6 +246,7 @@ export async function encodeWork(
         return { rendition: variant, key, frames: counts[i]!, bytes, ...(reached[i] ? { quality: reached[i] } : {}) };
       }),
     );
+    return { outputs, ...(cut ? { cut } : {}) };
   });
 }
 
@@ -262,23 +290,57 @@ async function pieceInput(deps: Deps, chunk: ReadyChunk, dir: string): Promise<C
 async function windowInput(deps: Deps, chunk: ReadyChunk): Promise<ChunkInput> {
   const w = chunk.window!;
   const url = await deps.store.presignGet(chunk.source.bucket, chunk.source.key, URL_SECONDS);
-  return { input: url, range: { start: w.start, end: w.end }, seek: w.seek };
+  const search = {
+    ...(w.startSearch !== undefined ? { startSearch: w.startSearch } : {}),
+    ...(w.endSearch !== undefined ? { endSearch: w.endSearch } : {}),
+  };
+  return { input: url, range: { start: w.start, end: w.end, ...search }, seek: w.seek };
 }
 
-/** Video packets (= frames) of each file, read in one ffmpeg run by stream copy (no decoding). */
-async function countFrames(ff: Ffmpeg, files: readonly string[]): Promise<number[]> {
+/** One file's video frames, and the seconds from its first frame's start to its last frame's end. */
+interface FrameSpan {
+  frames: number;
+  first: number;
+  end: number;
+}
+
+/** Video packets (= frames) of each file and their span, read in one ffmpeg run by stream copy (no decoding). */
+async function measureFrames(ff: Ffmpeg, files: readonly string[]): Promise<FrameSpan[]> {
   const inputs = files.flatMap((f) => ["-i", f]);
   const maps = files.flatMap((_, i) => ["-map", `${i}:v:0`]);
   const { stdout } = await ff.exec(
     "ffmpeg",
-    ["-hide_banner", "-nostdin", "-loglevel", "error", ...inputs, ...maps, "-c", "copy", "-f", "framecrc", "-"],
+    // -copyts: the files' own timestamps, not shifted to start at 0
+    [
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-copyts",
+      ...inputs,
+      ...maps,
+      "-c",
+      "copy",
+      "-f",
+      "framecrc",
+      "-",
+    ],
     { timeoutMs: 10 * 60_000 },
   );
-  const counts = files.map(() => 0);
-  // framecrc lines start with the output stream index: one stream per input here
+  const spans = files.map(() => ({ frames: 0, first: Infinity, end: -Infinity }));
+  const timeBases = files.map(() => 1);
+  // "#tb 0: 1/90000" per stream, then one line per packet: stream, dts, pts, duration, size, crc
   for (const line of stdout.split("\n")) {
-    const m = /^(\d+),/.exec(line);
-    if (m) counts[Number(m[1])]! += 1;
+    const tb = /^#tb (\d+): (\d+)\/(\d+)/.exec(line);
+    if (tb) timeBases[Number(tb[1])] = Number(tb[2]) / Number(tb[3]);
+    const m = /^(\d+),\s*(-?\d+),\s*(-?\d+),\s*(\d+),/.exec(line);
+    if (!m) continue;
+    const i = Number(m[1]);
+    const span = spans[i]!;
+    const pts = Number(m[3]) * timeBases[i]!;
+    span.frames += 1;
+    span.first = Math.min(span.first, pts);
+    span.end = Math.max(span.end, pts + Number(m[4]) * timeBases[i]!);
   }
-  return counts;
+  return spans;
 }

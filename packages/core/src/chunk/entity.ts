@@ -16,6 +16,8 @@ export const ChunkEntity = new Entity({
     frames: { type: "number", required: true },
     startTime: { type: "number", required: true },
     duration: { type: "number", required: true },
+    /** The longest the chunk can turn out when its start may move back to a scene change (else `duration`). */
+    maxDuration: { type: "number" },
     readyAt: { type: "number" },
     startedAt: { type: "number" },
     finishedAt: { type: "number" },

@@ -64,12 +64,13 @@ describe("the chunk plan stored at first chunking", () => {
     });
   });
 
-  it("a job's first chunking plans a short lead piece (progressive publish), and stores that it did", () => {
+  it("a job's first chunking plans a lead piece and scene-aware windows, and stores that it did", () => {
     expect(planParams({}, { chunkSeconds: 8, parallelTasks: 2 }, true)).toEqual({
       chunkSeconds: 8,
       slots: 2,
       seekable: true,
       lead: true,
+      scenes: true,
     });
     expect(planParams({ plan: { chunkSeconds: 8, seekable: true, lead: true } }, { chunkSeconds: 4 }, true)).toEqual({
       chunkSeconds: 8,

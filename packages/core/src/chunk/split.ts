@@ -25,7 +25,7 @@ import {
 } from "../media/formats.ts";
 import { extractCaptions } from "../output/captions.ts";
 import { InvalidInputError } from "../errors.ts";
-import { frameIndexer, planSource, type PlannedChunk, type PlannedWindow } from "../media/plan.ts";
+import { frameIndexer, planSource, type PlannedChunk, type PlannedWindow, type SearchedWindow } from "../media/plan.ts";
 import { resolveTrim, storedTrim, trimChunks, TrimSpan, type TrimmedChunk } from "../media/trim.ts";
 import {
   audioStreamsOf,
@@ -178,6 +178,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       slots: params.slots,
       seekable: params.seekable,
       lead: params.lead,
+      scenes: params.scenes,
     });
     // a trim keeps the planned cuts (the same pieces, whatever the range) and narrows the chunks to it
     const wanted = storedTrim(job.trim);
@@ -223,6 +224,13 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
     const hiddenTail = tailHiddenFrom(packets);
     // a chunk's time (from the first kept frame) in the source's own timeline
     const sourceTime = (t: number) => firstPts + (span?.start ?? 0) + t;
+    // where a window's scene search begins (source timeline), unless a trim cut the window before it short
+    const searchFrom = (c: PlanChunk, previous: PlanChunk | undefined) => {
+      const from = (c as SearchedWindow).sceneFrom;
+      return from !== undefined && previous && firstPts + from > sourceTime(previous.startTime)
+        ? firstPts + from
+        : undefined;
+    };
     const common = {
       renditions,
       rotation: info.video.rotation,
@@ -240,6 +248,8 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
     const announce = async (
       c: PlanChunk,
       chunk: Pick<EventDetail<"ChunkReady">["chunk"], "source" | "next" | "window" | "range">,
+      /** Seconds the chunk may grow by at its start (a scene search): the preview's target duration allows it. */
+      growth = 0,
     ) => {
       if (c.index === 0) firstFrameAt = chunk.window?.start ?? chunk.range?.start;
       // the first chunk the preview plays from (H.264's), short enough for a Lambda (see encode-lead-chunk)
@@ -257,6 +267,7 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
           frames,
           startTime,
           duration,
+          ...(growth > 0 ? { maxDuration: duration + growth } : {}),
           readyAt: Date.now(),
         });
         await deps.events.publish(
@@ -314,7 +325,16 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
           // without an index ffmpeg seeks by timestamp and may land just past the keyframe: aim a second early
           const seek = Math.max(earliestPts, firstPts + (c as PlannedWindow).seekTime - (seekable ? 0 : 1));
           const end = next ? sourceTime(next.startTime) : span?.cutsEnd ? firstPts + span.end : hiddenTail;
-          await announce(c, { source: whole, window: { seek, start: sourceTime(c.startTime), end } });
+          const startSearch = searchFrom(c, chunks[i - 1]);
+          const endSearch = next && searchFrom(next, c);
+          const window = {
+            seek,
+            start: sourceTime(c.startTime),
+            end,
+            ...(startSearch !== undefined ? { startSearch } : {}),
+            ...(endSearch !== undefined ? { endSearch } : {}),
+          };
+          await announce(c, { source: whole, window }, startSearch === undefined ? 0 : window.start - startSearch);
         }
       } else {
         const ref = (i: number) => ({ bucket: work, key: keys.chunk(jobId, i, format) });
@@ -675,6 +695,8 @@ export const StoredPlan = z.object({
   seekable: z.boolean(),
   /** A short first piece (media/plan.ts leadSecondsFor); absent on plans stored before it. */
   lead: z.boolean().optional(),
+  /** Windows start at scene changes (media/plan.ts searchScenes); absent on plans stored before it. */
+  scenes: z.boolean().optional(),
   chunks: z.number().int().optional(),
   /** The job's trim as resolved against the source's frames. */
   span: TrimSpan.optional(),
@@ -694,7 +716,7 @@ export function planParams(
   if (stored.success) return stored.data;
   const slots = cfg.parallelTasks ? { slots: cfg.parallelTasks } : {};
   // a job chunked before plans were stored (its source is recorded) was cut without a lead
-  return { chunkSeconds: cfg.chunkSeconds, ...slots, seekable, ...(job.source ? {} : { lead: true }) };
+  return { chunkSeconds: cfg.chunkSeconds, ...slots, seekable, ...(job.source ? {} : { lead: true, scenes: true }) };
 }
 
 /** Decode-order packet index where each chunk after the first begins. */

@@ -19,6 +19,9 @@ export async function trackChunk(deps: Deps, event: EventDetail<"ChunkEncoded">)
     startedAt: Date.parse(event.startedAt),
     finishedAt: Date.parse(event.finishedAt),
     outputs: event.outputs,
+    // a window cut at a scene change: the row says when it really is (the preview's segments, the assembly);
+    // its outputs say how many frames it holds
+    ...(event.cut ?? {}),
   });
   const after = await deps.jobs.addEncodedChunk(jobId, chunk.index);
   const encoded = after.encodedChunks?.length ?? 0;

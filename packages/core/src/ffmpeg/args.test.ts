@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import type { Rendition } from "@videoforge/events";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fitLadder } from "../media/ladder.ts";
 import {
   assembleArgs,
@@ -14,6 +17,7 @@ import {
   seekArgs,
   splitArgs,
   x264Args,
+  type FrameRange,
   type X264Settings,
 } from "./args.ts";
 import { ffmpegBinaries, type FfmpegCapabilities } from "./locate.ts";
@@ -121,6 +125,62 @@ describe("ladderFilter", () => {
     expect(frames).toHaveLength(18);
     expect(out).toContain("#dimensions 0: 360x640");
     expect(out).toContain("#dimensions 0: 240x426");
+  });
+});
+
+describe("scene-aware window cuts", () => {
+  const small = fitLadder(["240p"], 426, 240);
+  let clip: string;
+  beforeAll(() => {
+    // two shots, the cut at 3.7 s, keyframes every second: the second window's search runs from 3.0 s to 4.0 s
+    clip = join(mkdtempSync(join(tmpdir(), "vf-scenes-")), "two-shots.mp4");
+    const shots = "testsrc2=size=426x240:rate=30:duration=3.7[a];smptehdbars=size=426x240:rate=30:duration=4.3[b]";
+    execFileSync(ffmpegBinaries().ffmpeg, [
+      ...["-hide_banner", "-loglevel", "error", "-filter_complex", `${shots};[a][b]concat=n=2:v=1,format=yuv420p[v]`],
+      ...["-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", clip],
+    ]);
+  });
+  afterAll(() => rmSync(dirname(clip), { recursive: true, force: true }));
+
+  /** Each kept frame's time, as the window's encoder would select it (decoded from `seek`, source timestamps). */
+  const keptTimes = (seek: number, range: FrameRange) => {
+    const out = execFileSync(
+      ffmpegBinaries().ffmpeg,
+      [
+        ...["-hide_banner", "-nostdin", "-loglevel", "error", ...seekArgs(seek), "-i", clip],
+        ...["-filter_complex", ladderFilter(small, 0, range), "-copyts", "-map", "[v0]", "-f", "framecrc", "-"],
+      ],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    return out
+      .split("\n")
+      .filter((l) => /^\d+,/.test(l))
+      .map((l) => Number(l.split(",")[2]) / 30);
+  };
+
+  it("both windows cut at the scene change in the stretch and keep every frame exactly once", () => {
+    const first = keptTimes(0, { start: 0, end: 4, endSearch: 3 });
+    const second = keptTimes(2, { start: 4, end: 8, startSearch: 3 });
+    expect(first.at(-1)).toBeCloseTo(3.7 - 1 / 30, 6);
+    expect(second[0]).toBeCloseTo(3.7, 6);
+    expect(first.length + second.length).toBe(240);
+    // without a scene change in the stretch, the planned cut holds
+    const plain = keptTimes(0, { start: 0, end: 2.5, endSearch: 1.5 });
+    expect(plain).toHaveLength(75);
+  });
+
+  it("ends the decode at the range's end: trim, since the frame count is not known before", () => {
+    const f = ladderFilter(small, 0, { start: 4, end: 8, startSearch: 3, endSearch: 7 });
+    expect(f).toContain("trim=end=7.999000,select='st(0,gt(ld(0)+gte(t,2.999000)*gte(scene,0.3)+gte(t,3.999000),0))");
+    expect(f).toContain("*not(st(1,gt(ld(1)+gte(t,6.999000)*gte(scene,0.3)+gte(t,7.999000),0)))'");
+    const args = encodeChunkArgs(
+      "in.mp4",
+      [{ rendition: small[0]!, file: "o.ts" }],
+      settings,
+      { rotation: 0, threads: 1, range: { start: 4, end: 8, startSearch: 3 } },
+      modern,
+    );
+    expect(args).not.toContain("-frames:v");
   });
 });
 

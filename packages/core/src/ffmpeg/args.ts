@@ -22,10 +22,39 @@ export function rotateFilter(rotation: number): string[] {
   return [];
 }
 
-/** Frames shown in [start, end) of the input's own timeline (seconds; end open when undefined). */
+/**
+ * Frames shown in [start, end) of the input's own timeline (seconds; end open when undefined). With a search, an
+ * end is the first scene change shown in [search, end) instead, when there is one (ChunkReady's `window`).
+ */
 export interface FrameRange {
   start: number;
   end?: number;
+  startSearch?: number;
+  endSearch?: number;
+}
+
+/**
+ * The select filter's scene score (0–1) from which a frame begins a new scene. Hard cuts in the bench's clips score
+ * 0.46–0.58; motion, zooms and grain stay under 0.1.
+ */
+export const SCENE_THRESHOLD = 0.3;
+
+/** Whether a range's frames are found while decoding (a scene search), so their count is not known before. */
+export const searchesScenes = (r: FrameRange | undefined) => r?.startSearch !== undefined || r?.endSearch !== undefined;
+
+/**
+ * The select expression keeping a range's frames. A searched bound is a flag in one of select's registers, set
+ * (for good) at the first frame shown from `search` on whose scene score reaches SCENE_THRESHOLD, or at `bound`:
+ * the rule the neighbouring window applies to the same frames, so the two agree on the cut.
+ */
+function rangeSelect(r: FrameRange): string {
+  const at = (t: number) => (t - EPS).toFixed(6);
+  const reached = (register: number, search: number, bound: number) =>
+    `st(${register},gt(ld(${register})+gte(t,${at(search)})*gte(scene,${SCENE_THRESHOLD})+gte(t,${at(bound)}),0))`;
+  const begun = r.startSearch !== undefined ? reached(0, r.startSearch, r.start) : `gte(t,${at(r.start)})`;
+  if (r.end === undefined) return begun;
+  // `*` evaluates both sides, so the end's register sees every frame
+  return `${begun}*${r.endSearch !== undefined ? `not(${reached(1, r.endSearch, r.end)})` : `lt(t,${at(r.end)})`}`;
 }
 
 /** Timestamps read back from ffprobe carry 6 decimals; frames are at least 4 ms apart. */
@@ -73,8 +102,9 @@ export function ladderFilter(
   toneMap = false,
 ): string {
   const n = renditions.length;
-  const upTo = range?.end !== undefined ? `*lt(t,${(range.end - EPS).toFixed(6)})` : "";
-  const select = range ? [`select='gte(t,${(range.start - EPS).toFixed(6)})${upTo}'`] : [];
+  // with a search the frame count is not known up front: trim ends the decode at the range's end instead
+  const stop = searchesScenes(range) && range?.end !== undefined ? [`trim=end=${(range.end - EPS).toFixed(6)}`] : [];
+  const select = range ? [...stop, `select='${rangeSelect(range)}'`] : [];
   // tone-mapped once at the source's size, before the split: every rung gets the same SDR picture
   const pre = [...select, ...rotateFilter(rotation), ...(toneMap ? TONE_MAP_FILTERS : []), "format=yuv420p"];
   const splits = renditions.map((_, i) => `[s${i}]`).join("");
@@ -278,7 +308,8 @@ export interface ChunkPictures {
   rotation: number;
   threads: number;
   range: FrameRange;
-  frames: number;
+  /** The chunk's frames, when known before decoding (not with a scene search): decoding stops once all are out. */
+  frames?: number;
   seek?: number;
   format?: string;
   maxPixels?: number;
@@ -330,8 +361,7 @@ export function encodeChunkArgs(
     args.push(
       "-map",
       `[v${i}]`,
-      "-frames:v",
-      String(opts.frames),
+      ...framesArgs(opts),
       ...videoCodecArgs(opts.codec ?? "h264", o.rendition, { ...s, crf: o.crf ?? s.crf }, caps, opts.threads),
       ...colourArgs(opts.colour),
       ...passthroughTiming(caps),
@@ -377,9 +407,11 @@ export function chunkSsimArgs(
     (_, i) =>
       `[v${i}]${byOrder}[r${i}];[${read.inputs + i}:v:0]${byOrder}[d${i}];[d${i}][r${i}]ssim@q${i}${stats(i)}[o${i}]`,
   );
-  const outputs = encoded.flatMap((_, i) => ["-map", `[o${i}]`, "-frames:v", String(opts.frames), "-f", "null", "-"]);
+  const outputs = encoded.flatMap((_, i) => ["-map", `[o${i}]`, ...framesArgs(opts), "-f", "null", "-"]);
   return [...read.args, ...files, "-filter_complex", [read.filter, ...pairs].join(";"), "-copyts", ...outputs];
 }
+
+const framesArgs = (opts: ChunkPictures) => (opts.frames !== undefined ? ["-frames:v", String(opts.frames)] : []);
 
 /** Each rung's mean SSIM ("All": Y, U and V weighted by their size) from `chunkSsimArgs`' log, in rung order. */
 export function parseChunkSsim(stderr: string, count: number): number[] {

@@ -24,7 +24,7 @@ export type NewJob = Pick<JobItem, "jobId" | "owner" | "status" | "sourceName" |
   >;
 
 export type NewChunk = Pick<ChunkItem, "jobId" | "index" | "startFrame" | "frames" | "startTime" | "duration"> &
-  Partial<Pick<ChunkItem, "codec">> & {
+  Partial<Pick<ChunkItem, "codec" | "maxDuration">> & {
     readyAt: number;
   };
 
@@ -94,7 +94,9 @@ export interface JobStore {
   markChunkEncoded(
     jobId: string,
     index: number,
-    done: Pick<ChunkItem, "worker" | "startedAt" | "finishedAt" | "outputs">,
+    /** With when a scene-searched window really began and how long it ran (ChunkEncoded's `cut`). */
+    done: Pick<ChunkItem, "worker" | "startedAt" | "finishedAt" | "outputs"> &
+      Partial<Pick<ChunkItem, "startTime" | "duration">>,
   ): Promise<void>;
   /** Chunk failures: the chunk is out of attempts. */
   markChunkFailed(jobId: string, index: number, error: string): Promise<void>;

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { makespan, planChunks, planSource, planWindows, type PlannedChunk, type PlannedWindow } from "./plan.ts";
+import {
+  makespan,
+  planChunks,
+  planSource,
+  planWindows,
+  searchScenes,
+  SCENE_SEARCH_SECONDS,
+  type PlannedChunk,
+  type PlannedWindow,
+} from "./plan.ts";
 import type { Packet } from "./probe.ts";
 
 /** Constant frame rate, no reordering: `frames` packets, a keyframe every `gop` frames. */
@@ -319,6 +328,42 @@ describe("planSource", () => {
   it("keeps pieces when they already share the work evenly, or the container cannot seek exactly", () => {
     expect(planSource(cfr(960, 30, 60), 8, { slots: 2, seekable: true }).mode).toBe("pieces");
     expect(planSource(cfr(900, 30, 60), 8, { slots: 2, seekable: false }).mode).toBe("pieces");
+  });
+});
+
+describe("searchScenes", () => {
+  it("lets each window after the first start up to 2 s early, and seeks two frames before that", () => {
+    // 30 s at 30 fps, a keyframe every 2 s: three 10 s windows
+    const packets = cfr(900, 30, 60);
+    const windows = searchScenes(packets, planWindows(packets, 10, 3));
+    expect(windows[0]!.sceneFrom).toBeUndefined();
+    expect(windows.slice(1).map((w) => w.sceneFrom)).toEqual([8, 18].map((t) => expect.closeTo(t, 9)));
+    expect(windows.slice(1).map((w) => w.startTime - w.sceneFrom!)).toEqual([
+      expect.closeTo(SCENE_SEARCH_SECONDS, 9),
+      expect.closeTo(SCENE_SEARCH_SECONDS, 9),
+    ]);
+    // the stretch from 8 s is scored against the frames at 7.933 and 7.967 s: decoded from the keyframe at 6 s
+    expect(windows.map((w) => w.seekTime)).toEqual([0, 6, 16].map((t) => expect.closeTo(t, 9)));
+    // the windows themselves are unchanged: the search only says where an encoder may cut earlier
+    expect(windows.map((w) => w.frames)).toEqual([300, 300, 300]);
+  });
+
+  it("searches at most a quarter of the shorter neighbour, and not at all when that is under two frames", () => {
+    const packets = cfr(300, 30, 30);
+    const windows = searchScenes(packets, planWindows(packets, 2, undefined, { seconds: 2 }));
+    // a 2 s lead: the next window searches its last 0.5 s
+    expect(windows[1]!.startTime - windows[1]!.sceneFrom!).toBeCloseTo(0.5, 9);
+    const tiny = searchScenes(withKeyframes(6, 30, [0]), planWindows(withKeyframes(6, 30, [0]), 0.1, 2));
+    expect(tiny.map((w) => w.sceneFrom)).toEqual([undefined, undefined]);
+  });
+
+  it("is asked for by planSource only when the plan says so", () => {
+    const plan = planSource(cfr(900, 30, 60), 8, { slots: 2, seekable: true, scenes: true });
+    expect(plan.mode).toBe("windows");
+    if (plan.mode === "windows")
+      expect(plan.chunks.map((w) => w.sceneFrom !== undefined)).toEqual([false, true, true, true]);
+    const without = planSource(cfr(900, 30, 60), 8, { slots: 2, seekable: true });
+    expect(without.chunks.some((w) => "sceneFrom" in w)).toBe(false);
   });
 });
 

@@ -94,7 +94,16 @@ export interface PlannedWindow extends PlannedChunk {
   seekTime: number;
 }
 
-export type SourcePlan = { mode: "pieces"; chunks: PlannedChunk[] } | { mode: "windows"; chunks: PlannedWindow[] };
+/** The longest stretch before a window's planned start that is searched for a scene change to cut at instead. */
+export const SCENE_SEARCH_SECONDS = 2;
+
+/** A window whose start may move back to a scene change: see ChunkReady's `window.startSearch`. */
+export interface SearchedWindow extends PlannedWindow {
+  /** Seconds from the source's first frame where the search for this window's start begins. */
+  sceneFrom?: number;
+}
+
+export type SourcePlan = { mode: "pieces"; chunks: PlannedChunk[] } | { mode: "windows"; chunks: SearchedWindow[] };
 
 /**
  * Frames decoded only to be dropped (keyframe to window start), at most this many times the
@@ -128,6 +137,8 @@ export interface PlanOptions {
   slots?: number;
   /** The container has a seek index (MP4/MOV, Matroska/WebM), so a window's seek lands on its keyframe. */
   seekable?: boolean;
+  /** Windows after the first may start at a scene change shortly before their planned start (searchScenes). */
+  scenes?: boolean;
 }
 
 /**
@@ -141,10 +152,11 @@ export function planSource(packets: readonly Packet[], targetSeconds: number, op
   const lead = opts.lead ? leadSecondsFor(targetSeconds) : undefined;
   const pieces = planChunks(packets, targetSeconds, lead);
   const sparse = pieces.some((c) => c.duration > 2 * targetSeconds);
+  const searched = (w: PlannedWindow[]) => (opts.scenes ? searchScenes(packets, w) : w);
   if (sparse)
     return {
       mode: "windows",
-      chunks: planWindows(packets, targetSeconds, undefined, lead ? { seconds: lead } : undefined),
+      chunks: searched(planWindows(packets, targetSeconds, undefined, lead ? { seconds: lead } : undefined)),
     };
   const slots = opts.slots ?? 0;
   // a short source that is one piece still fills every worker with windows (a 12 s clip on two cores), unless
@@ -164,7 +176,8 @@ export function planSource(packets: readonly Packet[], targetSeconds: number, op
         pieces.map((c) => c.frames),
         slots,
       );
-  return faster ? { mode: "windows", chunks: windows } : { mode: "pieces", chunks: pieces };
+  // chosen without the scene search: it decodes up to SCENE_SEARCH_SECONDS more per window, a quality choice
+  return faster ? { mode: "windows", chunks: searched(windows) } : { mode: "pieces", chunks: pieces };
 }
 
 /** When the last of `costs` finishes, taken in order by `slots` workers that each take the next as they free up. */
@@ -279,4 +292,44 @@ export function planWindows(
       seekTime: seekFrame(f).time - start,
     };
   });
+}
+
+/**
+ * Scene-aware cuts where the pipeline decodes anyway: each window after the first may start at the first scene
+ * change in the stretch before its planned start (SCENE_SEARCH_SECONDS, at most a quarter of either neighbour), so
+ * the keyframe every chunk must begin with lands where the picture changes rather than mid-shot. No pass is added
+ * to find them: both neighbouring encoders score the stretch as they decode it (the select filter's scene score
+ * of each frame against the two before it) and apply the same rule. The window's seek moves back so that its
+ * decode begins two frames before the stretch: the scores it computes are then its neighbour's.
+ */
+export function searchScenes(packets: readonly Packet[], windows: readonly PlannedWindow[]): SearchedWindow[] {
+  const times = Float64Array.from(shownPackets(packets), (p) => p.pts).sort();
+  const keyTimes = Float64Array.from(
+    packets.filter((p) => p.keyframe),
+    (p) => p.pts,
+  ).sort();
+  const start = times[0] ?? 0;
+  return windows.map((w, i) => {
+    const previous = windows[i - 1];
+    if (!previous) return w;
+    const reach = Math.min(SCENE_SEARCH_SECONDS, previous.duration / 4, w.duration / 4);
+    const from = firstAtOrAfter(times, start + w.startTime - reach);
+    // the window before keeps two frames at least, and the stretch is two frames or more
+    if (from < previous.startFrame + 2 || w.startFrame - from < 2) return w;
+    const k = firstAtOrAfter(keyTimes, times[from - 2]! + 1e-9) - 1;
+    const seekTime = (k >= 0 ? keyTimes[k]! : start) - start;
+    return { ...w, sceneFrom: times[from]! - start, seekTime: Math.min(w.seekTime, seekTime) };
+  });
+}
+
+/** The first index of a sorted array whose value is at least `x`. */
+function firstAtOrAfter(xs: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

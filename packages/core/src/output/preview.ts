@@ -115,7 +115,7 @@ export async function previewMediaPlaylist(
   const set = rows.filter((c) => c.index < pieces).sort((a, b) => a.index - b.index);
   const encoded = new Set(set.filter((c) => c.status === "ENCODED").map((c) => c.index));
   const playable = set.slice(0, playablePrefix(encoded, pieces));
-  const target = Math.max(1, ...set.map((c) => Math.ceil(c.duration)));
+  const target = Math.max(1, ...set.map((c) => Math.ceil(Math.max(c.duration, c.maxDuration ?? 0))));
   const lines = [
     "#EXTM3U",
     "#EXT-X-VERSION:3",
