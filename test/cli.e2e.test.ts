@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { access, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -97,21 +96,6 @@ describe("videoforge encode", () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/Unknown rung "999p"; choose from .*1080p/);
   });
-
-  it("works with the ffmpeg that ships in the npm package (no system ffmpeg needed)", async () => {
-    const require = createRequire(import.meta.url);
-    const FFMPEG_PATH = (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
-    const FFPROBE_PATH = (require("@ffprobe-installer/ffprobe") as { path: string }).path;
-    const source = await makeFixture("tiny-2s", dir);
-    const { code, stdout, stderr } = await cli(
-      ["encode", source, "--out", join(dir, "npm-ffmpeg"), "--ladder", "240p", "--json"],
-      { FFMPEG_PATH, FFPROBE_PATH, VIDEOFORGE_CHUNK_SECONDS: "1" },
-    ).done;
-    expect(code, stderr).toBe(0);
-    const summary = JSON.parse(stdout) as Summary;
-    expect(summary.outputs[0]!.frames).toBe(summary.source.frames);
-    expect((await decodedVideo(summary.outputs[0]!.path)).frames).toBe(summary.source.frames);
-  }, 120_000);
 });
 
 describe("videoforge up / submit / jobs / events", () => {
