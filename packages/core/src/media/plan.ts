@@ -238,24 +238,13 @@ export function planWindows(
   const frames = times.length;
   const frameTime = frames > 1 ? (times[frames - 1]! - start) / (frames - 1) : 0;
   const total = times[frames - 1]! - start + frameTime;
-  // first index in a sorted array whose value is >= x
-  const lowerBound = (xs: readonly number[], x: number) => {
-    let lo = 0;
-    let hi = xs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (xs[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
   // the last keyframe shown at or before display frame `f` (the source starts with one)
   const seekFrame = (f: number) => {
-    const k = lowerBound(keyTimes, times[f]! + 1e-9) - 1;
+    const k = firstAtOrAfter(keyTimes, times[f]! + 1e-9) - 1;
     const time = k >= 0 ? keyTimes[k]! : start;
-    return { time, frame: lowerBound(times, time) };
+    return { time, frame: firstAtOrAfter(times, time) };
   };
-  const leadFrames = leads(total, targetSeconds, lead?.seconds) ? lowerBound(times, start + lead!.seconds) : 0;
+  const leadFrames = leads(total, targetSeconds, lead?.seconds) ? firstAtOrAfter(times, start + lead!.seconds) : 0;
   const others = Math.max(0, (lead?.slots ?? 1) - 1);
   const startsFor = (n: number) => {
     // the lead, then n runs: the first `others` of them a lead longer than the rest
