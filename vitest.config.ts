@@ -11,8 +11,9 @@ export default defineConfig({
       "test/infra/stacks.mock.test.ts",
       "test/infra/workflows.test.ts",
     ],
-    // two files at a time: one at a time left a third of the 2 cores idle (CPU 22.5 min in a 16.2 min run, between
-    // encodes: polling, process starts, single-threaded Node); two brought the same suite to 12.3 min
+    // two files at a time: one at a time left a third of the 2 cores idle (22.5 CPU-minutes in a 16.2-minute run:
+    // between encodes the suite polls, starts processes, runs single-threaded Node). Back to back: 971 s one at a
+    // time, 736 s two; a later pair 833 s against 883 s, the second with 4× the host's steal time (README, Tests)
     fileParallelism: true,
     maxWorkers: 2,
     // one worker keeps its module cache across files: Node, the AWS SDK and core load once, not per file

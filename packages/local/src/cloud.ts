@@ -119,7 +119,12 @@ export async function startLocalCloud(opts: LocalCloudOptions) {
   // the in-process handlers see what a child started with `env` sees
   const cfg = loadConfig(childEnv(env));
   const { clients, ...deps } = composeDeps(cfg, `local:${process.pid}`);
-  await ensureTable(clients.dynamodb, cfg.table);
+  await ensureTable(clients.dynamodb, cfg.table).catch(async (err: unknown) => {
+    // a cloud that cannot start leaves nothing listening behind it
+    await events.stop();
+    await services.stop();
+    throw err;
+  });
 
   const onTaskLog = opts.onTaskLog ?? ((line: string) => process.stderr.write(line + "\n"));
   const artifacts =

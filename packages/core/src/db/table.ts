@@ -38,8 +38,34 @@ const ACTIVE_INDEX = {
   Projection: { ProjectionType: "ALL" as const },
 };
 
-/** Create the table if it is missing (local cloud, tests). On AWS the stack creates it. */
+/**
+ * Create the table if it is missing (local cloud, tests), and return once it and its indexes are ACTIVE. On AWS the
+ * stack creates it.
+ */
 export async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
+  await createOrUpdateTable(client, table);
+  await untilActive(client, table);
+}
+
+/**
+ * A table answers "not found" while CREATING, and dynalite marks it ACTIVE a moment after CreateTable returns (a
+ * timer, then a write): on a loaded machine the first query could come before that.
+ */
+async function untilActive(client: DynamoDBClient, table: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table })).catch((err: unknown) => {
+      if (err instanceof ResourceNotFoundException) return { Table: undefined };
+      throw err;
+    });
+    const indexes = Table?.GlobalSecondaryIndexes ?? [];
+    if (Table?.TableStatus === "ACTIVE" && indexes.every((i) => i.IndexStatus === "ACTIVE")) return;
+    if (Date.now() > until) throw new Error(`table ${table} is not ACTIVE after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function createOrUpdateTable(client: DynamoDBClient, table: string): Promise<void> {
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
     // a table made before the sparse index existed gets it (jobs written since carry its keys)
