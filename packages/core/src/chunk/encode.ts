@@ -167,6 +167,8 @@ export async function encodeWork(
   const { chunk } = event;
   return withScratch(deps.cfg, async (dir) => {
     const { input, range, seek } = chunk.window ? await windowInput(deps, chunk) : await pieceInput(deps, chunk, dir);
+    // a scene search finds the window's frames while decoding: how many is known only afterwards
+    const searched = searchesScenes(range);
     const watermark = event.watermark && {
       ...event.watermark,
       file: join(dir, `watermark.${event.watermark.image.format}`),
@@ -181,8 +183,7 @@ export async function encodeWork(
       rotation: event.rotation,
       threads: deps.ffmpeg.threads,
       range,
-      // a scene search finds the window's frames while decoding: how many is known only afterwards
-      ...(searchesScenes(range) ? {} : { frames: chunk.frames }),
+      ...(searched ? {} : { frames: chunk.frames }),
       seek,
       format: chunk.window ? sourceFormat : chunk.format,
       maxPixels: deps.cfg.limits.maxPixels,
@@ -223,14 +224,14 @@ export async function encodeWork(
     );
     const counts = spans.map((m) => m.frames);
     // with a scene search every rung holds the same frames, wherever the cuts fell
-    const expected = searchesScenes(range) ? Math.max(1, counts[0]!) : chunk.frames;
+    const expected = searched ? Math.max(1, counts[0]!) : chunk.frames;
     files.forEach(({ rendition }, i) => {
       if (counts[i] !== expected)
         throw new Error(`rendition ${rendition.name} has ${counts[i]} frames, expected ${expected}`);
     });
     // where the window really began and ended: its outputs keep the source's timestamps, moved by the offset
     const cut =
-      searchesScenes(range) && chunk.window
+      searched && chunk.window
         ? {
             startTime: Math.max(0, chunk.startTime + spans[0]!.first - CHUNK_TS_OFFSET - chunk.window.start),
             duration: spans[0]!.end - spans[0]!.first,

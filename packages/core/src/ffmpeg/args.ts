@@ -42,13 +42,15 @@ export const SCENE_THRESHOLD = 0.3;
 /** Whether a range's frames are found while decoding (a scene search), so their count is not known before. */
 export const searchesScenes = (r: FrameRange | undefined) => r?.startSearch !== undefined || r?.endSearch !== undefined;
 
+/** A range's bound as a filter argument: a millisecond early, so a frame read back at exactly the bound is in. */
+const at = (t: number) => (t - EPS).toFixed(6);
+
 /**
  * The select expression keeping a range's frames. A searched bound is a flag in one of select's registers, set
  * (for good) at the first frame shown from `search` on whose scene score reaches SCENE_THRESHOLD, or at `bound`:
  * the rule the neighbouring window applies to the same frames, so the two agree on the cut.
  */
 function rangeSelect(r: FrameRange): string {
-  const at = (t: number) => (t - EPS).toFixed(6);
   const reached = (register: number, search: number, bound: number) =>
     `st(${register},gt(ld(${register})+gte(t,${at(search)})*gte(scene,${SCENE_THRESHOLD})+gte(t,${at(bound)}),0))`;
   const begun = r.startSearch !== undefined ? reached(0, r.startSearch, r.start) : `gte(t,${at(r.start)})`;
@@ -103,7 +105,7 @@ export function ladderFilter(
 ): string {
   const n = renditions.length;
   // with a search the frame count is not known up front: trim ends the decode at the range's end instead
-  const stop = searchesScenes(range) && range?.end !== undefined ? [`trim=end=${(range.end - EPS).toFixed(6)}`] : [];
+  const stop = searchesScenes(range) && range?.end !== undefined ? [`trim=end=${at(range.end)}`] : [];
   const select = range ? [...stop, `select='${rangeSelect(range)}'`] : [];
   // tone-mapped once at the source's size, before the split: every rung gets the same SDR picture
   const pre = [...select, ...rotateFilter(rotation), ...(toneMap ? TONE_MAP_FILTERS : []), "format=yuv420p"];
