@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { busySeconds, classify, framesOf, parseTrace } from "./trace.ts";
+import { ladderFilter } from "@videoforge/core";
+import { busySeconds, classify, framesOf, parseTrace, plannedSecondsOf, type TracedRun } from "./trace.ts";
 
 describe("ffmpeg trace", () => {
   it("counts overlapping runs once and gaps not at all", () => {
@@ -41,5 +42,21 @@ describe("ffmpeg trace", () => {
     ).toBe("encode");
     expect(classify("ffmpeg", "-i 1080p.mp4 -map 0 -c copy -f hls -hls_time 6 index.m3u8")).toBe("hls");
     expect(classify("ffmpeg", "-ss 3 -i 1080p.mp4 -frames:v 1 -q:v 3 poster.jpg")).toBe("poster");
+  });
+
+  it("reads a scene-searched window's planned seconds from the filter the encoder was given", () => {
+    const rung = { name: "360p", width: 640, height: 360, videoBitrate: 800_000, maxrate: 1_200_000 };
+    const run = (range: Parameters<typeof ladderFilter>[2]): TracedRun => ({
+      ...parseTrace("1.0\t2.0\t1.0 1.0 0.0 1024\tffmpeg\tx")[0]!,
+      args: `-ss 2.000000 -i src.mp4 -filter_complex ${ladderFilter([rung], 0, range)} -map [v0] -f mpegts a.ts`,
+    });
+    expect(plannedSecondsOf(run({ start: 4, end: 8, startSearch: 3, endSearch: 7 }), 30)).toBeCloseTo(4, 9);
+    expect(plannedSecondsOf(run({ start: 0, end: 2, endSearch: 1.5 }), 30)).toBeCloseTo(2, 9);
+    expect(plannedSecondsOf(run({ start: 4, end: 8.5 }), 30)).toBeCloseTo(4.5, 9);
+    // the last window runs to the source's end
+    expect(plannedSecondsOf(run({ start: 23.5, startSearch: 21.9 }), 30)).toBeCloseTo(6.5, 9);
+    expect(plannedSecondsOf({ ...run({ start: 0 }), args: "-i a.ts -frames:v 240 -f mpegts b.ts" }, 30)).toBe(
+      undefined,
+    );
   });
 });

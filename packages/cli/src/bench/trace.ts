@@ -110,3 +110,25 @@ export function framesOf(run: TracedRun): number | undefined {
   const m = /-frames:v (\d+)/.exec(run.args);
   return m ? Number(m[1]) : undefined;
 }
+
+/**
+ * The seconds an encode's window was planned to cover, read from its select expression (core/ffmpeg/args.ts
+ * rangeSelect): a scene-searched window has no frame count to stop at. Its bounds are planned ones: where a shot
+ * change moved a cut, the two neighbours' figures shift by the same amount. A last window has no end but the
+ * source's (`sourceSeconds`).
+ */
+export function plannedSecondsOf(run: TracedRun, sourceSeconds: number): number | undefined {
+  const select = /select='([^']*)'/.exec(run.args)?.[1];
+  if (!select) return undefined;
+  // a searched bound: st(register, gt(ld(register) + gte(t,search)*gte(scene,x) + gte(t,bound), 0))
+  const num = "([-\\d.]+)";
+  const searched = (r: number) =>
+    new RegExp(`st\\(${r},gt\\(ld\\(${r}\\)\\+gte\\(t,${num}\\)\\*gte\\(scene,${num}\\)\\+gte\\(t,${num}\\)`).exec(
+      select,
+    )?.[3];
+  const start = searched(0) ?? /^gte\(t,([-\d.]+)\)/.exec(select)?.[1];
+  if (start === undefined) return undefined;
+  const end = searched(1) ?? /lt\(t,([-\d.]+)\)/.exec(select)?.[1];
+  // the bounds are written a millisecond early: the source's end is taken the same way
+  return (end === undefined ? sourceSeconds - 0.001 : Number(end)) - Number(start);
+}
