@@ -246,6 +246,22 @@ describe("local bus", () => {
     expect(calls).toHaveLength(4);
   });
 
+  it("tells a watcher of every accepted event, matched by a rule or not, until it stops watching", async () => {
+    const { bus } = setup(ok);
+    const seen: string[] = [];
+    const stop = bus.watch((e) => seen.push(`${e["detail-type"]} ${(e.detail as { jobId?: string }).jobId ?? "-"}`));
+    bus.putEvents([
+      cancelled("job-watch1"),
+      { Source: SOURCE, DetailType: "JobCancelled", Detail: "{not json" },
+      { Source: "elsewhere", DetailType: "Other", Detail: "{}" },
+    ]);
+    stop();
+    bus.putEvents([cancelled("job-watch2")]);
+    await bus.idle();
+    // the malformed entry was refused, so nobody hears of it
+    expect(seen).toEqual(["JobCancelled job-watch1", "Other -"]);
+  });
+
   it("resolves idle() only once every delivery has finished", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -51,6 +51,7 @@ export function createLocalBus(opts: BusOptions) {
   const backoff = opts.backoffMs ?? 500;
   const inFlight = new Set<Promise<void>>();
   const idleWaiters: (() => void)[] = [];
+  const watchers = new Set<(envelope: Envelope) => void>();
   let closed = false;
   // a queue's hand-back can be hours away: close() must not wait for it, nor its timer keep the process alive
   const napping = new Set<() => void>();
@@ -170,6 +171,7 @@ export function createLocalBus(opts: BusOptions) {
           detail,
         };
         route(envelope);
+        for (const watch of watchers) watch(envelope);
         return { EventId: envelope.id };
       });
       return { FailedEntryCount: failed, Entries: results };
@@ -197,6 +199,14 @@ export function createLocalBus(opts: BusOptions) {
         track(deliverWithRetry(sub, p.envelope, p.id));
       }
       return pending.length;
+    },
+    /**
+     * Be told of every event the bus accepts, as it is routed (an in-process client following a job, instead of
+     * polling the API). Returns the function that stops it.
+     */
+    watch(watcher: (envelope: Envelope) => void): () => void {
+      watchers.add(watcher);
+      return () => watchers.delete(watcher);
     },
     /** Resolves when no delivery is in flight. */
     idle(): Promise<void> {
