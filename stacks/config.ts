@@ -9,6 +9,9 @@ import { z } from "zod";
  * - `VIDEOFORGE_ALARM_EMAIL=ops@example.com`: subscribe this address to the alarm topic
  *   (the operator confirms once from the mail AWS sends). Without it the topic has no
  *   subscriber; add one in the console or with `aws sns subscribe`.
+ * - `VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS=0`: which chunks the chunker sends to the encoder's
+ *   Lambda (its estimate of a chunk's CPU-seconds at most this; 0: every chunk on Fargate);
+ *   unset, the price break-even (events/src/topology.ts). Passed on to the chunker's runtimes.
  */
 const DeployEnv = z.object({
   VIDEOFORGE_OPEN_SIGNUP: z
@@ -29,17 +32,38 @@ const DeployEnv = z.object({
       ctx.addIssue({ code: "custom", message: `must be an email address, got "${raw}"` });
       return z.NEVER;
     }),
+  VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw?.trim() || undefined;
+      if (value === undefined || (Number.isFinite(Number(value)) && Number(value) >= 0)) return value;
+      ctx.addIssue({ code: "custom", message: `must be a number, 0 or more, got "${raw}"` });
+      return z.NEVER;
+    }),
 });
 
+export interface DeploySettings {
+  openSignUp: boolean;
+  alarmEmail?: string;
+  /** Runtime variables the operator set, for the functions and the task that run the media steps. */
+  mediaEnvironment: Record<string, string>;
+}
+
 /** The deploy-time switches of an environment; a malformed one fails the deploy, naming the variable. */
-export function deploySettings(env: Record<string, string | undefined>): { openSignUp: boolean; alarmEmail?: string } {
+export function deploySettings(env: Record<string, string | undefined>): DeploySettings {
   const parsed = DeployEnv.safeParse(env);
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "));
-  return { openSignUp: parsed.data.VIDEOFORGE_OPEN_SIGNUP, alarmEmail: parsed.data.VIDEOFORGE_ALARM_EMAIL };
+  const { VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: lambdaChunk } = parsed.data;
+  return {
+    openSignUp: parsed.data.VIDEOFORGE_OPEN_SIGNUP,
+    alarmEmail: parsed.data.VIDEOFORGE_ALARM_EMAIL,
+    mediaEnvironment: lambdaChunk === undefined ? {} : { VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: lambdaChunk },
+  };
 }
 
 // the stacks' one read of the deploying shell's environment (the runtime's is packages/core/src/config.ts)
-export const { openSignUp, alarmEmail } = deploySettings(process.env);
+export const { openSignUp, alarmEmail, mediaEnvironment } = deploySettings(process.env);
 
 /** `prod` keeps its data (buckets, table, user pool) and runs full-size tasks. */
 export const isProd = $app.stage === "prod";

@@ -4,7 +4,7 @@ import { DEV_TASK_SIZE, TASK_SIZES } from "@videoforge/functions/lambda/task-pol
 import { taskAccess } from "./access.ts";
 import { permissionsFor } from "./permissions.ts";
 import { bus, eventBus } from "./bus.ts";
-import { isDevStage } from "./config.ts";
+import { isDevStage, mediaEnvironment } from "./config.ts";
 import { outputs, outputsBucket, uploads, uploadsBucket, work, workBucket } from "./storage.ts";
 import { jobTable, table } from "./table.ts";
 
@@ -38,7 +38,7 @@ export const worker = new sst.aws.Task(LINK.worker, {
   architecture: "x86_64",
   cpu: vcpu(defaultSize.cpu),
   memory: gb(defaultSize.memoryMiB),
-  environment: { VIDEOFORGE_ENCODER_THREADS: String(defaultSize.cpu / 1024) },
+  environment: { VIDEOFORGE_ENCODER_THREADS: String(defaultSize.cpu / 1024), ...mediaEnvironment },
   link: [table, uploads, work, outputs, bus],
   permissions: permissionsFor(taskAccess(taskHandlers), {
     uploads: uploadsBucket.arn,

@@ -77,6 +77,8 @@ export interface ImageFunctionArgs {
   permissions: Permission[];
   link: sst.Linkable<Record<string, unknown>>[];
   retries?: number;
+  /** Runtime variables beside the links' (the operator's, stacks/config.ts). */
+  environment?: Record<string, string>;
 }
 
 /** `SST_RESOURCE_<Name>` variables, as SST's Task sets them: what `Resource` reads in the image. */
@@ -100,7 +102,12 @@ export function imageFunction(
   args: ImageFunctionArgs,
 ): { arn: $util.Output<string>; name: $util.Output<string> } {
   if ($dev) {
-    const fn = bundledFunction(id, artifact, { link: args.link, permissions: args.permissions, retries: args.retries });
+    const fn = bundledFunction(id, artifact, {
+      link: args.link,
+      permissions: args.permissions,
+      retries: args.retries,
+      environment: args.environment,
+    });
     return { arn: fn.arn, name: fn.name };
   }
   const spec: FunctionArtifact = functionArtifacts[artifact];
@@ -130,7 +137,11 @@ export function imageFunction(
       timeout: spec.timeoutSeconds,
       ephemeralStorage: { size: spec.ephemeralMB ?? 512 },
       environment: {
-        variables: linkEnvironment(args.link).apply((env) => ({ ...env, VIDEOFORGE_HANDLER: args.handler })),
+        variables: linkEnvironment(args.link).apply((env) => ({
+          ...env,
+          ...args.environment,
+          VIDEOFORGE_HANDLER: args.handler,
+        })),
       },
       loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
     },

@@ -6,7 +6,7 @@ import type { ImageArtifact } from "./functions.ts";
 import { functionArtifacts, type FunctionArtifactName } from "./artifacts.ts";
 import type { Permission } from "./permissions.ts";
 import { eventBus } from "./bus.ts";
-import { isDevStage } from "./config.ts";
+import { isDevStage, mediaEnvironment } from "./config.ts";
 import { cluster, worker, workerImage } from "./encoder.ts";
 
 /** Dead letters are kept as long as SQS allows, to read and redrive them. */
@@ -53,7 +53,13 @@ function lambdaSubscription(spec: RuleSpec, dlq: sst.aws.Queue) {
   const id = `${spec.id}Handler`;
   let arn: $util.Output<string>;
   if (isImage(artifact)) {
-    const fn = imageFunction(id, artifact, { image: workerImage, handler: spec.handler, permissions, link: dataLinks });
+    const fn = imageFunction(id, artifact, {
+      image: workerImage,
+      handler: spec.handler,
+      permissions,
+      link: dataLinks,
+      environment: mediaEnvironment,
+    });
     arn = fn.arn;
     // what sst.aws.Function's `retries` + eventInvokeConfig transform do for the zip functions
     new aws.lambda.FunctionEventInvokeConfig(`${id}EventInvokeConfig`, {

@@ -159,11 +159,16 @@ export const catalog = {
       /** The piece of the source (the same for every format); `index` numbers the job's chunks across formats. */
       piece: z.number().int().nonnegative().optional(),
       source: objectRef,
-      /**
-       * The job's short first chunk (progressive publish): routed to the encoder's Lambda, which starts in about a
-       * second, instead of a Fargate task (tens of seconds to start). Absent on every other chunk.
-       */
+      /** The job's short first chunk (progressive publish), the one the preview plays from. */
       lead: z.literal(true).optional(),
+      /**
+       * Encoded on the encoder's Lambda, which starts in about a second, instead of a Fargate task (tens of seconds
+       * to start): the lead chunk, and chunks light enough that the Lambda also costs less (topology.ts
+       * LAMBDA_CHUNK_CPU_SECONDS). Absent: a task.
+       */
+      lambda: z.literal(true).optional(),
+      /** The chunker's estimate of the encode's CPU-seconds (core/chunk/cost.ts), which `lambda` follows. */
+      cpuSeconds: z.number().nonnegative().optional(),
       /** The next chunk's piece: open-GOP leading frames that display before the cut live there. */
       next: objectRef.optional(),
       format: z.enum(["mpegts", "matroska"]),

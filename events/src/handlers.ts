@@ -65,7 +65,7 @@ export const handlerSpecs = {
     stage: "chunking",
   },
   encoder: {
-    // a task on Fargate; the lead chunk on Lambda (encode-lead-chunk), at 10 GB for six vCPUs
+    // light chunks and the lead one on Lambda (encode-light-chunk), at 10 GB for six vCPUs; the rest on Fargate
     lambda: { ...ffmpegLambda, memoryMB: 10240 },
     // decode the chunk (and the next one's head) through presigned reads, write encoded pieces
     calls: { work: ["download", "upload", "presignGet", "head"], table: jobState, bus: ["publish"] },

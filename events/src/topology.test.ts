@@ -79,6 +79,8 @@ const samples: { [N in EventName]: Payload<N>[] } = {
       chunk: {
         index: 0,
         lead: true,
+        lambda: true,
+        cpuSeconds: 3.1,
         count: 8,
         source: { bucket: "videoforge-work", key: `chunks/${jobId}/0.mkv` },
         format: "matroska",
@@ -242,14 +244,19 @@ describe("topology", () => {
     expect(matching(upload(5 * GB))).toEqual(["chunk-large-source", "record-timeline"]);
   });
 
-  it("sends the lead chunk only to the encoder's Lambda, and every other chunk only to a task", () => {
+  it("sends a chunk the chunker marked `lambda` only to the encoder's Lambda, and every other only to a task", () => {
     const ready = allSamples.filter((s) => s.name === "ChunkReady");
-    const lead = ready.filter((s) => (s.env.detail as { chunk: { lead?: true } }).chunk.lead);
-    expect(lead).toHaveLength(1);
-    expect(matching(lead[0]!.env)).toEqual(["encode-lead-chunk", "record-timeline"]);
-    for (const other of ready.filter((s) => !lead.includes(s)))
-      expect(matching(other.env)).toEqual(["encode-chunk", "record-timeline"]);
-    expect(topology.find((s) => s.name === "encode-lead-chunk")?.runtime).toBe("lambda");
+    const light = ready.filter((s) => (s.env.detail as { chunk: { lambda?: true } }).chunk.lambda);
+    expect(light).toHaveLength(1);
+    expect(matching(light[0]!.env)).toEqual(["encode-light-chunk", "record-timeline"]);
+    const others = ready.filter((s) => !light.includes(s));
+    expect(others.length).toBeGreaterThan(0);
+    for (const other of others) expect(matching(other.env)).toEqual(["encode-chunk", "record-timeline"]);
+    // a lead chunk announced before the `lambda` mark existed is still encoded, on a task
+    const oldLead = structuredClone(light[0]!.env);
+    delete (oldLead.detail as { chunk: { lambda?: true } }).chunk.lambda;
+    expect(matching(oldLead)).toEqual(["encode-chunk", "record-timeline"]);
+    expect(topology.find((s) => s.name === "encode-light-chunk")?.runtime).toBe("lambda");
   });
 
   it("splits uploads at LARGE_SOURCE_MEGABYTES, with no gap and no overlap, up to 50 GiB", () => {

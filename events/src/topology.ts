@@ -44,10 +44,20 @@ export interface Subscription {
 export const LARGE_SOURCE_MEGABYTES = 1_000;
 
 /**
- * A lead chunk this short or shorter is encoded on Lambda (the chunker marks it `lead`): at 10 GB a Lambda has
- * six vCPUs, and 10 s of 4K to five rungs encodes well inside its 15 minutes.
+ * A lead chunk this short or shorter is encoded on Lambda whatever its estimate (the preview waits for it): at
+ * 10 GB a Lambda has six vCPUs, and 10 s of 4K to five rungs encodes well inside its 15 minutes.
  */
 export const LAMBDA_CHUNK_SECONDS = 10;
+
+/**
+ * Chunks estimated at this many CPU-seconds or fewer (core/chunk/cost.ts) are encoded on the encoder's Lambda;
+ * the chunker marks them `lambda`. Below it a 10 GB Lambda (six vCPUs, billed by the millisecond, started in about
+ * a second) costs less than a 2 vCPU Fargate task (about 40 s to start, billed for at least a minute) and finishes
+ * sooner; above it the task is cheaper per CPU-second. The break-even is computed from the published prices in
+ * the scaling model (packages/cli/src/bench/scaling.test.ts checks it). An operator may move it
+ * (VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS; 0 keeps every chunk on tasks).
+ */
+export const LAMBDA_CHUNK_CPU_SECONDS = 25;
 
 const standardRetry: RetryPolicy = { maximumRetryAttempts: 3, maximumEventAgeSeconds: 3600 };
 const types = (...names: EventName[]) => ({ source: [SOURCE], "detail-type": names });
@@ -115,12 +125,12 @@ export const topology: readonly Subscription[] = [
     retry: standardRetry,
   }),
   sub({
-    name: "encode-lead-chunk",
+    name: "encode-light-chunk",
     handler: "encoder",
     runtime: "lambda",
     events: ["ChunkReady"],
-    // the first chunk is the one the job plays from: no task start to wait for
-    pattern: { ...types("ChunkReady"), detail: { chunk: { lead: [true] } } },
+    // light chunks and the lead one (the chunker decides, LAMBDA_CHUNK_CPU_SECONDS): no task start to wait for
+    pattern: { ...types("ChunkReady"), detail: { chunk: { lambda: [true] } } },
     retry: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 7200 },
   }),
   sub({
@@ -128,7 +138,7 @@ export const topology: readonly Subscription[] = [
     handler: "encoder",
     runtime: "task",
     events: ["ChunkReady"],
-    pattern: { ...types("ChunkReady"), detail: { chunk: { lead: [{ exists: false }] } } },
+    pattern: { ...types("ChunkReady"), detail: { chunk: { lambda: [{ exists: false }] } } },
     // the encoder retries ffmpeg itself and reports ChunkFailed; bus retries cover lost workers
     retry: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 7200 },
   }),

@@ -58,6 +58,7 @@ export const largestChunkReady = (): Payload<"ChunkReady"> => ({
     frames: 240,
     startTime: 328,
     duration: 8,
+    cpuSeconds: 1234.5,
   },
   renditions: [
     rung("2160p", 2160),
@@ -79,13 +80,15 @@ export const samples: { [N in EventName]: Payload<N>[] } = {
   VideoUploaded: [uploaded(500 * MB), uploaded(5 * GB), uploaded(999 * MB), uploaded(1000 * MB)],
   ChunkReady: [
     largestChunkReady(),
-    // the lead chunk, for the encoder's Lambda
+    // a light chunk (the lead), for the encoder's Lambda
     {
       ...largestChunkReady(),
       chunk: {
         ...largestChunkReady().chunk,
         index: 0,
         lead: true,
+        lambda: true,
+        cpuSeconds: 12.4,
         startFrame: 0,
         frames: 60,
         startTime: 0,

@@ -21,7 +21,7 @@ import { REPO_ROOT, type RecordedResource, type Recording } from "./stacks-harne
 
 const run = promisify(execFile);
 
-async function record(stage: string, dev: boolean): Promise<Recording> {
+async function record(stage: string, dev: boolean, deployEnv: Record<string, string> = {}): Promise<Recording> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "videoforge-graph-")), `${stage}.json`);
   await run(
     process.execPath,
@@ -30,7 +30,13 @@ async function record(stage: string, dev: boolean): Promise<Recording> {
       cwd: REPO_ROOT,
       timeout: 540_000,
       maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, VIDEOFORGE_OPEN_SIGNUP: "", VIDEOFORGE_ALARM_EMAIL: "" },
+      env: {
+        ...process.env,
+        VIDEOFORGE_OPEN_SIGNUP: "",
+        VIDEOFORGE_ALARM_EMAIL: "",
+        VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: "",
+        ...deployEnv,
+      },
     },
   );
   return JSON.parse(fs.readFileSync(out, "utf8")) as Recording;
@@ -98,7 +104,11 @@ let prod: Graph;
 let dev: Graph;
 
 beforeAll(async () => {
-  const [p, d] = await Promise.all([record("prod", false), record("alice", true)]);
+  // prod's operator moved the Lambda routing limit; alice left it at the default
+  const [p, d] = await Promise.all([
+    record("prod", false, { VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: "12" }),
+    record("alice", true),
+  ]);
   prod = new Graph(p);
   dev = new Graph(d);
   // the figures the issue's closing note asks for
@@ -306,7 +316,7 @@ describe("prod", () => {
     }
     const media = ["chunker", "encoder", "assembler", "finisher"] as const;
     expect(media.every((a) => functionArtifacts[a].kind === "image")).toBe(true);
-    // the lead chunk's Lambda: six vCPUs (10 GB) to encode it as fast as a Lambda can
+    // the light chunks' Lambda: six vCPUs (10 GB) to encode them as fast as a Lambda can
     expect(fns.find((f) => prod.artifactOf(f) === "encoder")!.inputs.memorySize).toBe(10240);
     expect(LAMBDA_RUNTIME).toBe(`nodejs${NODE_MAJOR}.x`);
     const bundles = prod.rec.rpc.filter((c) => c.method === "Runtime.Build").map((c) => c.args);
@@ -518,6 +528,24 @@ describe("prod", () => {
     const other = prod.of("aws:sqs/queue:Queue").find((q) => q.state.arn !== queue!.state.arn)!;
     expect(allows(statements, "sqs:ChangeMessageVisibility", other.state.arn)).toBe(false);
     expect(prod.of("aws:lambda/permission:Permission").some((p) => p.inputs.function === sender.state.arn)).toBe(false);
+  });
+
+  it("passes the operator's chunk-routing limit to every runtime of the chunker, and nothing when it is unset", () => {
+    const containerEnv = (g: Graph) => {
+      const defs = g.of("aws:ecs/taskDefinition:TaskDefinition")[0]!.inputs.containerDefinitions;
+      const env: { name: string; value: string }[] = (typeof defs === "string" ? JSON.parse(defs) : defs)[0]
+        .environment;
+      return Object.fromEntries(env.map((e) => [e.name, e.value]));
+    };
+    const chunkerLambda = prod
+      .of("aws:lambda/function:Function")
+      .find((f) => f.inputs.packageType === "Image" && prod.artifactOf(f) === "chunker");
+    expect(chunkerLambda!.inputs.environment.variables.VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS).toBe("12");
+    // the large-source chunker runs in the worker task
+    expect(containerEnv(prod).VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS).toBe("12");
+    expect(containerEnv(dev).VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS).toBeUndefined();
+    for (const fn of dev.of("aws:lambda/function:Function"))
+      expect(fn.inputs.environment?.variables?.VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS).toBeUndefined();
   });
 
   it("sizes the worker task for the encoder and runs it in a cluster with FARGATE_SPOT", () => {

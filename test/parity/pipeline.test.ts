@@ -33,6 +33,8 @@ const NAMES = {
   VIDEOFORGE_BUS: "vf-parity-bus",
 };
 
+const PARITY_LAMBDA_CPU_SECONDS = 0.01;
+
 let cloud: TestCloud;
 let scratch: string;
 const lines: string[] = [];
@@ -51,6 +53,9 @@ beforeAll(async () => {
         VIDEOFORGE_CHUNK_SECONDS: "1",
         VIDEOFORGE_ENCODER_THREADS: "1",
         VIDEOFORGE_ALLOW_PRIVATE_URLS: "1",
+        // a limit under every chunk's estimate: the lead goes to the encoder's Lambda whatever its estimate, the
+        // rest to tasks, so both of the encoder's artifacts run (at the default all these tiny chunks are light)
+        VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: String(PARITY_LAMBDA_CPU_SECONDS),
       },
     },
   });
@@ -157,7 +162,15 @@ describe("every handler from its built artifact", () => {
         (l) => (l.ffmpeg as { build: string; ffmpeg: string }) ?? null,
       );
     const lambdaRuns = logged((l) => l.msg === "invocation started" && l.jobId === jobId).map((l) => l.handler);
-    // the lead chunk on the encoder's Lambda, the others as tasks
+    // the lead chunk on the encoder's Lambda, the others as tasks: as the chunker marked and estimated them
+    const ready = view.timeline
+      .filter((t) => t.type === "ChunkReady")
+      .map((t) => t.detail.chunk as { index: number; lead?: true; lambda?: true; cpuSeconds: number });
+    expect(ready).toHaveLength(view.chunks.length);
+    for (const c of ready) {
+      expect(c.cpuSeconds).toBeGreaterThan(PARITY_LAMBDA_CPU_SECONDS);
+      expect({ index: c.index, lambda: c.lambda ?? false }).toEqual({ index: c.index, lambda: c.lead === true });
+    }
     expect(new Set(lambdaRuns)).toEqual(new Set(["chunker", "encoder", "assembler", "finisher"]));
     const taskRuns = ffmpegOf("task started");
     expect(taskRuns.length).toBe(view.chunks.length - 1);

@@ -172,20 +172,21 @@ describe("faults inside a running local cloud", () => {
       expect(failed.job.error?.reason).toMatch(
         new RegExp(
           "^Chunk 1 of 1 could not be encoded: 3 attempts failed \\(last: [^)]*killed by SIGKILL[^)]*\\)\\. " +
-            "The event is kept in the dead-letter queue encode-chunk-dlq; `videoforge dlq redrive` retries it\\.$",
+            // a 1 s chunk is light: its rule is the one that takes it to the encoder's Lambda on AWS
+            "The event is kept in the dead-letter queue encode-light-chunk-dlq; `videoforge dlq redrive` retries it\\.$",
         ),
       );
 
       const cli = (...args: string[]) =>
         promisify(execFile)(process.execPath, [BIN, ...args, "--api", t.api.url, "--token", t.token]);
       const listed = await cli("dlq", "list");
-      expect(listed.stdout).toContain("encode-chunk-dlq");
+      expect(listed.stdout).toContain("encode-light-chunk-dlq");
       expect(listed.stdout).toContain(`job ${jobId} chunk 0`);
       expect(listed.stdout).toContain("3 attempts");
       const id = /^(\S+)\s/.exec(listed.stdout)![1]!;
 
       const redriven = await cli("dlq", "redrive", id);
-      expect(redriven.stdout).toContain(`${id} redriven to encode-chunk`);
+      expect(redriven.stdout).toContain(`${id} redriven to encode-light-chunk`);
       const done = await t.waitForEnd(jobId);
       expect(done.job.status, done.job.error?.reason).toBe("COMPLETED");
       expect(done.job.error).toBeFalsy();

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LAMBDA_CHUNK_CPU_SECONDS } from "@videoforge/events";
 import { childEnv, EnvSchema, loadClientSettings, loadConfig, loadProcessSettings } from "./config.ts";
 
 describe("the environment schema", () => {
@@ -77,6 +78,11 @@ describe("the environment schema", () => {
     ["VIDEOFORGE_FFMPEG_TIMEOUT_MS", "Infinity", /^VIDEOFORGE_FFMPEG_TIMEOUT_MS must be a positive number/],
     ["VIDEOFORGE_ENCODER_THREADS", "2.5", /^VIDEOFORGE_ENCODER_THREADS must be a positive whole number, got "2.5"$/],
     [
+      "VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS",
+      "-1",
+      /^VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS must be a number, 0 or more, got "-1"$/,
+    ],
+    [
       "VIDEOFORGE_LOG_LEVEL",
       "verbose",
       /^VIDEOFORGE_LOG_LEVEL must be one of debug\|info\|warn\|error, got "verbose"$/,
@@ -84,6 +90,12 @@ describe("the environment schema", () => {
     ["VIDEOFORGE_LOG_LEVEL", "INFO", /^VIDEOFORGE_LOG_LEVEL must be one of/],
   ])("refuses %s=%s with an error naming the variable, never NaN", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it("routes chunks up to the price break-even to Lambda unless the operator moves it; 0 keeps them on tasks", () => {
+    expect(loadConfig({}).lambdaChunkCpuSeconds).toBe(LAMBDA_CHUNK_CPU_SECONDS);
+    expect(loadConfig({ VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: "0" }).lambdaChunkCpuSeconds).toBe(0);
+    expect(loadConfig({ VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: "120.5" }).lambdaChunkCpuSeconds).toBe(120.5);
   });
 
   it("reports every malformed variable at once", () => {

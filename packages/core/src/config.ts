@@ -1,5 +1,6 @@
 import { cpus } from "node:os";
 import { z } from "zod";
+import { LAMBDA_CHUNK_CPU_SECONDS } from "@videoforge/events";
 import { withLinkedResources, type Env, type LinkedResources } from "./config-sources.ts";
 
 /**
@@ -34,6 +35,12 @@ export interface Config {
    * planner then sizes chunks so every worker gets the same work. Undefined on Fargate.
    */
   parallelTasks?: number;
+  /**
+   * Chunks the chunker estimates at this many CPU-seconds or fewer are encoded on the encoder's Lambda, the rest on
+   * Fargate tasks (topology.ts LAMBDA_CHUNK_CPU_SECONDS, the price break-even, by default); 0 sends every chunk,
+   * the lead one too, to tasks.
+   */
+  lambdaChunkCpuSeconds: number;
   tmpDir: string;
   ffmpegTimeoutMs: number;
   /**
@@ -146,6 +153,17 @@ const text = z
   .string()
   .optional()
   .transform((raw) => raw?.trim() || undefined);
+
+/** Zero or more; the message follows the variable's name (see `parseEnv`). */
+function nonNegative(fallback: number) {
+  return text.transform((raw, ctx): number => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (Number.isFinite(value) && value >= 0) return value;
+    ctx.addIssue({ code: "custom", message: `must be a number, 0 or more, got "${raw}"` });
+    return z.NEVER;
+  });
+}
 
 /** A positive number; the message follows the variable's name (see `parseEnv`). */
 function positive(fallback: number, integer = false) {
@@ -274,6 +292,7 @@ const RUNTIME_VARIABLES = {
   VIDEOFORGE_X264_CRF: positive(23),
   VIDEOFORGE_ENCODER_THREADS: optionalPositive(true),
   VIDEOFORGE_PARALLEL_TASKS: optionalPositive(true),
+  VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: nonNegative(LAMBDA_CHUNK_CPU_SECONDS),
   VIDEOFORGE_TMP_DIR: text,
   TMPDIR: text,
   VIDEOFORGE_FFMPEG_TIMEOUT_MS: positive(30 * 60_000),
@@ -418,6 +437,7 @@ export function loadConfig(rawEnv: Env = process.env, linked: LinkedResources = 
       v.VIDEOFORGE_ENCODER_THREADS ?? Math.max(1, Math.floor(cpus().length / (v.VIDEOFORGE_PARALLEL_TASKS ?? 1))),
     encoderThreadsFixed: v.VIDEOFORGE_ENCODER_THREADS !== undefined,
     parallelTasks: v.VIDEOFORGE_PARALLEL_TASKS,
+    lambdaChunkCpuSeconds: v.VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS,
     tmpDir: v.VIDEOFORGE_TMP_DIR ?? v.TMPDIR ?? "/tmp",
     ffmpegTimeoutMs: v.VIDEOFORGE_FFMPEG_TIMEOUT_MS,
     ffmpegStallMs: v.VIDEOFORGE_FFMPEG_STALL_MS,

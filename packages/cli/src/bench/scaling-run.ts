@@ -1,5 +1,5 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
-import { LAMBDA_CHUNK_SECONDS } from "@videoforge/events";
+import { LAMBDA_CHUNK_CPU_SECONDS } from "@videoforge/events";
 import { dirname, join } from "node:path";
 import { CLI_BIN } from "./compare.ts";
 import { runMeasured } from "./measure.ts";
@@ -7,7 +7,7 @@ import { bestChunk, scalingCurves, type ScalingInputs } from "./scaling.ts";
 import { scalingSvg } from "./scaling-chart.ts";
 import { describeSource, generateSource } from "./source.ts";
 import { markdownTable } from "./table.ts";
-import { framesOf, readTrace, traceEnv, type TracedRun } from "./trace.ts";
+import { framesOf, plannedSecondsOf, readTrace, traceEnv, type TracedRun } from "./trace.ts";
 
 /** Published figures the model takes as given (sources in docs/performance.md). */
 export const PUBLISHED = {
@@ -60,8 +60,15 @@ export function ratesFrom(
   outputBytes: number,
 ): MeasuredRates {
   const encodes = runs.filter((r) => r.kind === "encode");
-  const chunks = encodes.map((r, index) => ({ index, seconds: (framesOf(r) ?? 0) / fps, wall: r.wall, cpu: r.cpu }));
+  const secondsOf = (r: TracedRun) => {
+    const frames = framesOf(r);
+    return frames !== undefined ? frames / fps : (plannedSecondsOf(r, sourceSeconds) ?? 0);
+  };
+  const chunks = encodes.map((r, index) => ({ index, seconds: secondsOf(r), wall: r.wall, cpu: r.cpu }));
   const covered = chunks.reduce((s, c) => s + c.seconds, 0);
+  // a rate of NaN would run the model and the chart on nonsense: say what the trace lacked instead
+  if (!chunks.length || chunks.some((c) => !(c.seconds > 0)))
+    throw new Error(`the trace does not tell every encode's length: ${chunks.length} encodes, ${covered} s`);
   const wallOf = (kinds: string[]) => runs.filter((r) => kinds.includes(r.kind)).reduce((s, r) => s + r.wall, 0);
   return {
     sourceSeconds,
@@ -142,16 +149,18 @@ export async function scalingBench(
       `${p.cost.toFixed(3)} + ${p.leadCost.toFixed(4)}`,
     ];
   });
-  // Lambda + Fargate routing (modelled): chunks of at most LAMBDA_CHUNK_SECONDS on the encoder's Lambda
+  // Lambda + Fargate routing as the chunker routes: chunks of at most LAMBDA_CHUNK_CPU_SECONDS on the encoder's Lambda
   const routingRows = [600, 3600].flatMap((duration) =>
     [20, 100, 200].map((tasks) => {
       const fargate = bestChunk(inputs, duration, tasks);
-      const routed = bestChunk(inputs, duration, tasks, undefined, "lambda-short");
+      const routed = bestChunk(inputs, duration, tasks, undefined, "by-cost");
       const cell = (q: typeof fargate) =>
         `${(q.latency / 60).toFixed(1)} min, ${q.chunkSeconds} s, $${q.cost.toFixed(3)}`;
       return [`${duration / 60} min`, String(tasks), cell(fargate), cell(routed)];
     }),
   );
+  // the longest chunk of this source the chunker sends to Lambda
+  const lambdaSeconds = LAMBDA_CHUNK_CPU_SECONDS / inputs.encodeCpuPerSourceSecond;
   const svg = scalingSvg(
     curves,
     "videoforge on Fargate (model): 1080p, 4-rung ladder, 2 vCPU tasks, one task per chunk",
@@ -188,10 +197,11 @@ export async function scalingBench(
       ],
       playableRows,
     ) +
-    "\nLambda + Fargate routing (modelled; built today for the lead chunk only): chunks of at most " +
-    `${LAMBDA_CHUNK_SECONDS} s on the encoder's Lambda, longer ones on tasks; ` +
+    "\nLambda + Fargate routing, as the chunker routes: chunks estimated at most " +
+    `${LAMBDA_CHUNK_CPU_SECONDS} CPU-seconds (${lambdaSeconds.toFixed(0)} s of this source) on the encoder's Lambda, ` +
+    "heavier ones on tasks; " +
     "each cell: complete, best chunk, USD:\n\n" +
-    markdownTable(["source", "workers", "all on Fargate", "short chunks on Lambda"], routingRows) +
+    markdownTable(["source", "workers", "all on Fargate (but the lead)", "light chunks on Lambda"], routingRows) +
     `\nchart: ${opts.png}\n`
   );
 }

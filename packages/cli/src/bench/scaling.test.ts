@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { LAMBDA_CHUNK_CPU_SECONDS } from "@videoforge/events";
+import { ASSUMED, PUBLISHED } from "./scaling-run.ts";
 import {
   bestChunk,
+  chunkLambdaCost,
+  chunkLambdaSeconds,
+  chunkTaskCost,
   chunkTaskSeconds,
   launchDelay,
   leadTimes,
   predict,
+  routedToLambda,
   scalingCurves,
   type ScalingInputs,
 } from "./scaling.ts";
@@ -73,20 +79,33 @@ describe("scaling model", () => {
     expect(r.leadCost).toBeCloseTo(lead.lambdaSeconds * 10 * 0.0000166667, 12);
   });
 
-  it("routes short chunks to Lambda: no task start, no 1-minute minimum, so short chunks pay off", () => {
+  it("routes light chunks to Lambda: no task start, no 1-minute minimum, so short chunks pay off", () => {
     const fargate = predict(inputs, { durationSeconds: 600, chunkSeconds: 10, tasks: 60 });
-    const routed = predict(inputs, { durationSeconds: 600, chunkSeconds: 10, tasks: 60, route: "lambda-short" });
+    const routed = predict(inputs, { durationSeconds: 600, chunkSeconds: 10, tasks: 60, route: "by-cost" });
     // the same 60 chunks in one wave; each on Lambda: 2 s start + 1 s fixed + 0.3 s transfer + 16 CPU-s / 4.8
     expect(routed.encode).toBeCloseTo(2 + 1 + 0.3 + 16 / 4.8, 9);
     expect(fargate.encode - routed.encode).toBeGreaterThan(40);
     expect(routed.cost).toBeLessThan(fargate.cost);
-    // a chunk longer than LAMBDA_CHUNK_SECONDS stays on a task
-    const long = predict(inputs, { durationSeconds: 600, chunkSeconds: 30, tasks: 20, route: "lambda-short" });
-    expect(long.encode).toBeCloseTo(predict(inputs, { durationSeconds: 600, chunkSeconds: 30, tasks: 20 }).encode, 9);
-    // the best chunk with the route is a short one, and beats the best on Fargate alone
-    const best = bestChunk(inputs, 3600, 200, undefined, "lambda-short");
-    expect(best.chunkSeconds).toBeLessThanOrEqual(10);
+    // a chunk over LAMBDA_CHUNK_CPU_SECONDS (30 s × 1.6 = 48 CPU-s) stays on a task
+    const heavy = predict(inputs, { durationSeconds: 600, chunkSeconds: 30, tasks: 20, route: "by-cost" });
+    expect(heavy.encode).toBeCloseTo(predict(inputs, { durationSeconds: 600, chunkSeconds: 30, tasks: 20 }).encode, 9);
+    // the best chunk with the route is a light one, and beats the best on Fargate alone
+    const best = bestChunk(inputs, 3600, 200, undefined, "by-cost");
+    expect(routedToLambda(inputs, best.chunkSeconds)).toBe(true);
     expect(best.latency).toBeLessThan(bestChunk(inputs, 3600, 200).latency);
+  });
+
+  it("puts LAMBDA_CHUNK_CPU_SECONDS at the price break-even of a 10 GB Lambda and a 2 vCPU task", () => {
+    // the published prices, and the assumptions the model runs with (scaling-run.ts)
+    const p = { ...inputs, ...PUBLISHED, ...ASSUMED, encodeCpuPerSourceSecond: 1 };
+    // with 1 CPU-second per source second, a chunk's length is its CPU-seconds
+    const lambdaOverTask = (cpu: number) => chunkLambdaCost(p, cpu) / chunkTaskCost(p, cpu);
+    expect(lambdaOverTask(LAMBDA_CHUNK_CPU_SECONDS)).toBeGreaterThan(0.9);
+    expect(lambdaOverTask(LAMBDA_CHUNK_CPU_SECONDS)).toBeLessThan(1.1);
+    expect(lambdaOverTask(LAMBDA_CHUNK_CPU_SECONDS / 2)).toBeLessThan(0.75);
+    expect(lambdaOverTask(LAMBDA_CHUNK_CPU_SECONDS * 3)).toBeGreaterThan(1.4);
+    // and on Lambda the chunk is done sooner at any size: no task start, three times the vCPUs
+    expect(chunkLambdaSeconds(p, LAMBDA_CHUNK_CPU_SECONDS)).toBeLessThan(chunkTaskSeconds(p, LAMBDA_CHUNK_CPU_SECONDS));
   });
 
   it("latency never grows with more tasks; it flattens once every chunk has a task", () => {

@@ -1,12 +1,12 @@
 /**
  * A model of one job on AWS as parallelism grows: the chunker splits the source, N chunks
  * run as Fargate tasks P at a time (one RunTask per ChunkReady, so every chunk pays a task
- * start) or, routed by length, on the encoder's Lambda, then the assembler joins them; and when
+ * start) or, routed by their estimated CPU-seconds, on the encoder's Lambda, then the assembler joins them; and when
  * the job first plays. Pure functions; the inputs come from a measured run here (encode CPU per
  * source second, split and assembly rates) and from published Fargate and Lambda figures (start
  * latency, launch-rate quota, vCPUs, prices), cited in docs/performance.md.
  */
-import { LAMBDA_CHUNK_SECONDS, LARGE_SOURCE_MEGABYTES } from "@videoforge/events";
+import { LAMBDA_CHUNK_CPU_SECONDS, LARGE_SOURCE_MEGABYTES } from "@videoforge/events";
 
 export interface ScalingInputs {
   /** CPU-seconds of ffmpeg per second of 1080p source to encode a chunk into the whole ladder. */
@@ -35,7 +35,7 @@ export interface ScalingInputs {
   eventHopSeconds: number;
   /** us-east-1 Linux/x86 on-demand; per-second billing with a minimum. */
   prices: { vcpuHour: number; gbHour: number; minimumBilledSeconds: number };
-  /** The encoder's Lambda, which takes the job's short lead chunk (rule encode-lead-chunk). */
+  /** The encoder's Lambda, which takes the lead chunk and the light ones (rule encode-light-chunk). */
   lambda: { startSeconds: number; vcpu: number; memoryGb: number; gbSecond: number };
   /** The lead chunk's length (media/plan.ts leadSecondsFor of the chunk length; 2 s for 8 s chunks). */
   leadSeconds: number;
@@ -47,10 +47,11 @@ export interface JobShape {
   /** Most tasks running at once. */
   tasks: number;
   /**
-   * Where the chunks run: `fargate`, every chunk on a task (today, but the lead); `lambda-short`, chunks of at
-   * most LAMBDA_CHUNK_SECONDS on the encoder's Lambda (modelled, not routed yet), longer ones on tasks.
+   * Where the chunks run: `fargate`, every chunk but the lead on a task (the routing before chunks were costed, or
+   * VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS=0); `by-cost`, as the chunker routes now: chunks of at most
+   * LAMBDA_CHUNK_CPU_SECONDS on the encoder's Lambda, heavier ones on tasks.
    */
-  route?: "fargate" | "lambda-short";
+  route?: "fargate" | "by-cost";
 }
 
 export interface Prediction extends JobShape {
@@ -87,6 +88,17 @@ export function chunkTaskSeconds(p: ScalingInputs, chunkSeconds: number): number
   return p.taskStartSeconds + p.perChunkFixedSeconds + transfer + encode;
 }
 
+/** What a chunk's task costs, USD: its whole lifetime, at least the minimum. */
+export const chunkTaskCost = (p: ScalingInputs, chunkSeconds: number) => taskCost(p, chunkTaskSeconds(p, chunkSeconds));
+
+/** What a chunk costs on the encoder's Lambda, USD: billed by the millisecond, no minimum. */
+export const chunkLambdaCost = (p: ScalingInputs, chunkSeconds: number) =>
+  chunkLambdaSeconds(p, chunkSeconds) * p.lambda.memoryGb * p.lambda.gbSecond;
+
+/** Whether the chunker sends a chunk of this length to the encoder's Lambda (core/chunk/cost.ts lambdaChunk). */
+export const routedToLambda = (p: ScalingInputs, chunkSeconds: number) =>
+  chunkSeconds * p.encodeCpuPerSourceSecond <= LAMBDA_CHUNK_CPU_SECONDS;
+
 /** Wall time of one chunk on the encoder's Lambda: its start, then the same work on its vCPUs. */
 export function chunkLambdaSeconds(p: ScalingInputs, chunkSeconds: number): number {
   const transfer = (chunkSeconds * (p.sourceBitsPerSecond + p.outputBitsPerSecond)) / 8 / p.s3BytesPerSecond;
@@ -104,10 +116,10 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
   const chunks = Math.max(1, Math.ceil(d / c));
   const slots = Math.max(1, Math.min(tasks, chunks));
   const waves = Math.ceil(chunks / slots);
-  const onLambda = shape.route === "lambda-short" && Math.min(c, d) <= LAMBDA_CHUNK_SECONDS;
+  const onLambda = shape.route === "by-cost" && routedToLambda(p, Math.min(c, d));
   const task = onLambda ? chunkLambdaSeconds(p, Math.min(c, d)) : chunkTaskSeconds(p, Math.min(c, d));
   // Lambda bills per millisecond without a minimum, and its burst of concurrency is far above these counts
-  const chunkCost = onLambda ? task * p.lambda.memoryGb * p.lambda.gbSecond : taskCost(p, task);
+  const chunkCost = onLambda ? chunkLambdaCost(p, Math.min(c, d)) : chunkTaskCost(p, Math.min(c, d));
   // the splitter: start (a Lambda, or a task for a large source), download, split, upload
   const sourceBytes = (d * p.sourceBitsPerSecond) / 8;
   // stream copy and the one AAC encode are single-threaded: extra vCPUs do not help here

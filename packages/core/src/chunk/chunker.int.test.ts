@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeEvent } from "@videoforge/events";
+import { makeEvent, type VideoFormat } from "@videoforge/events";
 import { memoryObjectStore } from "../adapters/memory-store.ts";
 import { memoryPublisher } from "../adapters/memory-publisher.ts";
 import { loadConfig } from "../config.ts";
@@ -11,12 +11,14 @@ import { memoryJobStore } from "../adapters/memory-job-store.ts";
 import { chargeDailyWork } from "../job/quota.ts";
 import { createLogger } from "../log.ts";
 import { chunkSource } from "./split.ts";
+import { chunkCpuSeconds } from "./cost.ts";
 import type { Deps } from "../deps.ts";
 
 /**
- * The daily encode-work budget at the chunker, on a real probe of a generated clip: the job is
- * charged frames × output pixels once, and a job that would pass the day's budget ends FAILED
- * with the fixed sentence before anything is split.
+ * The chunker's decisions before and as it announces chunks, on a real probe of a generated clip:
+ * - the daily encode-work budget: the job is charged frames × output pixels once, and a job that
+ *   would pass the day's budget ends FAILED with the fixed sentence before anything is split;
+ * - each chunk's route: its estimated CPU-seconds, and the `lambda` mark when that is light enough.
  */
 let dir: string;
 let clip: string;
@@ -48,9 +50,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function world(maxDailyWork: number) {
+function world(maxDailyWork: number, lambdaChunkCpuSeconds?: number) {
   const base = loadConfig({});
-  const cfg = { ...base, limits: { ...base.limits, maxDailyWork } };
+  const cfg = {
+    ...base,
+    limits: { ...base.limits, maxDailyWork },
+    lambdaChunkCpuSeconds: lambdaChunkCpuSeconds ?? base.lambdaChunkCpuSeconds,
+  };
   const objects = memoryObjectStore();
   // the upload is the generated clip; what the chunker stores is only counted
   const store = { ...objects, download: async (_bucket: string, _key: string, file: string) => copyFile(clip, file) };
@@ -69,7 +75,7 @@ function world(maxDailyWork: number) {
   return { deps, jobs, events };
 }
 
-async function chunk(deps: Deps, jobId: string) {
+async function chunk(deps: Deps, jobId: string, formats: VideoFormat[] = ["h264"]) {
   await deps.jobs.createJob({
     jobId,
     owner: "alice",
@@ -85,7 +91,10 @@ async function chunk(deps: Deps, jobId: string) {
     megabytes: 1,
     name: "clip.mp4",
   };
-  await chunkSource(deps, makeEvent("VideoUploaded", { jobId, owner: "alice", source, ladder: ["240p"] }).detail);
+  await chunkSource(
+    deps,
+    makeEvent("VideoUploaded", { jobId, owner: "alice", source, ladder: ["240p"], formats }).detail,
+  );
 }
 
 const today = () => ({ owner: "alice", kind: "work" as const, period: new Date().toISOString().slice(0, 10) });
@@ -114,5 +123,45 @@ describe("daily encode-work budget at the chunker", () => {
     expect(await jobs.counted(today())).toBe(work);
     expect(await chargeDailyWork(deps, "alice", "fits-budget", work)).toBe(true);
     expect(await jobs.counted(today())).toBe(work);
+  });
+});
+
+describe("each chunk's route at the chunker", () => {
+  // the clip's one chunk: 20 frames of 320x240 to the 240p rung, decoded once
+  const estimate = (codec: VideoFormat) =>
+    chunkCpuSeconds({
+      codec,
+      frames: 20,
+      decodedFrames: 20,
+      sourcePixels: 320 * 240,
+      renditions: [{ width: 320, height: 240 }],
+      encodes: 1,
+    });
+  const announced = async (jobId: string, lambdaChunkCpuSeconds?: number) => {
+    const { deps, events } = world(1e12, lambdaChunkCpuSeconds);
+    await chunk(deps, jobId, ["h264", "vp9"]);
+    return events.published.flatMap((e) => (e.name === "ChunkReady" ? [e.detail.chunk] : []));
+  };
+
+  it("marks a chunk `lambda` when its estimate is at most the limit, per format, and never at 0", async () => {
+    const h264 = estimate("h264");
+    const vp9 = estimate("vp9");
+    expect(vp9).toBeGreaterThan(5 * h264);
+    const pick = (chunks: Awaited<ReturnType<typeof announced>>) =>
+      chunks.map((c) => ({ codec: c.codec, lambda: c.lambda ?? false, cpuSeconds: c.cpuSeconds }));
+    const cpu = (x: number) => expect.closeTo(x, 2);
+
+    // the default limit: both of this small clip's chunks are light
+    expect(pick(await announced("light-chunks"))).toEqual([
+      { codec: "h264", lambda: true, cpuSeconds: cpu(h264) },
+      { codec: "vp9", lambda: true, cpuSeconds: cpu(vp9) },
+    ]);
+    // a limit between the two estimates: the VP9 chunk goes to a task
+    expect(pick(await announced("between-limits", (h264 + vp9) / 2))).toEqual([
+      { codec: "h264", lambda: true, cpuSeconds: cpu(h264) },
+      { codec: "vp9", lambda: false, cpuSeconds: cpu(vp9) },
+    ]);
+    // 0: every chunk on a task
+    expect(pick(await announced("tasks-only", 0)).map((c) => c.lambda)).toEqual([false, false]);
   });
 });

@@ -24,6 +24,7 @@ import {
   type Format,
 } from "../media/formats.ts";
 import { extractCaptions } from "../output/captions.ts";
+import { chunkCpuSeconds, lambdaChunk } from "./cost.ts";
 import { InvalidInputError } from "../errors.ts";
 import { frameIndexer, planSource, type PlannedChunk, type PlannedWindow, type SearchedWindow } from "../media/plan.ts";
 import { resolveTrim, storedTrim, trimChunks, TrimSpan, type TrimmedChunk } from "../media/trim.ts";
@@ -252,12 +253,24 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
       growth = 0,
     ) => {
       if (c.index === 0) firstFrameAt = chunk.window?.start ?? chunk.range?.start;
-      // the first chunk the preview plays from (H.264's), short enough for a Lambda (see encode-lead-chunk)
+      // the first chunk the preview plays from (H.264's), short enough for a Lambda whatever its estimate
       const lead =
         c.index === 0 && params.lead && codecs[0] === "h264" && chunks.length > 1 && c.duration <= LAMBDA_CHUNK_SECONDS;
+      // a window decodes from its seek, before its first kept frame
+      const leadIn = chunk.window ? Math.max(0, chunk.window.start - chunk.window.seek) * info.video.fps : 0;
       for (const [f, codec] of codecs.entries()) {
         const index = chunkIndex(f, c.index, chunks.length);
         const { startFrame, frames, startTime, duration } = c;
+        // routed by its estimated work: light chunks to the encoder's Lambda, heavy ones to a task
+        const cpuSeconds = chunkCpuSeconds({
+          codec,
+          frames,
+          decodedFrames: frames + leadIn,
+          sourcePixels: info.video.width * info.video.height,
+          renditions,
+          encodes: quality?.maxProbes ?? 1,
+        });
+        const onLambda = lambdaChunk(cpuSeconds, deps.cfg.lambdaChunkCpuSeconds, lead === true && f === 0);
         // create, not put: a second delivery must not reset a chunk that is already encoding
         await deps.jobs.createChunk({
           jobId,
@@ -279,6 +292,8 @@ export const chunkMedia: ChunkWork = (deps, event, job, ladder, formats) => {
               codec,
               piece: c.index,
               ...(lead && f === 0 ? { lead: true as const } : {}),
+              ...(onLambda ? { lambda: true as const } : {}),
+              cpuSeconds: Math.round(cpuSeconds * 100) / 100,
               format,
               startFrame,
               frames,
