@@ -173,7 +173,8 @@ describe("faults inside a running local cloud", () => {
         new RegExp(
           "^Chunk 1 of 1 could not be encoded: 3 attempts failed \\(last: [^)]*killed by SIGKILL[^)]*\\)\\. " +
             // a 1 s chunk is light: its rule is the one that takes it to the encoder's Lambda on AWS
-            "The event is kept in the dead-letter queue encode-light-chunk-dlq; `videoforge dlq redrive` retries it\\.$",
+            "The event is kept in the dead-letter queue encode-light-chunk-dlq; " +
+            "`videoforge dlq redrive` retries it\\.$",
         ),
       );
 
