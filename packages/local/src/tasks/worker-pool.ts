@@ -5,9 +5,18 @@ import { createRequire } from "node:module";
 import type { WorkerAbort, WorkerReply, WorkerTask } from "./worker-protocol.ts";
 import { wholeLines } from "./child-lines.ts";
 import { threadShare } from "./slots.ts";
+import { exists, workerBundle } from "./worker-bundle.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker-entry.ts", import.meta.url));
 const TSX = createRequire(import.meta.url).resolve("tsx");
+
+const bundleFailed = (err: Error) =>
+  JSON.stringify({
+    level: "warn",
+    time: new Date().toISOString(),
+    msg: "workers run the TypeScript: the worker bundle could not be built",
+    err: err.message.split("\n")[0],
+  });
 
 export interface WorkerPoolOptions {
   size: number;
@@ -19,7 +28,7 @@ export interface WorkerPoolOptions {
   failure: new (
     message: string,
   ) => Error;
-  /** The worker's entry file (default: worker-entry.ts; tests use a stand-in). */
+  /** The worker's entry file (default: worker-entry.ts, from its bundle when it can be had; tests use a stand-in). */
   entry?: string;
   /**
    * Cores to share: each task is sent its share when it starts (slots.ts `threadShare`). Unset, tasks use
@@ -41,8 +50,8 @@ interface Worker {
 
 /**
  * A fixed number of warm worker processes that run tasks sent over IPC, one task per
- * worker at a time. Starting `node` with tsx and the AWS SDK costs about a second of CPU
- * on this machine; a pool pays it once per worker instead of once per chunk. A worker
+ * worker at a time. Starting a worker costs CPU (0.85 s from its bundle, 2.7 s through tsx on
+ * this machine); a pool pays it once per worker instead of once per chunk. A worker
  * that dies (crash, kill) fails its task, which the bus then retries, and is replaced.
  */
 export function createWorkerPool(opts: WorkerPoolOptions) {
@@ -54,8 +63,13 @@ export function createWorkerPool(opts: WorkerPoolOptions) {
   let startFailures = 0;
   let broken: Error | undefined;
 
+  // the default entry as one bundle, which starts in a third of the CPU (worker-bundle.ts)
+  const bundle = opts.entry ? undefined : workerBundle((err) => opts.onLog?.(bundleFailed(err)));
+
   function spawnWorker(): void {
-    const child = spawn(process.execPath, ["--import", TSX, opts.entry ?? WORKER_ENTRY], {
+    // a bundle removed since (a newer build pruned it) leaves this worker on the TypeScript
+    const args = bundle && exists(bundle) ? [bundle] : ["--import", TSX, opts.entry ?? WORKER_ENTRY];
+    const child = spawn(process.execPath, args, {
       env: childEnv(opts.env),
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
