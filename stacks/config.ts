@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EnvSchema } from "@videoforge/core/config";
 
 /**
  * Deploy-time switches, read once here (the shell that runs `sst deploy` sets them):
@@ -32,15 +33,8 @@ const DeployEnv = z.object({
       ctx.addIssue({ code: "custom", message: `must be an email address, got "${raw}"` });
       return z.NEVER;
     }),
-  VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      const value = raw?.trim() || undefined;
-      if (value === undefined || (Number.isFinite(Number(value)) && Number(value) >= 0)) return value;
-      ctx.addIssue({ code: "custom", message: `must be a number, 0 or more, got "${raw}"` });
-      return z.NEVER;
-    }),
+  // checked by the schema the chunker reads it with, so a value its runtime would refuse fails the deploy instead
+  VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: EnvSchema.shape.VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS,
 });
 
 export interface DeploySettings {
@@ -54,11 +48,14 @@ export interface DeploySettings {
 export function deploySettings(env: Record<string, string | undefined>): DeploySettings {
   const parsed = DeployEnv.safeParse(env);
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "));
-  const { VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: lambdaChunk } = parsed.data;
+  // unset, the runtime's own default applies: nothing is passed
+  const lambdaChunk: Record<string, string> = env.VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS?.trim()
+    ? { VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: String(parsed.data.VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS) }
+    : {};
   return {
     openSignUp: parsed.data.VIDEOFORGE_OPEN_SIGNUP,
     alarmEmail: parsed.data.VIDEOFORGE_ALARM_EMAIL,
-    mediaEnvironment: lambdaChunk === undefined ? {} : { VIDEOFORGE_LAMBDA_CHUNK_CPU_SECONDS: lambdaChunk },
+    mediaEnvironment: lambdaChunk,
   };
 }
 

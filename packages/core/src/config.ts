@@ -154,38 +154,31 @@ const text = z
   .optional()
   .transform((raw) => raw?.trim() || undefined);
 
-/** Zero or more; the message follows the variable's name (see `parseEnv`). */
-function nonNegative(fallback: number) {
-  return text.transform((raw, ctx): number => {
+/**
+ * A finite number that `ok` accepts; unset (or blank) gives `fallback`. A refused value's message says what was
+ * wanted (`what`) and follows the variable's name (see `parseEnv`).
+ */
+function numeric<F extends number | undefined>(fallback: F, ok: (value: number) => boolean, what: string) {
+  return text.transform((raw, ctx): number | F => {
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (Number.isFinite(value) && value >= 0) return value;
-    ctx.addIssue({ code: "custom", message: `must be a number, 0 or more, got "${raw}"` });
+    if (Number.isFinite(value) && ok(value)) return value;
+    ctx.addIssue({ code: "custom", message: `must be ${what}, got "${raw}"` });
     return z.NEVER;
   });
 }
 
-/** A positive number; the message follows the variable's name (see `parseEnv`). */
-function positive(fallback: number, integer = false) {
-  return text.transform((raw, ctx): number => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value))) return value;
-    ctx.addIssue({ code: "custom", message: `must be a positive ${integer ? "whole " : ""}number, got "${raw}"` });
-    return z.NEVER;
-  });
-}
+const isPositive = (integer: boolean) => (v: number) => v > 0 && (!integer || Number.isInteger(v));
+const positiveWords = (integer: boolean) => `a positive ${integer ? "whole " : ""}number`;
+
+/** Zero or more. */
+const nonNegative = (fallback: number) => numeric(fallback, (v) => v >= 0, "a number, 0 or more");
+
+/** A positive number. */
+const positive = (fallback: number, integer = false) => numeric(fallback, isPositive(integer), positiveWords(integer));
 
 /** Like `positive`, but unset stays undefined. */
-function optionalPositive(integer = false) {
-  return text.transform((raw, ctx): number | undefined => {
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value))) return value;
-    ctx.addIssue({ code: "custom", message: `must be a positive ${integer ? "whole " : ""}number, got "${raw}"` });
-    return z.NEVER;
-  });
-}
+const optionalPositive = (integer = false) => numeric(undefined, isPositive(integer), positiveWords(integer));
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
   return text.transform((raw, ctx): T[number] => {

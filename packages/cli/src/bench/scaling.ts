@@ -91,9 +91,12 @@ export function chunkTaskSeconds(p: ScalingInputs, chunkSeconds: number): number
 /** What a chunk's task costs, USD: its whole lifetime, at least the minimum. */
 export const chunkTaskCost = (p: ScalingInputs, chunkSeconds: number) => taskCost(p, chunkTaskSeconds(p, chunkSeconds));
 
-/** What a chunk costs on the encoder's Lambda, USD: billed by the millisecond, no minimum. */
+/** The encoder's Lambda for this long, USD: billed by the millisecond, no minimum. */
+const lambdaCost = (p: ScalingInputs, seconds: number) => seconds * p.lambda.memoryGb * p.lambda.gbSecond;
+
+/** What a chunk costs on the encoder's Lambda, USD. */
 export const chunkLambdaCost = (p: ScalingInputs, chunkSeconds: number) =>
-  chunkLambdaSeconds(p, chunkSeconds) * p.lambda.memoryGb * p.lambda.gbSecond;
+  lambdaCost(p, chunkLambdaSeconds(p, chunkSeconds));
 
 /** Whether the chunker sends a chunk of this length to the encoder's Lambda (core/chunk/cost.ts lambdaChunk). */
 export const routedToLambda = (p: ScalingInputs, chunkSeconds: number) =>
@@ -119,7 +122,7 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
   const onLambda = shape.route === "by-cost" && routedToLambda(p, Math.min(c, d));
   const task = onLambda ? chunkLambdaSeconds(p, Math.min(c, d)) : chunkTaskSeconds(p, Math.min(c, d));
   // Lambda bills per millisecond without a minimum, and its burst of concurrency is far above these counts
-  const chunkCost = onLambda ? chunkLambdaCost(p, Math.min(c, d)) : chunkTaskCost(p, Math.min(c, d));
+  const chunkCost = onLambda ? lambdaCost(p, task) : taskCost(p, task);
   // the splitter: start (a Lambda, or a task for a large source), download, split, upload
   const sourceBytes = (d * p.sourceBitsPerSecond) / 8;
   // stream copy and the one AAC encode are single-threaded: extra vCPUs do not help here
@@ -148,7 +151,7 @@ export function predict(p: ScalingInputs, shape: JobShape): Prediction {
     playable: playableAfter(lead.onLambda),
     playableOnFargate: playableAfter(lead.onFargate),
     playableEarly: Math.max(lead.onLambda, lead.audio) + 2 * p.eventHopSeconds,
-    leadCost: lead.lambdaSeconds * p.lambda.memoryGb * p.lambda.gbSecond,
+    leadCost: lambdaCost(p, lead.lambdaSeconds),
   };
 }
 
