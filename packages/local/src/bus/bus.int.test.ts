@@ -262,6 +262,17 @@ describe("local bus", () => {
     expect(seen).toEqual(["JobCancelled job-watch1", "Other -"]);
   });
 
+  it("answers PutEvents and delivers even when a watcher throws", async () => {
+    const { bus, calls } = setup(ok);
+    bus.watch(() => {
+      throw new Error("observer bug");
+    });
+    const res = bus.putEvents([cancelled("job-watch3")]);
+    expect(res.FailedEntryCount).toBe(0);
+    await bus.idle();
+    expect(calls.map((c) => c.sub).sort()).toEqual(["any-job", "cancelled"]);
+  });
+
   it("resolves idle() only once every delivery has finished", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

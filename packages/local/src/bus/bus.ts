@@ -171,7 +171,14 @@ export function createLocalBus(opts: BusOptions) {
           detail,
         };
         route(envelope);
-        for (const watch of watchers) watch(envelope);
+        for (const watch of watchers) {
+          // an observer's bug must not fail a PutEvents whose event is already routed (the sender would resend it)
+          try {
+            watch(envelope);
+          } catch (err) {
+            opts.log.warn("bus watcher failed", { err: err instanceof Error ? err.message : String(err) });
+          }
+        }
         return { EventId: envelope.id };
       });
       return { FailedEntryCount: failed, Entries: results };
